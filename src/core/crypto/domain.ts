@@ -1,0 +1,14 @@
+/**
+ * The registry of domain tags. Every hashed or signed object kind has exactly one tag, and no
+ * tag is a prefix of another (a test checks), so `tag ‖ data` is never ambiguous across kinds.
+ */
+export const DomainTags = {
+  /** txid = SHA-256(tag ‖ encoding of the transaction without signatures). */
+  txid: 'TIMECOIN/txid/v1',
+  /** An input signature covers tag ‖ genesisHash ‖ txid ‖ u32le(inputIndex). */
+  txInput: 'TIMECOIN/tx-input/v1',
+  /** A vote batch signature covers tag ‖ genesisHash ‖ encoded header. */
+  voteBatch: 'TIMECOIN/vote-batch/v1',
+} as const
+
+export type DomainTag = (typeof DomainTags)[keyof typeof DomainTags]

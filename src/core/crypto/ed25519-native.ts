@@ -1,0 +1,84 @@
+/**
+ * The WebCrypto Ed25519 fast path (Node's webcrypto, Chromium, edge runtimes). It is only ever
+ * asked "is this valid?": a native `true` is final because every native implementation we ship
+ * against accepts a subset of ZIP215 (checked by the shared vectors); anything else falls back
+ * to the noble arbiter. Imported keys are cached, since committees sign with few keys.
+ */
+import { bytesToHex } from '../encoding/bytes.ts'
+
+const KEY_CACHE_LIMIT = 4096
+
+// RFC 8032 §7.1 test 1: a known-good triple the platform must accept before we trust it.
+const PROBE_PUBLIC_KEY = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'
+const PROBE_SIGNATURE =
+  'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'
+
+function hexBytes(hex: string): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return out
+}
+
+/** WebCrypto wants ArrayBuffer-backed views; copy only when handed something else. */
+function plain(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer
+    ? (bytes as Uint8Array<ArrayBuffer>)
+    : new Uint8Array(bytes)
+}
+
+export class NativeEd25519 {
+  readonly #subtle: SubtleCrypto
+  readonly #keys = new Map<string, Promise<CryptoKey | null>>()
+
+  private constructor(subtle: SubtleCrypto) {
+    this.#subtle = subtle
+  }
+
+  /** Resolves to a working native verifier, or null when the platform has no usable Ed25519. */
+  static async detect(): Promise<NativeEd25519 | null> {
+    const subtle = globalThis.crypto?.subtle
+    if (subtle === undefined) return null
+    try {
+      const native = new NativeEd25519(subtle)
+      const pub = hexBytes(PROBE_PUBLIC_KEY)
+      const sig = hexBytes(PROBE_SIGNATURE)
+      const good = await native.verify(sig, new Uint8Array(0), pub)
+      const bad = await native.verify(sig, new Uint8Array([1]), pub)
+      native.#keys.clear()
+      return good && !bad ? native : null
+    } catch {
+      return null
+    }
+  }
+
+  /** True only if the platform says valid. False means "not proven here", never "invalid". */
+  async verify(
+    signature: Uint8Array,
+    message: Uint8Array,
+    publicKey: Uint8Array,
+  ): Promise<boolean> {
+    const key = await this.#importKey(publicKey)
+    if (key === null) return false
+    try {
+      return await this.#subtle.verify('Ed25519', key, plain(signature), plain(message))
+    } catch {
+      return false
+    }
+  }
+
+  #importKey(publicKey: Uint8Array): Promise<CryptoKey | null> {
+    const id = bytesToHex(publicKey)
+    let key = this.#keys.get(id)
+    if (key === undefined) {
+      if (this.#keys.size >= KEY_CACHE_LIMIT) {
+        const oldest = this.#keys.keys().next().value
+        if (oldest !== undefined) this.#keys.delete(oldest)
+      }
+      key = this.#subtle
+        .importKey('raw', plain(publicKey.slice()), { name: 'Ed25519' }, false, ['verify'])
+        .catch(() => null)
+      this.#keys.set(id, key)
+    }
+    return key
+  }
+}

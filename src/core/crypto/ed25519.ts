@@ -1,0 +1,172 @@
+/**
+ * Ed25519 with one validity rule everywhere: ZIP215 (noble's default). The native WebCrypto path
+ * only speeds up signatures it can prove valid; a native "invalid", a missing algorithm or an
+ * unimportable key defers to noble, so every platform and backend gives the same verdict.
+ * Malformed input (wrong lengths, S ≥ L) is a typed CryptoError, never an escaping exception.
+ */
+import * as ed from '@noble/ed25519'
+import { sha512 } from '@noble/hashes/sha2.js'
+import { CryptoError, PeerAction } from '../errors.ts'
+import { NativeEd25519 } from './ed25519-native.ts'
+import { randomBytes } from './random.ts'
+
+ed.hashes.sha512 = sha512
+
+export const PUBLIC_KEY_LENGTH = 32
+export const SECRET_KEY_LENGTH = 32
+export const SIGNATURE_LENGTH = 64
+/** The prime order L of the Ed25519 base point; a signature's S must be below it. */
+export const GROUP_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n
+
+export interface KeyPair {
+  readonly secretKey: Uint8Array
+  readonly publicKey: Uint8Array
+}
+
+export interface SignatureCheck {
+  readonly signature: Uint8Array
+  readonly message: Uint8Array
+  readonly publicKey: Uint8Array
+}
+
+export type Verdict =
+  | { readonly valid: true }
+  | { readonly valid: false; readonly error: CryptoError }
+
+export type Ed25519Backend = 'native+noble' | 'noble'
+
+export interface Ed25519Verifier {
+  /** Which path verifies: native first with noble as arbiter, or noble alone. */
+  backend(): Promise<Ed25519Backend>
+  check(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<Verdict>
+  verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean>
+  /** Throws CryptoError (with a peer action) unless the signature is valid. */
+  assertValid(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<void>
+  /** Verdicts in input order; independent checks run concurrently on the native path. */
+  verifyMany(checks: readonly SignatureCheck[]): Promise<boolean[]>
+}
+
+export interface Ed25519Options {
+  /** Use WebCrypto as a fast path when the platform has it (default true). */
+  readonly native?: boolean
+}
+
+function readScalarLE(bytes: Uint8Array): bigint {
+  let n = 0n
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!)
+  return n
+}
+
+/** Structural checks shared by every backend; null when the inputs are well-formed. */
+export function malformation(signature: Uint8Array, publicKey: Uint8Array): CryptoError | null {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
+    return new CryptoError(
+      'PUBLIC_KEY_LENGTH',
+      `public key must be ${PUBLIC_KEY_LENGTH} bytes, got ${publicKey?.length}`,
+      PeerAction.LowToleranceError,
+    )
+  }
+  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) {
+    return new CryptoError(
+      'SIGNATURE_LENGTH',
+      `signature must be ${SIGNATURE_LENGTH} bytes, got ${signature?.length}`,
+      PeerAction.LowToleranceError,
+    )
+  }
+  if (readScalarLE(signature.subarray(32)) >= GROUP_ORDER) {
+    return new CryptoError(
+      'SIGNATURE_S_NOT_CANONICAL',
+      'signature scalar S is not below the group order (malleated signature)',
+      PeerAction.LowToleranceError,
+    )
+  }
+  return null
+}
+
+/** The arbiter: noble's ZIP215 verification. Never throws. */
+export function nobleVerify(
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+): boolean {
+  if (malformation(signature, publicKey) !== null) return false
+  try {
+    return ed.verify(signature, message, publicKey, { zip215: true })
+  } catch {
+    // Points that are not on the curve throw inside noble; under ZIP215 they are simply invalid.
+    return false
+  }
+}
+
+const INVALID = (): CryptoError =>
+  new CryptoError('SIGNATURE_INVALID', 'signature does not verify', PeerAction.LowToleranceError)
+
+export function createEd25519Verifier(options: Ed25519Options = {}): Ed25519Verifier {
+  const native: Promise<NativeEd25519 | null> =
+    options.native === false ? Promise.resolve(null) : NativeEd25519.detect()
+
+  async function check(
+    signature: Uint8Array,
+    message: Uint8Array,
+    publicKey: Uint8Array,
+  ): Promise<Verdict> {
+    const bad = malformation(signature, publicKey)
+    if (bad !== null) return { valid: false, error: bad }
+    const fast = await native
+    if (fast !== null && (await fast.verify(signature, message, publicKey))) return { valid: true }
+    return nobleVerify(signature, message, publicKey)
+      ? { valid: true }
+      : { valid: false, error: INVALID() }
+  }
+
+  return {
+    async backend() {
+      return (await native) === null ? 'noble' : 'native+noble'
+    },
+    check,
+    async verify(signature, message, publicKey) {
+      return (await check(signature, message, publicKey)).valid
+    },
+    async assertValid(signature, message, publicKey) {
+      const verdict = await check(signature, message, publicKey)
+      if (!verdict.valid) throw verdict.error
+    },
+    async verifyMany(checks) {
+      return Promise.all(
+        checks.map(async (c) => (await check(c.signature, c.message, c.publicKey)).valid),
+      )
+    },
+  }
+}
+
+/** The process-wide default verifier: native fast path when available. */
+export const ed25519: Ed25519Verifier = createEd25519Verifier()
+
+function assertSecretKey(secretKey: Uint8Array): void {
+  if (!(secretKey instanceof Uint8Array) || secretKey.length !== SECRET_KEY_LENGTH) {
+    throw new CryptoError(
+      'SECRET_KEY_LENGTH',
+      `secret key must be ${SECRET_KEY_LENGTH} bytes, got ${secretKey?.length}`,
+    )
+  }
+}
+
+export function generateSecretKey(): Uint8Array {
+  return randomBytes(SECRET_KEY_LENGTH)
+}
+
+export function getPublicKey(secretKey: Uint8Array): Uint8Array {
+  assertSecretKey(secretKey)
+  return ed.getPublicKey(secretKey)
+}
+
+export function generateKeyPair(): KeyPair {
+  const secretKey = generateSecretKey()
+  return { secretKey, publicKey: getPublicKey(secretKey) }
+}
+
+/** Deterministic RFC 8032 signing (same bytes on every platform). */
+export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  assertSecretKey(secretKey)
+  return ed.sign(message, secretKey)
+}

@@ -1,0 +1,23 @@
+export { type DomainTag, DomainTags } from './domain.ts'
+export {
+  createEd25519Verifier,
+  type Ed25519Backend,
+  type Ed25519Options,
+  type Ed25519Verifier,
+  ed25519,
+  GROUP_ORDER,
+  generateKeyPair,
+  generateSecretKey,
+  getPublicKey,
+  type KeyPair,
+  malformation,
+  nobleVerify,
+  PUBLIC_KEY_LENGTH,
+  SECRET_KEY_LENGTH,
+  SIGNATURE_LENGTH,
+  type SignatureCheck,
+  sign,
+  type Verdict,
+} from './ed25519.ts'
+export { randomBytes } from './random.ts'
+export { domainMessage, HASH_LENGTH, sha256, sha256d, taggedHash } from './sha256.ts'

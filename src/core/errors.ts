@@ -1,0 +1,90 @@
+/**
+ * Typed errors for the whole core. Every error carries a machine `code`; an error a peer
+ * could have caused also carries the ban-score action the network layer applies mechanically
+ * (Lodestar's named actions, bcoin's VerifyError): no call site judges a peer by hand.
+ */
+
+/** What a peer's bad input costs it. `Fatal` disconnects and bans at once. */
+export const PeerAction = {
+  Fatal: 'fatal',
+  LowToleranceError: 'low-tolerance',
+  MidToleranceError: 'mid-tolerance',
+  HighToleranceError: 'high-tolerance',
+} as const
+export type PeerAction = (typeof PeerAction)[keyof typeof PeerAction]
+
+export abstract class TimeCoinError<Code extends string = string> extends Error {
+  abstract readonly domain: string
+  readonly code: Code
+  /** Present when a peer may have caused the error; absent for local misuse. */
+  readonly peerAction: PeerAction | undefined
+
+  constructor(code: Code, message: string, peerAction?: PeerAction, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.peerAction = peerAction
+    this.name = new.target.name
+  }
+}
+
+export type CryptoErrorCode =
+  | 'PUBLIC_KEY_LENGTH'
+  | 'SECRET_KEY_LENGTH'
+  | 'SIGNATURE_LENGTH'
+  | 'SIGNATURE_S_NOT_CANONICAL'
+  | 'SIGNATURE_INVALID'
+
+export class CryptoError extends TimeCoinError<CryptoErrorCode> {
+  readonly domain = 'crypto'
+}
+
+export type EncodingErrorCode =
+  | 'TRUNCATED'
+  | 'TRAILING_BYTES'
+  | 'OUT_OF_RANGE'
+  | 'LIMIT_EXCEEDED'
+  | 'INVALID_VALUE'
+  | 'HEX'
+
+export class EncodingError extends TimeCoinError<EncodingErrorCode> {
+  readonly domain = 'encoding'
+}
+
+export type AmountErrorCode =
+  | 'AMOUNT_FORMAT'
+  | 'AMOUNT_PRECISION'
+  | 'AMOUNT_NEGATIVE'
+  | 'AMOUNT_OVERFLOW'
+
+export class AmountError extends TimeCoinError<AmountErrorCode> {
+  readonly domain = 'amount'
+}
+
+export type AddressErrorCode =
+  | 'ADDRESS_PREFIX'
+  | 'ADDRESS_NETWORK'
+  | 'ADDRESS_BASE58'
+  | 'ADDRESS_LENGTH'
+  | 'ADDRESS_CHECKSUM'
+
+export class AddressError extends TimeCoinError<AddressErrorCode> {
+  readonly domain = 'address'
+}
+
+export type TransactionErrorCode =
+  | 'TX_NO_INPUTS'
+  | 'TX_NO_OUTPUTS'
+  | 'TX_TOO_MANY_INPUTS'
+  | 'TX_TOO_MANY_OUTPUTS'
+  | 'TX_TOO_LARGE'
+  | 'TX_DUPLICATE_INPUT'
+  | 'TX_OUTPUT_VALUE'
+  | 'TX_OUTPUT_TOTAL'
+  | 'TX_VERSION'
+  | 'TX_INPUT_INDEX'
+  | 'TX_SIGNATURE'
+  | 'TX_KEY_MISMATCH'
+
+export class TransactionError extends TimeCoinError<TransactionErrorCode> {
+  readonly domain = 'transaction'
+}

@@ -1,0 +1,7 @@
+/**
+ * The isomorphic core of TIME Coin: pure protocol logic with no I/O of its own. It imports no
+ * `node:` module, uses no Buffer, process or DOM, and runs unchanged in Node, browsers and edge
+ * runtimes (a test enforces this boundary).
+ */
+export * from './crypto/index.ts'
+export * from './errors.ts'

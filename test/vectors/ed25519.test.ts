@@ -1,0 +1,111 @@
+// The shared Ed25519 conformance vectors: every backend, in Node and in Chromium, must give the
+// verdicts their README states (the ZIP215 rule).
+
+import { describe, expect, it } from 'vitest'
+import rfc8032 from '#vectors/ed25519/rfc8032.json'
+import speccheck from '#vectors/ed25519/speccheck-cases.json'
+import wycheproof from '#vectors/ed25519/wycheproof-ed25519.json'
+import zip215 from '#vectors/ed25519/zip215.json'
+import {
+  createEd25519Verifier,
+  getPublicKey,
+  nobleVerify,
+  type SignatureCheck,
+  sign,
+} from '../../src/core/crypto/index.ts'
+import { bytesToHex, fromHex, utf8ToBytes } from '../../src/core/encoding/bytes.ts'
+
+interface Case extends SignatureCheck {
+  readonly name: string
+  readonly expected: boolean
+}
+
+const SPECCHECK_VERDICTS = 'V V V V V V X X X V V V'.split(' ').map((v) => v === 'V')
+
+const suites: Record<string, Case[]> = {
+  rfc8032: rfc8032.map((v, i) => ({
+    name: `rfc8032 #${i}`,
+    publicKey: fromHex(v.pub),
+    message: fromHex(v.msg),
+    signature: fromHex(v.sig),
+    expected: true,
+  })),
+  wycheproof: wycheproof.testGroups.flatMap((g) =>
+    g.tests.map((t) => ({
+      name: `wycheproof tc${t.tcId}`,
+      publicKey: fromHex(g.publicKey.pk),
+      message: fromHex(t.msg),
+      signature: fromHex(t.sig),
+      expected: t.result === 'valid',
+    })),
+  ),
+  zip215: zip215.map((v, i) => ({
+    name: `zip215 #${i}`,
+    publicKey: fromHex(v.vk_bytes),
+    message: utf8ToBytes('Zcash'),
+    signature: fromHex(v.sig_bytes),
+    expected: v.valid_zip215,
+  })),
+  speccheck: speccheck.map((v, i) => ({
+    name: `speccheck #${i}`,
+    publicKey: fromHex(v.pub_key),
+    message: fromHex(v.message),
+    signature: fromHex(v.signature),
+    expected: SPECCHECK_VERDICTS[i]!,
+  })),
+}
+
+describe('shared vector files', () => {
+  it('hold the counts their README states', () => {
+    expect(suites.wycheproof).toHaveLength(150)
+    expect(suites.zip215).toHaveLength(196)
+    expect(suites.speccheck).toHaveLength(12)
+    expect(suites.rfc8032!.length).toBeGreaterThan(0)
+  })
+
+  it('rfc8032: sign(priv, msg) reproduces sig exactly', () => {
+    for (const v of rfc8032) {
+      const secret = fromHex(v.priv)
+      expect(bytesToHex(getPublicKey(secret))).toBe(v.pub)
+      expect(bytesToHex(sign(fromHex(v.msg), secret))).toBe(v.sig)
+    }
+  })
+})
+
+describe.each([
+  { backend: 'native fast path', native: true },
+  { backend: 'native forced off', native: false },
+])('ed25519 verdicts, $backend', ({ native }) => {
+  const verifier = createEd25519Verifier({ native })
+
+  it('uses the configured backend', async () => {
+    // Node 24 and Chromium both ship WebCrypto Ed25519; the fast path must really be exercised.
+    expect(await verifier.backend()).toBe(native ? 'native+noble' : 'noble')
+  })
+
+  for (const [suite, cases] of Object.entries(suites)) {
+    it(`${suite}: every verdict matches`, async () => {
+      const wrong: string[] = []
+      for (const c of cases) {
+        const got = await verifier.verify(c.signature, c.message, c.publicKey)
+        if (got !== c.expected) wrong.push(`${c.name}: expected ${c.expected}, got ${got}`)
+      }
+      expect(wrong).toEqual([])
+    })
+
+    it(`${suite}: verifyMany agrees with one-by-one`, async () => {
+      const verdicts = await verifier.verifyMany(cases)
+      expect(verdicts).toEqual(cases.map((c) => c.expected))
+    })
+  }
+})
+
+describe('noble arbiter alone', () => {
+  for (const [suite, cases] of Object.entries(suites)) {
+    it(`${suite}: every verdict matches`, () => {
+      expect(cases.map((c) => nobleVerify(c.signature, c.message, c.publicKey))).toEqual(
+        cases.map((c) => c.expected),
+      )
+    })
+  }
+})

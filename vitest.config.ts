@@ -1,0 +1,56 @@
+import { fileURLToPath } from 'node:url'
+import { playwright } from '@vitest/browser-playwright'
+import { defineConfig } from 'vitest/config'
+
+// Core unit tests and vectors run twice: once in Node, once in Debian's Chromium.
+// The shared conformance vectors live beside the clone, in ../shared/vectors.
+const vectors = fileURLToPath(new URL('../shared/vectors', import.meta.url))
+
+const chromiumFlags = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+const both = ['test/unit/**/*.test.ts', 'test/vectors/**/*.test.ts']
+
+export default defineConfig({
+  resolve: { alias: { '#vectors': vectors } },
+  server: { fs: { allow: ['.', vectors] } },
+  test: {
+    testTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: [...both, 'test/node/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'chromium',
+          include: [...both, 'test/browser/**/*.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+                args: chromiumFlags,
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+})
