@@ -2,10 +2,10 @@
 // verdicts their README states (the ZIP215 rule).
 
 import { describe, expect, it } from 'vitest'
-import rfc8032 from '#vectors/ed25519/rfc8032.json'
-import speccheck from '#vectors/ed25519/speccheck-cases.json'
-import wycheproof from '#vectors/ed25519/wycheproof-ed25519.json'
-import zip215 from '#vectors/ed25519/zip215.json'
+import rfc8032 from '#vectors/ed25519/rfc8032.json' with { type: 'json' }
+import speccheck from '#vectors/ed25519/speccheck-cases.json' with { type: 'json' }
+import wycheproof from '#vectors/ed25519/wycheproof-ed25519.json' with { type: 'json' }
+import zip215 from '#vectors/ed25519/zip215.json' with { type: 'json' }
 import {
   createEd25519Verifier,
   getPublicKey,
