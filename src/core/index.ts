@@ -4,4 +4,6 @@
  * runtimes (a test enforces this boundary).
  */
 export * from './crypto/index.ts'
+export * from './encoding/index.ts'
 export * from './errors.ts'
+export * from './primitives/index.ts'

@@ -1,0 +1,53 @@
+/**
+ * Field coders every schema is built from: fixed-width little-endian integers, fixed-size byte
+ * strings, and length-prefixed arrays whose prefix is fixed-width (so no length has two
+ * encodings) and checked against a per-field limit before any element is read.
+ */
+import * as P from 'micro-packed'
+import { fail } from './codec.ts'
+
+export const u8 = P.U8
+export const u16 = P.U16LE
+export const u32 = P.U32LE
+export const u64 = P.U64LE
+
+export const bytes20 = P.bytes(20)
+export const bytes32 = P.bytes(32)
+export const bytes64 = P.bytes(64)
+
+/** Strict boolean: exactly 0x00 or 0x01. */
+export const bool = P.bool
+
+/** A fixed-width length prefix that refuses (on decode and encode) any value above `max`. */
+export function limitedLength(prefix: P.CoderType<number>, max: number, what: string) {
+  return P.validate(prefix, (n) => {
+    if (n > max) fail('LIMIT_EXCEEDED', `${what}: ${n} exceeds limit ${max}`)
+    return n
+  })
+}
+
+/** `u16 count ‖ items`, count ≤ max. */
+export function boundedArray<T>(max: number, inner: P.CoderType<T>, what: string) {
+  return P.array(limitedLength(u16, max, what), inner)
+}
+
+/** `u32 length ‖ bytes`, length ≤ max. */
+export function boundedBytes(max: number, what: string) {
+  return P.bytes(limitedLength(u32, max, what))
+}
+
+/** u64 restricted to [min, max]. */
+export function rangedU64(min: bigint, max: bigint, what: string) {
+  return P.validate(u64, (n) => {
+    if (n < min || n > max) fail('OUT_OF_RANGE', `${what}: ${n} not in [${min}, ${max}]`)
+    return n
+  })
+}
+
+/** u16 restricted to an allowed set (e.g. known versions). */
+export function oneOfU16(allowed: readonly number[], what: string) {
+  return P.validate(u16, (n) => {
+    if (!allowed.includes(n)) fail('INVALID_VALUE', `${what}: unknown value ${n}`)
+    return n
+  })
+}

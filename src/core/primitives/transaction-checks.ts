@@ -1,0 +1,48 @@
+/**
+ * Context-free transaction rules: what can be judged from the transaction alone, before any
+ * UTXO lookup. Fees, dust and spendability need the ledger and live there.
+ */
+import { PeerAction, TransactionError } from '../errors.ts'
+import { MAX_AMOUNT } from './amount.ts'
+import { outPointToString } from './outpoint.ts'
+import {
+  encodeTransaction,
+  MAX_TX_INPUTS,
+  MAX_TX_OUTPUTS,
+  MAX_TX_SIZE,
+  type Transaction,
+  TX_VERSION,
+} from './transaction.ts'
+
+function reject(code: TransactionError['code'], message: string): never {
+  throw new TransactionError(code, message, PeerAction.LowToleranceError)
+}
+
+/** Throws a TransactionError for the first broken rule; returns the encoded size otherwise. */
+export function checkTransactionStructure(tx: Transaction): number {
+  if (tx.version !== TX_VERSION) reject('TX_VERSION', `unsupported version ${tx.version}`)
+  if (tx.inputs.length === 0) reject('TX_NO_INPUTS', 'transaction has no inputs')
+  if (tx.outputs.length === 0) reject('TX_NO_OUTPUTS', 'transaction has no outputs')
+  if (tx.inputs.length > MAX_TX_INPUTS)
+    reject('TX_TOO_MANY_INPUTS', `${tx.inputs.length} inputs > ${MAX_TX_INPUTS}`)
+  if (tx.outputs.length > MAX_TX_OUTPUTS) {
+    reject('TX_TOO_MANY_OUTPUTS', `${tx.outputs.length} outputs > ${MAX_TX_OUTPUTS}`)
+  }
+  const seen = new Set<string>()
+  for (const input of tx.inputs) {
+    const key = outPointToString(input.outpoint)
+    if (seen.has(key)) reject('TX_DUPLICATE_INPUT', `input ${key} spent twice`)
+    seen.add(key)
+  }
+  let total = 0n
+  for (const [i, output] of tx.outputs.entries()) {
+    if (output.value <= 0n || output.value > MAX_AMOUNT) {
+      reject('TX_OUTPUT_VALUE', `output ${i} value ${output.value} not in [1, ${MAX_AMOUNT}]`)
+    }
+    total += output.value
+  }
+  if (total > MAX_AMOUNT) reject('TX_OUTPUT_TOTAL', `outputs total ${total} exceeds ${MAX_AMOUNT}`)
+  const size = encodeTransaction(tx).length
+  if (size > MAX_TX_SIZE) reject('TX_TOO_LARGE', `${size} bytes > ${MAX_TX_SIZE}`)
+  return size
+}
