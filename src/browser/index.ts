@@ -1,0 +1,5 @@
+/**
+ * The browser entry (`timecoin/browser`): the isomorphic core plus browser adapters. Imports no
+ * Node built-in; the boundary test bundles this file for the browser platform.
+ */
+export * from '../core/index.ts'

@@ -1,0 +1,5 @@
+/**
+ * The Node entry (`timecoin/node`): the isomorphic core plus Node adapters (LevelDB storage,
+ * and later libp2p transports, RPC and the masternode daemon).
+ */
+export * from '../core/index.ts'
