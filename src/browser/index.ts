@@ -3,3 +3,4 @@
  * Node built-in; the boundary test bundles this file for the browser platform.
  */
 export * from '../core/index.ts'
+export * from './storage/index.ts'

@@ -3,3 +3,4 @@
  * and later libp2p transports, RPC and the masternode daemon).
  */
 export * from '../core/index.ts'
+export * from './storage/index.ts'

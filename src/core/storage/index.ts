@@ -1,0 +1,6 @@
+/** Public face of the storage layer: the `Store` port, its key layout and the memory adapter. */
+export { StorageError, type StorageErrorCode } from './errors.ts'
+export { type Bound, type KeyRange, prefixUpperBound, resolveRange } from './key-range.ts'
+export { Bucket, bucketKey } from './keys.ts'
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.ts'
+export type { BatchOp, IterateOptions, Store, StoreEntry, WriteOptions } from './store.ts'
