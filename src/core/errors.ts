@@ -88,3 +88,25 @@ export type TransactionErrorCode =
 export class TransactionError extends TimeCoinError<TransactionErrorCode> {
   readonly domain = 'transaction'
 }
+
+export type LedgerErrorCode =
+  /** An input's outpoint is not in the UTXO set (a parent not seen yet: defer, don't reject). */
+  | 'LEDGER_MISSING_INPUT'
+  /** An input is locked or spent by another, named transaction. */
+  | 'LEDGER_CONFLICT'
+  /** An input's public key does not hash to the address its output pays to. */
+  | 'LEDGER_INPUT_KEY'
+  | 'LEDGER_INSUFFICIENT_FUNDS'
+  | 'LEDGER_FEE_TOO_LOW'
+  | 'LEDGER_DUST'
+  /** A state change that would move backwards or skip the lock (a bug or a bad certificate). */
+  | 'LEDGER_TRANSITION'
+  /** Two certificates for conflicting transactions: more than a third of weight is Byzantine. */
+  | 'LEDGER_DOUBLE_FINALITY'
+  | 'LEDGER_UNKNOWN_TX'
+  | 'MEMPOOL_FULL'
+  | 'MEMPOOL_DUPLICATE'
+
+export class LedgerError extends TimeCoinError<LedgerErrorCode> {
+  readonly domain = 'ledger'
+}

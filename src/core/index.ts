@@ -6,5 +6,6 @@
 export * from './crypto/index.ts'
 export * from './encoding/index.ts'
 export * from './errors.ts'
+export * from './ledger/index.ts'
 export * from './primitives/index.ts'
 export * from './storage/index.ts'

@@ -7,11 +7,18 @@ import { concatBytes } from '../encoding/bytes.ts'
 import { StorageError } from './errors.ts'
 
 /**
- * Bucket bytes, one per kind of record. Empty until the ledger and consensus register theirs
- * (UTXO entries and their states, locks and vote decisions, certificates, blocks, the node's own
- * vote sequence and seals). A byte, once shipped, is never reused for another meaning.
+ * Bucket bytes, one per kind of record (documented in docs/STORAGE.md, "Key layout"). Consensus
+ * will add its own (vote decisions, sequence numbers, seals, blocks). A byte, once shipped, is
+ * never reused for another meaning.
  */
-export const Bucket = {} as const satisfies Record<string, number>
+export const Bucket = {
+  /** `0x10 ‖ txid ‖ u32be(vout)` → UTXO record (output, creation height, state). */
+  utxo: 0x10,
+  /** `0x11 ‖ txid` → mempool record (status, voted, arrival, fee, signed transaction). */
+  mempool: 0x11,
+  /** `0x12 ‖ txid` → finality certificate of a final, unconfirmed transaction. */
+  certificate: 0x12,
+} as const satisfies Record<string, number>
 
 /** `bucket ‖ parts…`: the key of a record in a bucket. */
 export function bucketKey(bucket: number, ...parts: readonly Uint8Array[]): Uint8Array {

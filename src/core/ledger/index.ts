@@ -1,0 +1,19 @@
+export {
+  type BlockTransaction,
+  Ledger,
+  type LedgerOptions,
+  LOCK_EXPIRY_MS,
+  type SpendCheck,
+  type Transition,
+} from './ledger.ts'
+export {
+  DEFAULT_MEMPOOL_LIMITS,
+  Mempool,
+  type MempoolChange,
+  type MempoolEntry,
+  type MempoolLimits,
+  type MempoolStatus,
+} from './mempool.ts'
+export { MuHash } from './muhash.ts'
+export { UtxoSet, type UtxoSummary } from './utxo-set.ts'
+export { isLive, type UtxoEntry, type UtxoState, type UtxoStateKind } from './utxo-state.ts'

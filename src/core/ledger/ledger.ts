@@ -1,0 +1,400 @@
+/**
+ * The masternode's books: the UTXO set, the mempool and the certificates of final, unconfirmed
+ * transactions, composed so that every transition is checked in full before anything changes,
+ * then applied in memory and returned as ONE atomic store batch (sans-I/O: the caller persists
+ * it). `Ledger.open` rebuilds exactly this state from a store.
+ */
+import type { Ed25519Verifier } from '../crypto/ed25519.ts'
+import { ed25519 } from '../crypto/ed25519.ts'
+import { equalBytes } from '../encoding/bytes.ts'
+import { LedgerError, PeerAction } from '../errors.ts'
+import { addressPayloadFromPublicKey } from '../primitives/address.ts'
+import { type Amount, DUST_LIMIT, MIN_FEE } from '../primitives/amount.ts'
+import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
+import type { Transaction, TxOutput } from '../primitives/transaction.ts'
+import { checkTransactionStructure } from '../primitives/transaction-checks.ts'
+import { verifyTransactionSignatures } from '../primitives/transaction-signing.ts'
+import { type Txid, txidToHex } from '../primitives/txid.ts'
+import { Bucket } from '../storage/keys.ts'
+import type { BatchOp, Store } from '../storage/store.ts'
+import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from './mempool.ts'
+import {
+  certificateKey,
+  decodeMempoolRecord,
+  encodeMempoolRecord,
+  mempoolKey,
+} from './mempool-codec.ts'
+import { decodeUtxoRecord, encodeUtxoRecord, utxoKey } from './utxo-codec.ts'
+import { UtxoSet, type UtxoSummary } from './utxo-set.ts'
+import { assertTransition, isSpentFinal, spenderOf, type UtxoState } from './utxo-state.ts'
+
+/** Locks that back no persisted vote expire after this long (DESIGN §4.3). */
+export const LOCK_EXPIRY_MS = 600_000
+
+export interface LedgerOptions {
+  /** The network's identity; input signatures are bound to it. */
+  readonly genesisHash: Uint8Array
+  readonly verifier?: Ed25519Verifier
+  readonly mempool?: MempoolLimits
+  readonly lockExpiryMs?: number
+}
+
+/** What the UTXO set says about spending a transaction's inputs. */
+export type SpendCheck =
+  | { readonly status: 'spendable'; readonly fee: Amount }
+  /** Inputs not in the set (a parent not seen yet): defer and fetch, never reject. */
+  | { readonly status: 'missing'; readonly outpoints: readonly OutPoint[] }
+  /** An input is locked or spent by another, named transaction. */
+  | {
+      readonly status: 'conflict'
+      readonly outpoint: OutPoint
+      readonly txid: Txid
+      readonly state: UtxoState['kind']
+    }
+
+/** One atomic batch; empty when the transition changed nothing. */
+export interface Transition {
+  readonly ops: readonly BatchOp[]
+  /** Mempool transactions removed by this transition (evicted, expired or dead). */
+  readonly removed: readonly Txid[]
+}
+
+export interface BlockTransaction {
+  readonly tx: Transaction
+  readonly txid: Txid
+}
+
+function invalid(code: LedgerError['code'], message: string): never {
+  throw new LedgerError(code, message, PeerAction.LowToleranceError)
+}
+
+export class Ledger {
+  readonly utxos = new UtxoSet()
+  readonly mempool: Mempool
+  readonly genesisHash: Uint8Array
+  readonly #verifier: Ed25519Verifier
+  readonly #lockExpiryMs: number
+  readonly #certificates = new Map<string, Uint8Array>()
+  #certificateChanges = new Map<string, { txid: Txid; certificate: Uint8Array | null }>()
+
+  constructor(opts: LedgerOptions) {
+    this.genesisHash = opts.genesisHash
+    this.#verifier = opts.verifier ?? ed25519
+    this.#lockExpiryMs = opts.lockExpiryMs ?? LOCK_EXPIRY_MS
+    this.mempool = new Mempool(opts.mempool ?? DEFAULT_MEMPOOL_LIMITS)
+  }
+
+  /** Rebuilds a ledger from everything persisted in `store`. */
+  static async open(store: Store, opts: LedgerOptions): Promise<Ledger> {
+    const ledger = new Ledger(opts)
+    for await (const [key, value] of store.iterate({ prefix: Uint8Array.of(Bucket.utxo) })) {
+      ledger.utxos.load(decodeUtxoRecord(key, value))
+    }
+    for await (const [, value] of store.iterate({ prefix: Uint8Array.of(Bucket.mempool) })) {
+      ledger.mempool.load(decodeMempoolRecord(value))
+    }
+    for await (const [key, value] of store.iterate({ prefix: Uint8Array.of(Bucket.certificate) })) {
+      ledger.#certificates.set(txidToHex(key.subarray(1) as Txid), value)
+    }
+    return ledger
+  }
+
+  summary(): UtxoSummary {
+    return this.utxos.summary()
+  }
+
+  certificate(txid: Txid): Uint8Array | undefined {
+    return this.#certificates.get(txidToHex(txid))
+  }
+
+  // ── validation ────────────────────────────────────────────────────────────
+
+  /**
+   * Context-free validity: structure, limits, dust, and every input signature (batched, native
+   * fast path). Throws a typed error with a peer action; changes nothing.
+   */
+  async verify(tx: Transaction, txid: Txid): Promise<void> {
+    checkTransactionStructure(tx)
+    for (const [i, out] of tx.outputs.entries()) {
+      if (out.value < DUST_LIMIT) invalid('LEDGER_DUST', `output ${i} (${out.value} units) is dust`)
+    }
+    await verifyTransactionSignatures(tx, this.genesisHash, txid, this.#verifier)
+  }
+
+  /**
+   * Checks `tx` against the UTXO set: keys match the spent outputs, amounts balance with at least
+   * the minimum fee, and every input is unspent or already locked for this txid. Invalidity
+   * throws; a conflict or a missing parent is an answer, not an error.
+   */
+  checkSpend(tx: Transaction, txid: Txid): SpendCheck {
+    const missing: OutPoint[] = []
+    let conflict: SpendCheck | undefined
+    let inputTotal = 0n
+    for (const [i, input] of tx.inputs.entries()) {
+      const entry = this.utxos.get(input.outpoint)
+      if (entry === undefined) {
+        missing.push(input.outpoint)
+        continue
+      }
+      if (!equalBytes(addressPayloadFromPublicKey(input.publicKey), entry.output.address)) {
+        invalid(
+          'LEDGER_INPUT_KEY',
+          `input ${i}: public key does not match the spent output's address`,
+        )
+      }
+      const spender = spenderOf(entry.state)
+      if (spender !== undefined && !equalBytes(spender, txid)) {
+        conflict ??= {
+          status: 'conflict',
+          outpoint: input.outpoint,
+          txid: spender,
+          state: entry.state.kind,
+        }
+      }
+      inputTotal += entry.output.value
+    }
+    if (conflict !== undefined) return conflict
+    if (missing.length > 0) return { status: 'missing', outpoints: missing }
+    const outputTotal = tx.outputs.reduce((sum, o) => sum + o.value, 0n)
+    if (inputTotal < outputTotal) {
+      invalid('LEDGER_INSUFFICIENT_FUNDS', `inputs ${inputTotal} < outputs ${outputTotal}`)
+    }
+    const fee = inputTotal - outputTotal
+    if (fee < MIN_FEE) invalid('LEDGER_FEE_TOO_LOW', `fee ${fee} below the minimum ${MIN_FEE}`)
+    return { status: 'spendable', fee: fee as Amount }
+  }
+
+  // ── transitions: check everything, then apply, then return one batch ─────
+
+  /**
+   * Admits a verified transaction: evicts cheaper pending ones if the mempool is full (or
+   * refuses with MEMPOOL_FULL), locks every input for `txid` at once, and adds it as pending.
+   * `voted` records that this node's Accept is being persisted in the same batch.
+   */
+  admit(tx: Transaction, txid: Txid, size: number, now: number, voted = false): Transition {
+    if (this.mempool.get(txid) !== undefined) {
+      throw new LedgerError('MEMPOOL_DUPLICATE', `${txidToHex(txid)} is already in the mempool`)
+    }
+    const check = this.checkSpend(tx, txid)
+    if (check.status === 'conflict') {
+      throw new LedgerError(
+        'LEDGER_CONFLICT',
+        `${outPointToString(check.outpoint)} is ${check.state} by ${txidToHex(check.txid)}`,
+      )
+    }
+    if (check.status === 'missing') {
+      throw new LedgerError(
+        'LEDGER_MISSING_INPUT',
+        `${check.outpoints.map(outPointToString).join(', ')} unknown`,
+      )
+    }
+    const evict = this.mempool.evictionPlan(size, check.fee)
+    if (evict === null) {
+      throw new LedgerError(
+        'MEMPOOL_FULL',
+        'mempool is full of transactions paying at least this fee rate',
+      )
+    }
+    for (const victim of evict) this.#dropPending(victim)
+    for (const input of tx.inputs) {
+      this.utxos.setState(input.outpoint, { kind: 'Locked', txid, lockedAt: now, voted })
+    }
+    this.mempool.add({ txid, tx, size, fee: check.fee, status: 'pending', voted, arrivedAt: now })
+    return this.#flush(evict)
+  }
+
+  /** Records that this node's Accept vote for `txid` is being persisted: its locks never expire. */
+  markVoted(txid: Txid): Transition {
+    const entry = this.#requireEntry(txid)
+    if (entry.voted) return this.#flush([])
+    for (const input of entry.tx.inputs) {
+      const s = this.utxos.get(input.outpoint)!.state
+      if (s.kind === 'Locked') this.utxos.setState(input.outpoint, { ...s, voted: true })
+      else if (s.kind === 'SpentPending') this.utxos.setState(input.outpoint, { ...s, voted: true })
+    }
+    this.mempool.update(txid, { voted: true })
+    return this.#flush([])
+  }
+
+  /** Locked → SpentPending once Accept votes for `txid` are seen; the count only grows. */
+  recordVotes(txid: Txid, votes: number): Transition {
+    const entry = this.#requireEntry(txid)
+    for (const input of entry.tx.inputs) {
+      const s = this.utxos.get(input.outpoint)!.state
+      if (s.kind === 'Locked') {
+        this.utxos.setState(input.outpoint, { kind: 'SpentPending', txid, votes, voted: s.voted })
+      } else if (s.kind === 'SpentPending' && votes > s.votes) {
+        this.utxos.setState(input.outpoint, { ...s, votes })
+      }
+    }
+    return this.#flush([])
+  }
+
+  /**
+   * Applies a finality certificate (already verified by consensus): inputs become
+   * SpentFinalized, outputs spendable at once, the certificate is kept until a block confirms the
+   * transaction. Conflicting mempool transactions are dead: removed, their unvoted locks freed,
+   * their voted locks left frozen. Two final spends of one output throw LEDGER_DOUBLE_FINALITY.
+   */
+  finalize(
+    tx: Transaction,
+    txid: Txid,
+    certificate: Uint8Array,
+    size: number,
+    now: number,
+  ): Transition {
+    const existing = this.mempool.get(txid)
+    if (existing?.status === 'finalized') return this.#flush([])
+    const final: UtxoState = { kind: 'SpentFinalized', txid }
+    let inputTotal = 0n
+    for (const input of tx.inputs) {
+      const entry = this.utxos.get(input.outpoint)
+      if (entry === undefined) {
+        throw new LedgerError(
+          'LEDGER_MISSING_INPUT',
+          `${outPointToString(input.outpoint)} unknown: fetch the parent first`,
+        )
+      }
+      if (isSpentFinal(entry.state) && equalBytes(spenderOf(entry.state)!, txid))
+        return this.#flush([])
+      assertTransition(input.outpoint, entry.state, final)
+      inputTotal += entry.output.value
+    }
+    const dead = this.#conflictingMempool(tx, txid)
+    for (const d of dead) this.#dropPending(d)
+    for (const input of tx.inputs) this.utxos.setState(input.outpoint, final)
+    this.#createOutputs(txid, tx.outputs, null)
+    const fee = (inputTotal - tx.outputs.reduce((s, o) => s + o.value, 0n)) as Amount
+    if (existing !== undefined) this.mempool.update(txid, { status: 'finalized' })
+    else
+      this.mempool.add({ txid, tx, size, fee, status: 'finalized', voted: false, arrivedAt: now })
+    this.#setCertificate(txid, certificate)
+    return this.#flush(dead)
+  }
+
+  /**
+   * Applies a committed block's transactions in order: inputs become Confirmed, outputs get the
+   * block height, mempool entries and certificates of the confirmed transactions are dropped.
+   * The whole block is one batch.
+   */
+  confirmBlock(height: number, txs: readonly BlockTransaction[]): Transition {
+    this.#checkBlock(height, txs)
+    const removed: Txid[] = []
+    for (const { tx, txid } of txs) {
+      for (const d of this.#conflictingMempool(tx, txid)) {
+        this.#dropPending(d)
+        removed.push(d)
+      }
+      for (const input of tx.inputs)
+        this.utxos.setState(input.outpoint, { kind: 'Confirmed', txid, height })
+      this.#createOutputs(txid, tx.outputs, height)
+      if (this.mempool.remove(txid) !== undefined) removed.push(txid)
+      if (this.#certificates.has(txidToHex(txid))) this.#setCertificate(txid, null)
+    }
+    return this.#flush(removed)
+  }
+
+  /** Creates outputs with no inputs: genesis allocations (height 0) and block rewards. */
+  createOutputs(txid: Txid, outputs: readonly TxOutput[], height: number): Transition {
+    this.#createOutputs(txid, outputs, height)
+    return this.#flush([])
+  }
+
+  /** Releases pending transactions whose locks back no vote and are older than the expiry. */
+  expireLocks(now: number): Transition {
+    const expired = [...this.mempool.entries()]
+      .filter((e) => e.status === 'pending' && !e.voted && e.arrivedAt + this.#lockExpiryMs <= now)
+      .map((e) => e.txid)
+    for (const txid of expired) this.#dropPending(txid)
+    return this.#flush(expired)
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────
+
+  #requireEntry(txid: Txid) {
+    const entry = this.mempool.get(txid)
+    if (entry === undefined)
+      throw new LedgerError('LEDGER_UNKNOWN_TX', `${txidToHex(txid)} is not in the mempool`)
+    return entry
+  }
+
+  /** Dry-runs a block against a scratch view so a bad block changes nothing. */
+  #checkBlock(height: number, txs: readonly BlockTransaction[]): void {
+    const spentHere = new Map<string, Txid>()
+    const createdHere = new Set<string>()
+    for (const { tx, txid } of txs) {
+      for (const input of tx.inputs) {
+        const key = outPointToString(input.outpoint)
+        const earlier = spentHere.get(key)
+        if (earlier !== undefined) {
+          throw new LedgerError('LEDGER_DOUBLE_FINALITY', `block ${height} spends ${key} twice`)
+        }
+        spentHere.set(key, txid)
+        if (createdHere.has(key)) continue
+        const entry = this.utxos.get(input.outpoint)
+        if (entry === undefined)
+          throw new LedgerError('LEDGER_MISSING_INPUT', `block ${height}: ${key} unknown`)
+        assertTransition(input.outpoint, entry.state, { kind: 'Confirmed', txid, height })
+      }
+      for (let vout = 0; vout < tx.outputs.length; vout++)
+        createdHere.add(outPointToString({ txid, vout }))
+    }
+  }
+
+  #createOutputs(txid: Txid, outputs: readonly TxOutput[], height: number | null): void {
+    for (const [vout, output] of outputs.entries())
+      this.utxos.create({ txid, vout }, output, height)
+  }
+
+  /** Mempool transactions other than `txid` spending any of `tx`'s inputs. */
+  #conflictingMempool(tx: Transaction, txid: Txid): Txid[] {
+    const out = new Map<string, Txid>()
+    for (const input of tx.inputs) {
+      const other = this.mempool.spenderOf(input.outpoint)
+      if (other !== undefined && !equalBytes(other, txid)) out.set(txidToHex(other), other)
+    }
+    return [...out.values()]
+  }
+
+  /** Removes a pending transaction; its unvoted locks return to Unspent, voted ones stay. */
+  #dropPending(txid: Txid): void {
+    const entry = this.mempool.remove(txid)
+    if (entry === undefined) return
+    for (const input of entry.tx.inputs) {
+      const e = this.utxos.get(input.outpoint)
+      if (e?.state.kind === 'Locked' && !e.state.voted && equalBytes(e.state.txid, txid)) {
+        this.utxos.setState(input.outpoint, { kind: 'Unspent' })
+      }
+    }
+  }
+
+  #setCertificate(txid: Txid, certificate: Uint8Array | null): void {
+    const id = txidToHex(txid)
+    if (certificate === null) this.#certificates.delete(id)
+    else this.#certificates.set(id, certificate)
+    this.#certificateChanges.set(id, { txid, certificate })
+  }
+
+  #flush(removed: readonly Txid[]): Transition {
+    const ops: BatchOp[] = []
+    for (const entry of this.utxos.takeChanges()) {
+      ops.push({ type: 'put', key: utxoKey(entry.outpoint), value: encodeUtxoRecord(entry) })
+    }
+    for (const { txid, entry } of this.mempool.takeChanges()) {
+      ops.push(
+        entry === null
+          ? { type: 'del', key: mempoolKey(txid) }
+          : { type: 'put', key: mempoolKey(txid), value: encodeMempoolRecord(entry) },
+      )
+    }
+    for (const { txid, certificate } of this.#certificateChanges.values()) {
+      ops.push(
+        certificate === null
+          ? { type: 'del', key: certificateKey(txid) }
+          : { type: 'put', key: certificateKey(txid), value: certificate },
+      )
+    }
+    this.#certificateChanges = new Map()
+    return { ops, removed }
+  }
+}

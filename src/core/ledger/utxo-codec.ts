@@ -1,0 +1,108 @@
+/**
+ * Store encodings of ledger records. Keys follow docs/STORAGE.md: bucket byte, then big-endian
+ * parts so byte order is numeric order. Values use the canonical little-endian field coders.
+ */
+import * as P from 'micro-packed'
+import { codec, fail } from '../encoding/codec.ts'
+import { bool, bytes20, bytes32, rangedU64, u8, u32, u64 } from '../encoding/fields.ts'
+import { MAX_AMOUNT } from '../primitives/amount.ts'
+import type { OutPoint } from '../primitives/outpoint.ts'
+import type { TxOutput } from '../primitives/transaction.ts'
+import type { Txid } from '../primitives/txid.ts'
+import { Bucket, bucketKey } from '../storage/keys.ts'
+import type { UtxoEntry, UtxoState } from './utxo-state.ts'
+
+const NO_HEIGHT = 0xffff_ffff
+const STATE_KINDS = ['Unspent', 'Locked', 'SpentPending', 'SpentFinalized', 'Confirmed'] as const
+
+const stateCoder = P.wrap<UtxoState>({
+  encodeStream(w, s) {
+    u8.encodeStream(w, STATE_KINDS.indexOf(s.kind))
+    if (s.kind === 'Unspent') return
+    bytes32.encodeStream(w, s.txid)
+    if (s.kind === 'Locked') {
+      u64.encodeStream(w, BigInt(s.lockedAt))
+      bool.encodeStream(w, s.voted)
+    } else if (s.kind === 'SpentPending') {
+      u32.encodeStream(w, s.votes)
+      bool.encodeStream(w, s.voted)
+    } else if (s.kind === 'Confirmed') {
+      u32.encodeStream(w, s.height)
+    }
+  },
+  decodeStream(r): UtxoState {
+    const kind = STATE_KINDS[u8.decodeStream(r)]
+    if (kind === undefined) fail('INVALID_VALUE', 'unknown UTXO state')
+    if (kind === 'Unspent') return { kind }
+    const txid = bytes32.decodeStream(r) as Txid
+    switch (kind) {
+      case 'Locked':
+        return {
+          kind,
+          txid,
+          lockedAt: Number(u64.decodeStream(r)),
+          voted: bool.decodeStream(r),
+        }
+      case 'SpentPending':
+        return { kind, txid, votes: u32.decodeStream(r), voted: bool.decodeStream(r) }
+      case 'SpentFinalized':
+        return { kind, txid }
+      case 'Confirmed':
+        return { kind, txid, height: u32.decodeStream(r) }
+    }
+  },
+})
+
+const outputCoder = P.struct({
+  value: rangedU64(0n, MAX_AMOUNT, 'output value'),
+  address: bytes20,
+}) as unknown as P.CoderType<TxOutput>
+
+/** A block height, or null (stored as 0xffffffff) for an output that is final but unconfirmed. */
+const heightCoder = P.wrap<number | null>({
+  encodeStream: (w, h) => u32.encodeStream(w, h ?? NO_HEIGHT),
+  decodeStream: (r) => {
+    const h = u32.decodeStream(r)
+    return h === NO_HEIGHT ? null : h
+  },
+})
+
+const entryValueCoder = P.struct({
+  output: outputCoder,
+  height: heightCoder,
+  state: stateCoder,
+})
+
+/** Value of a UTXO record (the outpoint is in the key). */
+export const UtxoRecordCodec = codec('UtxoRecord', entryValueCoder, 128)
+
+export function utxoKey(outpoint: OutPoint): Uint8Array {
+  const vout = new Uint8Array(4)
+  new DataView(vout.buffer).setUint32(0, outpoint.vout, false)
+  return bucketKey(Bucket.utxo, outpoint.txid, vout)
+}
+
+export function outpointFromUtxoKey(key: Uint8Array): OutPoint {
+  const view = new DataView(key.buffer, key.byteOffset, key.byteLength)
+  return { txid: key.slice(1, 33) as Txid, vout: view.getUint32(33, false) }
+}
+
+export function encodeUtxoRecord(entry: UtxoEntry): Uint8Array {
+  return UtxoRecordCodec.encode({ output: entry.output, height: entry.height, state: entry.state })
+}
+
+export function decodeUtxoRecord(key: Uint8Array, value: Uint8Array): UtxoEntry {
+  const { output, height, state } = UtxoRecordCodec.decode(value)
+  return { outpoint: outpointFromUtxoKey(key), output, height: height ?? null, state }
+}
+
+/** Bytes hashed into the UTXO-set commitment for one live output: outpoint ‖ value ‖ address. */
+export function commitmentElement(entry: UtxoEntry): Uint8Array {
+  const out = new Uint8Array(32 + 4 + 8 + 20)
+  const view = new DataView(out.buffer)
+  out.set(entry.outpoint.txid, 0)
+  view.setUint32(32, entry.outpoint.vout, true)
+  view.setBigUint64(36, entry.output.value, true)
+  out.set(entry.output.address, 44)
+  return out
+}

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest'
+import {
+  COIN,
+  Ledger,
+  LedgerError,
+  LOCK_EXPIRY_MS,
+  MemoryStore,
+  MIN_FEE,
+  outPointToString,
+  txidToHex,
+} from '../../src/core/index.ts'
+import { coinsOf, GENESIS_HASH, genesisLedger, keyPair, spend } from '../support/ledger-fixture.ts'
+
+const alice = keyPair(0)
+const bob = keyPair(1)
+const carol = keyPair(2)
+const cert = new Uint8Array([0xce, 0x47])
+
+function stateOf(ledger: Ledger, outpoint: Parameters<Ledger['utxos']['get']>[0]) {
+  return ledger.utxos.get(outpoint)?.state
+}
+
+describe('Ledger', () => {
+  it('locks all inputs atomically and names the conflicting txid', async () => {
+    const { ledger, coins } = genesisLedger(3, 10n * COIN, 1)
+    const a = spend([coins[0]!, coins[1]!], [{ to: bob, value: 20n * COIN - MIN_FEE }])
+    await ledger.verify(a.tx, a.txid)
+    expect(ledger.checkSpend(a.tx, a.txid)).toEqual({ status: 'spendable', fee: MIN_FEE })
+    const t = ledger.admit(a.tx, a.txid, a.size, 1000)
+    expect(t.ops.length).toBe(3) // two UTXO records and one mempool record
+    expect(stateOf(ledger, coins[0]!.outpoint)).toMatchObject({ kind: 'Locked', voted: false })
+
+    // b spends coin 2 (free) and coin 1 (locked by a): nothing of b may be locked.
+    const b = spend([coins[2]!, coins[1]!], [{ to: carol, value: 20n * COIN - MIN_FEE }])
+    const check = ledger.checkSpend(b.tx, b.txid)
+    expect(check).toMatchObject({ status: 'conflict', state: 'Locked' })
+    if (check.status === 'conflict') expect(txidToHex(check.txid)).toBe(txidToHex(a.txid))
+    expect(() => ledger.admit(b.tx, b.txid, b.size, 1001)).toThrow(
+      expect.objectContaining({ code: 'LEDGER_CONFLICT' }),
+    )
+    expect(stateOf(ledger, coins[2]!.outpoint)).toEqual({ kind: 'Unspent' })
+  })
+
+  it('defers an unknown parent instead of rejecting', () => {
+    const { ledger, coins } = genesisLedger(1)
+    const parent = spend(coins, [{ to: bob, value: 10n * COIN - MIN_FEE }])
+    const child = spend(coinsOf(parent, [bob]), [{ to: carol, value: 10n * COIN - 2n * MIN_FEE }])
+    expect(ledger.checkSpend(child.tx, child.txid)).toMatchObject({ status: 'missing' })
+  })
+
+  it('refuses invalid spends with typed errors and changes nothing', async () => {
+    const { ledger, coins } = genesisLedger(2, 10n * COIN, 1)
+    const before = ledger.summary()
+    const cases = [
+      ['LEDGER_INSUFFICIENT_FUNDS', spend([coins[0]!], [{ to: bob, value: 11n * COIN }])],
+      ['LEDGER_FEE_TOO_LOW', spend([coins[0]!], [{ to: bob, value: 10n * COIN - MIN_FEE + 1n }])],
+      ['LEDGER_INPUT_KEY', spend([{ ...coins[0]!, owner: bob }], [{ to: bob, value: 5n * COIN }])],
+    ] as const
+    for (const [code, built] of cases) {
+      expect(() => ledger.admit(built.tx, built.txid, built.size, 0), code).toThrow(
+        expect.objectContaining({ code }),
+      )
+    }
+    const dust = spend([coins[1]!], [{ to: bob, value: 999n }])
+    await expect(ledger.verify(dust.tx, dust.txid)).rejects.toMatchObject({ code: 'LEDGER_DUST' })
+    const good = spend([coins[1]!], [{ to: bob, value: 5n * COIN }])
+    const wrongNet = new Ledger({ genesisHash: new Uint8Array(32) })
+    await expect(wrongNet.verify(good.tx, good.txid)).rejects.toMatchObject({
+      code: 'TX_SIGNATURE',
+    })
+    expect(ledger.summary()).toEqual(before)
+    expect(ledger.mempool.count).toBe(0)
+  })
+
+  it('finalizes: inputs final, outputs spendable at once (chained payment)', () => {
+    const { ledger, coins } = genesisLedger(1)
+    const pay = spend(coins, [
+      { to: bob, value: 6n * COIN },
+      { to: alice, value: 4n * COIN - MIN_FEE },
+    ])
+    ledger.admit(pay.tx, pay.txid, pay.size, 0)
+    ledger.markVoted(pay.txid)
+    ledger.recordVotes(pay.txid, 3)
+    expect(stateOf(ledger, coins[0]!.outpoint)).toMatchObject({
+      kind: 'SpentPending',
+      votes: 3,
+      voted: true,
+    })
+    ledger.finalize(pay.tx, pay.txid, cert, pay.size, 1)
+    expect(stateOf(ledger, coins[0]!.outpoint)).toEqual({ kind: 'SpentFinalized', txid: pay.txid })
+    expect(ledger.certificate(pay.txid)).toEqual(cert)
+    const child = spend(coinsOf(pay, [bob, alice]).slice(0, 1), [
+      { to: carol, value: 6n * COIN - MIN_FEE },
+    ])
+    expect(ledger.checkSpend(child.tx, child.txid)).toEqual({ status: 'spendable', fee: MIN_FEE })
+    ledger.admit(child.tx, child.txid, child.size, 2)
+    // A finalized transaction is kept until a block confirms it.
+    expect(ledger.mempool.get(pay.txid)?.status).toBe('finalized')
+  })
+
+  it('a certificate overrides a conflicting lock; two certificates are a safety failure', () => {
+    const { ledger, coins } = genesisLedger(2, 10n * COIN, 1)
+    const a = spend([coins[0]!, coins[1]!], [{ to: bob, value: 19n * COIN }])
+    const b = spend([coins[0]!], [{ to: carol, value: 9n * COIN }])
+    ledger.admit(a.tx, a.txid, a.size, 0) // unvoted lock for a
+    const t = ledger.finalize(b.tx, b.txid, cert, b.size, 1)
+    expect(t.removed.map(txidToHex)).toEqual([txidToHex(a.txid)])
+    expect(ledger.mempool.get(a.txid)).toBeUndefined()
+    // a's other input was only locked (no vote): released.
+    expect(stateOf(ledger, coins[1]!.outpoint)).toEqual({ kind: 'Unspent' })
+    const c = spend([coins[0]!], [{ to: alice, value: 9n * COIN }])
+    expect(() => ledger.finalize(c.tx, c.txid, cert, c.size, 2)).toThrow(
+      expect.objectContaining({ code: 'LEDGER_DOUBLE_FINALITY' }),
+    )
+  })
+
+  it('a voted lock never expires or is released; an unvoted one expires after 600 s', () => {
+    const { ledger, coins } = genesisLedger(2, 10n * COIN, 1)
+    const voted = spend([coins[0]!], [{ to: bob, value: 9n * COIN }])
+    const idle = spend([coins[1]!], [{ to: bob, value: 9n * COIN }])
+    ledger.admit(voted.tx, voted.txid, voted.size, 0, true)
+    ledger.admit(idle.tx, idle.txid, idle.size, 0)
+    expect(ledger.expireLocks(LOCK_EXPIRY_MS - 1).removed).toEqual([])
+    const t = ledger.expireLocks(LOCK_EXPIRY_MS)
+    expect(t.removed.map(txidToHex)).toEqual([txidToHex(idle.txid)])
+    expect(stateOf(ledger, coins[1]!.outpoint)).toEqual({ kind: 'Unspent' })
+    expect(stateOf(ledger, coins[0]!.outpoint)).toMatchObject({ kind: 'Locked', voted: true })
+    expect(() => ledger.utxos.setState(coins[0]!.outpoint, { kind: 'Unspent' })).toThrow(
+      LedgerError,
+    )
+  })
+
+  it('confirms a block: Confirmed inputs, heights on outputs, mempool and certificate dropped', () => {
+    const { ledger, coins } = genesisLedger(1)
+    const pay = spend(coins, [{ to: bob, value: 9n * COIN }])
+    ledger.admit(pay.tx, pay.txid, pay.size, 0)
+    ledger.finalize(pay.tx, pay.txid, cert, pay.size, 1)
+    const child = spend(coinsOf(pay, [bob]), [{ to: carol, value: 8n * COIN }])
+    ledger.admit(child.tx, child.txid, child.size, 2)
+    ledger.finalize(child.tx, child.txid, cert, child.size, 3)
+    const t = ledger.confirmBlock(1, [pay, child])
+    expect(t.removed.length).toBe(2)
+    expect(stateOf(ledger, coins[0]!.outpoint)).toEqual({
+      kind: 'Confirmed',
+      txid: pay.txid,
+      height: 1,
+    })
+    expect(ledger.utxos.get({ txid: child.txid, vout: 0 })?.height).toBe(1)
+    expect(ledger.certificate(pay.txid)).toBeUndefined()
+    expect(ledger.mempool.count).toBe(0)
+  })
+
+  it('a block spending one output twice changes nothing', () => {
+    const { ledger, coins } = genesisLedger(1)
+    const a = spend(coins, [{ to: bob, value: 9n * COIN }])
+    const b = spend(coins, [{ to: carol, value: 9n * COIN }])
+    const before = ledger.summary()
+    expect(() => ledger.confirmBlock(1, [a, b])).toThrow(
+      expect.objectContaining({ code: 'LEDGER_DOUBLE_FINALITY' }),
+    )
+    expect(ledger.summary()).toEqual(before)
+    expect(ledger.utxos.takeChanges()).toEqual([])
+  })
+
+  it('evicts the lowest fee rate pending transaction when full, never a voted one', () => {
+    const { ledger, coins } = genesisLedger(4, 10n * COIN, 1, {
+      mempool: { maxCount: 2, maxBytes: 1e6 },
+    })
+    const cheap = spend([coins[0]!], [{ to: bob, value: 10n * COIN - MIN_FEE }])
+    const votedCheap = spend([coins[1]!], [{ to: bob, value: 10n * COIN - MIN_FEE }])
+    const rich = spend([coins[2]!], [{ to: bob, value: 9n * COIN }])
+    ledger.admit(cheap.tx, cheap.txid, cheap.size, 0)
+    ledger.admit(votedCheap.tx, votedCheap.txid, votedCheap.size, 0, true)
+    const t = ledger.admit(rich.tx, rich.txid, rich.size, 1)
+    expect(t.removed.map(txidToHex)).toEqual([txidToHex(cheap.txid)])
+    expect(stateOf(ledger, coins[0]!.outpoint)).toEqual({ kind: 'Unspent' })
+    const another = spend([coins[3]!], [{ to: bob, value: 10n * COIN - 2n * MIN_FEE }])
+    expect(() => ledger.admit(another.tx, another.txid, another.size, 2)).toThrow(
+      expect.objectContaining({ code: 'MEMPOOL_FULL' }),
+    )
+  })
+
+  it('reopens from its store to the identical state', async () => {
+    const store = new MemoryStore()
+    const { ledger, coins, genesisOps } = genesisLedger(3, 10n * COIN, 2)
+    await store.write(genesisOps)
+    const a = spend([coins[0]!], [{ to: bob, value: 9n * COIN }])
+    const b = spend([coins[1]!], [{ to: carol, value: 9n * COIN }])
+    for (const t of [
+      ledger.admit(a.tx, a.txid, a.size, 5, true),
+      ledger.admit(b.tx, b.txid, b.size, 6),
+      ledger.finalize(a.tx, a.txid, cert, a.size, 7),
+    ]) {
+      await store.write(t.ops)
+    }
+    const reopened = await Ledger.open(store, { genesisHash: GENESIS_HASH })
+    expect(reopened.summary()).toEqual(ledger.summary())
+    expect([...reopened.utxos.entries()].map((e) => [outPointToString(e.outpoint), e])).toEqual(
+      [...ledger.utxos.entries()].map((e) => [outPointToString(e.outpoint), e]),
+    )
+    const byTxid = (l: Ledger) =>
+      [...l.mempool.entries()].sort((x, y) => txidToHex(x.txid).localeCompare(txidToHex(y.txid)))
+    expect(byTxid(reopened)).toEqual(byTxid(ledger))
+    expect(reopened.certificate(a.txid)).toEqual(cert)
+    expect(reopened.utxos.rescan()).toEqual(reopened.summary())
+  })
+})
