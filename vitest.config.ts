@@ -23,7 +23,16 @@ export default defineConfig({
   resolve: { alias: { '#vectors': vectors } },
   server: { fs: { allow: ['.', vectors] } },
   // Pre-bundle browser deps up front so Vite never reloads the page in the middle of a run.
-  optimizeDeps: { include: ['idb', 'fast-check', '@noble/ed25519', '@noble/hashes', 'micro-packed', '@scure/base'] },
+  optimizeDeps: {
+    include: [
+      'idb',
+      'fast-check',
+      '@noble/ed25519',
+      '@noble/hashes',
+      'micro-packed',
+      '@scure/base',
+    ],
+  },
   test: {
     testTimeout: 30_000,
     projects: [
