@@ -41,7 +41,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: [...both, 'test/node/**/*.test.ts'],
+          include: [...both, 'test/node/**/*.test.ts', 'test/sim/**/*.test.ts'],
         },
       },
       {
