@@ -110,3 +110,24 @@ export type LedgerErrorCode =
 export class LedgerError extends TimeCoinError<LedgerErrorCode> {
   readonly domain = 'ledger'
 }
+
+export type ConsensusErrorCode =
+  | 'COMMITTEE_INVALID'
+  | 'MERKLE_EMPTY'
+  | 'MERKLE_INDEX'
+  | 'BATCH_INVALID'
+  | 'BATCH_SIGNATURE'
+  | 'CERT_EPOCH_MISMATCH'
+  | 'CERT_MIXED_EPOCHS'
+  | 'CERT_STALE_EPOCH'
+  | 'CERT_UNKNOWN_VOTER'
+  | 'CERT_DUPLICATE_VOTER'
+  | 'CERT_LEAF_INDEX'
+  | 'CERT_PATH_LENGTH'
+  | 'CERT_ROOT_MISMATCH'
+  | 'CERT_SIGNATURE'
+  | 'CERT_INSUFFICIENT_WEIGHT'
+
+export class ConsensusError extends TimeCoinError<ConsensusErrorCode> {
+  readonly domain = 'consensus'
+}

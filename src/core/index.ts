@@ -3,6 +3,7 @@
  * `node:` module, uses no Buffer, process or DOM, and runs unchanged in Node, browsers and edge
  * runtimes (a test enforces this boundary).
  */
+export * from './consensus/index.ts'
 export * from './crypto/index.ts'
 export * from './encoding/index.ts'
 export * from './errors.ts'

@@ -51,3 +51,16 @@ export function oneOfU16(allowed: readonly number[], what: string) {
     return n
   })
 }
+
+/** u64 on the wire, a safe-integer `number` in memory (sequence numbers, millisecond times). */
+export const u64Number = P.wrap<number>({
+  encodeStream(w, n) {
+    if (!Number.isSafeInteger(n) || n < 0) fail('OUT_OF_RANGE', `not a safe u64: ${n}`)
+    u64.encodeStream(w, BigInt(n))
+  },
+  decodeStream(r) {
+    const n = u64.decodeStream(r)
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) fail('OUT_OF_RANGE', `u64 ${n} above 2^53 − 1`)
+    return Number(n)
+  },
+})

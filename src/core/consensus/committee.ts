@@ -1,0 +1,103 @@
+/**
+ * The voting committee of one epoch: members, weights by collateral tier, and the quorum
+ * threshold ⌊2W/3⌋ + 1 of total weight W. Any two quorums overlap by more than W/3. Members are
+ * kept sorted by key so every node derives byte-identical committees from the same chain.
+ */
+import { bytesToHex, compareBytes } from '../encoding/bytes.ts'
+import { ConsensusError } from '../errors.ts'
+import { type Amount, COIN } from '../primitives/amount.ts'
+import type { NetworkName } from '../primitives/network.ts'
+
+export type Tier = 'free' | 'bronze' | 'silver' | 'gold'
+
+export interface TierRule {
+  readonly collateral: Amount
+  readonly weight: number
+}
+
+/** Collateral and weight by tier (DESIGN §4.4). Free nodes relay and serve wallets; they never vote. */
+export const TIERS: Readonly<Record<Tier, TierRule>> = {
+  free: { collateral: 0n as Amount, weight: 0 },
+  bronze: { collateral: (1_000n * COIN) as Amount, weight: 10 },
+  silver: { collateral: (10_000n * COIN) as Amount, weight: 100 },
+  gold: { collateral: (100_000n * COIN) as Amount, weight: 1_000 },
+}
+
+/** Below this many voting members finality halts rather than run without fault tolerance. */
+export const MIN_VOTING_MEMBERS: Readonly<Record<NetworkName, number>> = {
+  mainnet: 10,
+  testnet: 3,
+  devnet: 3,
+}
+
+export const MAX_COMMITTEE_SIZE = 1_000
+
+export interface CommitteeMember {
+  /** The masternode's Ed25519 voting key. */
+  readonly key: Uint8Array
+  readonly weight: number
+}
+
+/** The quorum: more than two thirds of `totalWeight`. */
+export function quorumThreshold(totalWeight: number): number {
+  return Math.floor((2 * totalWeight) / 3) + 1
+}
+
+export class Committee {
+  readonly epoch: number
+  readonly members: readonly CommitteeMember[]
+  readonly totalWeight: number
+  readonly threshold: number
+  readonly #weights: ReadonlyMap<string, number>
+
+  constructor(epoch: number, members: readonly CommitteeMember[]) {
+    if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff) {
+      throw new ConsensusError('COMMITTEE_INVALID', `epoch must be a u32, got ${epoch}`)
+    }
+    if (members.length > MAX_COMMITTEE_SIZE) {
+      throw new ConsensusError(
+        'COMMITTEE_INVALID',
+        `committee of ${members.length} exceeds ${MAX_COMMITTEE_SIZE}`,
+      )
+    }
+    const weights = new Map<string, number>()
+    for (const m of members) {
+      if (m.key.length !== 32)
+        throw new ConsensusError('COMMITTEE_INVALID', 'member key must be 32 bytes')
+      if (!Number.isSafeInteger(m.weight) || m.weight < 0) {
+        throw new ConsensusError(
+          'COMMITTEE_INVALID',
+          `member weight must be a non-negative integer, got ${m.weight}`,
+        )
+      }
+      const id = bytesToHex(m.key)
+      if (weights.has(id)) throw new ConsensusError('COMMITTEE_INVALID', `duplicate member ${id}`)
+      weights.set(id, m.weight)
+    }
+    this.epoch = epoch
+    this.members = [...members].sort((a, b) => compareBytes(a.key, b.key))
+    this.totalWeight = members.reduce((s, m) => s + m.weight, 0)
+    this.threshold = quorumThreshold(this.totalWeight)
+    this.#weights = weights
+  }
+
+  /** Weight of `key`, or undefined when it is not a member. */
+  weightOf(key: Uint8Array): number | undefined {
+    return this.#weights.get(bytesToHex(key))
+  }
+
+  /** Members with positive weight. */
+  get voters(): readonly CommitteeMember[] {
+    return this.members.filter((m) => m.weight > 0)
+  }
+
+  /** Whether the committee may finalize anything on `network` (enough voting members). */
+  canFinalize(network: NetworkName): boolean {
+    return this.voters.length >= MIN_VOTING_MEMBERS[network] && this.totalWeight > 0
+  }
+
+  /** True when `weight` reaches the quorum threshold. */
+  isQuorum(weight: number): boolean {
+    return weight >= this.threshold
+  }
+}

@@ -1,0 +1,34 @@
+export {
+  type CertificateCheck,
+  type CertificateEntry,
+  certificateEntry,
+  type FinalityCertificate,
+  FinalityCertificateCodec,
+  MAX_PATH_LENGTH,
+  verifyCertificate,
+} from './certificate.ts'
+export {
+  Committee,
+  type CommitteeMember,
+  MAX_COMMITTEE_SIZE,
+  MIN_VOTING_MEMBERS,
+  quorumThreshold,
+  TIERS,
+  type Tier,
+  type TierRule,
+} from './committee.ts'
+export { merklePath, merkleRoot, pathLength, rootFromPath } from './merkle.ts'
+export {
+  type BatchParams,
+  batchSigningMessage,
+  HEADER_SIZE,
+  MAX_BATCH_LEAVES,
+  type SignedBatchHeader,
+  signVoteBatch,
+  type VoteBatch,
+  VoteBatchCodec,
+  type VoteBatchHeader,
+  VoteBatchHeaderCodec,
+  verifyVoteBatch,
+} from './vote-batch.ts'
+export { LEAF_KINDS, leafHash, NO_CONFLICT, type VoteLeaf, voteLeafCoder } from './vote-leaf.ts'

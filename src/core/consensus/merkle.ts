@@ -1,0 +1,83 @@
+/**
+ * The vote-batch Merkle tree. Inner nodes are H(0x01 ‖ left ‖ right); at each level an odd last
+ * node is promoted unchanged (never duplicated, so no two leaf lists share a root). The leaf
+ * index and the leaf count fix the exact path length, which the verifier checks.
+ */
+import { sha256 } from '../crypto/sha256.ts'
+import { concatBytes } from '../encoding/bytes.ts'
+import { ConsensusError } from '../errors.ts'
+import { NODE_PREFIX } from './vote-leaf.ts'
+
+function node(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256(concatBytes(Uint8Array.of(NODE_PREFIX), left, right))
+}
+
+/** Number of siblings on the path of `index` in a tree of `count` leaves (-1 if out of range). */
+export function pathLength(index: number, count: number): number {
+  if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count) return -1
+  let length = 0
+  for (let n = count, i = index; n > 1; n = Math.ceil(n / 2), i = Math.floor(i / 2)) {
+    const promoted = i === n - 1 && n % 2 === 1
+    if (!promoted) length++
+  }
+  return length
+}
+
+export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
+  if (leaves.length === 0)
+    throw new ConsensusError('MERKLE_EMPTY', 'a Merkle tree needs at least one leaf')
+  let level = [...leaves]
+  while (level.length > 1) {
+    const next: Uint8Array[] = []
+    for (let i = 0; i < level.length; i += 2) {
+      next.push(i + 1 < level.length ? node(level[i]!, level[i + 1]!) : level[i]!)
+    }
+    level = next
+  }
+  return level[0]!
+}
+
+/** The siblings from leaf to root for `index`, skipping levels where the node is promoted. */
+export function merklePath(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
+  if (pathLength(index, leaves.length) < 0) {
+    throw new ConsensusError(
+      'MERKLE_INDEX',
+      `leaf ${index} out of range for ${leaves.length} leaves`,
+    )
+  }
+  const path: Uint8Array[] = []
+  let level = [...leaves]
+  let i = index
+  while (level.length > 1) {
+    const sibling = i ^ 1
+    if (sibling < level.length) path.push(level[sibling]!)
+    const next: Uint8Array[] = []
+    for (let j = 0; j < level.length; j += 2) {
+      next.push(j + 1 < level.length ? node(level[j]!, level[j + 1]!) : level[j]!)
+    }
+    level = next
+    i = Math.floor(i / 2)
+  }
+  return path
+}
+
+/**
+ * The root implied by `leaf` at `index` of `count` leaves with `path`, or null when the path has
+ * the wrong length for that position (a shortened or padded path never verifies).
+ */
+export function rootFromPath(
+  leaf: Uint8Array,
+  index: number,
+  count: number,
+  path: readonly Uint8Array[],
+): Uint8Array | null {
+  if (pathLength(index, count) !== path.length) return null
+  let hash = leaf
+  let used = 0
+  for (let n = count, i = index; n > 1; n = Math.ceil(n / 2), i = Math.floor(i / 2)) {
+    if (i === n - 1 && n % 2 === 1) continue
+    const sibling = path[used++]!
+    hash = i % 2 === 0 ? node(hash, sibling) : node(sibling, hash)
+  }
+  return hash
+}

@@ -1,0 +1,132 @@
+/**
+ * Vote batches: one signature over many votes. The signature covers
+ * "TIMECOIN/vote-batch/v1" ‖ genesisHash ‖ header, and the header commits to the Merkle root of
+ * the leaves and their count. `seq` only de-duplicates (batches may arrive in any order); the
+ * timestamp is informational and never decides validity.
+ */
+import * as P from 'micro-packed'
+import { DomainTags } from '../crypto/domain.ts'
+import { type Ed25519Verifier, ed25519, getPublicKey, sign } from '../crypto/ed25519.ts'
+import { domainMessage } from '../crypto/sha256.ts'
+import { equalBytes } from '../encoding/bytes.ts'
+import { codec, fail } from '../encoding/codec.ts'
+import {
+  boundedArray,
+  bytes32,
+  bytes64,
+  limitedLength,
+  u32,
+  u64Number,
+} from '../encoding/fields.ts'
+import { ConsensusError, PeerAction } from '../errors.ts'
+import { merkleRoot } from './merkle.ts'
+import { leafHash, type VoteLeaf, voteLeafCoder } from './vote-leaf.ts'
+
+export const MAX_BATCH_LEAVES = 4096
+
+export interface VoteBatchHeader {
+  readonly epoch: number
+  readonly voterKey: Uint8Array
+  readonly seq: number
+  readonly leafCount: number
+  readonly root: Uint8Array
+  /** Milliseconds since the Unix epoch, informational only. */
+  readonly timestamp: number
+}
+
+export interface SignedBatchHeader {
+  readonly header: VoteBatchHeader
+  readonly signature: Uint8Array
+}
+
+export interface VoteBatch extends SignedBatchHeader {
+  readonly leaves: readonly VoteLeaf[]
+}
+
+export const batchHeaderCoder = P.struct({
+  epoch: u32,
+  voterKey: bytes32,
+  seq: u64Number,
+  leafCount: P.validate(limitedLength(u32, MAX_BATCH_LEAVES, 'leaf count'), (n) =>
+    n === 0 ? fail('INVALID_VALUE', 'a batch has at least one leaf') : n,
+  ),
+  root: bytes32,
+  timestamp: u64Number,
+}) as unknown as P.CoderType<VoteBatchHeader>
+
+export const HEADER_SIZE = 4 + 32 + 8 + 4 + 32 + 8
+
+export const VoteBatchHeaderCodec = codec('VoteBatchHeader', batchHeaderCoder, HEADER_SIZE)
+
+const voteBatchCoder = P.struct({
+  header: batchHeaderCoder,
+  signature: bytes64,
+  leaves: boundedArray(MAX_BATCH_LEAVES, voteLeafCoder, 'batch leaves'),
+}) as unknown as P.CoderType<VoteBatch>
+
+/** Wire form: header ‖ signature ‖ u16 count ‖ leaves. */
+export const VoteBatchCodec = codec(
+  'VoteBatch',
+  voteBatchCoder,
+  HEADER_SIZE + 64 + 2 + MAX_BATCH_LEAVES * 73,
+)
+
+export function batchSigningMessage(genesisHash: Uint8Array, header: VoteBatchHeader): Uint8Array {
+  return domainMessage(DomainTags.voteBatch, genesisHash, VoteBatchHeaderCodec.encode(header))
+}
+
+export interface BatchParams {
+  readonly epoch: number
+  readonly seq: number
+  readonly timestamp: number
+}
+
+/** Builds and signs a batch over `leaves` with the voter's secret key. */
+export function signVoteBatch(
+  leaves: readonly VoteLeaf[],
+  params: BatchParams,
+  secretKey: Uint8Array,
+  genesisHash: Uint8Array,
+): VoteBatch {
+  if (leaves.length === 0 || leaves.length > MAX_BATCH_LEAVES) {
+    throw new ConsensusError(
+      'BATCH_INVALID',
+      `a batch holds 1..${MAX_BATCH_LEAVES} leaves, got ${leaves.length}`,
+    )
+  }
+  const header: VoteBatchHeader = {
+    epoch: params.epoch,
+    voterKey: getPublicKey(secretKey),
+    seq: params.seq,
+    leafCount: leaves.length,
+    root: merkleRoot(leaves.map(leafHash)),
+    timestamp: params.timestamp,
+  }
+  return { header, signature: sign(batchSigningMessage(genesisHash, header), secretKey), leaves }
+}
+
+/**
+ * Checks a whole batch: leaf count and root match the leaves, and the signature verifies for
+ * this network. Membership and epoch are the caller's business (they need the committee).
+ */
+export async function verifyVoteBatch(
+  batch: VoteBatch,
+  genesisHash: Uint8Array,
+  verifier: Ed25519Verifier = ed25519,
+): Promise<void> {
+  const bad = (code: 'BATCH_INVALID' | 'BATCH_SIGNATURE', msg: string): never => {
+    throw new ConsensusError(code, msg, PeerAction.LowToleranceError)
+  }
+  if (batch.leaves.length !== batch.header.leafCount || batch.leaves.length === 0) {
+    bad('BATCH_INVALID', `leafCount ${batch.header.leafCount} but ${batch.leaves.length} leaves`)
+  }
+  if (!equalBytes(merkleRoot(batch.leaves.map(leafHash)), batch.header.root)) {
+    bad('BATCH_INVALID', 'leaves do not hash to the signed root')
+  }
+  const ok = await verifier.verify(
+    batch.signature,
+    batchSigningMessage(genesisHash, batch.header),
+    batch.header.voterKey,
+  )
+  if (!ok) bad('BATCH_SIGNATURE', 'batch signature does not verify')
+}

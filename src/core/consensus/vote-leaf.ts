@@ -1,0 +1,81 @@
+/**
+ * The statements a vote batch signs. A leaf is H(0x00 ‖ kind ‖ fields); inner Merkle nodes use
+ * the prefix 0x01, so no inner node can ever be presented as a leaf. One leaf kind per statement:
+ * a tx Accept can never be counted as a block vote or the other way round.
+ */
+import * as P from 'micro-packed'
+import { sha256 } from '../crypto/sha256.ts'
+import { concatBytes } from '../encoding/bytes.ts'
+import { fail } from '../encoding/codec.ts'
+import { bytes32, u8, u32 } from '../encoding/fields.ts'
+import type { Txid } from '../primitives/txid.ts'
+
+export const LEAF_PREFIX = 0x00
+export const NODE_PREFIX = 0x01
+
+export type VoteLeaf =
+  | { readonly kind: 'txAccept'; readonly txid: Txid }
+  /** `conflictingTxid` names the other spender; all zeros when the transaction is invalid. */
+  | { readonly kind: 'txReject'; readonly txid: Txid; readonly conflictingTxid: Txid }
+  | {
+      readonly kind: 'prevote'
+      readonly height: number
+      readonly attempt: number
+      readonly blockHash: Uint8Array
+    }
+  | {
+      readonly kind: 'precommit'
+      readonly height: number
+      readonly attempt: number
+      readonly blockHash: Uint8Array
+    }
+
+export const LEAF_KINDS = { txAccept: 0, txReject: 1, prevote: 2, precommit: 3 } as const
+const KIND_NAMES = ['txAccept', 'txReject', 'prevote', 'precommit'] as const
+
+/** The invalidity marker in a txReject leaf. */
+export const NO_CONFLICT = new Uint8Array(32) as Txid
+
+/** kind u8 ‖ fields: the canonical encoding of a leaf statement (also its wire form). */
+export const voteLeafCoder = P.wrap<VoteLeaf>({
+  encodeStream(w, leaf) {
+    u8.encodeStream(w, LEAF_KINDS[leaf.kind])
+    switch (leaf.kind) {
+      case 'txAccept':
+        bytes32.encodeStream(w, leaf.txid)
+        return
+      case 'txReject':
+        bytes32.encodeStream(w, leaf.txid)
+        bytes32.encodeStream(w, leaf.conflictingTxid)
+        return
+      default:
+        u32.encodeStream(w, leaf.height)
+        u32.encodeStream(w, leaf.attempt)
+        bytes32.encodeStream(w, leaf.blockHash)
+    }
+  },
+  decodeStream(r): VoteLeaf {
+    const kind = KIND_NAMES[u8.decodeStream(r)] ?? fail('INVALID_VALUE', 'unknown vote leaf kind')
+    switch (kind) {
+      case 'txAccept':
+        return { kind, txid: bytes32.decodeStream(r) as Txid }
+      case 'txReject':
+        return {
+          kind,
+          txid: bytes32.decodeStream(r) as Txid,
+          conflictingTxid: bytes32.decodeStream(r) as Txid,
+        }
+      default:
+        return {
+          kind,
+          height: u32.decodeStream(r),
+          attempt: u32.decodeStream(r),
+          blockHash: bytes32.decodeStream(r),
+        }
+    }
+  },
+})
+
+export function leafHash(leaf: VoteLeaf): Uint8Array {
+  return sha256(concatBytes(Uint8Array.of(LEAF_PREFIX), voteLeafCoder.encode(leaf)))
+}
