@@ -81,27 +81,25 @@ function reject(code: ConsensusErrorCode, message: string): never {
 }
 
 /**
- * Verifies `cert` against `committee` (which must be C_epoch of the certificate). Resolves to the
- * Accept weight proven; throws a ConsensusError naming the first broken rule.
+ * Everything about `cert` except the signatures, against `committee` (C_epoch of the
+ * certificate): epochs, one entry per known voter, leaf positions and paths, and quorum weight.
+ * Synchronous, so the engine can run it; returns the Accept weight proven.
  */
-export async function verifyCertificate(
+export function checkCertificate(
   cert: FinalityCertificate,
   committee: Committee,
-  check: CertificateCheck,
-): Promise<{ readonly weight: number }> {
+  currentEpoch?: number,
+): number {
   if (cert.epoch !== committee.epoch) {
     reject(
       'CERT_EPOCH_MISMATCH',
       `certificate epoch ${cert.epoch}, committee epoch ${committee.epoch}`,
     )
   }
-  if (
-    check.currentEpoch !== undefined &&
-    (cert.epoch > check.currentEpoch || cert.epoch + 1 < check.currentEpoch)
-  ) {
+  if (currentEpoch !== undefined && (cert.epoch > currentEpoch || cert.epoch + 1 < currentEpoch)) {
     reject(
       'CERT_STALE_EPOCH',
-      `certificate epoch ${cert.epoch} is not the current (${check.currentEpoch}) or previous one`,
+      `certificate epoch ${cert.epoch} is not the current (${currentEpoch}) or previous one`,
     )
   }
   const leaf = leafHash({ kind: 'txAccept', txid: cert.txid })
@@ -128,11 +126,12 @@ export async function verifyCertificate(
       reject('CERT_LEAF_INDEX', `entry ${i}: leaf ${e.leafIndex} of ${e.header.leafCount}`)
     }
     const root = rootFromPath(leaf, e.leafIndex, e.header.leafCount, e.path)
-    if (root === null)
+    if (root === null) {
       reject(
         'CERT_PATH_LENGTH',
         `entry ${i}: path of ${e.path.length} does not fit leaf ${e.leafIndex} of ${e.header.leafCount}`,
       )
+    }
     if (!equalBytes(root, e.header.root)) {
       reject(
         'CERT_ROOT_MISMATCH',
@@ -147,15 +146,37 @@ export async function verifyCertificate(
       `accept weight ${weight} below threshold ${committee.threshold} of ${committee.totalWeight}`,
     )
   }
-  const verdicts = await (check.verifier ?? ed25519).verifyMany(
+  return weight
+}
+
+/** The batch signatures of every entry, for this network. Needs no committee (stateless). */
+export async function verifyCertificateSignatures(
+  cert: FinalityCertificate,
+  genesisHash: Uint8Array,
+  verifier: Ed25519Verifier = ed25519,
+): Promise<void> {
+  const verdicts = await verifier.verifyMany(
     cert.entries.map((e) => ({
       signature: e.signature,
-      message: batchSigningMessage(check.genesisHash, e.header),
+      message: batchSigningMessage(genesisHash, e.header),
       publicKey: e.header.voterKey,
     })),
   )
   const bad = verdicts.indexOf(false)
   if (bad !== -1)
     reject('CERT_SIGNATURE', `entry ${bad}: batch signature does not verify on this network`)
+}
+
+/**
+ * Verifies `cert` completely against `committee` (which must be C_epoch of the certificate).
+ * Resolves to the Accept weight proven; throws a ConsensusError naming the first broken rule.
+ */
+export async function verifyCertificate(
+  cert: FinalityCertificate,
+  committee: Committee,
+  check: CertificateCheck,
+): Promise<{ readonly weight: number }> {
+  const weight = checkCertificate(cert, committee, check.currentEpoch)
+  await verifyCertificateSignatures(cert, check.genesisHash, check.verifier)
   return { weight }
 }

@@ -2,10 +2,12 @@ export {
   type CertificateCheck,
   type CertificateEntry,
   certificateEntry,
+  checkCertificate,
   type FinalityCertificate,
   FinalityCertificateCodec,
   MAX_PATH_LENGTH,
   verifyCertificate,
+  verifyCertificateSignatures,
 } from './certificate.ts'
 export {
   Committee,
