@@ -6,6 +6,7 @@
 export * from './consensus/index.ts'
 export * from './crypto/index.ts'
 export * from './encoding/index.ts'
+export * from './engine/index.ts'
 export * from './errors.ts'
 export * from './ledger/index.ts'
 export * from './primitives/index.ts'

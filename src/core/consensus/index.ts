@@ -34,3 +34,4 @@ export {
   verifyVoteBatch,
 } from './vote-batch.ts'
 export { LEAF_KINDS, leafHash, NO_CONFLICT, type VoteLeaf, voteLeafCoder } from './vote-leaf.ts'
+export { type TallyUpdate, VoteTally } from './vote-tally.ts'

@@ -9,11 +9,9 @@ import { ed25519 } from '../crypto/ed25519.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { LedgerError, PeerAction } from '../errors.ts'
 import { addressPayloadFromPublicKey } from '../primitives/address.ts'
-import { type Amount, DUST_LIMIT, MIN_FEE } from '../primitives/amount.ts'
+import { type Amount, MIN_FEE } from '../primitives/amount.ts'
 import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
 import type { Transaction, TxOutput } from '../primitives/transaction.ts'
-import { checkTransactionStructure } from '../primitives/transaction-checks.ts'
-import { verifyTransactionSignatures } from '../primitives/transaction-signing.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import { Bucket } from '../storage/keys.ts'
 import type { BatchOp, Store } from '../storage/store.ts'
@@ -24,6 +22,7 @@ import {
   encodeMempoolRecord,
   mempoolKey,
 } from './mempool-codec.ts'
+import { verifyTransaction } from './tx-verify.ts'
 import { decodeUtxoRecord, encodeUtxoRecord, utxoKey } from './utxo-codec.ts'
 import { UtxoSet, type UtxoSummary } from './utxo-set.ts'
 import { assertTransition, isSpentFinal, spenderOf, type UtxoState } from './utxo-state.ts'
@@ -113,12 +112,8 @@ export class Ledger {
    * Context-free validity: structure, limits, dust, and every input signature (batched, native
    * fast path). Throws a typed error with a peer action; changes nothing.
    */
-  async verify(tx: Transaction, txid: Txid): Promise<void> {
-    checkTransactionStructure(tx)
-    for (const [i, out] of tx.outputs.entries()) {
-      if (out.value < DUST_LIMIT) invalid('LEDGER_DUST', `output ${i} (${out.value} units) is dust`)
-    }
-    await verifyTransactionSignatures(tx, this.genesisHash, txid, this.#verifier)
+  verify(tx: Transaction, txid: Txid): Promise<void> {
+    return verifyTransaction(tx, txid, this.genesisHash, this.#verifier)
   }
 
   /**

@@ -18,6 +18,10 @@ export const Bucket = {
   mempool: 0x11,
   /** `0x12 ‖ txid` → finality certificate of a final, unconfirmed transaction. */
   certificate: 0x12,
+  /** `0x20 ‖ txid` → this node's vote decision on the transaction (never changes). */
+  decision: 0x20,
+  /** `0x21 ‖ ascii name` → node metadata (e.g. `lastSeq`, the highest vote-batch seq used). */
+  nodeMeta: 0x21,
 } as const satisfies Record<string, number>
 
 /** `bucket ‖ parts…`: the key of a record in a bucket. */

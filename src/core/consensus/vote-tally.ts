@@ -1,0 +1,108 @@
+/**
+ * Accept and Reject votes per transaction for one epoch, as certificate entries ready to be
+ * assembled. At most one entry per voter per txid (the first seen wins; a voter's later batch
+ * for the same txid adds nothing). Rejects are advisory and never bind anyone.
+ */
+import { bytesToHex } from '../encoding/bytes.ts'
+import type { Txid } from '../primitives/txid.ts'
+import { txidToHex } from '../primitives/txid.ts'
+import type { CertificateEntry, FinalityCertificate } from './certificate.ts'
+import { certificateEntry } from './certificate.ts'
+import type { Committee } from './committee.ts'
+import type { VoteBatch } from './vote-batch.ts'
+
+interface TxVotes {
+  readonly txid: Txid
+  readonly accepts: Map<string, CertificateEntry>
+  readonly rejects: Map<string, Txid>
+  acceptWeight: number
+  rejectWeight: number
+}
+
+export interface TallyUpdate {
+  /** Txids whose Accept weight changed. */
+  readonly accepted: readonly Txid[]
+  /** Txids that have a Reject from someone. */
+  readonly rejected: readonly Txid[]
+}
+
+export class VoteTally {
+  readonly committee: Committee
+  readonly #byTx = new Map<string, TxVotes>()
+  /** voter → seqs already counted (duplicates of a batch change nothing). */
+  readonly #seen = new Map<string, Set<number>>()
+
+  constructor(committee: Committee) {
+    this.committee = committee
+  }
+
+  /**
+   * Counts a batch whose signature and root were already verified. Batches of another epoch or
+   * from non-members are ignored (returns null).
+   */
+  add(batch: VoteBatch): TallyUpdate | null {
+    const h = batch.header
+    if (h.epoch !== this.committee.epoch) return null
+    const weight = this.committee.weightOf(h.voterKey)
+    if (weight === undefined) return null
+    const voter = bytesToHex(h.voterKey)
+    const seqs = this.#seen.get(voter) ?? new Set<number>()
+    this.#seen.set(voter, seqs)
+    if (seqs.has(h.seq)) return null
+    seqs.add(h.seq)
+    const accepted: Txid[] = []
+    const rejected: Txid[] = []
+    batch.leaves.forEach((leaf, index) => {
+      if (leaf.kind === 'txAccept') {
+        const v = this.#votes(leaf.txid)
+        if (v.accepts.has(voter)) return
+        v.accepts.set(voter, certificateEntry(batch, index))
+        v.acceptWeight += weight
+        accepted.push(leaf.txid)
+      } else if (leaf.kind === 'txReject') {
+        const v = this.#votes(leaf.txid)
+        if (v.rejects.has(voter)) return
+        v.rejects.set(voter, leaf.conflictingTxid)
+        v.rejectWeight += weight
+        rejected.push(leaf.txid)
+      }
+    })
+    return { accepted, rejected }
+  }
+
+  acceptWeight(txid: Txid): number {
+    return this.#byTx.get(txidToHex(txid))?.acceptWeight ?? 0
+  }
+
+  rejectWeight(txid: Txid): number {
+    return this.#byTx.get(txidToHex(txid))?.rejectWeight ?? 0
+  }
+
+  /** Voters (hex keys) whose Accept or Reject for `txid` has been counted. */
+  votersOf(txid: Txid): Set<string> {
+    const v = this.#byTx.get(txidToHex(txid))
+    return new Set([...(v?.accepts.keys() ?? []), ...(v?.rejects.keys() ?? [])])
+  }
+
+  /** A certificate for `txid` once Accept weight reaches the quorum, else null. */
+  certificate(txid: Txid): FinalityCertificate | null {
+    const v = this.#byTx.get(txidToHex(txid))
+    if (v === undefined || !this.committee.isQuorum(v.acceptWeight)) return null
+    return { txid, epoch: this.committee.epoch, entries: [...v.accepts.values()] }
+  }
+
+  /** Forgets a transaction's votes (after it is confirmed). */
+  forget(txid: Txid): void {
+    this.#byTx.delete(txidToHex(txid))
+  }
+
+  #votes(txid: Txid): TxVotes {
+    const id = txidToHex(txid)
+    let v = this.#byTx.get(id)
+    if (v === undefined) {
+      v = { txid, accepts: new Map(), rejects: new Map(), acceptWeight: 0, rejectWeight: 0 }
+      this.#byTx.set(id, v)
+    }
+    return v
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * What goes into an engine (events) and what comes out (effects). The shell — a libp2p node, a
+ * browser, or the simulator — turns I/O into events and carries out effects, in order.
+ */
+import type { FinalityCertificate } from '../consensus/certificate.ts'
+import type { PeerAction } from '../errors.ts'
+import type { Transaction } from '../primitives/transaction.ts'
+import type { Txid } from '../primitives/txid.ts'
+import type { BatchOp } from '../storage/store.ts'
+import type { Message, PeerId } from './messages.ts'
+
+export type EngineEvent =
+  /** A pre-verified message from a peer. */
+  | { readonly type: 'message'; readonly from: PeerId; readonly message: Message }
+  /** A pre-verified transaction submitted locally (wallet, RPC). */
+  | { readonly type: 'submit'; readonly tx: Transaction }
+  /** A `persist` effect with this id is durable (or, when not sync, applied). */
+  | { readonly type: 'persisted'; readonly id: number }
+  /** A timer set with `setTimer` fired. */
+  | { readonly type: 'timer'; readonly id: string }
+
+export type Effect =
+  | { readonly type: 'send'; readonly to: PeerId; readonly message: Message }
+  /**
+   * Write `ops` atomically. The shell performs persists in emission order and answers each with
+   * a `persisted` event; with `sync` it answers only once the write is durable.
+   */
+  | {
+      readonly type: 'persist'
+      readonly id: number
+      readonly ops: readonly BatchOp[]
+      readonly sync: boolean
+    }
+  /** (Re)arms timer `id` to fire at `at` (ms on the engine clock); replaces an earlier one. */
+  | { readonly type: 'setTimer'; readonly id: string; readonly at: number }
+  | { readonly type: 'clearTimer'; readonly id: string }
+  /** A transaction became final here. */
+  | {
+      readonly type: 'finalized'
+      readonly txid: Txid
+      readonly tx: Transaction
+      readonly certificate: FinalityCertificate
+    }
+  /** A peer sent something invalid: the network layer applies the ban-score action. */
+  | {
+      readonly type: 'penalize'
+      readonly peer: PeerId
+      readonly action: PeerAction
+      readonly reason: string
+    }
+  /** Something that must never happen did (e.g. two conflicting certificates): halt and alert. */
+  | { readonly type: 'alarm'; readonly code: string; readonly message: string }

@@ -1,0 +1,507 @@
+/**
+ * One node's instant-finality engine: events in, effects out, no I/O, no clock, no randomness of
+ * its own. It composes the ledger (locks, mempool, finality) with voting (decisions, batches,
+ * tally, certificates). Safety rules it keeps (DESIGN §4.6):
+ *  - Accept exactly when the transaction is valid and all its inputs could be locked for it;
+ *    Reject only on a named conflict or invalidity; an unknown parent defers, never rejects.
+ *  - Persist before send: a vote leaves only after its lock and decision are durable.
+ *  - A decision never changes; asked again, the node re-sends the same decision.
+ */
+import {
+  checkCertificate,
+  type FinalityCertificate,
+  FinalityCertificateCodec,
+} from '../consensus/certificate.ts'
+import type { Committee } from '../consensus/committee.ts'
+import { signVoteBatch, type VoteBatch } from '../consensus/vote-batch.ts'
+import { NO_CONFLICT, type VoteLeaf } from '../consensus/vote-leaf.ts'
+import { VoteTally } from '../consensus/vote-tally.ts'
+import type { KeyPair } from '../crypto/ed25519.ts'
+import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
+import { LedgerError, PeerAction, TimeCoinError } from '../errors.ts'
+import type { Ledger } from '../ledger/ledger.ts'
+import { computeTxid, encodeTransaction, type Transaction } from '../primitives/transaction.ts'
+import { type Txid, txidToHex } from '../primitives/txid.ts'
+import type { BatchOp } from '../storage/store.ts'
+import { type Decision, decisionOp, lastSeqOp, type StoredVotingState } from './decision-store.ts'
+import type { Effect, EngineEvent } from './events.ts'
+import type { Message, PeerId } from './messages.ts'
+import { type PersistRequest, VotePipeline } from './vote-pipeline.ts'
+
+export interface EngineConfig {
+  readonly genesisHash: Uint8Array
+  readonly committee: Committee
+  readonly ledger: Ledger
+  /** This node's masternode key; absent on a node that relays and serves wallets only. */
+  readonly key?: KeyPair
+  /** Decisions and sequence restored from the store (see decision-store.ts). */
+  readonly voting?: StoredVotingState
+  readonly retryMinMs?: number
+  readonly retryMaxMs?: number
+  readonly expireEveryMs?: number
+}
+
+interface KnownTx {
+  readonly tx: Transaction
+  readonly txid: Txid
+  readonly size: number
+}
+
+const RETRY = 'retry:'
+const EXPIRE = 'expire'
+
+export class FinalityEngine {
+  readonly ledger: Ledger
+  readonly committee: Committee
+  readonly #genesisHash: Uint8Array
+  readonly #key: KeyPair | undefined
+  readonly #self: PeerId
+  readonly #isVoter: boolean
+  readonly #voters: readonly PeerId[]
+  readonly #tally: VoteTally
+  readonly #decisions = new Map<string, Decision>()
+  readonly #pipeline: VotePipeline
+  readonly #ownBatches = new Map<string, VoteBatch>()
+  readonly #txs = new Map<string, KnownTx>()
+  /** parent txid → children waiting for it (unknown inputs). */
+  readonly #orphans = new Map<string, Set<string>>()
+  /** certificates that arrived before their transaction's parents were final here. */
+  readonly #pendingCerts = new Map<string, FinalityCertificate>()
+  readonly #requested = new Set<string>()
+  readonly #retryDelay = new Map<string, number>()
+  readonly #subscribers = new Map<string, Set<PeerId>>()
+  readonly #retryMinMs: number
+  readonly #retryMaxMs: number
+  readonly #expireEveryMs: number
+  #nextPersistId = 1
+  #now = 0
+  #out: Effect[] = []
+
+  constructor(config: EngineConfig) {
+    this.ledger = config.ledger
+    this.committee = config.committee
+    this.#genesisHash = config.genesisHash
+    this.#key = config.key
+    this.#self = config.key ? bytesToHex(config.key.publicKey) : 'local'
+    this.#isVoter =
+      config.key !== undefined && (config.committee.weightOf(config.key.publicKey) ?? 0) > 0
+    this.#voters = config.committee.voters.map((m) => bytesToHex(m.key))
+    this.#tally = new VoteTally(config.committee)
+    this.#retryMinMs = config.retryMinMs ?? 1_000
+    this.#retryMaxMs = config.retryMaxMs ?? 60_000
+    this.#expireEveryMs = config.expireEveryMs ?? 60_000
+    for (const d of config.voting?.decisions ?? []) this.#decisions.set(txidToHex(d.txid), d)
+    this.#pipeline = new VotePipeline(config.voting?.lastSeq ?? 0, () => this.#nextPersistId++)
+    for (const e of this.ledger.mempool.entries())
+      this.#remember({ tx: e.tx, txid: e.txid, size: e.size })
+  }
+
+  get id(): PeerId {
+    return this.#self
+  }
+
+  get isVoter(): boolean {
+    return this.#isVoter
+  }
+
+  /** Arms the periodic timers and re-requests votes for transactions still pending. */
+  start(now: number): Effect[] {
+    return this.#run(now, () => {
+      this.#emit({ type: 'setTimer', id: EXPIRE, at: now + this.#expireEveryMs })
+      for (const e of this.ledger.mempool.entries()) {
+        if (e.status === 'pending') this.#armRetry(e.txid)
+      }
+    })
+  }
+
+  handle(event: EngineEvent, now: number): Effect[] {
+    return this.#run(now, () => {
+      switch (event.type) {
+        case 'message':
+          return this.#onMessage(event.from, event.message)
+        case 'submit':
+          return this.#onTransaction(event.tx, null, false)
+        case 'persisted':
+          return this.#onPersisted(event.id)
+        case 'timer':
+          return this.#onTimer(event.id)
+      }
+    })
+  }
+
+  /** Whether `txid` is final here (certificate applied, not yet confirmed, or confirmed). */
+  isFinal(txid: Txid): boolean {
+    return this.ledger.mempool.get(txid)?.status === 'finalized' || this.#spentFinalBy(txid)
+  }
+
+  decisionOf(txid: Txid): Decision | undefined {
+    return this.#decisions.get(txidToHex(txid))
+  }
+
+  // ── dispatch ──────────────────────────────────────────────────────────────
+
+  #run(now: number, body: () => void): Effect[] {
+    this.#now = now
+    this.#out = []
+    body()
+    return this.#out
+  }
+
+  #emit(effect: Effect): void {
+    this.#out.push(effect)
+  }
+
+  #send(to: PeerId, message: Message): void {
+    if (to !== this.#self) this.#emit({ type: 'send', to, message })
+  }
+
+  #onMessage(from: PeerId, m: Message): void {
+    switch (m.type) {
+      case 'TransactionBroadcast':
+        return this.#onTransaction(m.tx, from, false)
+      case 'InstantFinalityRequest':
+        return this.#onTransaction(m.tx, from, true)
+      case 'InstantFinalityVote':
+        return this.#onBatch(m.batch, from)
+      case 'FinalityCertificate':
+        return this.#onCertificate(m.tx, m.certificate, from)
+      case 'TransactionRequest':
+        return this.#onTransactionRequest(m.txid, from)
+    }
+  }
+
+  // ── transactions and decisions ────────────────────────────────────────────
+
+  #onTransaction(tx: Transaction, from: PeerId | null, asked: boolean): void {
+    const known = this.#remember({ tx, txid: computeTxid(tx), size: encodeTransaction(tx).length })
+    const id = txidToHex(known.txid)
+    if (from !== null && !this.#voters.includes(from)) this.#subscribe(id, from)
+    const certificate = this.#certificateOf(known.txid)
+    if (certificate !== undefined) {
+      if (from !== null) this.#send(from, { type: 'FinalityCertificate', tx, certificate })
+      return
+    }
+    const decision = this.#decisions.get(id)
+    if (decision !== undefined) {
+      if (asked && from !== null) this.#resendDecision(decision, from)
+      return
+    }
+    if (this.ledger.mempool.get(known.txid) !== undefined) return
+    this.#decide(known, from)
+  }
+
+  #decide(known: KnownTx, from: PeerId | null): void {
+    const { tx, txid, size } = known
+    let check: ReturnType<Ledger['checkSpend']>
+    try {
+      check = this.ledger.checkSpend(tx, txid)
+    } catch (e) {
+      if (!(e instanceof TimeCoinError)) throw e
+      if (from !== null && e.peerAction !== undefined) this.#penalize(from, e.peerAction, e.message)
+      this.#vote(
+        { kind: 'reject', txid, epoch: this.committee.epoch, conflictingTxid: NO_CONFLICT },
+        [],
+      )
+      return
+    }
+    if (check.status === 'missing')
+      return this.#defer(
+        known,
+        check.outpoints.map((o) => o.txid),
+        from,
+      )
+    if (check.status === 'conflict') {
+      this.#vote(
+        { kind: 'reject', txid, epoch: this.committee.epoch, conflictingTxid: check.txid },
+        [],
+      )
+      this.#forward(tx, from)
+      return
+    }
+    let ops: readonly BatchOp[]
+    try {
+      ops = this.ledger.admit(tx, txid, size, this.#now, this.#isVoter).ops
+    } catch (e) {
+      // A full mempool refuses before voting; the sender may retry later.
+      if (e instanceof LedgerError && e.code === 'MEMPOOL_FULL') return
+      throw e
+    }
+    if (this.#isVoter) this.#vote({ kind: 'accept', txid, epoch: this.committee.epoch }, ops)
+    else this.#persist(ops, false)
+    this.#forward(tx, from)
+    this.#armRetry(txid)
+  }
+
+  /** Records a decision (non-voters make none) and queues its leaf behind a durable write. */
+  #vote(decision: Decision, ledgerOps: readonly BatchOp[]): void {
+    if (!this.#isVoter) return
+    this.#decisions.set(txidToHex(decision.txid), decision)
+    this.#startWrite(this.#pipeline.enqueue(leafOf(decision), [...ledgerOps, decisionOp(decision)]))
+  }
+
+  #resendDecision(decision: Decision, to: PeerId): void {
+    const batch = this.#ownBatches.get(txidToHex(decision.txid))
+    if (batch !== undefined) this.#send(to, { type: 'InstantFinalityVote', batch })
+    // Not in memory (restarted, or still in flight): re-batch the same decision.
+    else this.#startWrite(this.#pipeline.enqueue(leafOf(decision), []))
+  }
+
+  #startWrite(request: PersistRequest | null): void {
+    if (request !== null)
+      this.#emit({ type: 'persist', id: request.id, ops: request.ops, sync: true })
+  }
+
+  #onPersisted(id: number): void {
+    const done = this.#pipeline.persisted(id)
+    if (done === null || this.#key === undefined) return
+    const batch = signVoteBatch(
+      done.ready.leaves,
+      { epoch: this.committee.epoch, seq: done.ready.seq, timestamp: this.#now },
+      this.#key.secretKey,
+      this.#genesisHash,
+    )
+    const audience = new Set(this.#voters)
+    for (const leaf of batch.leaves) {
+      if (leaf.kind !== 'txAccept' && leaf.kind !== 'txReject') continue
+      const id = txidToHex(leaf.txid)
+      this.#ownBatches.set(id, batch)
+      for (const s of this.#subscribers.get(id) ?? []) audience.add(s)
+    }
+    for (const peer of audience) this.#send(peer, { type: 'InstantFinalityVote', batch })
+    this.#count(batch)
+    this.#startWrite(done.next)
+  }
+
+  #forward(tx: Transaction, from: PeerId | null): void {
+    for (const peer of this.#voters)
+      if (peer !== from) this.#send(peer, { type: 'TransactionBroadcast', tx })
+  }
+
+  #defer(known: KnownTx, parents: readonly Txid[], from: PeerId | null): void {
+    const child = txidToHex(known.txid)
+    for (const parent of parents) {
+      const id = txidToHex(parent)
+      const waiting = this.#orphans.get(id) ?? new Set<string>()
+      this.#orphans.set(id, waiting.add(child))
+      this.#request(parent, from)
+    }
+  }
+
+  #request(txid: Txid, from: PeerId | null): void {
+    const id = txidToHex(txid)
+    if (this.#requested.has(id)) return
+    this.#requested.add(id)
+    const targets = new Set(this.#voters)
+    if (from !== null) targets.add(from)
+    for (const peer of targets) this.#send(peer, { type: 'TransactionRequest', txid })
+  }
+
+  #onTransactionRequest(txid: Txid, from: PeerId): void {
+    const known = this.#txs.get(txidToHex(txid))
+    if (known === undefined) return
+    const certificate = this.#certificateOf(txid)
+    if (certificate !== undefined)
+      this.#send(from, { type: 'FinalityCertificate', tx: known.tx, certificate })
+    else this.#send(from, { type: 'TransactionBroadcast', tx: known.tx })
+  }
+
+  // ── votes and finality ────────────────────────────────────────────────────
+
+  #onBatch(batch: VoteBatch, from: PeerId): void {
+    if (this.#key !== undefined && equalBytes(batch.header.voterKey, this.#key.publicKey)) {
+      return this.#adoptOwnBatch(batch)
+    }
+    const update = this.#count(batch)
+    if (update === null) return
+    for (const txid of [...update.accepted, ...update.rejected]) {
+      for (const s of this.#subscribers.get(txidToHex(txid)) ?? []) {
+        if (s !== from) this.#send(s, { type: 'InstantFinalityVote', batch })
+      }
+    }
+    for (const txid of update.accepted) {
+      if (!this.#txs.has(txidToHex(txid))) this.#request(txid, from)
+    }
+  }
+
+  /** Counts a verified batch and finalizes whatever reached quorum. */
+  #count(batch: VoteBatch) {
+    const update = this.#tally.add(batch)
+    for (const txid of update?.accepted ?? []) {
+      if (this.isFinal(txid)) continue
+      const certificate = this.#tally.certificate(txid)
+      const known = this.#txs.get(txidToHex(txid))
+      if (certificate !== null && known !== undefined) this.#finalize(known, certificate)
+    }
+    return update
+  }
+
+  /**
+   * A batch signed with our own key that we did not just make: we were restored from an older
+   * backup. Adopt its decisions so we never contradict them, and never reuse its seq.
+   */
+  #adoptOwnBatch(batch: VoteBatch): void {
+    if (batch.header.seq <= this.#pipeline.lastSeq) return
+    const ops: BatchOp[] = []
+    for (const leaf of batch.leaves) {
+      if (leaf.kind !== 'txAccept' && leaf.kind !== 'txReject') continue
+      const id = txidToHex(leaf.txid)
+      if (this.#decisions.has(id)) continue
+      const d: Decision =
+        leaf.kind === 'txAccept'
+          ? { kind: 'accept', txid: leaf.txid, epoch: batch.header.epoch }
+          : {
+              kind: 'reject',
+              txid: leaf.txid,
+              epoch: batch.header.epoch,
+              conflictingTxid: leaf.conflictingTxid,
+            }
+      this.#decisions.set(id, d)
+      ops.push(decisionOp(d))
+    }
+    this.#pipeline.raiseSeq(batch.header.seq)
+    this.#persist([...ops, lastSeqOp(this.#pipeline.lastSeq)], true)
+    this.#count(batch)
+  }
+
+  #onCertificate(tx: Transaction, certificate: FinalityCertificate, from: PeerId): void {
+    const known = this.#remember({ tx, txid: certificate.txid, size: encodeTransaction(tx).length })
+    if (this.isFinal(known.txid)) return
+    try {
+      checkCertificate(certificate, this.committee, this.committee.epoch)
+    } catch (e) {
+      if (!(e instanceof TimeCoinError)) throw e
+      return this.#penalize(from, e.peerAction ?? PeerAction.LowToleranceError, e.message)
+    }
+    this.#finalize(known, certificate)
+  }
+
+  #finalize(known: KnownTx, certificate: FinalityCertificate): void {
+    const { tx, txid, size } = known
+    const id = txidToHex(txid)
+    let ops: readonly BatchOp[]
+    try {
+      ops = this.ledger.finalize(
+        tx,
+        txid,
+        FinalityCertificateCodec.encode(certificate),
+        size,
+        this.#now,
+      ).ops
+    } catch (e) {
+      if (e instanceof LedgerError && e.code === 'LEDGER_MISSING_INPUT') {
+        // A parent is not final here yet: keep the certificate, fetch the parents.
+        this.#pendingCerts.set(id, certificate)
+        const parents = tx.inputs.filter((i) => this.ledger.utxos.get(i.outpoint) === undefined)
+        return this.#defer(
+          known,
+          parents.map((i) => i.outpoint.txid),
+          null,
+        )
+      }
+      if (e instanceof LedgerError && e.code === 'LEDGER_DOUBLE_FINALITY') {
+        return this.#emit({ type: 'alarm', code: e.code, message: e.message })
+      }
+      throw e
+    }
+    this.#pendingCerts.delete(id)
+    this.#retryDelay.delete(id)
+    this.#persist(ops, false)
+    this.#emit({ type: 'clearTimer', id: RETRY + id })
+    this.#emit({ type: 'finalized', txid, tx, certificate })
+    for (const s of this.#subscribers.get(id) ?? [])
+      this.#send(s, { type: 'FinalityCertificate', tx, certificate })
+    this.#wakeOrphans(id)
+  }
+
+  #wakeOrphans(parent: string): void {
+    const children = this.#orphans.get(parent)
+    if (children === undefined) return
+    this.#orphans.delete(parent)
+    for (const child of children) {
+      const known = this.#txs.get(child)
+      if (known === undefined) continue
+      const certificate = this.#pendingCerts.get(child)
+      if (certificate !== undefined) this.#finalize(known, certificate)
+      else if (!this.#decisions.has(child) && this.ledger.mempool.get(known.txid) === undefined) {
+        this.#decide(known, null)
+      }
+    }
+  }
+
+  // ── timers ────────────────────────────────────────────────────────────────
+
+  #armRetry(txid: Txid): void {
+    const id = txidToHex(txid)
+    if (this.#retryDelay.has(id)) return
+    this.#retryDelay.set(id, this.#retryMinMs)
+    this.#emit({ type: 'setTimer', id: RETRY + id, at: this.#now + this.#retryMinMs })
+  }
+
+  #onTimer(id: string): void {
+    if (id === EXPIRE) {
+      const t = this.ledger.expireLocks(this.#now)
+      this.#persist(t.ops, false)
+      for (const txid of t.removed) this.#retryDelay.delete(txidToHex(txid))
+      this.#emit({ type: 'setTimer', id: EXPIRE, at: this.#now + this.#expireEveryMs })
+      return
+    }
+    if (!id.startsWith(RETRY)) return
+    const hex = id.slice(RETRY.length)
+    const known = this.#txs.get(hex)
+    const delay = this.#retryDelay.get(hex)
+    if (known === undefined || delay === undefined || this.isFinal(known.txid)) return
+    if (this.ledger.mempool.get(known.txid) === undefined) return void this.#retryDelay.delete(hex)
+    const voted = this.#tally.votersOf(known.txid)
+    for (const peer of this.#voters) {
+      if (!voted.has(peer)) this.#send(peer, { type: 'InstantFinalityRequest', tx: known.tx })
+    }
+    const next = Math.min(delay * 2, this.#retryMaxMs)
+    this.#retryDelay.set(hex, next)
+    this.#emit({ type: 'setTimer', id, at: this.#now + next })
+  }
+
+  // ── small helpers ─────────────────────────────────────────────────────────
+
+  #remember(known: KnownTx): KnownTx {
+    const id = txidToHex(known.txid)
+    const existing = this.#txs.get(id)
+    if (existing !== undefined) return existing
+    this.#txs.set(id, known)
+    return known
+  }
+
+  #subscribe(id: string, peer: PeerId): void {
+    const set = this.#subscribers.get(id) ?? new Set<PeerId>()
+    this.#subscribers.set(id, set.add(peer))
+  }
+
+  #certificateOf(txid: Txid): FinalityCertificate | undefined {
+    const bytes = this.ledger.certificate(txid)
+    return bytes === undefined ? undefined : FinalityCertificateCodec.decode(bytes)
+  }
+
+  #spentFinalBy(txid: Txid): boolean {
+    const known = this.#txs.get(txidToHex(txid))
+    const first = known?.tx.inputs[0]
+    if (first === undefined) return false
+    const state = this.ledger.utxos.get(first.outpoint)?.state
+    return (
+      (state?.kind === 'SpentFinalized' || state?.kind === 'Confirmed') &&
+      equalBytes(state.txid, txid)
+    )
+  }
+
+  #persist(ops: readonly BatchOp[], sync: boolean): void {
+    if (ops.length > 0) this.#emit({ type: 'persist', id: this.#nextPersistId++, ops, sync })
+  }
+
+  #penalize(peer: PeerId, action: PeerAction, reason: string): void {
+    this.#emit({ type: 'penalize', peer, action, reason })
+  }
+}
+
+function leafOf(d: Decision): VoteLeaf {
+  return d.kind === 'accept'
+    ? { kind: 'txAccept', txid: d.txid }
+    : { kind: 'txReject', txid: d.txid, conflictingTxid: d.conflictingTxid }
+}

@@ -1,0 +1,12 @@
+export {
+  type Decision,
+  decisionOp,
+  lastSeqOp,
+  loadVotingState,
+  type StoredVotingState,
+} from './decision-store.ts'
+export type { Effect, EngineEvent } from './events.ts'
+export { type EngineConfig, FinalityEngine } from './finality-engine.ts'
+export type { Message, MessageType, PeerId } from './messages.ts'
+export { preverify } from './preverify.ts'
+export { VotePipeline } from './vote-pipeline.ts'

@@ -1,0 +1,30 @@
+/**
+ * The messages engines exchange (the seed's names). Objects here; their wire encodings belong to
+ * the protocol layer. Every message an engine receives has been pre-verified (preverify.ts):
+ * transaction and batch signatures are checked before the engine sees them.
+ */
+import type { FinalityCertificate } from '../consensus/certificate.ts'
+import type { VoteBatch } from '../consensus/vote-batch.ts'
+import type { Transaction } from '../primitives/transaction.ts'
+import type { Txid } from '../primitives/txid.ts'
+
+/** A peer's identity as the engine sees it: masternodes are named by their voting key (hex). */
+export type PeerId = string
+
+export type Message =
+  /** A new transaction, relayed or submitted. */
+  | { readonly type: 'TransactionBroadcast'; readonly tx: Transaction }
+  /** "Please vote on this transaction" (carries it, so the receiver can decide at once). */
+  | { readonly type: 'InstantFinalityRequest'; readonly tx: Transaction }
+  /** A signed vote batch. */
+  | { readonly type: 'InstantFinalityVote'; readonly batch: VoteBatch }
+  /** A final transaction with its certificate. */
+  | {
+      readonly type: 'FinalityCertificate'
+      readonly tx: Transaction
+      readonly certificate: FinalityCertificate
+    }
+  /** Asks for a transaction (and its certificate, if final). */
+  | { readonly type: 'TransactionRequest'; readonly txid: Txid }
+
+export type MessageType = Message['type']

@@ -1,0 +1,75 @@
+/**
+ * Group commit for votes. Decisions queue up; when no durable write is in flight, everything
+ * queued is written in ONE synced batch together with the next sequence number, and only when
+ * that write is durable is ONE batch signed over all of them. No timer: an idle node signs at
+ * once, a busy node gathers while its write is in flight (persist before send, DESIGN §4.6).
+ */
+
+import { MAX_BATCH_LEAVES } from '../consensus/vote-batch.ts'
+import type { VoteLeaf } from '../consensus/vote-leaf.ts'
+import type { BatchOp } from '../storage/store.ts'
+import { lastSeqOp } from './decision-store.ts'
+
+interface Item {
+  readonly leaf: VoteLeaf
+  /** Store ops that must be durable before this leaf is signed (locks, the decision). */
+  readonly ops: readonly BatchOp[]
+}
+
+export interface PersistRequest {
+  readonly id: number
+  readonly ops: readonly BatchOp[]
+}
+
+export interface ReadyBatch {
+  readonly seq: number
+  readonly leaves: readonly VoteLeaf[]
+}
+
+export class VotePipeline {
+  #queue: Item[] = []
+  #inFlight: { readonly id: number; readonly seq: number; readonly items: readonly Item[] } | null =
+    null
+  #lastSeq: number
+  #nextId: () => number
+
+  constructor(lastSeq: number, nextId: () => number) {
+    this.#lastSeq = lastSeq
+    this.#nextId = nextId
+  }
+
+  get lastSeq(): number {
+    return this.#lastSeq
+  }
+
+  /** Raises the sequence floor (a batch of ours with a higher seq was seen). */
+  raiseSeq(seq: number): void {
+    this.#lastSeq = Math.max(this.#lastSeq, seq)
+  }
+
+  /** Queues a leaf; returns the write to start if the pipeline was idle. */
+  enqueue(leaf: VoteLeaf, ops: readonly BatchOp[]): PersistRequest | null {
+    this.#queue.push({ leaf, ops })
+    return this.#start()
+  }
+
+  /**
+   * The write `id` is durable: returns the batch to sign now (or null if `id` is not ours) and
+   * the next write to start, if leaves gathered meanwhile.
+   */
+  persisted(id: number): { ready: ReadyBatch; next: PersistRequest | null } | null {
+    const f = this.#inFlight
+    if (f === null || f.id !== id) return null
+    this.#inFlight = null
+    return { ready: { seq: f.seq, leaves: f.items.map((i) => i.leaf) }, next: this.#start() }
+  }
+
+  #start(): PersistRequest | null {
+    if (this.#inFlight !== null || this.#queue.length === 0) return null
+    const items = this.#queue.splice(0, MAX_BATCH_LEAVES)
+    const seq = ++this.#lastSeq
+    const id = this.#nextId()
+    this.#inFlight = { id, seq, items }
+    return { id, ops: [...items.flatMap((i) => i.ops), lastSeqOp(seq)] }
+  }
+}
