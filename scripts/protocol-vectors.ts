@@ -3,17 +3,29 @@
 import {
   addressFromPublicKey,
   addressPayloadFromPublicKey,
+  batchSigningMessage,
   bytesToHex,
+  Committee,
+  certificateEntry,
   computeTxid,
   encodeTransaction,
+  FinalityCertificateCodec,
   getPublicKey,
   inputSigningMessage,
+  leafHash,
+  merklePath,
+  merkleRoot,
   sha256,
   signTransaction,
+  signVoteBatch,
   type Txid,
   type UnsignedTransaction,
   UnsignedTransactionCodec,
   utf8ToBytes,
+  VoteBatchCodec,
+  VoteBatchHeaderCodec,
+  type VoteLeaf,
+  voteLeafCoder,
 } from '../src/core/index.ts'
 
 const secret = (i: number) => sha256(utf8ToBytes(`timecoin vector key ${i}`))
@@ -48,6 +60,56 @@ const unsigned: UnsignedTransaction = {
 const signed = signTransaction(unsigned, [secret(0), secret(1)], genesisHash)
 const txid = computeTxid(unsigned)
 
+const h = (label: string) => sha256(utf8ToBytes(label))
+const leaves: VoteLeaf[] = [
+  { kind: 'txAccept', txid },
+  { kind: 'txReject', txid: h('rejected') as Txid, conflictingTxid: h('winner') as Txid },
+  { kind: 'prevote', height: 42, attempt: 1, blockHash: h('block 42') },
+  { kind: 'precommit', height: 42, attempt: 1, blockHash: h('block 42') },
+  { kind: 'txAccept', txid: h('another payment') as Txid },
+]
+const leafHashes = leaves.map(leafHash)
+const batch = signVoteBatch(
+  leaves,
+  { epoch: 3, seq: 17, timestamp: 1_767_225_600_000 },
+  secret(0),
+  genesisHash,
+)
+
+/** A certificate of `n` voters, each signing a one-leaf batch (the idle group-commit case). */
+function certificateSize(n: number, leavesPerBatch: number): number {
+  const entries = Array.from({ length: n }, (_, i) => {
+    const own: VoteLeaf[] = Array.from({ length: leavesPerBatch }, (_, k) =>
+      k === 0
+        ? { kind: 'txAccept', txid }
+        : { kind: 'txAccept', txid: h(`other ${i} ${k}`) as Txid },
+    )
+    const b = signVoteBatch(own, { epoch: 0, seq: 1, timestamp: 0 }, h(`voter ${i}`), genesisHash)
+    return certificateEntry(b, 0)
+  })
+  return FinalityCertificateCodec.encode({ txid, epoch: 0, entries }).length
+}
+const voters = [0, 1, 2].map((i) => getPublicKey(secret(i)))
+const committee = new Committee(
+  3,
+  voters.map((key) => ({ key, weight: 10 })),
+)
+const certificate = {
+  txid,
+  epoch: 3,
+  entries: [0, 1, 2].map((i) =>
+    certificateEntry(
+      signVoteBatch(
+        leaves,
+        { epoch: 3, seq: 17 + i, timestamp: 1_767_225_600_000 },
+        secret(i),
+        genesisHash,
+      ),
+      0,
+    ),
+  ),
+}
+
 const vectors = {
   description: 'TIME Coin protocol v1 vectors; see docs/PROTOCOL.md',
   keys,
@@ -60,6 +122,26 @@ const vectors = {
     ),
     signatures: signed.inputs.map((i) => bytesToHex(i.signature)),
     signed: bytesToHex(encodeTransaction(signed)),
+  },
+  votes: {
+    leaves: leaves.map((l) => bytesToHex(voteLeafCoder.encode(l))),
+    leafHashes: leafHashes.map(bytesToHex),
+    root: bytesToHex(merkleRoot(leafHashes)),
+    paths: leaves.map((_, i) => merklePath(leafHashes, i).map(bytesToHex)),
+    header: bytesToHex(VoteBatchHeaderCodec.encode(batch.header)),
+    signingMessage: bytesToHex(batchSigningMessage(genesisHash, batch.header)),
+    signature: bytesToHex(batch.signature),
+    batch: bytesToHex(VoteBatchCodec.encode(batch)),
+  },
+  certificate: {
+    committee: { epoch: committee.epoch, weights: [10, 10, 10], threshold: committee.threshold },
+    encoded: bytesToHex(FinalityCertificateCodec.encode(certificate)),
+    sizes: Object.fromEntries(
+      [4, 10, 100].map((n) => [
+        n,
+        { oneLeafBatches: certificateSize(n, 1), sixteenLeafBatches: certificateSize(n, 16) },
+      ]),
+    ),
   },
 }
 process.stdout.write(`${JSON.stringify(vectors, null, 2)}\n`)

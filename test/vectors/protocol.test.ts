@@ -4,19 +4,30 @@ import protocolDoc from '../../docs/PROTOCOL.md?raw'
 import {
   addressFromPublicKey,
   addressPayloadFromPublicKey,
+  batchSigningMessage,
   bytesToHex,
+  Committee,
   computeTxid,
   DomainTags,
   decodeAddress,
   decodeTransaction,
   EncodingError,
   encodeTransaction,
+  FinalityCertificateCodec,
   fromHex,
   getPublicKey,
   inputSigningMessage,
+  leafHash,
+  merklePath,
+  merkleRoot,
   TransactionCodec,
   UnsignedTransactionCodec,
+  VoteBatchCodec,
+  VoteBatchHeaderCodec,
+  verifyCertificate,
   verifyTransactionSignatures,
+  verifyVoteBatch,
+  voteLeafCoder,
 } from '../../src/core/index.ts'
 import vectors from './protocol.json' with { type: 'json' }
 
@@ -80,6 +91,14 @@ describe('protocol vectors', () => {
 
   it('docs/PROTOCOL.md quotes every vector', () => {
     const quoted = [
+      // The whole batch is header ‖ signature ‖ count ‖ leaves, all quoted separately.
+      ...Object.entries(vectors.votes)
+        .filter(([k]) => k !== 'batch')
+        .flatMap(([, v]) => [v].flat(2)),
+      vectors.certificate.encoded,
+      ...Object.values(vectors.certificate.sizes).flatMap((s) =>
+        [s.oneLeafBatches, s.sixteenLeafBatches].map((n) => n.toLocaleString('en-US')),
+      ),
       ...vectors.keys.flatMap((k) => Object.values(k)),
       t.genesisHash,
       t.txid,
@@ -94,6 +113,38 @@ describe('protocol vectors', () => {
       .map((line) => /^[0-9a-f]+/.exec(line)?.[0] ?? '')
       .join('')
     expect(hex).toBe(t.unsigned)
+  })
+
+  it('vote leaves, Merkle root and paths, batch header and signature are exact', async () => {
+    const v = vectors.votes
+    const batch = VoteBatchCodec.decode(fromHex(v.batch))
+    expect(batch.leaves.map((l) => bytesToHex(voteLeafCoder.encode(l)))).toEqual(v.leaves)
+    const hashes = batch.leaves.map(leafHash)
+    expect(hashes.map(bytesToHex)).toEqual(v.leafHashes)
+    expect(bytesToHex(merkleRoot(hashes))).toBe(v.root)
+    expect(hashes.map((_, i) => merklePath(hashes, i).map(bytesToHex))).toEqual(v.paths)
+    expect(bytesToHex(VoteBatchHeaderCodec.encode(batch.header))).toBe(v.header)
+    expect(bytesToHex(batchSigningMessage(genesis, batch.header))).toBe(v.signingMessage)
+    expect(bytesToHex(batch.signature)).toBe(v.signature)
+    expect(bytesToHex(VoteBatchCodec.encode(batch))).toBe(v.batch)
+    await verifyVoteBatch(batch, genesis)
+  })
+
+  it('the certificate vector verifies against its committee', async () => {
+    const c = vectors.certificate
+    const cert = FinalityCertificateCodec.decode(fromHex(c.encoded))
+    const committee = new Committee(
+      c.committee.epoch,
+      vectors.keys
+        .slice(0, 3)
+        .map((k, i) => ({ key: fromHex(k.publicKey), weight: c.committee.weights[i]! })),
+    )
+    expect(committee.threshold).toBe(c.committee.threshold)
+    expect(
+      await verifyCertificate(cert, committee, { genesisHash: genesis, currentEpoch: 3 }),
+    ).toEqual({ weight: 30 })
+    expect(bytesToHex(cert.txid)).toBe(t.txid)
+    expect(bytesToHex(FinalityCertificateCodec.encode(cert))).toBe(c.encoded)
   })
 
   it('no domain tag is a prefix of another', () => {
