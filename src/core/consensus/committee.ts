@@ -77,8 +77,16 @@ export class Committee {
     this.epoch = epoch
     this.members = [...members].sort((a, b) => compareBytes(a.key, b.key))
     this.totalWeight = members.reduce((s, m) => s + m.weight, 0)
-    this.threshold = quorumThreshold(this.totalWeight)
+    this.threshold = this.quorum(this.totalWeight)
     this.#weights = weights
+  }
+
+  /**
+   * The quorum rule. Only the simulator overrides it (with a deliberately unsafe rule, to prove
+   * its oracle catches the violations that rule allows).
+   */
+  protected quorum(totalWeight: number): number {
+    return quorumThreshold(totalWeight)
   }
 
   /** Weight of `key`, or undefined when it is not a member. */

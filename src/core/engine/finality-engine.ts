@@ -39,6 +39,11 @@ export interface EngineConfig {
   readonly retryMinMs?: number
   readonly retryMaxMs?: number
   readonly expireEveryMs?: number
+  /**
+   * Deliberately broken voting rules, ONLY for the simulator's proof that its safety oracle
+   * catches what they allow. Nothing outside test/sim sets this.
+   */
+  readonly unsafeTestRules?: { readonly acceptConflicts?: boolean }
 }
 
 interface KnownTx {
@@ -73,6 +78,7 @@ export class FinalityEngine {
   readonly #retryMinMs: number
   readonly #retryMaxMs: number
   readonly #expireEveryMs: number
+  readonly #acceptConflicts: boolean
   #nextPersistId = 1
   #now = 0
   #out: Effect[] = []
@@ -90,6 +96,7 @@ export class FinalityEngine {
     this.#retryMinMs = config.retryMinMs ?? 1_000
     this.#retryMaxMs = config.retryMaxMs ?? 60_000
     this.#expireEveryMs = config.expireEveryMs ?? 60_000
+    this.#acceptConflicts = config.unsafeTestRules?.acceptConflicts === true
     for (const d of config.voting?.decisions ?? []) this.#decisions.set(txidToHex(d.txid), d)
     this.#pipeline = new VotePipeline(config.voting?.lastSeq ?? 0, () => this.#nextPersistId++)
     for (const e of this.ledger.mempool.entries())
