@@ -6,6 +6,7 @@
  */
 import * as P from 'micro-packed'
 import { type Ed25519Verifier, ed25519 } from '../crypto/ed25519.ts'
+import { type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
 import { boundedArray, bytes32, bytes64, limitedLength, u8, u32 } from '../encoding/fields.ts'
@@ -149,22 +150,32 @@ export function checkCertificate(
   return weight
 }
 
-/** The batch signatures of every entry, for this network. Needs no committee (stateless). */
+/** The batch signatures of every entry, as a bundle. Needs no committee (stateless). */
+export function certificateSignatureBundle(
+  cert: FinalityCertificate,
+  genesisHash: Uint8Array,
+): SignatureBundle {
+  return {
+    checks: cert.entries.map((e) => ({
+      signature: e.signature,
+      message: batchSigningMessage(genesisHash, e.header),
+      publicKey: e.header.voterKey,
+    })),
+    failure: (i) =>
+      new ConsensusError(
+        'CERT_SIGNATURE',
+        `entry ${i}: batch signature does not verify on this network`,
+        PeerAction.LowToleranceError,
+      ),
+  }
+}
+
 export async function verifyCertificateSignatures(
   cert: FinalityCertificate,
   genesisHash: Uint8Array,
   verifier: Ed25519Verifier = ed25519,
 ): Promise<void> {
-  const verdicts = await verifier.verifyMany(
-    cert.entries.map((e) => ({
-      signature: e.signature,
-      message: batchSigningMessage(genesisHash, e.header),
-      publicKey: e.header.voterKey,
-    })),
-  )
-  const bad = verdicts.indexOf(false)
-  if (bad !== -1)
-    reject('CERT_SIGNATURE', `entry ${bad}: batch signature does not verify on this network`)
+  return verifyBundle(certificateSignatureBundle(cert, genesisHash), verifier)
 }
 
 /**

@@ -2,6 +2,7 @@ export {
   type CertificateCheck,
   type CertificateEntry,
   certificateEntry,
+  certificateSignatureBundle,
   checkCertificate,
   type FinalityCertificate,
   FinalityCertificateCodec,
@@ -32,6 +33,7 @@ export {
   type VoteBatchHeader,
   VoteBatchHeaderCodec,
   verifyVoteBatch,
+  voteBatchBundle,
 } from './vote-batch.ts'
 export { LEAF_KINDS, leafHash, NO_CONFLICT, type VoteLeaf, voteLeafCoder } from './vote-leaf.ts'
 export { type TallyUpdate, VoteTally } from './vote-tally.ts'

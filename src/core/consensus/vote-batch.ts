@@ -8,6 +8,7 @@ import * as P from 'micro-packed'
 import { DomainTags } from '../crypto/domain.ts'
 import { type Ed25519Verifier, ed25519, getPublicKey, sign } from '../crypto/ed25519.ts'
 import { domainMessage } from '../crypto/sha256.ts'
+import { type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { codec, fail } from '../encoding/codec.ts'
 import {
@@ -106,27 +107,45 @@ export function signVoteBatch(
 }
 
 /**
- * Checks a whole batch: leaf count and root match the leaves, and the signature verifies for
- * this network. Membership and epoch are the caller's business (they need the committee).
+ * Checks a whole batch: leaf count and root match the leaves (thrown at once), and returns its
+ * signature as a bundle. Membership and epoch are the caller's business (they need the committee).
  */
+export function voteBatchBundle(batch: VoteBatch, genesisHash: Uint8Array): SignatureBundle {
+  if (batch.leaves.length !== batch.header.leafCount || batch.leaves.length === 0) {
+    throw new ConsensusError(
+      'BATCH_INVALID',
+      `leafCount ${batch.header.leafCount} but ${batch.leaves.length} leaves`,
+      PeerAction.LowToleranceError,
+    )
+  }
+  if (!equalBytes(merkleRoot(batch.leaves.map(leafHash)), batch.header.root)) {
+    throw new ConsensusError(
+      'BATCH_INVALID',
+      'leaves do not hash to the signed root',
+      PeerAction.LowToleranceError,
+    )
+  }
+  return {
+    checks: [
+      {
+        signature: batch.signature,
+        message: batchSigningMessage(genesisHash, batch.header),
+        publicKey: batch.header.voterKey,
+      },
+    ],
+    failure: () =>
+      new ConsensusError(
+        'BATCH_SIGNATURE',
+        'batch signature does not verify',
+        PeerAction.LowToleranceError,
+      ),
+  }
+}
+
 export async function verifyVoteBatch(
   batch: VoteBatch,
   genesisHash: Uint8Array,
   verifier: Ed25519Verifier = ed25519,
 ): Promise<void> {
-  const bad = (code: 'BATCH_INVALID' | 'BATCH_SIGNATURE', msg: string): never => {
-    throw new ConsensusError(code, msg, PeerAction.LowToleranceError)
-  }
-  if (batch.leaves.length !== batch.header.leafCount || batch.leaves.length === 0) {
-    bad('BATCH_INVALID', `leafCount ${batch.header.leafCount} but ${batch.leaves.length} leaves`)
-  }
-  if (!equalBytes(merkleRoot(batch.leaves.map(leafHash)), batch.header.root)) {
-    bad('BATCH_INVALID', 'leaves do not hash to the signed root')
-  }
-  const ok = await verifier.verify(
-    batch.signature,
-    batchSigningMessage(genesisHash, batch.header),
-    batch.header.voterKey,
-  )
-  if (!ok) bad('BATCH_SIGNATURE', 'batch signature does not verify')
+  await verifyBundle(voteBatchBundle(batch, genesisHash), verifier)
 }

@@ -21,3 +21,4 @@ export {
 } from './ed25519.ts'
 export { randomBytes } from './random.ts'
 export { domainMessage, HASH_LENGTH, sha256, sha256d, taggedHash } from './sha256.ts'
+export { assertVerdicts, type SignatureBundle, verifyBundle } from './signature-bundle.ts'

@@ -8,5 +8,5 @@ export {
 export type { Effect, EngineEvent } from './events.ts'
 export { type EngineConfig, FinalityEngine } from './finality-engine.ts'
 export type { Message, MessageType, PeerId } from './messages.ts'
-export { preverify } from './preverify.ts'
+export { messageBundle, preverify } from './preverify.ts'
 export { VotePipeline } from './vote-pipeline.ts'

@@ -15,6 +15,6 @@ export {
   type MempoolStatus,
 } from './mempool.ts'
 export { MuHash } from './muhash.ts'
-export { verifyTransaction } from './tx-verify.ts'
+export { transactionBundle, verifyTransaction } from './tx-verify.ts'
 export { UtxoSet, type UtxoSummary } from './utxo-set.ts'
 export { isLive, type UtxoEntry, type UtxoState, type UtxoStateKind } from './utxo-state.ts'

@@ -138,7 +138,8 @@ export class Ledger {
         )
       }
       const spender = spenderOf(entry.state)
-      if (spender !== undefined && !equalBytes(spender, txid)) {
+      // Held for this txid is admissible (a rebroadcast); spent finally, even by it, is not.
+      if (spender !== undefined && (!equalBytes(spender, txid) || isSpentFinal(entry.state))) {
         conflict ??= {
           status: 'conflict',
           outpoint: input.outpoint,
@@ -192,7 +193,14 @@ export class Ledger {
     }
     for (const victim of evict) this.#dropPending(victim)
     for (const input of tx.inputs) {
-      this.utxos.setState(input.outpoint, { kind: 'Locked', txid, lockedAt: now, voted })
+      // An input still held for this txid (it expired or was evicted after votes were seen, and
+      // is submitted again) keeps its state: states only move forward.
+      const s = this.utxos.get(input.outpoint)!.state
+      if (s.kind === 'Unspent') {
+        this.utxos.setState(input.outpoint, { kind: 'Locked', txid, lockedAt: now, voted })
+      } else if ((s.kind === 'Locked' || s.kind === 'SpentPending') && voted && !s.voted) {
+        this.utxos.setState(input.outpoint, { ...s, voted })
+      }
     }
     this.mempool.add({ txid, tx, size, fee: check.fee, status: 'pending', voted, arrivedAt: now })
     return this.#flush(evict)
@@ -325,10 +333,13 @@ export class Ledger {
           throw new LedgerError('LEDGER_DOUBLE_FINALITY', `block ${height} spends ${key} twice`)
         }
         spentHere.set(key, txid)
-        if (createdHere.has(key)) continue
+        // An output created earlier in this block may exist already (its creator was final), in
+        // any state: only one not in the set yet is sure to be Unspent when this spends it.
         const entry = this.utxos.get(input.outpoint)
-        if (entry === undefined)
+        if (entry === undefined) {
+          if (createdHere.has(key)) continue
           throw new LedgerError('LEDGER_MISSING_INPUT', `block ${height}: ${key} unknown`)
+        }
         assertTransition(input.outpoint, entry.state, { kind: 'Confirmed', txid, height })
       }
       for (let vout = 0; vout < tx.outputs.length; vout++)

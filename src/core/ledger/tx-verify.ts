@@ -1,22 +1,23 @@
 /**
  * Context-free transaction validity (no UTXO lookups): structure and limits, dust, and every
- * input signature for this network. Stateless and async, so shells run it before a transaction
- * reaches the (synchronous) engine.
+ * input signature for this network. Stateless, so shells run it before a transaction reaches
+ * the (synchronous) engine; `transactionBundle` throws structure errors at once and leaves only
+ * the signatures to verify.
  */
-import { type Ed25519Verifier, ed25519 } from '../crypto/ed25519.ts'
+import type { Ed25519Verifier } from '../crypto/ed25519.ts'
+import { type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
 import { LedgerError, PeerAction } from '../errors.ts'
 import { DUST_LIMIT } from '../primitives/amount.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import { checkTransactionStructure } from '../primitives/transaction-checks.ts'
-import { verifyTransactionSignatures } from '../primitives/transaction-signing.ts'
+import { transactionSignatureBundle } from '../primitives/transaction-signing.ts'
 import type { Txid } from '../primitives/txid.ts'
 
-export async function verifyTransaction(
+export function transactionBundle(
   tx: Transaction,
   txid: Txid,
   genesisHash: Uint8Array,
-  verifier: Ed25519Verifier = ed25519,
-): Promise<void> {
+): SignatureBundle {
   checkTransactionStructure(tx)
   for (const [i, out] of tx.outputs.entries()) {
     if (out.value < DUST_LIMIT) {
@@ -27,5 +28,14 @@ export async function verifyTransaction(
       )
     }
   }
-  await verifyTransactionSignatures(tx, genesisHash, txid, verifier)
+  return transactionSignatureBundle(tx, genesisHash, txid)
+}
+
+export async function verifyTransaction(
+  tx: Transaction,
+  txid: Txid,
+  genesisHash: Uint8Array,
+  verifier?: Ed25519Verifier,
+): Promise<void> {
+  return verifyBundle(transactionBundle(tx, txid, genesisHash), verifier)
 }

@@ -83,13 +83,18 @@ export function assertTransition(outpoint: OutPoint, from: UtxoState, to: UtxoSt
   const fromTxid = spenderOf(from)
   const toTxid = spenderOf(to)!
   const sameTx = fromTxid !== undefined && equalBytes(fromTxid, toTxid)
-  if (RANK[to.kind] < RANK[from.kind]) fail('states only move forward')
-  if (isSpentFinal(from) && !sameTx) {
+  // Checked before the order of states: a certificate against a confirmed spend is double
+  // finality too, not a mere backward move.
+  if (isSpentFinal(from) && isSpentFinal(to) && !sameTx) {
     throw new LedgerError(
       'LEDGER_DOUBLE_FINALITY',
       `${txidToHex(outpoint.txid)}:${outpoint.vout} is already spent by final ${txidToHex(fromTxid!)}; ` +
         `${txidToHex(toTxid)} conflicts (more than a third of the weight signed both)`,
     )
+  }
+  if (RANK[to.kind] < RANK[from.kind]) fail('states only move forward')
+  if (from.kind === 'Confirmed' && to.kind === 'Confirmed' && from.height !== to.height) {
+    fail('a confirmed spend keeps its block height')
   }
   if (fromTxid !== undefined && !sameTx && !isSpentFinal(to)) fail('locked by another transaction')
   if (from.kind === 'Locked' && to.kind === 'Locked' && sameTx && from.voted && !to.voted) {

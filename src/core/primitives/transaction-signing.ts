@@ -5,6 +5,7 @@
 import { DomainTags } from '../crypto/domain.ts'
 import { type Ed25519Verifier, ed25519, getPublicKey, sign } from '../crypto/ed25519.ts'
 import { domainMessage, HASH_LENGTH } from '../crypto/sha256.ts'
+import { type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
 import { equalBytes, u32le } from '../encoding/bytes.ts'
 import { EncodingError, PeerAction, TransactionError } from '../errors.ts'
 import { computeTxid, type Transaction, type UnsignedTransaction } from './transaction.ts'
@@ -54,6 +55,27 @@ export function signTransaction(
   return { ...unsigned, inputs }
 }
 
+/** The input signatures of `tx` as a bundle (see crypto/signature-bundle.ts). */
+export function transactionSignatureBundle(
+  tx: Transaction,
+  genesisHash: Uint8Array,
+  txid: Txid = computeTxid(tx),
+): SignatureBundle {
+  return {
+    checks: tx.inputs.map((input, i) => ({
+      signature: input.signature,
+      message: inputSigningMessage(genesisHash, txid, i),
+      publicKey: input.publicKey,
+    })),
+    failure: (i) =>
+      new TransactionError(
+        'TX_SIGNATURE',
+        `input ${i}: signature does not verify`,
+        PeerAction.LowToleranceError,
+      ),
+  }
+}
+
 /**
  * Verifies every input signature (batched). Resolves when all are valid; otherwise rejects with
  * a TransactionError naming the first bad input.
@@ -64,19 +86,5 @@ export async function verifyTransactionSignatures(
   txid: Txid = computeTxid(tx),
   verifier: Ed25519Verifier = ed25519,
 ): Promise<void> {
-  const verdicts = await verifier.verifyMany(
-    tx.inputs.map((input, i) => ({
-      signature: input.signature,
-      message: inputSigningMessage(genesisHash, txid, i),
-      publicKey: input.publicKey,
-    })),
-  )
-  const bad = verdicts.indexOf(false)
-  if (bad !== -1) {
-    throw new TransactionError(
-      'TX_SIGNATURE',
-      `input ${bad}: signature does not verify`,
-      PeerAction.LowToleranceError,
-    )
-  }
+  return verifyBundle(transactionSignatureBundle(tx, genesisHash, txid), verifier)
 }

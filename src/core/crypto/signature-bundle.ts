@@ -1,0 +1,29 @@
+/**
+ * A set of signatures to check, plus the typed error to raise for the first bad one. Validation
+ * code builds bundles synchronously (structure errors throw while building); verifying them is
+ * the only asynchronous step, so callers may verify many bundles at once, natively, or — in the
+ * simulator — with a synchronous verifier.
+ */
+import type { TimeCoinError } from '../errors.ts'
+import type { Ed25519Verifier, SignatureCheck } from './ed25519.ts'
+import { ed25519 } from './ed25519.ts'
+
+export interface SignatureBundle {
+  readonly checks: readonly SignatureCheck[]
+  /** The error for check `index` failing. */
+  failure(index: number): TimeCoinError
+}
+
+/** Throws the bundle's failure for the first false verdict. */
+export function assertVerdicts(bundle: SignatureBundle, verdicts: readonly boolean[]): void {
+  const bad = verdicts.indexOf(false)
+  if (bad !== -1) throw bundle.failure(bad)
+}
+
+export async function verifyBundle(
+  bundle: SignatureBundle,
+  verifier: Ed25519Verifier = ed25519,
+): Promise<void> {
+  if (bundle.checks.length === 0) return
+  assertVerdicts(bundle, await verifier.verifyMany(bundle.checks))
+}
