@@ -75,6 +75,8 @@ export class FinalityEngine {
   readonly #requested = new Set<string>()
   readonly #retryDelay = new Map<string, number>()
   readonly #subscribers = new Map<string, Set<PeerId>>()
+  /** Decoded certificates of final, unconfirmed transactions (the ledger keeps their bytes). */
+  readonly #certificates = new Map<string, FinalityCertificate>()
   readonly #retryMinMs: number
   readonly #retryMaxMs: number
   readonly #expireEveryMs: number
@@ -141,6 +143,11 @@ export class FinalityEngine {
     return this.ledger.mempool.get(txid)?.status === 'finalized' || this.#spentFinalBy(txid)
   }
 
+  /** Accept weight this node has counted for `txid` in the current epoch. */
+  acceptWeight(txid: Txid): number {
+    return this.#tally.acceptWeight(txid)
+  }
+
   decisionOf(txid: Txid): Decision | undefined {
     return this.#decisions.get(txidToHex(txid))
   }
@@ -148,7 +155,8 @@ export class FinalityEngine {
   // ── dispatch ──────────────────────────────────────────────────────────────
 
   #run(now: number, body: () => void): Effect[] {
-    this.#now = now
+    // The engine's clock is whole milliseconds (shells may pass a fractional monotonic time).
+    this.#now = Math.floor(now)
     this.#out = []
     body()
     return this.#out
@@ -411,6 +419,7 @@ export class FinalityEngine {
       throw e
     }
     this.#pendingCerts.delete(id)
+    this.#certificates.set(id, certificate)
     this.#retryDelay.delete(id)
     this.#persist(ops, false)
     this.#emit({ type: 'clearTimer', id: RETRY + id })
@@ -458,7 +467,9 @@ export class FinalityEngine {
     const delay = this.#retryDelay.get(hex)
     if (known === undefined || delay === undefined || this.isFinal(known.txid)) return
     if (this.ledger.mempool.get(known.txid) === undefined) return void this.#retryDelay.delete(hex)
-    const voted = this.#tally.votersOf(known.txid)
+    // First ask the members whose vote is missing; from then on ask everyone, since a member
+    // that already voted may be final and answers with the certificate.
+    const voted = delay === this.#retryMinMs ? this.#tally.votersOf(known.txid) : new Set<string>()
     for (const peer of this.#voters) {
       if (!voted.has(peer)) this.#send(peer, { type: 'InstantFinalityRequest', tx: known.tx })
     }
@@ -483,8 +494,15 @@ export class FinalityEngine {
   }
 
   #certificateOf(txid: Txid): FinalityCertificate | undefined {
+    const id = txidToHex(txid)
     const bytes = this.ledger.certificate(txid)
-    return bytes === undefined ? undefined : FinalityCertificateCodec.decode(bytes)
+    if (bytes === undefined) return undefined
+    let certificate = this.#certificates.get(id)
+    if (certificate === undefined) {
+      certificate = FinalityCertificateCodec.decode(bytes)
+      this.#certificates.set(id, certificate)
+    }
+    return certificate
   }
 
   #spentFinalBy(txid: Txid): boolean {

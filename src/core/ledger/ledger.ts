@@ -63,6 +63,12 @@ export interface BlockTransaction {
   readonly txid: Txid
 }
 
+/** Times are whole milliseconds; checked before any state changes. */
+function assertTime(now: number): void {
+  if (!Number.isSafeInteger(now) || now < 0)
+    throw new RangeError(`time must be whole milliseconds, got ${now}`)
+}
+
 function invalid(code: LedgerError['code'], message: string): never {
   throw new LedgerError(code, message, PeerAction.LowToleranceError)
 }
@@ -168,6 +174,7 @@ export class Ledger {
    * `voted` records that this node's Accept is being persisted in the same batch.
    */
   admit(tx: Transaction, txid: Txid, size: number, now: number, voted = false): Transition {
+    assertTime(now)
     if (this.mempool.get(txid) !== undefined) {
       throw new LedgerError('MEMPOOL_DUPLICATE', `${txidToHex(txid)} is already in the mempool`)
     }

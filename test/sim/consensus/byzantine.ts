@@ -1,0 +1,116 @@
+// Byzantine masternodes. They hold real committee keys and sign real batches, but follow a script
+// instead of the rules. Every batch they sign goes to the oracle, sent or not.
+import {
+  bytesToHex,
+  type KeyPair,
+  type Message,
+  signVoteBatch,
+  type Txid,
+  txidToHex,
+  type VoteBatch,
+  type VoteLeaf,
+} from '../../../src/core/index.ts'
+import type { NodeId } from '../network.ts'
+import type { Prng } from '../prng.ts'
+import type { SimWorld } from './world.ts'
+
+export type ByzantineBehaviour =
+  /** Receives everything, sends nothing. */
+  | 'silent'
+  /** Accepts every transaction it sees, conflicting ones included, and tells everyone. */
+  | 'equivocate'
+  /** Accepts everything but sends its votes to nobody until `releaseAt`, then to everyone. */
+  | 'withhold-release'
+  /** Sends batches whose signatures are forged (random bytes). */
+  | 'bad-signature'
+  /** Signs its votes for a neighbouring epoch. */
+  | 'wrong-epoch'
+
+export const BYZANTINE_BEHAVIOURS: readonly ByzantineBehaviour[] = [
+  'silent',
+  'equivocate',
+  'withhold-release',
+  'bad-signature',
+  'wrong-epoch',
+]
+
+export class ByzantineMasternode {
+  readonly id: NodeId
+  readonly key: KeyPair
+  readonly behaviour: ByzantineBehaviour
+  readonly #world: SimWorld
+  readonly #prng: Prng
+  readonly #seen = new Set<string>()
+  readonly #withheld: VoteBatch[] = []
+  #seq = 0
+
+  constructor(
+    world: SimWorld,
+    id: NodeId,
+    key: KeyPair,
+    behaviour: ByzantineBehaviour,
+    releaseAt: number,
+  ) {
+    this.#world = world
+    this.id = id
+    this.key = key
+    this.behaviour = behaviour
+    this.#prng = world.sim.prng.fork(`byzantine ${id}`)
+    world.nameKey(id, key.publicKey)
+    world.sim.network.register(id, this.deliver)
+    if (behaviour === 'withhold-release') world.sim.scheduler.at(releaseAt, () => this.#release())
+  }
+
+  readonly deliver = (from: NodeId, message: Message): void => {
+    if (this.behaviour === 'silent') return
+    if (message.type !== 'TransactionBroadcast' && message.type !== 'InstantFinalityRequest') return
+    const txid = this.#world.txidOf(message.tx)
+    const id = txidToHex(txid)
+    if (this.#seen.has(id)) return
+    this.#seen.add(id)
+    // Help a double spend reach everyone, then vote for it.
+    for (const peer of this.#members()) this.#world.sim.network.send(this.id, peer, message)
+    this.#vote(txid, from)
+  }
+
+  #vote(txid: Txid, asker: NodeId): void {
+    const epoch =
+      this.#world.committee.epoch +
+      (this.behaviour === 'wrong-epoch' ? (this.#prng.chance(0.5) ? 1 : -1) : 0)
+    const leaves: VoteLeaf[] = [{ kind: 'txAccept', txid }]
+    const signed = signVoteBatch(
+      leaves,
+      {
+        epoch: Math.max(0, epoch),
+        seq: ++this.#seq,
+        timestamp: Math.floor(this.#world.sim.scheduler.now()),
+      },
+      this.key.secretKey,
+      this.#world.genesisHash,
+    )
+    const forged = this.behaviour === 'bad-signature'
+    const batch = forged
+      ? { ...signed, signature: Uint8Array.from({ length: 64 }, () => this.#prng.int(256)) }
+      : signed
+    this.#world.oracle.recordBatch(batch, !forged)
+    if (this.behaviour === 'withhold-release') return void this.#withheld.push(batch)
+    for (const peer of [...this.#members(), asker]) {
+      this.#world.sim.network.send(this.id, peer, { type: 'InstantFinalityVote', batch })
+    }
+  }
+
+  #release(): void {
+    for (const batch of this.#withheld.splice(0)) {
+      for (const peer of this.#world.sim.network.nodes()) {
+        if (peer !== this.id)
+          this.#world.sim.network.send(this.id, peer, { type: 'InstantFinalityVote', batch })
+      }
+    }
+  }
+
+  #members(): NodeId[] {
+    return this.#world.committee.members
+      .map((m) => this.#world.nodeOf(bytesToHex(m.key)))
+      .filter((n): n is NodeId => n !== undefined && n !== this.id)
+  }
+}

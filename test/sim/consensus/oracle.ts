@@ -1,0 +1,103 @@
+// The adversarial safety oracle. It sees every signature emitted in a run — honest, Byzantine,
+// sent, withheld or lost with a crash — and tries to build two certificates for conflicting
+// transactions from them. It also watches what honest nodes and wallets finalized, their alarms,
+// and the first time each transaction reached a masternode (for latency figures).
+import {
+  bytesToHex,
+  type Committee,
+  outPointToString,
+  type Transaction,
+  type Txid,
+  txidToHex,
+  type VoteBatch,
+} from '../../../src/core/index.ts'
+
+export class Oracle {
+  readonly committee: Committee
+  readonly #txs = new Map<string, Transaction>()
+  /** outpoint → txids spending it */
+  readonly #spenders = new Map<string, Set<string>>()
+  /** txid → voters (hex) with a validly signed Accept in the committee's epoch */
+  readonly #accepts = new Map<string, Set<string>>()
+  readonly #batches = new WeakSet<VoteBatch>()
+  readonly finalized = new Map<string, Map<string, number>>()
+  readonly firstArrival = new Map<string, number>()
+  readonly alarms: string[] = []
+  signatures = 0
+
+  constructor(committee: Committee) {
+    this.committee = committee
+  }
+
+  recordTx(txid: Txid, tx: Transaction): void {
+    const id = txidToHex(txid)
+    if (this.#txs.has(id)) return
+    this.#txs.set(id, tx)
+    for (const input of tx.inputs) {
+      const key = outPointToString(input.outpoint)
+      const set = this.#spenders.get(key) ?? new Set<string>()
+      this.#spenders.set(key, set.add(id))
+    }
+  }
+
+  /** Every batch anyone signed; `validSignature` false for forged ones (they prove nothing). */
+  recordBatch(batch: VoteBatch, validSignature: boolean): void {
+    if (this.#batches.has(batch)) return
+    this.#batches.add(batch)
+    this.signatures++
+    if (!validSignature || batch.header.epoch !== this.committee.epoch) return
+    const voter = bytesToHex(batch.header.voterKey)
+    if (this.committee.weightOf(batch.header.voterKey) === undefined) return
+    for (const leaf of batch.leaves) {
+      if (leaf.kind !== 'txAccept') continue
+      const id = txidToHex(leaf.txid)
+      const set = this.#accepts.get(id) ?? new Set<string>()
+      this.#accepts.set(id, set.add(voter))
+    }
+  }
+
+  recordArrival(txid: Txid, now: number): void {
+    const id = txidToHex(txid)
+    if (!this.firstArrival.has(id)) this.firstArrival.set(id, now)
+  }
+
+  recordFinalized(where: string, txid: Txid, now: number): void {
+    const id = txidToHex(txid)
+    const at = this.finalized.get(id) ?? new Map<string, number>()
+    if (!at.has(where)) at.set(where, now)
+    this.finalized.set(id, at)
+  }
+
+  /** Accept weight provable from every signature seen. */
+  acceptWeight(txid: string): number {
+    let w = 0
+    for (const voter of this.#accepts.get(txid) ?? []) {
+      w += this.committee.weightOf(Uint8Array.from(Buffer.from(voter, 'hex'))) ?? 0
+    }
+    return w
+  }
+
+  /** Txids that conflict with another issued transaction. */
+  conflicted(): Set<string> {
+    const out = new Set<string>()
+    for (const set of this.#spenders.values()) if (set.size > 1) for (const id of set) out.add(id)
+    return out
+  }
+
+  violations(): string[] {
+    const found = [...this.alarms.map((a) => `alarm: ${a}`)]
+    for (const [outpoint, set] of this.#spenders) {
+      if (set.size < 2) continue
+      const final = [...set].filter((id) => this.finalized.has(id))
+      if (final.length > 1)
+        found.push(`${outpoint} finalized by ${final.join(' and ')} at honest nodes`)
+      const certifiable = [...set].filter((id) => this.committee.isQuorum(this.acceptWeight(id)))
+      if (certifiable.length > 1) {
+        found.push(
+          `${outpoint}: conflicting certificates buildable for ${certifiable.join(' and ')}`,
+        )
+      }
+    }
+    return found
+  }
+}

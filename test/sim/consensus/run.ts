@@ -1,0 +1,277 @@
+// Runs one scenario: builds the committee, genesis, honest and Byzantine masternodes and wallets
+// on the seeded network, plays payments, double spends, partitions and crashes, then asks the
+// oracle for safety violations and checks liveness and value conservation at every honest node.
+import {
+  type Amount,
+  addressPayloadFromPublicKey,
+  COIN,
+  Committee,
+  type CommitteeMember,
+  getPublicKey,
+  type KeyPair,
+  type Message,
+  sha256,
+  type Txid,
+  type TxOutput,
+  txidToHex,
+  utf8ToBytes,
+} from '../../../src/core/index.ts'
+import { createSim } from '../harness.ts'
+import type { NetEvent } from '../network.ts'
+import { failWithSeed } from '../seed.ts'
+import { ByzantineMasternode } from './byzantine.ts'
+import { Oracle } from './oracle.ts'
+import type { Scenario } from './scenario.ts'
+import { SimMasternode } from './sim-masternode.ts'
+import { SimWallet } from './sim-wallet.ts'
+import { SimWorld } from './world.ts'
+
+export interface RunReport {
+  readonly seed: string
+  readonly nodes: number
+  readonly totalWeight: number
+  readonly byzantineWeight: number
+  readonly behaviours: readonly string[]
+  readonly violations: readonly string[]
+  readonly liveness: readonly string[]
+  readonly issued: number
+  readonly conflicting: number
+  readonly finalizedAtWallets: number
+  /** Per honest masternode and transaction: first arrival at any masternode → final there (sim ms). */
+  readonly latencies: readonly number[]
+  readonly messages: number
+  readonly signatures: number
+  readonly crashes: number
+  readonly simulatedMs: number
+}
+
+/** The simulator's deliberately unsafe quorum: half the weight instead of ⌊2W/3⌋ + 1. */
+class HalfThresholdCommittee extends Committee {
+  protected override quorum(totalWeight: number): number {
+    return Math.floor(totalWeight / 2)
+  }
+}
+
+const GENESIS_HASH = sha256(utf8ToBytes('simulated network genesis'))
+const GENESIS_TXID = sha256(utf8ToBytes('simulated allocations')) as Txid
+const COINS_PER_WALLET = 4
+const MAX_EVENTS = 3_000_000
+
+function keyOf(label: string): KeyPair {
+  const secretKey = sha256(utf8ToBytes(label))
+  return { secretKey, publicKey: getPublicKey(secretKey) }
+}
+
+export interface RunOptions {
+  /** Sees every network event (for debugging a seed). */
+  readonly trace?: (event: NetEvent<Message>) => void
+}
+
+export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<RunReport> {
+  const n = s.weights.length
+  const sim = createSim<Message>({
+    seed: s.seed,
+    nodes: n + s.wallets,
+    latency: s.latency,
+    faults: s.faults,
+    env: {},
+  })
+  if (options.trace) sim.network.observe(options.trace)
+  const prng = sim.prng.fork('run')
+  const mnKeys = s.weights.map((_, i) => keyOf(`sim masternode ${i}`))
+  const members: CommitteeMember[] = mnKeys.map((k, i) => ({
+    key: k.publicKey,
+    weight: s.weights[i]!,
+  }))
+  const committee =
+    s.unsafe === 'half-threshold'
+      ? new HalfThresholdCommittee(0, members)
+      : new Committee(0, members)
+  const oracle = new Oracle(committee)
+  const world = new SimWorld({
+    sim,
+    genesisHash: GENESIS_HASH,
+    committee,
+    oracle,
+    unsafeAcceptConflicts: s.unsafe === 'accept-conflicts',
+  })
+  const walletKeys = Array.from({ length: s.wallets }, (_, w) => keyOf(`sim wallet ${w}`))
+  const outputs: TxOutput[] = walletKeys.flatMap((k) =>
+    Array.from({ length: COINS_PER_WALLET }, () => ({
+      value: (100n * COIN) as Amount,
+      address: addressPayloadFromPublicKey(k.publicKey),
+    })),
+  )
+  const genesisTotal = outputs.reduce((a, o) => a + o.value, 0n)
+
+  const honest: SimMasternode[] = []
+  for (let i = 0; i < n; i++) {
+    const behaviour = s.byzantine[i]
+    if (behaviour) {
+      new ByzantineMasternode(
+        world,
+        i,
+        mnKeys[i]!,
+        behaviour,
+        s.issueUntil + prng.intIn(1_000, 60_000),
+      )
+    } else {
+      world.nameKey(i, mnKeys[i]!.publicKey)
+      honest.push(new SimMasternode(world, i, mnKeys[i]!))
+    }
+  }
+  for (const m of honest) await m.boot({ txid: GENESIS_TXID, outputs })
+
+  const honestIds = honest.map((m) => m.id)
+  const wallets = walletKeys.map((key, w) => {
+    const id = n + w
+    const peers =
+      s.walletPeers === 1
+        ? [prng.pick(honestIds)]
+        : [
+            ...new Set([
+              prng.pick(honestIds),
+              ...prng.shuffle([...Array(n).keys()]).slice(0, s.walletPeers - 1),
+            ]),
+          ]
+    const wallet = new SimWallet(world, id, key, peers)
+    for (let c = 0; c < COINS_PER_WALLET; c++) {
+      wallet.coins.push({ txid: GENESIS_TXID, vout: w * COINS_PER_WALLET + c, value: 100n * COIN })
+    }
+    return wallet
+  })
+
+  // Payments: recipients receive a payment's outputs once the payer sees it final, and may spend
+  // them in later payments (chained payments of final, unconfirmed outputs).
+  const payments = new Map<string, { from: SimWallet; to: SimWallet }>()
+  for (let p = 0; p < s.payments; p++) {
+    sim.scheduler.at(prng.intIn(0, s.issueUntil), () => {
+      const from = prng.pick(wallets)
+      const to = prng.pick(wallets.filter((w) => w !== from))
+      const tx = from.pay(to.address, BigInt(prng.intIn(1, 20)) * COIN)
+      if (tx !== null) payments.set(txidToHex(world.txidOf(tx)), { from, to })
+    })
+  }
+  for (let d = 0; d < s.doubleSpends; d++) {
+    sim.scheduler.at(prng.intIn(0, s.issueUntil), () => {
+      const evil = prng.pick(wallets)
+      const order = prng.shuffle([...Array(n).keys()])
+      const cut = Math.max(1, Math.floor(n / 2))
+      evil.doubleSpend(prng.pick(wallets).address, [order.slice(0, cut), order.slice(cut)])
+    })
+  }
+  // Deliver received coins as soon as the payer's wallet saw finality.
+  sim.scheduler.afterEach(() => {
+    for (const [id, { from, to }] of payments) {
+      if (!from.final.has(id)) continue
+      payments.delete(id)
+      const issued = from.issued.get(id)
+      if (issued) to.receive(issued.tx, world.txidOf(issued.tx))
+    }
+  })
+
+  if (s.partition !== null) {
+    const { groups, from, to } = s.partition
+    sim.scheduler.at(from, () => sim.network.partition(groups, { healAt: to }))
+  }
+  const restarts: Promise<void>[] = []
+  for (const c of s.crashes) {
+    const node = honest.find((m) => m.id === c.node)
+    if (node === undefined) continue
+    sim.scheduler.at(c.at, () => node.crash(c.midEvent))
+    sim.scheduler.at(c.at + c.downFor, () => restarts.push(node.restart()))
+  }
+
+  const quietAfter = Math.max(
+    s.issueUntil,
+    s.partition?.to ?? 0,
+    ...s.crashes.map((c) => c.at + c.downFor),
+  )
+  const end = quietAfter + s.settle
+  let events = 0
+  for (;;) {
+    const next = sim.scheduler.nextTime()
+    if (next === undefined || next > end) break
+    sim.scheduler.step()
+    if (restarts.length > 0) await Promise.all(restarts.splice(0))
+    if (++events > MAX_EVENTS) failWithSeed(s.seed, `more than ${MAX_EVENTS} events`)
+  }
+
+  return report(s, world, honest, wallets, genesisTotal, end)
+}
+
+function report(
+  s: Scenario,
+  world: SimWorld,
+  honest: readonly SimMasternode[],
+  wallets: readonly SimWallet[],
+  genesisTotal: bigint,
+  end: number,
+): RunReport {
+  const { oracle, committee } = world
+  const conflicted = oracle.conflicted()
+  const liveness: string[] = []
+  const latencies: number[] = []
+  const issued = wallets.flatMap((w) =>
+    [...w.issued.entries()].map(([id, v]) => ({ id, ...v, wallet: w })),
+  )
+  for (const m of honest) {
+    if (!m.up) continue
+    const ledger = m.engine.ledger
+    const summary = ledger.summary()
+    const rescan = ledger.utxos.rescan()
+    if (summary.count !== rescan.count || summary.total !== rescan.total) {
+      liveness.push(`mn${m.id}: incremental UTXO summary differs from a rescan`)
+    }
+    const fees = [...ledger.mempool.entries()]
+      .filter((e) => e.status === 'finalized')
+      .reduce((a, e) => a + e.fee, 0n)
+    if (summary.total + fees !== genesisTotal) {
+      liveness.push(
+        `mn${m.id}: value not conserved (${summary.total} + fees ${fees} ≠ ${genesisTotal})`,
+      )
+    }
+  }
+  if (s.unsafe === null) {
+    for (const t of issued) {
+      if (conflicted.has(t.id)) continue
+      if (!t.wallet.final.has(t.id)) liveness.push(`${t.id} never became final at its wallet`)
+      for (const m of honest) {
+        if (!m.up) continue
+        const entry = m.engine.ledger.mempool.get(world.txidOf(t.tx))
+        if (entry?.status === 'pending') {
+          const states = t.tx.inputs
+            .map((i) => m.engine.ledger.utxos.get(i.outpoint)?.state.kind)
+            .join(',')
+          liveness.push(
+            `${t.id} still pending at mn${m.id} (inputs ${states}, accept weight ${m.engine.acceptWeight(entry.txid)}, ` +
+              `provable ${oracle.acceptWeight(t.id)} of ${committee.threshold} needed)`,
+          )
+        }
+      }
+    }
+  }
+  for (const [id, at] of oracle.finalized) {
+    const first = oracle.firstArrival.get(id)
+    if (first === undefined) continue
+    for (const [where, time] of at) if (where.startsWith('mn')) latencies.push(time - first)
+  }
+  const byzantineWeight = s.weights.reduce((a, w, i) => a + (s.byzantine[i] ? w : 0), 0)
+  return {
+    seed: String(s.seed),
+    nodes: s.weights.length,
+    totalWeight: committee.totalWeight,
+    byzantineWeight,
+    behaviours: s.byzantine.filter((b): b is NonNullable<typeof b> => b !== null),
+    violations: oracle.violations(),
+    liveness,
+    issued: issued.length,
+    conflicting: issued.filter((t) => conflicted.has(t.id)).length,
+    finalizedAtWallets: issued.filter((t) => t.wallet.final.has(t.id)).length,
+    latencies,
+    messages: world.sim.network.stats.sent,
+    signatures: oracle.signatures,
+    crashes: honest.reduce((a, m) => a + m.restarts, 0),
+    simulatedMs: end,
+  }
+}

@@ -1,0 +1,113 @@
+// A simulated run's whole configuration, drawn from its seed: committee size and weights, which
+// weight is Byzantine (always < W/3 unless a test asks otherwise) and how, network faults,
+// partitions, crashes, wallets and their payments. The same seed always gives the same scenario.
+import { Prng } from '../prng.ts'
+import type { MsRange } from '../regions.ts'
+import type { Seed } from '../seed.ts'
+import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour } from './byzantine.ts'
+
+export type UnsafeRule = 'half-threshold' | 'accept-conflicts'
+
+export interface Scenario {
+  readonly seed: Seed
+  readonly weights: readonly number[]
+  /** Per masternode: null for honest, or its Byzantine behaviour. */
+  readonly byzantine: readonly (ByzantineBehaviour | null)[]
+  readonly latency: 'regions' | MsRange
+  readonly faults: { readonly loss: number; readonly duplicate: number; readonly reorder: number }
+  readonly partition: {
+    readonly groups: number[][]
+    readonly from: number
+    readonly to: number
+  } | null
+  readonly crashes: readonly {
+    readonly node: number
+    readonly at: number
+    readonly downFor: number
+    readonly midEvent: boolean
+  }[]
+  readonly wallets: number
+  /** How many masternodes each wallet talks to; 1 means exactly one honest peer. */
+  readonly walletPeers: number
+  readonly payments: number
+  readonly doubleSpends: number
+  /** Payments are issued in [0, issueUntil] ms. */
+  readonly issueUntil: number
+  /** Simulated time allowed after the last disturbance for everything to settle. */
+  readonly settle: number
+  readonly unsafe: UnsafeRule | null
+}
+
+const SIZES = [4, 4, 4, 4, 5, 5, 6, 7, 7, 10, 10, 13, 16, 25, 40, 100]
+const TIER_WEIGHTS = [10, 100, 1000]
+
+/** Picks nodes to be Byzantine, at random, keeping their weight strictly below W/3. */
+export function byzantineSet(weights: readonly number[], prng: Prng, fraction = 1): Set<number> {
+  const total = weights.reduce((a, b) => a + b, 0)
+  const chosen = new Set<number>()
+  let weight = 0
+  for (const i of prng.shuffle([...weights.keys()])) {
+    if (3 * (weight + weights[i]!) < total && prng.chance(fraction)) {
+      chosen.add(i)
+      weight += weights[i]!
+    }
+  }
+  return chosen
+}
+
+export function randomScenario(seed: Seed, overrides: Partial<Scenario> = {}): Scenario {
+  const prng = Prng.fromSeed(seed).fork('scenario')
+  const n = prng.pick(SIZES)
+  const weights = prng.chance(0.6)
+    ? Array<number>(n).fill(10)
+    : Array.from({ length: n }, () => prng.pick(TIER_WEIGHTS))
+  const byz = prng.chance(0.7) ? byzantineSet(weights, prng, prng.range(0.3, 1)) : new Set<number>()
+  const byzantine = weights.map((_, i) => (byz.has(i) ? prng.pick(BYZANTINE_BEHAVIOURS) : null))
+  const honest = [...weights.keys()].filter((i) => !byz.has(i))
+  const issueUntil = prng.intIn(2_000, 20_000)
+  const partition =
+    prng.chance(0.25) && n >= 4
+      ? (() => {
+          const shuffled = prng.shuffle([...weights.keys()])
+          const cut = prng.intIn(1, n - 1)
+          const from = prng.intIn(0, issueUntil)
+          return {
+            groups: [shuffled.slice(0, cut), shuffled.slice(cut)],
+            from,
+            to: from + prng.intIn(5_000, 120_000),
+          }
+        })()
+      : null
+  const crashes = prng.chance(0.4)
+    ? Array.from({ length: prng.intIn(1, Math.min(3, honest.length)) }, () => ({
+        node: prng.pick(honest),
+        at: prng.intIn(0, issueUntil + 2_000),
+        downFor: prng.intIn(100, 30_000),
+        midEvent: prng.chance(0.5),
+      }))
+    : []
+  const big = n >= 40
+  return {
+    seed,
+    weights,
+    byzantine,
+    latency: prng.chance(0.3)
+      ? 'regions'
+      : { minMs: prng.intIn(1, 50), maxMs: prng.intIn(50, 150) },
+    faults: {
+      loss: prng.chance(0.5) ? prng.range(0, 0.3) : 0,
+      duplicate: prng.chance(0.3) ? prng.range(0, 0.1) : 0,
+      reorder: prng.chance(0.3) ? prng.range(0, 0.2) : 0,
+    },
+    partition,
+    crashes,
+    wallets: prng.intIn(2, 5),
+    walletPeers: prng.chance(0.3) ? 1 : prng.intIn(1, Math.min(4, n)),
+    payments: big ? prng.intIn(2, 6) : prng.intIn(3, 15),
+    doubleSpends: prng.chance(0.5) ? prng.intIn(1, 2) : 0,
+    issueUntil,
+    settle: 240_000,
+    unsafe: null,
+    ...overrides,
+  }
+}

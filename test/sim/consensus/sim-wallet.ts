@@ -1,0 +1,165 @@
+// A light wallet in the simulator: sends its payments to its masternode peers, re-asks with
+// backoff (1 s … 60 s) until it holds a certificate, and builds certificates itself from the vote
+// batches it receives — verifying everything against the committee, trusting no single peer. It
+// spends only coins it has seen become final, so it never re-spends an unresolved input (honest
+// wallets); a double-spending owner is a separate, deliberate behaviour.
+import {
+  type Amount,
+  addressPayloadFromPublicKey,
+  checkCertificate,
+  computeTxid,
+  equalBytes,
+  type KeyPair,
+  type Message,
+  MIN_FEE,
+  signTransaction,
+  type Transaction,
+  type Txid,
+  type TxOutput,
+  txidToHex,
+  VoteTally,
+} from '../../../src/core/index.ts'
+import type { NodeId } from '../network.ts'
+import { preverifySync } from './sync-verifier.ts'
+import type { SimWorld } from './world.ts'
+
+export interface WalletCoin {
+  readonly txid: Txid
+  readonly vout: number
+  readonly value: bigint
+}
+
+export class SimWallet {
+  readonly id: NodeId
+  readonly key: KeyPair
+  readonly peers: readonly NodeId[]
+  readonly coins: WalletCoin[] = []
+  readonly issued = new Map<string, { tx: Transaction; at: number }>()
+  readonly final = new Map<string, number>()
+  readonly #world: SimWorld
+  readonly #tally: VoteTally
+  readonly #retry = new Map<string, number>()
+
+  constructor(world: SimWorld, id: NodeId, key: KeyPair, peers: readonly NodeId[]) {
+    this.#world = world
+    this.id = id
+    this.key = key
+    this.peers = peers
+    this.#tally = new VoteTally(world.committee)
+    world.name(id, `wallet-${id}`)
+    world.sim.network.register(id, this.deliver)
+  }
+
+  get address() {
+    return addressPayloadFromPublicKey(this.key.publicKey)
+  }
+
+  /** Pays `value` to `to` from one final coin (change back to itself); false if it has none big enough. */
+  pay(to: Uint8Array, value: bigint): Transaction | null {
+    const index = this.coins.findIndex((c) => c.value >= value + MIN_FEE + 1_000n)
+    if (index === -1) return null
+    const [coin] = this.coins.splice(index, 1)
+    const tx = this.#sign(coin!, [
+      { value: value as Amount, address: to as TxOutput['address'] },
+      { value: (coin!.value - value - MIN_FEE) as Amount, address: this.address },
+    ])
+    this.#send(tx, this.peers)
+    return tx
+  }
+
+  /**
+   * A deliberate double spend: two transactions spending one coin, each sent to one half of the
+   * peers at the same instant. Both coins are forfeited from the wallet's view.
+   */
+  doubleSpend(
+    to: Uint8Array,
+    halves: readonly [readonly NodeId[], readonly NodeId[]],
+  ): [Transaction, Transaction] | null {
+    const coin = this.coins.shift()
+    if (coin === undefined || coin.value < 3n * MIN_FEE) return null
+    const a = this.#sign(coin, [
+      { value: (coin.value - MIN_FEE) as Amount, address: to as TxOutput['address'] },
+    ])
+    const b = this.#sign(coin, [
+      { value: (coin.value - 2n * MIN_FEE) as Amount, address: this.address },
+    ])
+    this.#send(a, halves[0])
+    this.#send(b, halves[1])
+    return [a, b]
+  }
+
+  readonly deliver = (_from: NodeId, message: Message): void => {
+    if (message.type !== 'InstantFinalityVote' && message.type !== 'FinalityCertificate') return
+    if (preverifySync(message, this.#world.genesisHash) !== null) return
+    if (message.type === 'InstantFinalityVote') {
+      for (const txid of this.#tally.add(message.batch)?.accepted ?? []) {
+        const cert = this.#tally.certificate(txid)
+        const mine = this.issued.get(txidToHex(txid))
+        if (cert !== null && mine !== undefined) this.#final(mine.tx, txid)
+      }
+      return
+    }
+    const txid = computeTxid(message.tx)
+    try {
+      checkCertificate(message.certificate, this.#world.committee, this.#world.committee.epoch)
+    } catch {
+      return
+    }
+    this.#final(message.tx, txid)
+  }
+
+  #sign(coin: WalletCoin, outputs: TxOutput[]): Transaction {
+    return signTransaction(
+      {
+        version: 1,
+        inputs: [{ outpoint: { txid: coin.txid, vout: coin.vout }, publicKey: this.key.publicKey }],
+        outputs,
+        lockTime: 0,
+        payload: { type: 'none' },
+      },
+      [this.key.secretKey],
+      this.#world.genesisHash,
+    )
+  }
+
+  #send(tx: Transaction, peers: readonly NodeId[]): void {
+    const txid = this.#world.txidOf(tx)
+    const id = txidToHex(txid)
+    const now = this.#world.sim.scheduler.now()
+    this.#world.oracle.recordTx(txid, tx)
+    this.issued.set(id, { tx, at: now })
+    for (const p of peers)
+      this.#world.sim.network.send(this.id, p, { type: 'TransactionBroadcast', tx })
+    this.#armRetry(id, tx, peers, 1_000)
+  }
+
+  #armRetry(id: string, tx: Transaction, peers: readonly NodeId[], delay: number): void {
+    this.#retry.set(id, delay)
+    this.#world.sim.timers(this.id).after(delay, () => {
+      if (this.final.has(id)) return
+      for (const p of peers)
+        this.#world.sim.network.send(this.id, p, { type: 'InstantFinalityRequest', tx })
+      this.#armRetry(id, tx, peers, Math.min(delay * 2, 60_000))
+    })
+  }
+
+  #final(tx: Transaction, txid: Txid): void {
+    const id = txidToHex(txid)
+    if (this.final.has(id)) return
+    this.final.set(id, this.#world.sim.scheduler.now())
+    this.#world.oracle.recordFinalized(`wallet${this.id}`, txid, this.#world.sim.scheduler.now())
+    tx.outputs.forEach((o, vout) => {
+      if (equalBytes(o.address, this.address)) this.coins.push({ txid, vout, value: o.value })
+    })
+  }
+
+  /** Coins received from other wallets' final payments (the recipient side of a payment). */
+  receive(tx: Transaction, txid: Txid): void {
+    const id = txidToHex(txid)
+    if (this.final.has(id) || this.issued.has(id)) return
+    this.final.set(id, this.#world.sim.scheduler.now())
+    tx.outputs.forEach((o, vout) => {
+      if (equalBytes(o.address, this.address)) this.coins.push({ txid, vout, value: o.value })
+    })
+  }
+}

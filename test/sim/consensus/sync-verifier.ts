@@ -1,0 +1,102 @@
+// A synchronous Ed25519 verifier for the simulator: node:crypto first (its "valid" is final, as in
+// the core's native path), noble ZIP215 as the arbiter. Verdicts are cached per message object,
+// because the simulated network hands every receiver the same object.
+import { createPublicKey, type KeyObject, verify } from 'node:crypto'
+import {
+  assertVerdicts,
+  type Message,
+  malformation,
+  messageBundle,
+  nobleVerify,
+  type SignatureCheck,
+  type TimeCoinError,
+} from '../../../src/core/index.ts'
+
+const SPKI_PREFIX = Uint8Array.from([
+  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+])
+const keys = new Map<string, KeyObject | null>()
+
+function keyObject(publicKey: Uint8Array): KeyObject | null {
+  const id = Buffer.from(publicKey).toString('hex')
+  let key = keys.get(id)
+  if (key === undefined) {
+    try {
+      key = createPublicKey({
+        key: Buffer.concat([SPKI_PREFIX, publicKey]),
+        format: 'der',
+        type: 'spki',
+      })
+    } catch {
+      key = null
+    }
+    keys.set(id, key)
+  }
+  return key
+}
+
+/**
+ * Verdicts by (signature, key, message): one batch signature reappears in every certificate
+ * built from it. Cleared when large; the simulator runs many scenarios in one process.
+ */
+const checked = new Map<string, boolean>()
+
+export function verifySync(c: SignatureCheck): boolean {
+  const id = `${hex(c.signature)}${hex(c.publicKey)}${hex(c.message)}`
+  let verdict = checked.get(id)
+  if (verdict === undefined) {
+    if (checked.size > 200_000) checked.clear()
+    verdict = verifyUncached(c)
+    checked.set(id, verdict)
+  }
+  return verdict
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+function verifyUncached(c: SignatureCheck): boolean {
+  if (malformation(c.signature, c.publicKey) !== null) return false
+  const key = keyObject(c.publicKey)
+  try {
+    if (key !== null && verify(null, c.message, key, c.signature)) return true
+  } catch {
+    // fall through to the arbiter
+  }
+  return nobleVerify(c.signature, c.message, c.publicKey)
+}
+
+/** Verdicts by the objects a message carries (engines wrap one batch in a message per peer). */
+const verdicts = new WeakMap<object, WeakMap<object, TimeCoinError | null>>()
+
+function contents(message: Message): [object, object] {
+  switch (message.type) {
+    case 'InstantFinalityVote':
+      return [message.batch, message.batch]
+    case 'FinalityCertificate':
+      return [message.certificate, message.tx]
+    case 'TransactionRequest':
+      return [message, message]
+    default:
+      return [message.tx, message.tx]
+  }
+}
+
+/** The same verdict the shells' `preverify` gives, synchronously; null when valid. */
+export function preverifySync(message: Message, genesisHash: Uint8Array): TimeCoinError | null {
+  const [outer, inner] = contents(message)
+  const byInner = verdicts.get(outer) ?? new WeakMap<object, TimeCoinError | null>()
+  verdicts.set(outer, byInner)
+  const cached = byInner.get(inner)
+  if (cached !== undefined) return cached
+  let verdict: TimeCoinError | null = null
+  try {
+    const bundle = messageBundle(message, genesisHash)
+    assertVerdicts(bundle, bundle.checks.map(verifySync))
+  } catch (e) {
+    verdict = e as TimeCoinError
+  }
+  byInner.set(inner, verdict)
+  return verdict
+}

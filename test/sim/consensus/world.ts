@@ -1,0 +1,72 @@
+// What every simulated participant shares: the simulation, the network's identity and committee,
+// the oracle, and the mapping between engine peer ids (masternode keys) and network node ids.
+import {
+  bytesToHex,
+  type Committee,
+  computeTxid,
+  type Message,
+  type Transaction,
+  type Txid,
+} from '../../../src/core/index.ts'
+import type { Sim } from '../harness.ts'
+import type { NodeId } from '../network.ts'
+import type { Prng } from '../prng.ts'
+import type { Oracle } from './oracle.ts'
+
+export class SimWorld {
+  readonly sim: Sim<Message>
+  readonly genesisHash: Uint8Array
+  readonly committee: Committee
+  readonly oracle: Oracle
+  readonly unsafeAcceptConflicts: boolean
+  readonly #peers = new Map<NodeId, string>()
+  readonly #nodes = new Map<string, NodeId>()
+  readonly #txids = new WeakMap<Transaction, Txid>()
+  readonly #disk: { readonly minMs: number; readonly maxMs: number }
+
+  constructor(opts: {
+    sim: Sim<Message>
+    genesisHash: Uint8Array
+    committee: Committee
+    oracle: Oracle
+    unsafeAcceptConflicts?: boolean
+    diskSyncMs?: { minMs: number; maxMs: number }
+  }) {
+    this.sim = opts.sim
+    this.genesisHash = opts.genesisHash
+    this.committee = opts.committee
+    this.oracle = opts.oracle
+    this.unsafeAcceptConflicts = opts.unsafeAcceptConflicts === true
+    this.#disk = opts.diskSyncMs ?? { minMs: 0.2, maxMs: 2 }
+  }
+
+  name(id: NodeId, peer: string): void {
+    this.#peers.set(id, peer)
+    this.#nodes.set(peer, id)
+  }
+
+  nameKey(id: NodeId, key: Uint8Array): void {
+    this.name(id, bytesToHex(key))
+  }
+
+  peerOf(id: NodeId): string {
+    return this.#peers.get(id) ?? `node-${id}`
+  }
+
+  nodeOf(peer: string): NodeId | undefined {
+    return this.#nodes.get(peer)
+  }
+
+  txidOf(tx: Transaction): Txid {
+    let txid = this.#txids.get(tx)
+    if (txid === undefined) {
+      txid = computeTxid(tx)
+      this.#txids.set(tx, txid)
+    }
+    return txid
+  }
+
+  diskSyncMs(prng: Prng): number {
+    return prng.range(this.#disk.minMs, this.#disk.maxMs)
+  }
+}
