@@ -225,6 +225,10 @@ export class FinalityEngine {
         check.outpoints.map((o) => o.txid),
         from,
       )
+    if (check.status === 'conflict' && this.#acceptConflicts) {
+      this.#vote({ kind: 'accept', txid, epoch: this.committee.epoch }, [])
+      return
+    }
     if (check.status === 'conflict') {
       this.#vote(
         { kind: 'reject', txid, epoch: this.committee.epoch, conflictingTxid: check.txid },

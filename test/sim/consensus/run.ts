@@ -187,7 +187,10 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     s.partition?.to ?? 0,
     ...s.crashes.map((c) => c.at + c.downFor),
   )
-  const end = quietAfter + s.settle
+  // Retries back off to one a minute; under heavy loss give them enough attempts to get through
+  // (a real wallet retries for as long as it runs).
+  const settle = s.faults.loss > 0.1 ? Math.max(s.settle, 900_000) : s.settle
+  const end = quietAfter + settle
   let events = 0
   for (;;) {
     const next = sim.scheduler.nextTime()

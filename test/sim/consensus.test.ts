@@ -1,0 +1,161 @@
+// The consensus simulator in `npm test`: a fixed set of seeds over random scenarios, named
+// liveness scenarios, Byzantine weight just under a third, and deliberately unsafe rules whose
+// violations the oracle must report (proof that the checks can fail).
+import { describe, expect, it } from 'vitest'
+import { runSeeds } from './consensus/campaign.ts'
+import { runScenario } from './consensus/run.ts'
+import { randomScenario, type Scenario } from './consensus/scenario.ts'
+import { simSeeds } from './seed.ts'
+
+const TIMEOUT = 120_000
+
+function expectClean(r: {
+  seed: string
+  violations: readonly string[]
+  liveness: readonly string[]
+}) {
+  expect({ seed: r.seed, violations: r.violations, liveness: r.liveness }).toEqual({
+    seed: r.seed,
+    violations: [],
+    liveness: [],
+  })
+}
+
+const small: Partial<Scenario> = {}
+
+describe('consensus simulation', () => {
+  it(
+    'fixed seeds: no violation, every honest payment final',
+    async () => {
+      const seeds = simSeeds(48).filter((s) => randomScenario(s).weights.length <= 25)
+      const { summary, reports } = await runSeeds(seeds, small)
+      for (const r of reports) expectClean(r)
+      expect(summary.byzantineRuns).toBeGreaterThan(0)
+      expect(summary.finalized).toBeGreaterThan(0)
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'liveness after a 15-minute partition heals',
+    async () => {
+      for (const seed of simSeeds(3, 900)) {
+        const base = randomScenario(seed, { crashes: [], unsafe: null })
+        const n = base.weights.length
+        const minority = [...Array(Math.max(1, Math.floor(n / 3))).keys()]
+        const majority = [...Array(n).keys()].filter((i) => !minority.includes(i))
+        const r = await runScenario({
+          ...base,
+          partition: { groups: [minority, majority], from: 500, to: 500 + 15 * 60_000 },
+          issueUntil: 10_000,
+        })
+        expectClean(r)
+        expect(r.finalizedAtWallets).toBeGreaterThanOrEqual(r.issued - r.conflicting)
+      }
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'liveness with 30% message loss and wallets that each have one honest peer',
+    async () => {
+      for (const seed of simSeeds(4, 950)) {
+        const r = await runScenario(
+          randomScenario(seed, {
+            faults: { loss: 0.3, duplicate: 0.05, reorder: 0.1 },
+            walletPeers: 1,
+          }),
+        )
+        expectClean(r)
+        expect(r.finalizedAtWallets).toBeGreaterThanOrEqual(r.issued - r.conflicting)
+      }
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'equivocators and double spenders with Byzantine weight just under W/3 never finalize a conflict',
+    async () => {
+      for (const seed of simSeeds(6, 1000)) {
+        const weights = Array<number>(7).fill(10) // W = 70; two Byzantine nodes weigh 20 < 23.3
+        const r = await runScenario(
+          randomScenario(seed, {
+            weights,
+            byzantine: ['equivocate', 'equivocate', null, null, null, null, null],
+            doubleSpends: 3,
+            partition: null,
+          }),
+        )
+        expectClean(r)
+        expect(r.conflicting).toBeGreaterThan(0)
+      }
+    },
+    TIMEOUT,
+  )
+})
+
+describe('the oracle catches unsafe rules', () => {
+  const doubleSpendHeavy = (seed: number, unsafe: Scenario['unsafe']): Scenario =>
+    randomScenario(seed, {
+      weights: [10, 10, 10, 10],
+      byzantine: [null, null, null, null],
+      doubleSpends: 4,
+      payments: 2,
+      partition: null,
+      crashes: [],
+      faults: { loss: 0, duplicate: 0, reorder: 0 },
+      unsafe,
+    })
+
+  it(
+    'a threshold of W/2 lets two conflicting payments finalize',
+    async () => {
+      const reports = []
+      for (let seed = 1; seed <= 6; seed++)
+        reports.push(await runScenario(doubleSpendHeavy(seed, 'half-threshold')))
+      const caught = reports.filter((r) => r.violations.length > 0)
+      expect(caught.length).toBeGreaterThan(0)
+      expect(caught[0]!.violations.join('\n')).toMatch(
+        /conflicting certificates buildable|finalized by/,
+      )
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'voters that Accept conflicting transactions let both be certified',
+    async () => {
+      const reports = []
+      for (let seed = 1; seed <= 6; seed++)
+        reports.push(await runScenario(doubleSpendHeavy(seed, 'accept-conflicts')))
+      expect(
+        reports.some((r) =>
+          r.violations.some((v) => v.includes('conflicting certificates buildable')),
+        ),
+      ).toBe(true)
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'Byzantine weight of a third or more breaks safety, and the oracle says so',
+    async () => {
+      const reports = []
+      for (let seed = 1; seed <= 6; seed++) {
+        reports.push(
+          await runScenario(
+            randomScenario(seed, {
+              weights: [10, 10, 10, 10],
+              byzantine: ['equivocate', 'equivocate', null, null],
+              doubleSpends: 4,
+              partition: null,
+              crashes: [],
+            }),
+          ),
+        )
+      }
+      expect(reports.some((r) => r.violations.length > 0)).toBe(true)
+    },
+    TIMEOUT,
+  )
+})
