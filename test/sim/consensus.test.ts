@@ -74,6 +74,45 @@ describe('consensus simulation', () => {
   )
 
   it(
+    'chained payments whose parent certificate reaches 40% of the weight late',
+    async () => {
+      let chained = 0
+      for (const seed of simSeeds(4, 1100)) {
+        const weights = Array<number>(10).fill(10)
+        const late = new Set([0, 1, 2, 3]) // 40% of the weight
+        const r = await runScenario(
+          randomScenario(seed, {
+            weights,
+            byzantine: Array(10).fill(null),
+            payments: 14,
+            doubleSpends: 0,
+            issueUntil: 20_000,
+            partition: null,
+            crashes: [],
+          }),
+          {
+            // For the first 30 s the late nodes hear no one else's votes or certificates, so they
+            // see children of payments before those payments are final to them.
+            setup: (world) =>
+              world.sim.network.setFilter((from, to, m) =>
+                world.sim.scheduler.now() < 30_000 &&
+                late.has(to) &&
+                !late.has(from) &&
+                (m.type === 'InstantFinalityVote' || m.type === 'FinalityCertificate')
+                  ? 'drop'
+                  : 'deliver',
+              ),
+          },
+        )
+        expectClean(r)
+        chained += r.chained
+      }
+      expect(chained).toBeGreaterThan(0)
+    },
+    TIMEOUT,
+  )
+
+  it(
     'equivocators and double spenders with Byzantine weight just under W/3 never finalize a conflict',
     async () => {
       for (const seed of simSeeds(6, 1000)) {

@@ -18,6 +18,7 @@ export interface CampaignSummary {
   issued: number
   finalized: number
   conflicting: number
+  chained: number
   committeeSizes: Record<string, number>
   finalityMs: { p50: number; p90: number; p99: number; samples: number }
   messages: number
@@ -39,6 +40,7 @@ export function emptySummary(): CampaignSummary {
     issued: 0,
     finalized: 0,
     conflicting: 0,
+    chained: 0,
     committeeSizes: {},
     finalityMs: { p50: 0, p90: 0, p99: 0, samples: 0 },
     messages: 0,
@@ -69,6 +71,7 @@ export function addRun(
   summary.issued += r.issued
   summary.finalized += r.finalizedAtWallets
   summary.conflicting += r.conflicting
+  summary.chained += r.chained
   summary.committeeSizes[r.nodes] = (summary.committeeSizes[r.nodes] ?? 0) + 1
   summary.messages += r.messages
   summary.signatures += r.signatures

@@ -7,6 +7,7 @@ import {
   COIN,
   Committee,
   type CommitteeMember,
+  equalBytes,
   getPublicKey,
   type KeyPair,
   type Message,
@@ -36,6 +37,8 @@ export interface RunReport {
   readonly liveness: readonly string[]
   readonly issued: number
   readonly conflicting: number
+  /** Issued transactions spending a final, unconfirmed output (chained payments). */
+  readonly chained: number
   readonly finalizedAtWallets: number
   /** Per honest masternode and transaction: first arrival at any masternode → final there (sim ms). */
   readonly latencies: readonly number[]
@@ -65,6 +68,8 @@ function keyOf(label: string): KeyPair {
 export interface RunOptions {
   /** Sees every network event (for debugging a seed). */
   readonly trace?: (event: NetEvent<Message>) => void
+  /** Runs once everything is built, before the first event (e.g. to install a message filter). */
+  readonly setup?: (world: SimWorld) => void
 }
 
 export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<RunReport> {
@@ -182,6 +187,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     sim.scheduler.at(c.at + c.downFor, () => restarts.push(node.restart()))
   }
 
+  options.setup?.(world)
   const quietAfter = Math.max(
     s.issueUntil,
     s.partition?.to ?? 0,
@@ -270,6 +276,9 @@ function report(
     liveness,
     issued: issued.length,
     conflicting: issued.filter((t) => conflicted.has(t.id)).length,
+    chained: issued.filter((t) =>
+      t.tx.inputs.some((i) => !equalBytes(i.outpoint.txid, GENESIS_TXID)),
+    ).length,
     finalizedAtWallets: issued.filter((t) => t.wallet.final.has(t.id)).length,
     latencies,
     messages: world.sim.network.stats.sent,
