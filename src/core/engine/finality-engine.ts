@@ -118,7 +118,12 @@ export class FinalityEngine {
     return this.#run(now, () => {
       this.#emit({ type: 'setTimer', id: EXPIRE, at: now + this.#expireEveryMs })
       for (const e of this.ledger.mempool.entries()) {
-        if (e.status === 'pending') this.#armRetry(e.txid)
+        if (e.status !== 'pending') continue
+        this.#armRetry(e.txid)
+        // Votes signed before a restart may never have arrived (or our own tally of them is
+        // gone): announce every decision still pending again, in a new batch.
+        const decision = this.#decisions.get(txidToHex(e.txid))
+        if (decision !== undefined) this.#startWrite(this.#pipeline.enqueue(leafOf(decision), []))
       }
     })
   }
@@ -225,6 +230,8 @@ export class FinalityEngine {
         check.outpoints.map((o) => o.txid),
         from,
       )
+    // Spent final by this very transaction (confirmed, certificate gone): nothing to decide.
+    if (check.status === 'conflict' && equalBytes(check.txid, txid)) return
     if (check.status === 'conflict' && this.#acceptConflicts) {
       this.#vote({ kind: 'accept', txid, epoch: this.committee.epoch }, [])
       return
