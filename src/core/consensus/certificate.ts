@@ -7,30 +7,19 @@
 import * as P from 'micro-packed'
 import { type Ed25519Verifier, ed25519 } from '../crypto/ed25519.ts'
 import { type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
-import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
-import { boundedArray, bytes32, bytes64, limitedLength, u8, u32 } from '../encoding/fields.ts'
-import { ConsensusError, type ConsensusErrorCode, PeerAction } from '../errors.ts'
+import { boundedArray, bytes32, u32 } from '../encoding/fields.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { type Committee, MAX_COMMITTEE_SIZE } from './committee.ts'
-import { merklePath, rootFromPath } from './merkle.ts'
 import {
-  batchHeaderCoder,
-  batchSigningMessage,
-  type VoteBatch,
-  type VoteBatchHeader,
-} from './vote-batch.ts'
+  type CertificateEntry,
+  certificateEntryCoder,
+  checkQuorumEntries,
+  entriesSignatureBundle,
+  MAX_ENTRY_SIZE,
+  reject,
+} from './quorum-proof.ts'
 import { leafHash } from './vote-leaf.ts'
-
-/** Deepest path a batch of MAX_BATCH_LEAVES leaves can need. */
-export const MAX_PATH_LENGTH = 12
-
-export interface CertificateEntry {
-  readonly header: VoteBatchHeader
-  readonly signature: Uint8Array
-  readonly leafIndex: number
-  readonly path: readonly Uint8Array[]
-}
 
 export interface FinalityCertificate {
   readonly txid: Txid
@@ -38,34 +27,17 @@ export interface FinalityCertificate {
   readonly entries: readonly CertificateEntry[]
 }
 
-const entryCoder = P.struct({
-  header: batchHeaderCoder,
-  signature: bytes64,
-  leafIndex: u32,
-  path: P.array(limitedLength(u8, MAX_PATH_LENGTH, 'Merkle path'), bytes32),
-}) as unknown as P.CoderType<CertificateEntry>
-
 const certificateCoder = P.struct({
   txid: bytes32,
   epoch: u32,
-  entries: boundedArray(MAX_COMMITTEE_SIZE, entryCoder, 'certificate entries'),
+  entries: boundedArray(MAX_COMMITTEE_SIZE, certificateEntryCoder, 'certificate entries'),
 }) as unknown as P.CoderType<FinalityCertificate>
 
 export const FinalityCertificateCodec = codec(
   'FinalityCertificate',
   certificateCoder,
-  32 + 4 + 2 + MAX_COMMITTEE_SIZE * (88 + 64 + 4 + 1 + 32 * MAX_PATH_LENGTH),
+  32 + 4 + 2 + MAX_COMMITTEE_SIZE * MAX_ENTRY_SIZE,
 )
-
-/** The certificate entry proving that `batch` accepts `txid` (its leaf at `leafIndex`). */
-export function certificateEntry(batch: VoteBatch, leafIndex: number): CertificateEntry {
-  return {
-    header: batch.header,
-    signature: batch.signature,
-    leafIndex,
-    path: merklePath(batch.leaves.map(leafHash), leafIndex),
-  }
-}
 
 export interface CertificateCheck {
   readonly genesisHash: Uint8Array
@@ -75,10 +47,6 @@ export interface CertificateCheck {
    * epoch or the one before; older transactions are proven by inclusion in a certified block.
    */
   readonly currentEpoch?: number
-}
-
-function reject(code: ConsensusErrorCode, message: string): never {
-  throw new ConsensusError(code, message, PeerAction.LowToleranceError)
 }
 
 /**
@@ -103,51 +71,12 @@ export function checkCertificate(
       `certificate epoch ${cert.epoch} is not the current (${currentEpoch}) or previous one`,
     )
   }
-  const leaf = leafHash({ kind: 'txAccept', txid: cert.txid })
-  const voters = new Set<string>()
-  let weight = 0
-  for (const [i, e] of cert.entries.entries()) {
-    if (e.header.epoch !== cert.epoch) {
-      reject(
-        'CERT_MIXED_EPOCHS',
-        `entry ${i} is a batch of epoch ${e.header.epoch}, not ${cert.epoch}`,
-      )
-    }
-    const voter = bytesToHex(e.header.voterKey)
-    if (voters.has(voter))
-      reject('CERT_DUPLICATE_VOTER', `entry ${i}: voter ${voter} appears twice`)
-    voters.add(voter)
-    const w = committee.weightOf(e.header.voterKey)
-    if (w === undefined)
-      reject(
-        'CERT_UNKNOWN_VOTER',
-        `entry ${i}: ${voter} is not in the epoch-${cert.epoch} committee`,
-      )
-    if (e.leafIndex >= e.header.leafCount) {
-      reject('CERT_LEAF_INDEX', `entry ${i}: leaf ${e.leafIndex} of ${e.header.leafCount}`)
-    }
-    const root = rootFromPath(leaf, e.leafIndex, e.header.leafCount, e.path)
-    if (root === null) {
-      reject(
-        'CERT_PATH_LENGTH',
-        `entry ${i}: path of ${e.path.length} does not fit leaf ${e.leafIndex} of ${e.header.leafCount}`,
-      )
-    }
-    if (!equalBytes(root, e.header.root)) {
-      reject(
-        'CERT_ROOT_MISMATCH',
-        `entry ${i}: the txAccept leaf for this txid is not in the signed batch`,
-      )
-    }
-    weight += w
-  }
-  if (!committee.isQuorum(weight)) {
-    reject(
-      'CERT_INSUFFICIENT_WEIGHT',
-      `accept weight ${weight} below threshold ${committee.threshold} of ${committee.totalWeight}`,
-    )
-  }
-  return weight
+  return checkQuorumEntries(
+    leafHash({ kind: 'txAccept', txid: cert.txid }),
+    cert.epoch,
+    cert.entries,
+    committee,
+  )
 }
 
 /** The batch signatures of every entry, as a bundle. Needs no committee (stateless). */
@@ -155,19 +84,7 @@ export function certificateSignatureBundle(
   cert: FinalityCertificate,
   genesisHash: Uint8Array,
 ): SignatureBundle {
-  return {
-    checks: cert.entries.map((e) => ({
-      signature: e.signature,
-      message: batchSigningMessage(genesisHash, e.header),
-      publicKey: e.header.voterKey,
-    })),
-    failure: (i) =>
-      new ConsensusError(
-        'CERT_SIGNATURE',
-        `entry ${i}: batch signature does not verify on this network`,
-        PeerAction.LowToleranceError,
-      ),
-  }
+  return entriesSignatureBundle(cert.entries, genesisHash)
 }
 
 export async function verifyCertificateSignatures(

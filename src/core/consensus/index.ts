@@ -1,12 +1,9 @@
 export {
   type CertificateCheck,
-  type CertificateEntry,
-  certificateEntry,
   certificateSignatureBundle,
   checkCertificate,
   type FinalityCertificate,
   FinalityCertificateCodec,
-  MAX_PATH_LENGTH,
   verifyCertificate,
   verifyCertificateSignatures,
 } from './certificate.ts'
@@ -21,6 +18,15 @@ export {
   type TierRule,
 } from './committee.ts'
 export { merklePath, merkleRoot, pathLength, rootFromPath } from './merkle.ts'
+export {
+  type CertificateEntry,
+  certificateEntry,
+  certificateEntryCoder,
+  checkQuorumEntries,
+  entriesSignatureBundle,
+  MAX_ENTRY_SIZE,
+  MAX_PATH_LENGTH,
+} from './quorum-proof.ts'
 export {
   type BatchParams,
   batchSigningMessage,

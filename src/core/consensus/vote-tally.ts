@@ -6,9 +6,9 @@
 import { bytesToHex } from '../encoding/bytes.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { txidToHex } from '../primitives/txid.ts'
-import type { CertificateEntry, FinalityCertificate } from './certificate.ts'
-import { certificateEntry } from './certificate.ts'
+import type { FinalityCertificate } from './certificate.ts'
 import type { Committee } from './committee.ts'
+import { type CertificateEntry, certificateEntry } from './quorum-proof.ts'
 import type { VoteBatch } from './vote-batch.ts'
 
 interface TxVotes {
