@@ -131,3 +131,9 @@ export type ConsensusErrorCode =
 export class ConsensusError extends TimeCoinError<ConsensusErrorCode> {
   readonly domain = 'consensus'
 }
+
+export type EvidenceErrorCode = 'EVIDENCE_INVALID'
+
+export class EvidenceError extends TimeCoinError<EvidenceErrorCode> {
+  readonly domain = 'evidence'
+}

@@ -1,4 +1,26 @@
 export {
+  BLOCK_HEADER_SIZE,
+  BLOCK_REWARD,
+  BLOCK_VERSION,
+  type Block,
+  BlockCodec,
+  type BlockHeader,
+  BlockHeaderCodec,
+  blockHash,
+  blockReward,
+  blockTxids,
+  MAX_BLOCK_TRANSACTIONS,
+  rewardHash,
+  rewardTxid,
+  transactionRoot,
+} from './block.ts'
+export {
+  type BlockCertificate,
+  BlockCertificateCodec,
+  checkBlockCertificate,
+  verifyBlockCertificate,
+} from './block-certificate.ts'
+export {
   type CertificateCheck,
   certificateSignatureBundle,
   checkCertificate,
@@ -17,7 +39,9 @@ export {
   type Tier,
   type TierRule,
 } from './committee.ts'
+export { type Evidence, verifyEvidence } from './evidence.ts'
 export { merklePath, merkleRoot, pathLength, rootFromPath } from './merkle.ts'
+export { ProposerSchedule } from './proposer.ts'
 export {
   type CertificateEntry,
   certificateEntry,

@@ -9,6 +9,10 @@ export const DomainTags = {
   txInput: 'TIMECOIN/tx-input/v1',
   /** A vote batch signature covers tag ‖ genesisHash ‖ encoded header. */
   voteBatch: 'TIMECOIN/vote-batch/v1',
+  /** blockHash = SHA-256(tag ‖ encoded block header). */
+  block: 'TIMECOIN/block/v1',
+  /** A block's reward outputs have txid SHA-256(tag ‖ u32le(height) ‖ prevHash). */
+  reward: 'TIMECOIN/reward/v1',
 } as const
 
 export type DomainTag = (typeof DomainTags)[keyof typeof DomainTags]
