@@ -52,6 +52,13 @@ export {
   MAX_PATH_LENGTH,
 } from './quorum-proof.ts'
 export {
+  NIL,
+  type Step,
+  TimeLockHeight,
+  type TimeLockOutput,
+  type TimeLockTimeouts,
+} from './timelock.ts'
+export {
   type BatchParams,
   batchSigningMessage,
   HEADER_SIZE,
