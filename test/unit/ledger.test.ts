@@ -7,9 +7,19 @@ import {
   MemoryStore,
   MIN_FEE,
   outPointToString,
+  sha256,
+  type Txid,
   txidToHex,
+  utf8ToBytes,
 } from '../../src/core/index.ts'
-import { coinsOf, GENESIS_HASH, genesisLedger, keyPair, spend } from '../support/ledger-fixture.ts'
+import {
+  coinsOf,
+  GENESIS_HASH,
+  genesisLedger,
+  keyPair,
+  payloadOf,
+  spend,
+} from '../support/ledger-fixture.ts'
 
 const alice = keyPair(0)
 const bob = keyPair(1)
@@ -203,5 +213,30 @@ describe('Ledger', () => {
     expect(byTxid(reopened)).toEqual(byTxid(ledger))
     expect(reopened.certificate(a.txid)).toEqual(cert)
     expect(reopened.utxos.rescan()).toEqual(reopened.summary())
+  })
+})
+
+describe('Ledger blocks', () => {
+  it('applies a block and its reward in one batch', async () => {
+    const store = new MemoryStore()
+    const { ledger, coins, genesisOps } = genesisLedger(1)
+    await store.write(genesisOps)
+    const pay = spend(coins, [{ to: bob, value: 9n * COIN }])
+    await store.write(ledger.admit(pay.tx, pay.txid, pay.size, 0).ops)
+    await store.write(ledger.finalize(pay.tx, pay.txid, cert, pay.size, 1).ops)
+    const rewardTxid = sha256(utf8ToBytes('reward 1')) as Txid
+    const t = ledger.confirmBlock(1, [pay], {
+      txid: rewardTxid,
+      outputs: [{ value: (100n * COIN + COIN) as never, address: payloadOf(carol) }],
+    })
+    await store.write(t.ops)
+    expect(ledger.utxos.get({ txid: rewardTxid, vout: 0 })).toMatchObject({
+      height: 1,
+      state: { kind: 'Unspent' },
+    })
+    const reopened = await Ledger.open(store, { genesisHash: GENESIS_HASH })
+    expect(reopened.summary()).toEqual(ledger.summary())
+    // Value: the fee of 1 TIME left the outputs and came back in the reward (plus 100 TIME new).
+    expect(ledger.summary().total).toBe(10n * COIN + 100n * COIN)
   })
 })

@@ -1,4 +1,5 @@
 export {
+  type BlockReward,
   type BlockTransaction,
   Ledger,
   type LedgerOptions,

@@ -58,6 +58,12 @@ export interface Transition {
   readonly removed: readonly Txid[]
 }
 
+/** A block's reward outputs, spendable as (txid, index) once the block is applied. */
+export interface BlockReward {
+  readonly txid: Txid
+  readonly outputs: readonly TxOutput[]
+}
+
 export interface BlockTransaction {
   readonly tx: Transaction
   readonly txid: Txid
@@ -284,10 +290,10 @@ export class Ledger {
 
   /**
    * Applies a committed block's transactions in order: inputs become Confirmed, outputs get the
-   * block height, mempool entries and certificates of the confirmed transactions are dropped.
-   * The whole block is one batch.
+   * block height, mempool entries and certificates of the confirmed transactions are dropped,
+   * and the block's reward outputs are created. The whole block is one batch.
    */
-  confirmBlock(height: number, txs: readonly BlockTransaction[]): Transition {
+  confirmBlock(height: number, txs: readonly BlockTransaction[], reward?: BlockReward): Transition {
     this.#checkBlock(height, txs)
     const removed: Txid[] = []
     for (const { tx, txid } of txs) {
@@ -301,6 +307,8 @@ export class Ledger {
       if (this.mempool.remove(txid) !== undefined) removed.push(txid)
       if (this.#certificates.has(txidToHex(txid))) this.#setCertificate(txid, null)
     }
+    // The reward is created in the same batch: a block is applied whole or not at all.
+    if (reward !== undefined) this.#createOutputs(reward.txid, reward.outputs, height)
     return this.#flush(removed)
   }
 
