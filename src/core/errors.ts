@@ -127,6 +127,8 @@ export type ConsensusErrorCode =
   | 'CERT_ROOT_MISMATCH'
   | 'CERT_SIGNATURE'
   | 'CERT_INSUFFICIENT_WEIGHT'
+  | 'BLOCK_INVALID'
+  | 'PROPOSAL_INVALID'
 
 export class ConsensusError extends TimeCoinError<ConsensusErrorCode> {
   readonly domain = 'consensus'

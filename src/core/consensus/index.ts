@@ -20,6 +20,7 @@ export {
   checkBlockCertificate,
   verifyBlockCertificate,
 } from './block-certificate.ts'
+export { type BlockContext, validateBlock } from './block-validation.ts'
 export {
   type CertificateCheck,
   certificateSignatureBundle,
@@ -41,6 +42,13 @@ export {
 } from './committee.ts'
 export { type Evidence, verifyEvidence } from './evidence.ts'
 export { merklePath, merkleRoot, pathLength, rootFromPath } from './merkle.ts'
+export {
+  type Proposal,
+  ProposalCodec,
+  proposalSignatureBundle,
+  proposalSigningMessage,
+  signProposal,
+} from './proposal.ts'
 export { ProposerSchedule } from './proposer.ts'
 export {
   type CertificateEntry,

@@ -13,6 +13,8 @@ export const DomainTags = {
   block: 'TIMECOIN/block/v1',
   /** A block's reward outputs have txid SHA-256(tag ‖ u32le(height) ‖ prevHash). */
   reward: 'TIMECOIN/reward/v1',
+  /** A proposal signature covers tag ‖ genesisHash ‖ blockHash ‖ u32le(attempt) ‖ u32le(validAttempt + 1). */
+  proposal: 'TIMECOIN/proposal/v1',
 } as const
 
 export type DomainTag = (typeof DomainTags)[keyof typeof DomainTags]

@@ -7,7 +7,8 @@
  * held as latin1 strings too (one compact heap object each, less for the GC to trace).
  * Invariants: the chunks hold exactly the keys of `#values`, strictly ascending across the whole
  * list; no chunk is empty or longer than `CHUNK_MAX`; the store shares no bytes with its callers
- * (copied in and out). */
+ * (copied in and out).
+ */
 import { StorageError } from './errors.ts'
 import { type Bound, resolveRange } from './key-range.ts'
 import type { BatchOp, IterateOptions, Store, StoreEntry, WriteOptions } from './store.ts'

@@ -1,0 +1,94 @@
+/**
+ * Whether a proposed block may be voted for: it extends our tip at the right height and epoch,
+ * comes from the scheduled proposer, commits exactly to its transactions and reward, holds only
+ * transactions that are final here (parents before children, each once), and pays exactly
+ * `blockReward` with the fees of those transactions. Pure: the caller supplies its chain view.
+ */
+import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
+import { ConsensusError, PeerAction } from '../errors.ts'
+import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
+import { computeTxid } from '../primitives/transaction.ts'
+import type { Txid } from '../primitives/txid.ts'
+import { txidToHex } from '../primitives/txid.ts'
+import {
+  BLOCK_VERSION,
+  type Block,
+  blockReward,
+  MAX_BLOCK_TRANSACTIONS,
+  rewardHash,
+  transactionRoot,
+} from './block.ts'
+import type { Committee } from './committee.ts'
+import type { ProposerSchedule } from './proposer.ts'
+
+export interface BlockContext {
+  readonly height: number
+  readonly prevHash: Uint8Array
+  readonly epoch: number
+  readonly committee: Committee
+  readonly schedule: ProposerSchedule
+  /** The attempt in which the block is proposed (its header may name an earlier one). */
+  readonly attempt: number
+  /** Value of an output that exists before this block, if it does. */
+  readonly outputValue: (outpoint: OutPoint) => bigint | undefined
+  /** Whether the transaction is final here (a certificate is known). */
+  readonly isFinal: (txid: Txid) => boolean
+}
+
+function invalid(message: string): never {
+  throw new ConsensusError('BLOCK_INVALID', message, PeerAction.LowToleranceError)
+}
+
+/** Checks `block` against `ctx`; returns its txids and total fees. */
+export function validateBlock(
+  block: Block,
+  ctx: BlockContext,
+): { readonly txids: Txid[]; readonly fees: bigint } {
+  const h = block.header
+  if (h.version !== BLOCK_VERSION) invalid(`version ${h.version}`)
+  if (h.height !== ctx.height) invalid(`height ${h.height}, expected ${ctx.height}`)
+  if (!equalBytes(h.prevHash, ctx.prevHash)) invalid('does not extend our tip')
+  if (h.epoch !== ctx.epoch) invalid(`epoch ${h.epoch}, expected ${ctx.epoch}`)
+  if (h.attempt > ctx.attempt) invalid(`made in attempt ${h.attempt}, proposed in ${ctx.attempt}`)
+  if (!equalBytes(h.proposer, ctx.schedule.proposer(h.height, h.attempt))) {
+    invalid(`proposer is not scheduled for (${h.height}, ${h.attempt})`)
+  }
+  if (block.transactions.length > MAX_BLOCK_TRANSACTIONS) invalid('too many transactions')
+  const txids = block.transactions.map(computeTxid)
+  if (!equalBytes(h.txRoot, transactionRoot(txids))) invalid('transaction root does not match')
+  const created = new Map<string, bigint>()
+  const spent = new Set<string>()
+  const seen = new Set<string>()
+  let fees = 0n
+  for (const [i, tx] of block.transactions.entries()) {
+    const txid = txids[i]!
+    const id = txidToHex(txid)
+    if (seen.has(id)) invalid(`transaction ${id} appears twice`)
+    seen.add(id)
+    if (!ctx.isFinal(txid)) invalid(`transaction ${id} is not final`)
+    let inputs = 0n
+    for (const input of tx.inputs) {
+      const key = outPointToString(input.outpoint)
+      if (spent.has(key)) invalid(`${key} spent twice in the block`)
+      spent.add(key)
+      const value = created.get(key) ?? ctx.outputValue(input.outpoint)
+      if (value === undefined) invalid(`${key} is unknown (a child before its parent?)`)
+      inputs += value
+    }
+    const outputs = tx.outputs.reduce((a, o) => a + o.value, 0n)
+    if (outputs > inputs) invalid(`transaction ${id} spends more than its inputs`)
+    fees += inputs - outputs
+    for (const [vout, o] of tx.outputs.entries())
+      created.set(outPointToString({ txid, vout }), o.value)
+  }
+  const expected = blockReward(ctx.committee, h.proposer, fees)
+  if (
+    !equalBytes(h.rewardHash, rewardHash(block.reward)) ||
+    !equalBytes(rewardHash(expected), rewardHash(block.reward))
+  ) {
+    invalid(
+      `reward does not pay 100 TIME by weight plus fees of ${fees} to ${bytesToHex(h.proposer)}`,
+    )
+  }
+  return { txids, fees }
+}
