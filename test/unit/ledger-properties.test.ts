@@ -283,7 +283,7 @@ describe('Ledger regressions found by the model', () => {
       votes: 2,
       voted: true,
     })
-    expect(t.ops.length).toBe(2) // the input's record (now voted) and the mempool record
+    expect(t.ops.length).toBe(3) // the input's record (now voted), the accumulator, the mempool record
   })
 
   it('a rebroadcast of a confirmed transaction is a conflict, not a broken transition', () => {

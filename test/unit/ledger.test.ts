@@ -37,7 +37,7 @@ describe('Ledger', () => {
     await ledger.verify(a.tx, a.txid)
     expect(ledger.checkSpend(a.tx, a.txid)).toEqual({ status: 'spendable', fee: MIN_FEE })
     const t = ledger.admit(a.tx, a.txid, a.size, 1000)
-    expect(t.ops.length).toBe(3) // two UTXO records and one mempool record
+    expect(t.ops.length).toBe(4) // two UTXO records, the commitment accumulator, one mempool record
     expect(stateOf(ledger, coins[0]!.outpoint)).toMatchObject({ kind: 'Locked', voted: false })
 
     // b spends coin 2 (free) and coin 1 (locked by a): nothing of b may be locked.

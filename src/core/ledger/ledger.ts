@@ -22,8 +22,9 @@ import {
   encodeMempoolRecord,
   mempoolKey,
 } from './mempool-codec.ts'
+import { MuHash } from './muhash.ts'
 import { verifyTransaction } from './tx-verify.ts'
-import { decodeUtxoRecord, encodeUtxoRecord, utxoKey } from './utxo-codec.ts'
+import { decodeUtxoRecord, encodeUtxoRecord, UTXO_MUHASH_KEY, utxoKey } from './utxo-codec.ts'
 import { UtxoSet, type UtxoSummary } from './utxo-set.ts'
 import { assertTransition, isSpentFinal, spenderOf, type UtxoState } from './utxo-state.ts'
 
@@ -98,9 +99,13 @@ export class Ledger {
   /** Rebuilds a ledger from everything persisted in `store`. */
   static async open(store: Store, opts: LedgerOptions): Promise<Ledger> {
     const ledger = new Ledger(opts)
+    // The persisted accumulator spares a MuHash step per output; without one, recompute.
+    const saved = await store.get(UTXO_MUHASH_KEY)
+    const muhash = saved === undefined ? null : MuHash.deserialize(saved)
     for await (const [key, value] of store.iterate({ prefix: Uint8Array.of(Bucket.utxo) })) {
-      ledger.utxos.load(decodeUtxoRecord(key, value))
+      ledger.utxos.load(decodeUtxoRecord(key, value), muhash === null)
     }
+    if (muhash !== null) ledger.utxos.restoreCommitment(muhash)
     for await (const [, value] of store.iterate({ prefix: Uint8Array.of(Bucket.mempool) })) {
       ledger.mempool.load(decodeMempoolRecord(value))
     }
@@ -398,9 +403,12 @@ export class Ledger {
 
   #flush(removed: readonly Txid[]): Transition {
     const ops: BatchOp[] = []
-    for (const entry of this.utxos.takeChanges()) {
+    const changed = this.utxos.takeChanges()
+    for (const entry of changed) {
       ops.push({ type: 'put', key: utxoKey(entry.outpoint), value: encodeUtxoRecord(entry) })
     }
+    if (changed.length > 0)
+      ops.push({ type: 'put', key: UTXO_MUHASH_KEY, value: this.utxos.commitmentState() })
     for (const { txid, entry } of this.mempool.takeChanges()) {
       ops.push(
         entry === null

@@ -53,6 +53,17 @@ export function muhashElement(data: Uint8Array): bigint {
   return n === 0n ? 1n : n
 }
 
+function toBytesBE(value: bigint): Uint8Array {
+  const bytes = new Uint8Array(ELEMENT_BYTES)
+  const view = new DataView(bytes.buffer)
+  let rest = value
+  for (let i = ELEMENT_BYTES - 8; i >= 0; i -= 8) {
+    view.setBigUint64(i, rest & 0xffff_ffff_ffff_ffffn)
+    rest >>= 64n
+  }
+  return bytes
+}
+
 export class MuHash {
   #numerator = 1n
   #denominator = 1n
@@ -71,18 +82,31 @@ export class MuHash {
     this.#denominator = reduce(this.#denominator * other.#denominator)
   }
 
+  /** The accumulator's state (numerator ‖ denominator, 384 bytes each, big-endian), to persist. */
+  serialize(): Uint8Array {
+    const out = new Uint8Array(2 * ELEMENT_BYTES)
+    out.set(toBytesBE(this.#numerator), 0)
+    out.set(toBytesBE(this.#denominator), ELEMENT_BYTES)
+    return out
+  }
+
+  /** Restores `serialize()`d state; null when the bytes are not a valid state. */
+  static deserialize(bytes: Uint8Array): MuHash | null {
+    if (bytes.length !== 2 * ELEMENT_BYTES) return null
+    const numerator = bigFromBytesBE(bytes.subarray(0, ELEMENT_BYTES))
+    const denominator = bigFromBytesBE(bytes.subarray(ELEMENT_BYTES))
+    if (numerator === 0n || denominator === 0n || numerator >= P || denominator >= P) return null
+    const m = new MuHash()
+    m.#numerator = numerator
+    m.#denominator = denominator
+    return m
+  }
+
   /** 32-byte commitment: SHA-256 of the 384-byte big-endian value of the set. */
   digest(): Uint8Array {
+    // No normalisation here: the accumulator's state (persisted as is) must not depend on when
+    // a summary was taken.
     const value = reduce(this.#numerator * modInverse(this.#denominator))
-    this.#numerator = value
-    this.#denominator = 1n
-    const bytes = new Uint8Array(ELEMENT_BYTES)
-    const view = new DataView(bytes.buffer)
-    let rest = value
-    for (let i = ELEMENT_BYTES - 8; i >= 0; i -= 8) {
-      view.setBigUint64(i, rest & 0xffff_ffff_ffff_ffffn)
-      rest >>= 64n
-    }
-    return sha256(bytes)
+    return sha256(toBytesBE(value))
   }
 }

@@ -22,7 +22,7 @@ export interface UtxoSummary {
 
 export class UtxoSet {
   readonly #entries = new Map<string, UtxoEntry>()
-  readonly #commitment = new MuHash()
+  #commitment = new MuHash()
   #count = 0
   #total = 0n
   /** Entries changed since the last `takeChanges()`, by key. */
@@ -48,9 +48,21 @@ export class UtxoSet {
     }
   }
 
-  /** Loads a stored entry without recording a change (used when opening a store). */
-  load(entry: UtxoEntry): void {
-    this.#put(outPointToString(entry.outpoint), entry)
+  /**
+   * Loads a stored entry without recording a change (used when opening a store). With
+   * `commitment: false` the accumulator is left alone, for `restoreCommitment` to set at the end.
+   */
+  load(entry: UtxoEntry, commitment = true): void {
+    this.#put(outPointToString(entry.outpoint), entry, commitment)
+  }
+
+  /** The commitment accumulator's state, persisted with every batch that changes the set. */
+  commitmentState(): Uint8Array {
+    return this.#commitment.serialize()
+  }
+
+  restoreCommitment(state: MuHash): void {
+    this.#commitment = state
   }
 
   /** Adds a new output (from a final transaction, a block or genesis). */
@@ -103,16 +115,16 @@ export class UtxoSet {
 
   /** The commitment element depends only on outpoint and output, which never change: only a
    * change of liveness touches the accumulator. */
-  #put(key: string, entry: UtxoEntry): void {
+  #put(key: string, entry: UtxoEntry, commitment = true): void {
     const before = this.#entries.get(key)
     const wasLive = before !== undefined && isLive(before.state)
     const nowLive = isLive(entry.state)
     if (wasLive && !nowLive) {
-      this.#commitment.remove(commitmentElement(before))
+      if (commitment) this.#commitment.remove(commitmentElement(before))
       this.#count--
       this.#total -= before.output.value
     } else if (!wasLive && nowLive) {
-      this.#commitment.add(commitmentElement(entry))
+      if (commitment) this.#commitment.add(commitmentElement(entry))
       this.#count++
       this.#total += entry.output.value
     }
