@@ -72,7 +72,8 @@ export class FinalityEngine {
   readonly #orphans = new Map<string, Set<string>>()
   /** certificates that arrived before their transaction's parents were final here. */
   readonly #pendingCerts = new Map<string, FinalityCertificate>()
-  readonly #requested = new Set<string>()
+  /** txid → when we last asked peers for it; asked again at most once per retryMinMs. */
+  readonly #requested = new Map<string, number>()
   readonly #retryDelay = new Map<string, number>()
   readonly #subscribers = new Map<string, Set<PeerId>>()
   /** Decoded certificates of final, unconfirmed transactions (the ledger keeps their bytes). */
@@ -315,8 +316,9 @@ export class FinalityEngine {
 
   #request(txid: Txid, from: PeerId | null): void {
     const id = txidToHex(txid)
-    if (this.#requested.has(id)) return
-    this.#requested.add(id)
+    const last = this.#requested.get(id)
+    if (last !== undefined && this.#now - last < this.#retryMinMs) return
+    this.#requested.set(id, this.#now)
     const targets = new Set(this.#voters)
     if (from !== null) targets.add(from)
     for (const peer of targets) this.#send(peer, { type: 'TransactionRequest', txid })
