@@ -26,6 +26,9 @@ export interface TallyUpdate {
   readonly rejected: readonly Txid[]
 }
 
+/** Batch sequence numbers remembered per voter, to skip duplicate batches cheaply. */
+const SEEN_PER_VOTER = 4096
+
 export class VoteTally {
   readonly committee: Committee
   readonly #byTx = new Map<string, TxVotes>()
@@ -50,6 +53,8 @@ export class VoteTally {
     this.#seen.set(voter, seqs)
     if (seqs.has(h.seq)) return null
     seqs.add(h.seq)
+    // Only an optimisation (an entry per voter and txid is counted once anyway), so keep it small.
+    if (seqs.size > SEEN_PER_VOTER) seqs.delete(seqs.values().next().value!)
     const accepted: Txid[] = []
     const rejected: Txid[] = []
     batch.leaves.forEach((leaf, index) => {

@@ -196,12 +196,13 @@ export class FinalityEngine {
   #onTransaction(tx: Transaction, from: PeerId | null, asked: boolean): void {
     const known = this.#remember({ tx, txid: computeTxid(tx), size: encodeTransaction(tx).length })
     const id = txidToHex(known.txid)
-    if (from !== null && !this.#voters.includes(from)) this.#subscribe(id, from)
     const certificate = this.#certificateOf(known.txid)
     if (certificate !== undefined) {
       if (from !== null) this.#send(from, { type: 'FinalityCertificate', tx, certificate })
       return
     }
+    // A wallet (not a member) that sent it wants the votes and the certificate.
+    if (from !== null && !this.#voters.includes(from)) this.#subscribe(id, from)
     const decision = this.#decisions.get(id)
     if (decision !== undefined) {
       if (asked && from !== null) this.#resendDecision(decision, from)
@@ -439,6 +440,11 @@ export class FinalityEngine {
     this.#emit({ type: 'finalized', txid, tx, certificate })
     for (const s of this.#subscribers.get(id) ?? [])
       this.#send(s, { type: 'FinalityCertificate', tx, certificate })
+    // Final: from now on the certificate answers every question about this transaction.
+    this.#subscribers.delete(id)
+    this.#ownBatches.delete(id)
+    this.#requested.delete(id)
+    this.#tally.forget(txid)
     this.#wakeOrphans(id)
   }
 
