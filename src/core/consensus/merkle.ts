@@ -23,18 +23,47 @@ export function pathLength(index: number, count: number): number {
   return length
 }
 
-export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
+/** Every level of the tree, leaves first, root last (a single hash). */
+export function merkleLevels(leaves: readonly Uint8Array[]): Uint8Array[][] {
   if (leaves.length === 0)
     throw new ConsensusError('MERKLE_EMPTY', 'a Merkle tree needs at least one leaf')
-  let level = [...leaves]
+  const levels: Uint8Array[][] = [[...leaves]]
+  let level = levels[0]!
   while (level.length > 1) {
     const next: Uint8Array[] = []
     for (let i = 0; i < level.length; i += 2) {
       next.push(i + 1 < level.length ? node(level[i]!, level[i + 1]!) : level[i]!)
     }
+    levels.push(next)
     level = next
   }
-  return level[0]!
+  return levels
+}
+
+export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
+  const levels = merkleLevels(leaves)
+  return levels[levels.length - 1]![0]!
+}
+
+/** The siblings from leaf to root for `index` in a tree built by `merkleLevels`. */
+export function pathInLevels(
+  levels: readonly (readonly Uint8Array[])[],
+  index: number,
+): Uint8Array[] {
+  if (pathLength(index, levels[0]?.length ?? 0) < 0) {
+    throw new ConsensusError(
+      'MERKLE_INDEX',
+      `leaf ${index} out of range for ${levels[0]?.length ?? 0} leaves`,
+    )
+  }
+  const path: Uint8Array[] = []
+  let i = index
+  for (const level of levels.slice(0, -1)) {
+    const sibling = i ^ 1
+    if (sibling < level.length) path.push(level[sibling]!)
+    i = Math.floor(i / 2)
+  }
+  return path
 }
 
 /** The siblings from leaf to root for `index`, skipping levels where the node is promoted. */
@@ -45,20 +74,7 @@ export function merklePath(leaves: readonly Uint8Array[], index: number): Uint8A
       `leaf ${index} out of range for ${leaves.length} leaves`,
     )
   }
-  const path: Uint8Array[] = []
-  let level = [...leaves]
-  let i = index
-  while (level.length > 1) {
-    const sibling = i ^ 1
-    if (sibling < level.length) path.push(level[sibling]!)
-    const next: Uint8Array[] = []
-    for (let j = 0; j < level.length; j += 2) {
-      next.push(j + 1 < level.length ? node(level[j]!, level[j + 1]!) : level[j]!)
-    }
-    level = next
-    i = Math.floor(i / 2)
-  }
-  return path
+  return pathInLevels(merkleLevels(leaves), index)
 }
 
 /**

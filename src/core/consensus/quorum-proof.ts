@@ -10,7 +10,7 @@ import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { bytes32, bytes64, limitedLength, u8, u32 } from '../encoding/fields.ts'
 import { ConsensusError, type ConsensusErrorCode, PeerAction } from '../errors.ts'
 import type { Committee } from './committee.ts'
-import { merklePath, rootFromPath } from './merkle.ts'
+import { merkleLevels, pathInLevels, rootFromPath } from './merkle.ts'
 import {
   batchHeaderCoder,
   batchSigningMessage,
@@ -41,12 +41,18 @@ export const certificateEntryCoder = P.struct({
 
 /** The entry proving that `batch` contains its leaf at `leafIndex`. */
 export function certificateEntry(batch: VoteBatch, leafIndex: number): CertificateEntry {
-  return {
+  return batchEntries(batch)(leafIndex)
+}
+
+/** Entries for any leaf of `batch`, building its tree once (a batch may hold thousands). */
+export function batchEntries(batch: VoteBatch): (leafIndex: number) => CertificateEntry {
+  const levels = merkleLevels(batch.leaves.map(leafHash))
+  return (leafIndex) => ({
     header: batch.header,
     signature: batch.signature,
     leafIndex,
-    path: merklePath(batch.leaves.map(leafHash), leafIndex),
-  }
+    path: pathInLevels(levels, leafIndex),
+  })
 }
 
 export function reject(code: ConsensusErrorCode, message: string): never {

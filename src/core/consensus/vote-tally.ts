@@ -8,7 +8,7 @@ import type { Txid } from '../primitives/txid.ts'
 import { txidToHex } from '../primitives/txid.ts'
 import type { FinalityCertificate } from './certificate.ts'
 import type { Committee } from './committee.ts'
-import { type CertificateEntry, certificateEntry } from './quorum-proof.ts'
+import { batchEntries, type CertificateEntry } from './quorum-proof.ts'
 import type { VoteBatch } from './vote-batch.ts'
 
 interface TxVotes {
@@ -57,11 +57,12 @@ export class VoteTally {
     if (seqs.size > SEEN_PER_VOTER) seqs.delete(seqs.values().next().value!)
     const accepted: Txid[] = []
     const rejected: Txid[] = []
+    const entry = batchEntries(batch)
     batch.leaves.forEach((leaf, index) => {
       if (leaf.kind === 'txAccept') {
         const v = this.#votes(leaf.txid)
         if (v.accepts.has(voter)) return
-        v.accepts.set(voter, certificateEntry(batch, index))
+        v.accepts.set(voter, entry(index))
         v.acceptWeight += weight
         accepted.push(leaf.txid)
       } else if (leaf.kind === 'txReject') {

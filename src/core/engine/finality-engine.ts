@@ -68,6 +68,7 @@ export class FinalityEngine {
   readonly #pipeline: VotePipeline
   readonly #ownBatches = new Map<string, VoteBatch>()
   readonly #txs = new Map<string, KnownTx>()
+  readonly #byObject = new WeakMap<Transaction, KnownTx>()
   /** parent txid → children waiting for it (unknown inputs). */
   readonly #orphans = new Map<string, Set<string>>()
   /** certificates that arrived before their transaction's parents were final here. */
@@ -194,7 +195,7 @@ export class FinalityEngine {
   // ── transactions and decisions ────────────────────────────────────────────
 
   #onTransaction(tx: Transaction, from: PeerId | null, asked: boolean): void {
-    const known = this.#remember({ tx, txid: computeTxid(tx), size: encodeTransaction(tx).length })
+    const known = this.#knownOf(tx)
     const id = txidToHex(known.txid)
     const certificate = this.#certificateOf(known.txid)
     if (certificate !== undefined) {
@@ -285,7 +286,7 @@ export class FinalityEngine {
     const batch = signVoteBatch(
       done.ready.leaves,
       { epoch: this.committee.epoch, seq: done.ready.seq, timestamp: this.#now },
-      this.#key.secretKey,
+      this.#key,
       this.#genesisHash,
     )
     const audience = new Set(this.#voters)
@@ -393,7 +394,7 @@ export class FinalityEngine {
   }
 
   #onCertificate(tx: Transaction, certificate: FinalityCertificate, from: PeerId): void {
-    const known = this.#remember({ tx, txid: certificate.txid, size: encodeTransaction(tx).length })
+    const known = this.#knownOf(tx)
     if (this.isFinal(known.txid)) return
     try {
       checkCertificate(certificate, this.committee, this.committee.epoch)
@@ -498,6 +499,16 @@ export class FinalityEngine {
   }
 
   // ── small helpers ─────────────────────────────────────────────────────────
+
+  /** Txid and size of a transaction object, computed once per object. */
+  #knownOf(tx: Transaction): KnownTx {
+    let known = this.#byObject.get(tx)
+    if (known === undefined) {
+      known = this.#remember({ tx, txid: computeTxid(tx), size: encodeTransaction(tx).length })
+      this.#byObject.set(tx, known)
+    }
+    return known
+  }
 
   #remember(known: KnownTx): KnownTx {
     const id = txidToHex(known.txid)
