@@ -37,15 +37,16 @@ export function uniformLatency(
   if (!(range.minMs >= 0 && range.maxMs >= range.minMs)) {
     throw new RangeError(`latency range ${range.minMs}–${range.maxMs} ms`)
   }
-  const bases = new Map<string, number>()
+  const bases = new Map<number, number>()
   return {
     base(from, to) {
       if (from === to) return 0
-      const key = from < to ? `${from}-${to}` : `${to}-${from}`
-      let ms = bases.get(key)
+      const [lo, hi] = from < to ? [from, to] : [to, from]
+      const id = lo * 1_000_003 + hi
+      let ms = bases.get(id)
       if (ms === undefined) {
-        ms = prng.fork(`base ${key}`).range(range.minMs, range.maxMs)
-        bases.set(key, ms)
+        ms = prng.fork(`base ${lo}-${hi}`).range(range.minMs, range.maxMs)
+        bases.set(id, ms)
       }
       return ms
     },

@@ -67,7 +67,7 @@ export class SimNetwork<M> {
   readonly #latency: LatencyModel
   readonly #fifo: boolean
   readonly #nodes = new Map<NodeId, NodeState<M>>()
-  readonly #linkPrng = new Map<string, Prng>()
+  readonly #linkPrng = new Map<number, Prng>()
   readonly #linkFaults = new Map<string, Partial<LinkFaults>>()
   readonly #lastArrival = new Map<string, Time>()
   readonly #listeners = new Set<(event: NetEvent<M>) => void>()
@@ -155,7 +155,7 @@ export class SimNetwork<M> {
   }
 
   linkFaults(from: NodeId, to: NodeId): LinkFaults {
-    const override = this.#linkFaults.get(`${from}->${to}`)
+    const override = this.#linkFaults.size === 0 ? undefined : this.#linkFaults.get(`${from}->${to}`)
     return override === undefined ? this.#faults : { ...this.#faults, ...override }
   }
 
@@ -307,11 +307,11 @@ export class SimNetwork<M> {
   }
 
   #link(from: NodeId, to: NodeId): Prng {
-    const key = `${from}->${to}`
-    let prng = this.#linkPrng.get(key)
+    const id = from * 1_000_003 + to
+    let prng = this.#linkPrng.get(id)
     if (prng === undefined) {
-      prng = this.#prng.fork(`link ${key}`)
-      this.#linkPrng.set(key, prng)
+      prng = this.#prng.fork(`link ${from}->${to}`)
+      this.#linkPrng.set(id, prng)
     }
     return prng
   }

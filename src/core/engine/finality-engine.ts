@@ -63,6 +63,7 @@ export class FinalityEngine {
   readonly #self: PeerId
   readonly #isVoter: boolean
   readonly #voters: readonly PeerId[]
+  readonly #voterSet: ReadonlySet<PeerId>
   readonly #tally: VoteTally
   readonly #decisions = new Map<string, Decision>()
   readonly #pipeline: VotePipeline
@@ -96,6 +97,7 @@ export class FinalityEngine {
     this.#isVoter =
       config.key !== undefined && (config.committee.weightOf(config.key.publicKey) ?? 0) > 0
     this.#voters = config.committee.voters.map((m) => bytesToHex(m.key))
+    this.#voterSet = new Set(this.#voters)
     this.#tally = new VoteTally(config.committee)
     this.#retryMinMs = config.retryMinMs ?? 1_000
     this.#retryMaxMs = config.retryMaxMs ?? 60_000
@@ -203,7 +205,7 @@ export class FinalityEngine {
       return
     }
     // A wallet (not a member) that sent it wants the votes and the certificate.
-    if (from !== null && !this.#voters.includes(from)) this.#subscribe(id, from)
+    if (from !== null && !this.#voterSet.has(from)) this.#subscribe(id, from)
     const decision = this.#decisions.get(id)
     if (decision !== undefined) {
       if (asked && from !== null) this.#resendDecision(decision, from)

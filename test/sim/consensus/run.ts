@@ -19,6 +19,7 @@ import {
 } from '../../../src/core/index.ts'
 import { createSim } from '../harness.ts'
 import type { NetEvent } from '../network.ts'
+import type { MsRange } from '../regions.ts'
 import { failWithSeed } from '../seed.ts'
 import { ByzantineMasternode } from './byzantine.ts'
 import { Oracle } from './oracle.ts'
@@ -70,6 +71,12 @@ export interface RunOptions {
   readonly trace?: (event: NetEvent<Message>) => void
   /** Runs once everything is built, before the first event (e.g. to install a message filter). */
   readonly setup?: (world: SimWorld) => void
+  /** With 'regions' latency: one-way access delay per node (default: the simulator's 1–10 ms). */
+  readonly access?: MsRange
+  /** With 'regions' latency: the regions to place nodes in (default: all usable ones). */
+  readonly regions?: readonly string[]
+  /** Latency of one durable (synced) write (default: SimWorld's 0.2–2 ms). */
+  readonly diskSyncMs?: MsRange
 }
 
 export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<RunReport> {
@@ -80,6 +87,8 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     latency: s.latency,
     faults: s.faults,
     env: {},
+    ...(options.access === undefined ? {} : { access: options.access }),
+    ...(options.regions === undefined ? {} : { regions: options.regions }),
   })
   if (options.trace) sim.network.observe(options.trace)
   const prng = sim.prng.fork('run')
@@ -99,6 +108,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     committee,
     oracle,
     unsafeAcceptConflicts: s.unsafe === 'accept-conflicts',
+    ...(options.diskSyncMs === undefined ? {} : { diskSyncMs: options.diskSyncMs }),
   })
   const walletKeys = Array.from({ length: s.wallets }, (_, w) => keyOf(`sim wallet ${w}`))
   const outputs: TxOutput[] = walletKeys.flatMap((k) =>
@@ -166,14 +176,14 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     })
   }
   // Deliver received coins as soon as the payer's wallet saw finality.
-  sim.scheduler.afterEach(() => {
-    for (const [id, { from, to }] of payments) {
-      if (!from.final.has(id)) continue
+  for (const wallet of wallets) {
+    wallet.onFinal = (id, tx, txid) => {
+      const payment = payments.get(id)
+      if (payment === undefined) return
       payments.delete(id)
-      const issued = from.issued.get(id)
-      if (issued) to.receive(issued.tx, world.txidOf(issued.tx))
+      payment.to.receive(tx, txid)
     }
-  })
+  }
 
   if (s.partition !== null) {
     const { groups, from, to } = s.partition

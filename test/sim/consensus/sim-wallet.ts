@@ -36,6 +36,8 @@ export class SimWallet {
   readonly coins: WalletCoin[] = []
   readonly issued = new Map<string, { tx: Transaction; at: number }>()
   readonly final = new Map<string, number>()
+  /** Called once for each of its own transactions that becomes final here. */
+  onFinal: ((id: string, tx: Transaction, txid: Txid) => void) | undefined
   readonly #world: SimWorld
   readonly #tally: VoteTally
   readonly #retry = new Map<string, number>()
@@ -148,6 +150,7 @@ export class SimWallet {
     if (this.final.has(id)) return
     this.final.set(id, this.#world.sim.scheduler.now())
     this.#world.oracle.recordFinalized(`wallet${this.id}`, txid, this.#world.sim.scheduler.now())
+    this.onFinal?.(id, tx, txid)
     tx.outputs.forEach((o, vout) => {
       if (equalBytes(o.address, this.address)) this.coins.push({ txid, vout, value: o.value })
     })
