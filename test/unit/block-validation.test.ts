@@ -105,32 +105,32 @@ describe('proposals', () => {
   const proposer = voterKey(2)
 
   it('round-trip, and their signature and certificates verify as one bundle', async () => {
-    const p = signProposal(block(), 2, 1, certs, proposer.secretKey, CONSENSUS_GENESIS)
+    const p = signProposal(block(), 2, 1, certs, proposer, CONSENSUS_GENESIS)
     const decoded = ProposalCodec.decode(ProposalCodec.encode(p))
     expect(decoded).toEqual(p)
-    await verifyBundle(proposalSignatureBundle(decoded, proposer.publicKey, CONSENSUS_GENESIS))
-    const fresh = signProposal(block(), 0, -1, [], proposer.secretKey, CONSENSUS_GENESIS)
+    await verifyBundle(proposalSignatureBundle(decoded, CONSENSUS_GENESIS))
+    const fresh = signProposal(block(), 0, -1, [], proposer, CONSENSUS_GENESIS)
     expect(ProposalCodec.decode(ProposalCodec.encode(fresh)).validAttempt).toBe(-1)
   })
 
   it('are bound to their attempt and to the scheduled proposer', async () => {
-    const p = signProposal(block(), 2, -1, certs, proposer.secretKey, CONSENSUS_GENESIS)
+    const p = signProposal(block(), 2, -1, certs, proposer, CONSENSUS_GENESIS)
+    await expect(
+      verifyBundle(proposalSignatureBundle({ ...p, attempt: 3 }, CONSENSUS_GENESIS)),
+    ).rejects.toMatchObject({
+      code: 'PROPOSAL_INVALID',
+    })
     await expect(
       verifyBundle(
-        proposalSignatureBundle({ ...p, attempt: 3 }, proposer.publicKey, CONSENSUS_GENESIS),
+        proposalSignatureBundle({ ...p, proposer: voterKey(1).publicKey }, CONSENSUS_GENESIS),
       ),
     ).rejects.toMatchObject({
       code: 'PROPOSAL_INVALID',
     })
-    await expect(
-      verifyBundle(proposalSignatureBundle(p, voterKey(1).publicKey, CONSENSUS_GENESIS)),
-    ).rejects.toMatchObject({
-      code: 'PROPOSAL_INVALID',
-    })
-    expect(() =>
-      proposalSignatureBundle({ ...p, validAttempt: 2 }, proposer.publicKey, CONSENSUS_GENESIS),
-    ).toThrow(expect.objectContaining({ code: 'PROPOSAL_INVALID' }))
-    const bundle = proposalSignatureBundle(p, proposer.publicKey, CONSENSUS_GENESIS)
+    expect(() => proposalSignatureBundle({ ...p, validAttempt: 2 }, CONSENSUS_GENESIS)).toThrow(
+      expect.objectContaining({ code: 'PROPOSAL_INVALID' }),
+    )
+    const bundle = proposalSignatureBundle(p, CONSENSUS_GENESIS)
     const verdicts = bundle.checks.map(() => true)
     verdicts[verdicts.length - 1] = false
     expect(() => assertVerdicts(bundle, verdicts)).toThrow(

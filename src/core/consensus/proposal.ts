@@ -7,12 +7,12 @@
  */
 import * as P from 'micro-packed'
 import { DomainTags } from '../crypto/domain.ts'
-import { sign } from '../crypto/ed25519.ts'
+import { type KeyPair, sign } from '../crypto/ed25519.ts'
 import { domainMessage } from '../crypto/sha256.ts'
 import type { SignatureBundle } from '../crypto/signature-bundle.ts'
 import { u32le } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
-import { boundedArray, bytes64, limitedLength, u32 } from '../encoding/fields.ts'
+import { boundedArray, bytes32, bytes64, limitedLength, u32 } from '../encoding/fields.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
 import { type Block, BlockCodec, blockHash, MAX_BLOCK_TRANSACTIONS } from './block.ts'
 import {
@@ -27,7 +27,8 @@ export interface Proposal {
   /** The attempt of a prevote quorum for this block, or -1 for a fresh block. */
   readonly validAttempt: number
   readonly certificates: readonly FinalityCertificate[]
-  /** By the proposer of (block height, attempt). */
+  /** The key of the proposer of (block height, attempt), who signs. */
+  readonly proposer: Uint8Array
   readonly signature: Uint8Array
 }
 
@@ -48,6 +49,7 @@ const proposalCoder = P.struct({
     ),
     'proposal certificates',
   ),
+  proposer: bytes32,
   signature: bytes64,
 }) as unknown as P.CoderType<Proposal>
 
@@ -73,7 +75,7 @@ export function signProposal(
   attempt: number,
   validAttempt: number,
   certificates: readonly FinalityCertificate[],
-  secretKey: Uint8Array,
+  key: KeyPair,
   genesisHash: Uint8Array,
 ): Proposal {
   const message = proposalSigningMessage(
@@ -82,18 +84,16 @@ export function signProposal(
     attempt,
     validAttempt,
   )
-  return { block, attempt, validAttempt, certificates, signature: sign(message, secretKey) }
+  const signature = sign(message, key.secretKey)
+  return { block, attempt, validAttempt, certificates, proposer: key.publicKey, signature }
 }
 
 /**
- * The proposal's signature (by `proposer`, the key scheduled for (height, attempt), which the
- * caller looks up) and its certificates' signatures, as one bundle.
+ * The proposal's signature by its `proposer` field and its certificates' signatures, as one
+ * bundle. Whether that key is the one scheduled for (height, attempt) needs the committee: the
+ * engine checks it.
  */
-export function proposalSignatureBundle(
-  p: Proposal,
-  proposer: Uint8Array,
-  genesisHash: Uint8Array,
-): SignatureBundle {
+export function proposalSignatureBundle(p: Proposal, genesisHash: Uint8Array): SignatureBundle {
   if (p.validAttempt >= p.attempt || p.validAttempt < -1) {
     throw new ConsensusError(
       'PROPOSAL_INVALID',
@@ -109,7 +109,7 @@ export function proposalSignatureBundle(
       p.attempt,
       p.validAttempt,
     ),
-    publicKey: proposer,
+    publicKey: p.proposer,
   }
   const certs = p.certificates.map((c) => certificateSignatureBundle(c, genesisHash))
   const checks = [own, ...certs.flatMap((b) => b.checks)]
