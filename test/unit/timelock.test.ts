@@ -180,3 +180,27 @@ describe('TimeLock two-phase vote', () => {
     expect(split).toBe(true)
   })
 })
+
+describe('TimeLock resume after a restart', () => {
+  const committee = committeeOf(0, [10, 10, 10, 10])
+  const make = () => new TimeLockHeight(1, committee, () => false, TIMEOUTS)
+
+  it('keeps the lock of its last precommit and never prevotes against it', () => {
+    const t = make()
+    t.resume([
+      { attempt: 0, kind: 'prevote', value: 'A' },
+      { attempt: 0, kind: 'precommit', value: 'A' },
+    ])
+    expect([t.lockedValue, t.lockedAttempt, t.step]).toEqual(['A', 0, 'precommit'])
+    // Attempt 1 proposes B with no prevote quorum for it: prevote nil, not B.
+    t.onTimeout('precommit', 0)
+    const out = t.onProposal(1, 'B', -1, true)
+    expect(out).toContainEqual({ type: 'prevote', attempt: 1, value: NIL })
+  })
+
+  it('does not vote again at an attempt and step it already voted at', () => {
+    const t = make()
+    t.resume([{ attempt: 2, kind: 'prevote', value: 'C' }])
+    expect(t.onProposal(2, 'D', -1, true).filter((o) => o.type === 'prevote')).toEqual([])
+  })
+})

@@ -84,6 +84,50 @@ export class TimeLockHeight {
     return this.#run(() => this.#startAttempt(0))
   }
 
+  /**
+   * Resumes after a restart from this node's own persisted votes at this height: the latest
+   * attempt, the step those votes reached, and the lock (the highest non-nil precommit). The node
+   * then never votes again at a (attempt, step) it already voted at, nor against its lock.
+   */
+  resume(
+    votes: readonly {
+      readonly attempt: number
+      readonly kind: 'prevote' | 'precommit'
+      readonly value: string
+    }[],
+  ): TimeLockOutput[] {
+    return this.#run(() => {
+      if (votes.length === 0) return this.#startAttempt(0)
+      const last = Math.max(...votes.map((v) => v.attempt))
+      for (const v of votes) {
+        if (v.kind === 'precommit' && v.value !== NIL && v.attempt > this.lockedAttempt) {
+          this.lockedAttempt = v.attempt
+          this.lockedValue = v.value
+        }
+      }
+      this.attempt = last
+      const atLast = votes.filter((v) => v.attempt === last)
+      this.step = atLast.some((v) => v.kind === 'precommit') ? 'precommit' : 'prevote'
+      const after = (ms: number) => this.#after(ms)
+      // The timeouts that were running are gone with the old process: arm the one for this step.
+      this.#emit(
+        this.step === 'precommit'
+          ? {
+              type: 'timeout',
+              step: 'precommit',
+              attempt: last,
+              afterMs: after(this.#timeouts.precommitMs),
+            }
+          : {
+              type: 'timeout',
+              step: 'prevote',
+              attempt: last,
+              afterMs: after(this.#timeouts.prevoteMs),
+            },
+      )
+    })
+  }
+
   /** A proposal for `attempt` from that attempt's proposer, already checked by the caller. */
   onProposal(
     attempt: number,
