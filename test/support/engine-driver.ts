@@ -2,12 +2,14 @@
 // own MemoryStore, for engine unit tests. (The faulty, seeded network is test/sim.)
 import {
   bytesToHex,
+  type ChainConfig,
   type Committee,
   type Effect,
   type EngineEvent,
   FinalityEngine,
   type KeyPair,
   Ledger,
+  loadChainState,
   loadVotingState,
   MemoryStore,
   type Message,
@@ -24,6 +26,7 @@ export interface ClusterNode {
   readonly key: KeyPair | undefined
   readonly finalized: Map<string, number>
   readonly alarms: string[]
+  readonly committed: number[]
   down: boolean
 }
 
@@ -34,6 +37,8 @@ export interface ClusterOptions {
   readonly genesis: { readonly txid: Txid; readonly outputs: readonly TxOutput[] }
   /** Drop a message when this returns true. */
   readonly drop?: (from: PeerId, to: PeerId, message: Message) => boolean
+  /** Block production; timers decide when heights start (see `fireTimers`). */
+  readonly chain?: ChainConfig
 }
 
 export class Cluster {
@@ -61,14 +66,25 @@ export class Cluster {
   async #boot(key: KeyPair, store: MemoryStore): Promise<ClusterNode> {
     const ledger = await Ledger.open(store, { genesisHash: this.#opts.genesisHash })
     const voting = await loadVotingState(store)
+    const chainState = await loadChainState(store, this.#opts.genesisHash)
     const engine = new FinalityEngine({
       genesisHash: this.#opts.genesisHash,
       committee: this.#opts.committee,
       ledger,
       key,
       voting,
+      chainState,
+      ...(this.#opts.chain ? { chain: this.#opts.chain } : {}),
     })
-    const node: ClusterNode = { engine, store, key, finalized: new Map(), alarms: [], down: false }
+    const node: ClusterNode = {
+      engine,
+      store,
+      key,
+      finalized: new Map(),
+      alarms: [],
+      committed: [],
+      down: false,
+    }
     this.nodes.set(engine.id, node)
     await this.#apply(node, engine.start(this.now))
     return node
@@ -151,6 +167,9 @@ export class Cluster {
           break
         case 'alarm':
           node.alarms.push(`${e.code}: ${e.message}`)
+          break
+        case 'committed':
+          node.committed.push(e.height)
           break
         case 'penalize':
           break

@@ -160,3 +160,58 @@ describe('FinalityEngine', () => {
     ).toBeGreaterThan(1)
   })
 })
+
+describe('FinalityEngine with blocks', () => {
+  const chain = {
+    intervalMs: 1_000,
+    timeouts: { proposeMs: 500, prevoteMs: 500, precommitMs: 500, growthMs: 100 },
+  }
+
+  it('commits a block holding the final payments, with its reward, on every masternode', async () => {
+    const c = await Cluster.create({
+      genesisHash: GENESIS_HASH,
+      committee,
+      keys: masternodes,
+      genesis: { txid: genesisTxid, outputs },
+      chain,
+    })
+    const pay = spend([coin(0)], [{ to: carol, value: 9n * COIN }])
+    await c.submit(masternodes[0]!, pay.tx)
+    await c.run()
+    await c.fireTimers((t) => t === 'chain:start')
+    await c.run()
+    for (const node of c.nodes.values()) {
+      expect(node.committed).toEqual([1])
+      expect(node.engine.tip?.height).toBe(1)
+      expect(node.engine.ledger.utxos.get(coin(0).outpoint)?.state).toEqual({
+        kind: 'Confirmed',
+        txid: pay.txid,
+        height: 1,
+      })
+      expect(node.alarms).toEqual([])
+    }
+    const tips = [...c.nodes.values()].map((n) => bytesToHex(n.engine.tip!.hash))
+    expect(new Set(tips).size).toBe(1)
+    // 100 TIME of reward plus the payment's fee (1 TIME) now exist as outputs.
+    const node = c.node(masternodes[1]!)
+    expect(node.engine.ledger.summary().total).toBe(30n * COIN + 100n * COIN)
+  })
+
+  it('a restarted masternode resumes its height without voting twice', async () => {
+    const c = await Cluster.create({
+      genesisHash: GENESIS_HASH,
+      committee,
+      keys: masternodes,
+      genesis: { txid: genesisTxid, outputs },
+      chain,
+    })
+    await c.fireTimers((t) => t === 'chain:start')
+    await c.run()
+    c.crash(masternodes[2]!)
+    const restarted = await c.restart(masternodes[2]!)
+    expect(restarted.engine.tip?.height).toBe(1)
+    await c.fireTimers((t) => t === 'chain:start')
+    await c.run()
+    for (const node of c.nodes.values()) if (!node.down) expect(node.engine.tip?.height).toBe(2)
+  })
+})

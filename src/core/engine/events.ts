@@ -41,6 +41,13 @@ export type Effect =
       readonly tx: Transaction
       readonly certificate: FinalityCertificate
     }
+  /** A block was committed here (its transactions are Confirmed). */
+  | {
+      readonly type: 'committed'
+      readonly height: number
+      readonly hash: Uint8Array
+      readonly transactions: number
+    }
   /** A peer sent something invalid: the network layer applies the ban-score action. */
   | {
       readonly type: 'penalize'

@@ -23,6 +23,13 @@ import type { Ledger } from '../ledger/ledger.ts'
 import { computeTxid, encodeTransaction, type Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
+import {
+  Chain,
+  type ChainConfig,
+  type ChainHost,
+  type ChainTip,
+  type StoredBlockVote,
+} from './chain.ts'
 import { type Decision, decisionOp, lastSeqOp, type StoredVotingState } from './decision-store.ts'
 import type { Effect, EngineEvent } from './events.ts'
 import type { Message, PeerId } from './messages.ts'
@@ -44,6 +51,15 @@ export interface EngineConfig {
    * catches what they allow. Nothing outside test/sim sets this.
    */
   readonly unsafeTestRules?: { readonly acceptConflicts?: boolean }
+  /** Block production (TimeLock); without it the node finalizes but never confirms. */
+  readonly chain?: ChainConfig
+  /** The tip and this node's own block votes, restored from the store (see loadChainState). */
+  readonly chainState?: StoredChainState
+}
+
+export interface StoredChainState {
+  readonly tip: ChainTip
+  readonly votes: readonly StoredBlockVote[]
 }
 
 interface KnownTx {
@@ -84,6 +100,8 @@ export class FinalityEngine {
   readonly #retryMaxMs: number
   readonly #expireEveryMs: number
   readonly #acceptConflicts: boolean
+  readonly #chain: Chain | null
+  readonly #chainVotes: readonly StoredBlockVote[]
   #nextPersistId = 1
   #now = 0
   #out: Effect[] = []
@@ -107,6 +125,63 @@ export class FinalityEngine {
     this.#pipeline = new VotePipeline(config.voting?.lastSeq ?? 0, () => this.#nextPersistId++)
     for (const e of this.ledger.mempool.entries())
       this.#remember({ tx: e.tx, txid: e.txid, size: e.size })
+    this.#chainVotes = config.chainState?.votes ?? []
+    this.#chain =
+      config.chain !== undefined && config.key !== undefined && this.#isVoter
+        ? new Chain(
+            this.#chainHost(config.key),
+            config.chain,
+            config.chainState?.tip ?? { height: 0, hash: config.genesisHash },
+          )
+        : null
+  }
+
+  /** The chain's tip here (height 0 and the genesis hash before the first block). */
+  get tip(): ChainTip | undefined {
+    return this.#chain?.tip
+  }
+
+  #chainHost(key: KeyPair): ChainHost {
+    return {
+      committee: this.committee,
+      ledger: this.ledger,
+      key,
+      genesisHash: this.#genesisHash,
+      now: () => this.#now,
+      send: (to, message) => this.#send(to, message),
+      voters: () => this.#voters,
+      setTimer: (id, at) => this.#emit({ type: 'setTimer', id, at }),
+      persist: (ops, sync) => this.#persist(ops, sync),
+      vote: (leaf, ops) => this.#startWrite(this.#pipeline.enqueue(leaf, ops)),
+      certificateOf: (txid) => this.#certificateOf(txid),
+      adoptCertificate: (tx, certificate) => {
+        try {
+          checkCertificate(certificate, this.committee, this.committee.epoch)
+        } catch (e) {
+          if (e instanceof TimeCoinError) return false
+          throw e
+        }
+        this.#finalize(this.#knownOf(tx), certificate)
+        return this.isFinal(certificate.txid)
+      },
+      isFinal: (txid) => this.isFinal(txid),
+      emit: (effect) => {
+        this.#emit(effect)
+        if (effect.type === 'committed') this.#forgetConfirmed()
+      },
+    }
+  }
+
+  /** Confirmed transactions need nothing kept in memory: their blocks answer for them. */
+  #forgetConfirmed(): void {
+    for (const [id, known] of this.#txs) {
+      const state = this.ledger.utxos.get(known.tx.inputs[0]!.outpoint)?.state
+      if (state?.kind !== 'Confirmed' || !equalBytes(state.txid, known.txid)) continue
+      this.#txs.delete(id)
+      this.#certificates.delete(id)
+      this.#ownBatches.delete(id)
+      this.#tally.forget(known.txid)
+    }
   }
 
   get id(): PeerId {
@@ -121,6 +196,7 @@ export class FinalityEngine {
   start(now: number): Effect[] {
     return this.#run(now, () => {
       this.#emit({ type: 'setTimer', id: EXPIRE, at: now + this.#expireEveryMs })
+      this.#chain?.start(this.#chainVotes)
       for (const e of this.ledger.mempool.entries()) {
         if (e.status !== 'pending') continue
         this.#armRetry(e.txid)
@@ -191,6 +267,10 @@ export class FinalityEngine {
         return this.#onCertificate(m.tx, m.certificate, from)
       case 'TransactionRequest':
         return this.#onTransactionRequest(m.txid, from)
+      case 'BlockProposal':
+        return this.#chain?.onProposal(m.proposal)
+      case 'BlockCommit':
+        return this.#chain?.onCommit(m.block, m.certificate)
     }
   }
 
@@ -357,6 +437,7 @@ export class FinalityEngine {
 
   /** Counts a verified batch and finalizes whatever reached quorum. */
   #count(batch: VoteBatch) {
+    this.#chain?.onBatch(batch)
     const update = this.#tally.add(batch)
     for (const txid of update?.accepted ?? []) {
       if (this.isFinal(txid)) continue
@@ -476,6 +557,7 @@ export class FinalityEngine {
   }
 
   #onTimer(id: string): void {
+    if (this.#chain?.onTimer(id)) return
     if (id === EXPIRE) {
       const t = this.ledger.expireLocks(this.#now)
       this.#persist(t.ops, false)

@@ -1,3 +1,4 @@
+export { type ChainConfig, type ChainTip, loadChainState, type StoredBlockVote } from './chain.ts'
 export {
   type Decision,
   decisionOp,
@@ -6,7 +7,7 @@ export {
   type StoredVotingState,
 } from './decision-store.ts'
 export type { Effect, EngineEvent } from './events.ts'
-export { type EngineConfig, FinalityEngine } from './finality-engine.ts'
+export { type EngineConfig, FinalityEngine, type StoredChainState } from './finality-engine.ts'
 export type { Message, MessageType, PeerId } from './messages.ts'
 export { messageBundle, preverify } from './preverify.ts'
 export { VotePipeline } from './vote-pipeline.ts'

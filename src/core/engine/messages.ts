@@ -3,7 +3,10 @@
  * the protocol layer. Every message an engine receives has been pre-verified (preverify.ts):
  * transaction and batch signatures are checked before the engine sees them.
  */
+import type { Block } from '../consensus/block.ts'
+import type { BlockCertificate } from '../consensus/block-certificate.ts'
 import type { FinalityCertificate } from '../consensus/certificate.ts'
+import type { Proposal } from '../consensus/proposal.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
@@ -26,5 +29,9 @@ export type Message =
     }
   /** Asks for a transaction (and its certificate, if final). */
   | { readonly type: 'TransactionRequest'; readonly txid: Txid }
+  /** A signed block proposal for (height, attempt). */
+  | { readonly type: 'BlockProposal'; readonly proposal: Proposal }
+  /** A committed block with its certificate (lets members that missed the votes catch up). */
+  | { readonly type: 'BlockCommit'; readonly block: Block; readonly certificate: BlockCertificate }
 
 export type MessageType = Message['type']

@@ -5,7 +5,10 @@
  * the signatures to verify, so shells verify them concurrently and natively while the engine stays
  * synchronous and deterministic. Failures are typed errors with peer actions.
  */
+import type { Block } from '../consensus/block.ts'
 import { certificateSignatureBundle } from '../consensus/certificate.ts'
+import { proposalSignatureBundle } from '../consensus/proposal.ts'
+import { entriesSignatureBundle } from '../consensus/quorum-proof.ts'
 import { voteBatchBundle } from '../consensus/vote-batch.ts'
 import type { Ed25519Verifier } from '../crypto/ed25519.ts'
 import { type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
@@ -18,6 +21,25 @@ import type { Message } from './messages.ts'
 const NOTHING: SignatureBundle = {
   checks: [],
   failure: () => new ConsensusError('BATCH_INVALID', 'no signatures to check'),
+}
+
+/** Several bundles checked as one; a failure reports the bundle it came from. */
+function combine(bundles: readonly SignatureBundle[]): SignatureBundle {
+  return {
+    checks: bundles.flatMap((b) => b.checks),
+    failure: (i) => {
+      let k = i
+      for (const b of bundles) {
+        if (k < b.checks.length) return b.failure(k)
+        k -= b.checks.length
+      }
+      return new ConsensusError('BATCH_INVALID', 'no such signature')
+    },
+  }
+}
+
+function blockTransactionBundles(block: Block, genesisHash: Uint8Array): SignatureBundle[] {
+  return block.transactions.map((tx) => transactionBundle(tx, computeTxid(tx), genesisHash))
 }
 
 export function messageBundle(message: Message, genesisHash: Uint8Array): SignatureBundle {
@@ -36,15 +58,23 @@ export function messageBundle(message: Message, genesisHash: Uint8Array): Signat
           PeerAction.LowToleranceError,
         )
       }
-      const tx = transactionBundle(message.tx, txid, genesisHash)
-      const cert = certificateSignatureBundle(message.certificate, genesisHash)
-      return {
-        checks: [...tx.checks, ...cert.checks],
-        failure: (i) => (i < tx.checks.length ? tx.failure(i) : cert.failure(i - tx.checks.length)),
-      }
+      return combine([
+        transactionBundle(message.tx, txid, genesisHash),
+        certificateSignatureBundle(message.certificate, genesisHash),
+      ])
     }
     case 'TransactionRequest':
       return NOTHING
+    case 'BlockProposal':
+      return combine([
+        proposalSignatureBundle(message.proposal, genesisHash),
+        ...blockTransactionBundles(message.proposal.block, genesisHash),
+      ])
+    case 'BlockCommit':
+      return combine([
+        entriesSignatureBundle(message.certificate.entries, genesisHash),
+        ...blockTransactionBundles(message.block, genesisHash),
+      ])
   }
 }
 

@@ -22,6 +22,10 @@ export const Bucket = {
   decision: 0x20,
   /** `0x21 ‖ ascii name` → node metadata (e.g. `lastSeq`, the highest vote-batch seq used). */
   nodeMeta: 0x21,
+  /** `0x22 ‖ u32be(height) ‖ u32be(attempt) ‖ kind u8` → this node's block vote (block hash, zeros for nil). */
+  blockVote: 0x22,
+  /** `0x23 ‖ u32be(height)` → a committed block and its certificate. */
+  block: 0x23,
 } as const satisfies Record<string, number>
 
 /** `bucket ‖ parts…`: the key of a record in a bucket. */

@@ -1,0 +1,457 @@
+/**
+ * Block production for a masternode: one TimeLock vote per height, proposals built from the
+ * final, unconfirmed transactions, and commit of the decided block (its transactions Confirmed,
+ * its reward created, one batch). Sans-I/O like the engine that hosts it: it asks the host to
+ * send, to arm timers, to persist, and to put its prevotes and precommits into the same
+ * persist-before-send vote batches as transaction votes.
+ *
+ * Safety across restarts: every prevote and precommit is persisted (bucket 0x22) before it is
+ * sent, and a restarted node resumes its height from them, lock included (TimeLockHeight.resume).
+ */
+import * as P from 'micro-packed'
+import {
+  type Block,
+  BlockCodec,
+  blockHash,
+  blockReward,
+  MAX_BLOCK_TRANSACTIONS,
+  rewardHash,
+  rewardTxid,
+  transactionRoot,
+} from '../consensus/block.ts'
+import {
+  type BlockCertificate,
+  BlockCertificateCodec,
+  checkBlockCertificate,
+} from '../consensus/block-certificate.ts'
+import { validateBlock } from '../consensus/block-validation.ts'
+import type { FinalityCertificate } from '../consensus/certificate.ts'
+import type { Committee } from '../consensus/committee.ts'
+import { type Proposal, signProposal } from '../consensus/proposal.ts'
+import { ProposerSchedule } from '../consensus/proposer.ts'
+import { batchEntries, type CertificateEntry } from '../consensus/quorum-proof.ts'
+import {
+  NIL,
+  TimeLockHeight,
+  type TimeLockOutput,
+  type TimeLockTimeouts,
+} from '../consensus/timelock.ts'
+import type { VoteBatch } from '../consensus/vote-batch.ts'
+import type { VoteLeaf } from '../consensus/vote-leaf.ts'
+import type { KeyPair } from '../crypto/ed25519.ts'
+import { bytesToHex, equalBytes, fromHex } from '../encoding/bytes.ts'
+import { codec } from '../encoding/codec.ts'
+import { bytes32, u32 } from '../encoding/fields.ts'
+import { TimeCoinError } from '../errors.ts'
+import type { Ledger } from '../ledger/ledger.ts'
+import type { MempoolEntry } from '../ledger/mempool.ts'
+import { computeTxid, type Transaction } from '../primitives/transaction.ts'
+import { type Txid, txidToHex } from '../primitives/txid.ts'
+import { Bucket, bucketKey } from '../storage/keys.ts'
+import type { BatchOp, Store } from '../storage/store.ts'
+import type { Effect } from './events.ts'
+import type { Message, PeerId } from './messages.ts'
+
+export interface ChainConfig {
+  /** Time between a commit and the start of the next height (600 s mainnet, seconds on devnet). */
+  readonly intervalMs: number
+  readonly timeouts: TimeLockTimeouts
+}
+
+export interface ChainTip {
+  readonly height: number
+  readonly hash: Uint8Array
+}
+
+/** What the chain needs from the engine that hosts it. */
+export interface ChainHost {
+  readonly committee: Committee
+  readonly ledger: Ledger
+  readonly key: KeyPair
+  readonly genesisHash: Uint8Array
+  now(): number
+  send(to: PeerId, message: Message): void
+  voters(): readonly PeerId[]
+  setTimer(id: string, at: number): void
+  persist(ops: readonly BatchOp[], sync: boolean): void
+  /** Queues a vote leaf behind a durable write of `ops` (persist before send). */
+  vote(leaf: VoteLeaf, ops: readonly BatchOp[]): void
+  certificateOf(txid: Txid): FinalityCertificate | undefined
+  /** Applies a certificate carried by a proposal; true if the transaction is final afterwards. */
+  adoptCertificate(tx: Transaction, certificate: FinalityCertificate): boolean
+  isFinal(txid: Txid): boolean
+  emit(effect: Effect): void
+}
+
+export interface StoredBlockVote {
+  readonly height: number
+  readonly attempt: number
+  readonly kind: 'prevote' | 'precommit'
+  readonly value: string
+}
+
+const TIMER = 'chain:'
+const MAX_EARLY = 10_000
+const START = `${TIMER}start`
+const TIP_KEY = bucketKey(Bucket.nodeMeta, new TextEncoder().encode('tip'))
+const tipCoder = P.struct({ height: u32, hash: bytes32 })
+const TipCodec = codec('Tip', tipCoder, 36)
+const committedCoder = P.struct({
+  block: P.prefix(u32, BlockCodec.coder),
+  certificate: P.prefix(u32, BlockCertificateCodec.coder),
+})
+const CommittedCodec = codec(
+  'CommittedBlock',
+  committedCoder,
+  BlockCodec.maxSize + BlockCertificateCodec.maxSize + 8,
+)
+
+function u32be(n: number): Uint8Array {
+  const b = new Uint8Array(4)
+  new DataView(b.buffer).setUint32(0, n, false)
+  return b
+}
+
+export function blockVoteKey(
+  height: number,
+  attempt: number,
+  kind: 'prevote' | 'precommit',
+): Uint8Array {
+  return bucketKey(
+    Bucket.blockVote,
+    u32be(height),
+    u32be(attempt),
+    Uint8Array.of(kind === 'prevote' ? 0 : 1),
+  )
+}
+
+export function decodeBlockVote(key: Uint8Array, value: Uint8Array): StoredBlockVote {
+  const view = new DataView(key.buffer, key.byteOffset, key.byteLength)
+  const isNil = value.every((b) => b === 0)
+  return {
+    height: view.getUint32(1, false),
+    attempt: view.getUint32(5, false),
+    kind: key[9] === 0 ? 'prevote' : 'precommit',
+    value: isNil ? NIL : bytesToHex(value),
+  }
+}
+
+export function decodeTip(value: Uint8Array): ChainTip {
+  return TipCodec.decode(value)
+}
+
+/** Final transactions in an order where every parent comes before its children. */
+function dependencyOrder(entries: readonly MempoolEntry[]): MempoolEntry[] {
+  const pending = new Map(entries.map((e) => [txidToHex(e.txid), e]))
+  const out: MempoolEntry[] = []
+  while (pending.size > 0 && out.length < MAX_BLOCK_TRANSACTIONS) {
+    let progressed = false
+    for (const [id, e] of pending) {
+      if (e.tx.inputs.some((i) => pending.has(txidToHex(i.outpoint.txid)))) continue
+      out.push(e)
+      pending.delete(id)
+      progressed = true
+      if (out.length >= MAX_BLOCK_TRANSACTIONS) break
+    }
+    if (!progressed) break
+  }
+  return out
+}
+
+export class Chain {
+  tip: ChainTip
+  readonly #host: ChainHost
+  readonly #config: ChainConfig
+  readonly #schedule: ProposerSchedule
+  #height: TimeLockHeight | null = null
+  /** Blocks seen at the current height, by hash (hex). */
+  #blocks = new Map<string, Block>()
+  /** precommit entries by `${attempt}:${value}` → voter → entry. */
+  #precommits = new Map<string, Map<string, CertificateEntry>>()
+  /** Votes for the next height that arrived early (buffered, not dropped). */
+  #early: VoteBatch[] = []
+
+  constructor(host: ChainHost, config: ChainConfig, tip: ChainTip) {
+    this.#host = host
+    this.#config = config
+    this.tip = tip
+    // Without committee changes the committee votes from height 1 on.
+    this.#schedule = new ProposerSchedule(host.committee, 1)
+  }
+
+  /** Starts (or, after a restart, resumes) block production. */
+  start(ownVotes: readonly StoredBlockVote[]): void {
+    const next = this.tip.height + 1
+    const mine = ownVotes.filter((v) => v.height === next)
+    if (mine.length > 0) {
+      this.#open(next)
+      this.#apply(this.#height!.resume(mine))
+      this.#replayEarly()
+      for (const v of mine) this.#host.vote(this.#leaf(v.kind, v.attempt, v.value), [])
+    } else this.#host.setTimer(START, this.#host.now() + this.#config.intervalMs)
+  }
+
+  onTimer(id: string): boolean {
+    if (!id.startsWith(TIMER)) return false
+    if (id === START) {
+      if (this.#height === null) {
+        this.#open(this.tip.height + 1)
+        this.#apply(this.#height!.start())
+        this.#replayEarly()
+      }
+      return true
+    }
+    const [, h, step, attempt] = id.split(':')
+    if (this.#height !== null && Number(h) === this.#height.height) {
+      this.#apply(
+        this.#height.onTimeout(step as 'propose' | 'prevote' | 'precommit', Number(attempt)),
+      )
+    }
+    return true
+  }
+
+  onProposal(p: Proposal): void {
+    const h = this.#height
+    const header = p.block.header
+    if (h === null || header.height !== h.height) return
+    if (!equalBytes(p.proposer, this.#schedule.proposer(header.height, p.attempt))) return
+    const byTxid = new Map(p.block.transactions.map((tx) => [txidToHex(computeTxid(tx)), tx]))
+    for (const c of p.certificates) {
+      const tx = byTxid.get(txidToHex(c.txid))
+      if (tx !== undefined && !this.#host.isFinal(c.txid)) this.#host.adoptCertificate(tx, c)
+    }
+    const hash = bytesToHex(blockHash(header))
+    let valid = true
+    try {
+      validateBlock(p.block, {
+        height: h.height,
+        prevHash: this.tip.hash,
+        epoch: this.#host.committee.epoch,
+        committee: this.#host.committee,
+        schedule: this.#schedule,
+        attempt: p.attempt,
+        outputValue: (o) => this.#host.ledger.utxos.get(o)?.output.value,
+        isFinal: (t) => this.#host.isFinal(t),
+      })
+    } catch (e) {
+      if (!(e instanceof TimeCoinError)) throw e
+      valid = false
+    }
+    if (valid) this.#blocks.set(hash, p.block)
+    this.#apply(h.onProposal(p.attempt, hash, p.validAttempt, valid))
+  }
+
+  /** Routes the block votes of a verified batch from a committee member. */
+  onBatch(batch: VoteBatch): void {
+    const weight = this.#host.committee.weightOf(batch.header.voterKey)
+    if (weight === undefined || batch.header.epoch !== this.#host.committee.epoch) return
+    const h = this.#height
+    const voter = bytesToHex(batch.header.voterKey)
+    let entries: ((i: number) => CertificateEntry) | undefined
+    let buffered = false
+    for (const [i, leaf] of batch.leaves.entries()) {
+      if (leaf.kind !== 'prevote' && leaf.kind !== 'precommit') continue
+      if (h === null || leaf.height !== h.height) {
+        // Votes for a height not open yet are kept for when it opens, not dropped.
+        const ahead = leaf.height > (h?.height ?? this.tip.height)
+        if (ahead && !buffered && this.#early.length < MAX_EARLY) this.#early.push(batch)
+        buffered ||= ahead
+        continue
+      }
+      const value = leaf.blockHash.every((b) => b === 0) ? NIL : bytesToHex(leaf.blockHash)
+      if (leaf.kind === 'prevote') this.#apply(h.onPrevote(leaf.attempt, voter, value, weight))
+      else {
+        entries ??= batchEntries(batch)
+        const key = `${leaf.attempt}:${value}`
+        const map = this.#precommits.get(key) ?? new Map<string, CertificateEntry>()
+        if (!map.has(voter)) map.set(voter, entries(i))
+        this.#precommits.set(key, map)
+        this.#apply(h.onPrecommit(leaf.attempt, voter, value, weight))
+      }
+      if (this.#height !== h) return // committed meanwhile
+    }
+  }
+
+  /** A committed block from a peer: applied when it is the next one and its certificate holds. */
+  onCommit(block: Block, certificate: BlockCertificate): void {
+    if (block.header.height !== this.tip.height + 1) return
+    if (!equalBytes(certificate.blockHash, blockHash(block.header))) return
+    if (!equalBytes(block.header.prevHash, this.tip.hash)) return
+    try {
+      checkBlockCertificate(certificate, this.#host.committee)
+    } catch (e) {
+      if (e instanceof TimeCoinError) return
+      throw e
+    }
+    this.#commit(block, certificate)
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────
+
+  #open(height: number): void {
+    this.#height = new TimeLockHeight(
+      height,
+      this.#host.committee,
+      (attempt) => equalBytes(this.#schedule.proposer(height, attempt), this.#host.key.publicKey),
+      this.#config.timeouts,
+    )
+    this.#blocks = new Map()
+    this.#precommits = new Map()
+  }
+
+  #apply(outputs: readonly TimeLockOutput[]): void {
+    const h = this.#height
+    if (h === null) return
+    for (const o of outputs) {
+      switch (o.type) {
+        case 'propose':
+          this.#propose(o.attempt, o.value, o.validAttempt)
+          break
+        case 'prevote':
+        case 'precommit': {
+          const leaf = this.#leaf(o.type, o.attempt, o.value)
+          const blockHash =
+            leaf.kind === 'prevote' || leaf.kind === 'precommit'
+              ? leaf.blockHash
+              : new Uint8Array(32)
+          this.#host.vote(leaf, [
+            { type: 'put', key: blockVoteKey(h.height, o.attempt, o.type), value: blockHash },
+          ])
+          break
+        }
+        case 'timeout':
+          this.#host.setTimer(
+            `${TIMER}${h.height}:${o.step}:${o.attempt}`,
+            this.#host.now() + o.afterMs,
+          )
+          break
+        case 'decide': {
+          const block = this.#blocks.get(o.value)
+          const entries = this.#precommits.get(`${o.attempt}:${o.value}`)
+          if (block === undefined || entries === undefined) break
+          const certificate: BlockCertificate = {
+            height: h.height,
+            attempt: o.attempt,
+            blockHash: fromHex(o.value),
+            epoch: this.#host.committee.epoch,
+            entries: [...entries.values()],
+          }
+          this.#commit(block, certificate)
+          for (const peer of this.#host.voters())
+            this.#host.send(peer, { type: 'BlockCommit', block, certificate })
+          return
+        }
+      }
+    }
+  }
+
+  #leaf(kind: 'prevote' | 'precommit', attempt: number, value: string): VoteLeaf {
+    const blockHash = value === NIL ? new Uint8Array(32) : fromHex(value, 32)
+    return { kind, height: this.#height?.height ?? this.tip.height + 1, attempt, blockHash }
+  }
+
+  #propose(attempt: number, value: string | null, validAttempt: number): void {
+    const h = this.#height!
+    const block = value !== null ? this.#blocks.get(value) : this.#build(h.height, attempt)
+    if (block === undefined) return
+    const certificates = block.transactions
+      .map((tx) => this.#host.certificateOf(computeTxid(tx)))
+      .filter((c): c is FinalityCertificate => c !== undefined)
+    const proposal = signProposal(
+      block,
+      attempt,
+      value === null ? -1 : validAttempt,
+      certificates,
+      this.#host.key,
+      this.#host.genesisHash,
+    )
+    for (const peer of this.#host.voters())
+      this.#host.send(peer, { type: 'BlockProposal', proposal })
+    this.onProposal(proposal)
+  }
+
+  #build(height: number, attempt: number): Block {
+    const entries = dependencyOrder(
+      [...this.#host.ledger.mempool.entries()].filter((e) => e.status === 'finalized'),
+    )
+    const fees = entries.reduce((a, e) => a + e.fee, 0n)
+    const reward = blockReward(this.#host.committee, this.#host.key.publicKey, fees)
+    return {
+      header: {
+        version: 1,
+        height,
+        attempt,
+        prevHash: this.tip.hash,
+        epoch: this.#host.committee.epoch,
+        timestamp: this.#host.now(),
+        proposer: this.#host.key.publicKey,
+        txRoot: transactionRoot(entries.map((e) => e.txid)),
+        rewardHash: rewardHash(reward),
+      },
+      transactions: entries.map((e) => e.tx),
+      reward,
+    }
+  }
+
+  #commit(block: Block, certificate: BlockCertificate): void {
+    const height = block.header.height
+    const txs = block.transactions.map((tx) => ({ tx, txid: computeTxid(tx) }))
+    let ops: readonly BatchOp[]
+    try {
+      ops = this.#host.ledger.confirmBlock(height, txs, {
+        txid: rewardTxid(height, block.header.prevHash),
+        outputs: block.reward,
+      }).ops
+    } catch (e) {
+      if (!(e instanceof TimeCoinError)) throw e
+      // Certified, yet our ledger cannot apply it (a parent we never saw): we need block sync.
+      this.#host.emit({
+        type: 'alarm',
+        code: 'CHAIN_BEHIND',
+        message: `cannot apply block ${height}: ${e.message}`,
+      })
+      return
+    }
+    const hash = blockHash(block.header)
+    this.tip = { height, hash }
+    this.#host.persist(
+      [
+        ...ops,
+        {
+          type: 'put',
+          key: bucketKey(Bucket.block, u32be(height)),
+          value: CommittedCodec.encode({ block, certificate }),
+        },
+        { type: 'put', key: TIP_KEY, value: TipCodec.encode(this.tip) },
+      ],
+      true,
+    )
+    this.#host.emit({ type: 'committed', height, hash, transactions: txs.length })
+    this.#height = null
+    this.#early = this.#early.filter((b) =>
+      b.leaves.some((l) => (l.kind === 'prevote' || l.kind === 'precommit') && l.height > height),
+    )
+    this.#host.setTimer(START, this.#host.now() + this.#config.intervalMs)
+  }
+
+  /** Replays buffered votes once a new height opened. */
+  #replayEarly(): void {
+    for (const b of this.#early.splice(0)) this.onBatch(b)
+  }
+}
+
+/** The chain tip and this node's own block votes, as persisted. */
+export async function loadChainState(
+  store: Store,
+  genesisHash: Uint8Array,
+): Promise<{ tip: ChainTip; votes: StoredBlockVote[] }> {
+  const saved = await store.get(TIP_KEY)
+  const tip = saved === undefined ? { height: 0, hash: genesisHash } : decodeTip(saved)
+  const votes: StoredBlockVote[] = []
+  for await (const [key, value] of store.iterate({
+    prefix: Uint8Array.of(Bucket.blockVote, ...u32be(tip.height + 1)),
+  })) {
+    votes.push(decodeBlockVote(key, value))
+  }
+  return { tip, votes }
+}
