@@ -1,0 +1,188 @@
+// `npm run bench:consensus`: the consensus figures of DESIGN §9, as one JSON object written to
+// bench/results/consensus.json.
+//  1. wall clock: finalized tx/s of 4 in-process masternodes (real engines, MemoryStores, native
+//     signature verification, zero-latency network) against the Ed25519 verify rate measured in
+//     the same run;
+//  2. simulated: signatures signed and verified per finalized transaction in a 10-masternode
+//     network, with vote batching effectively off (instant durable writes) and on (2–10 ms);
+//  3. simulated: finality latency of 100 masternodes over Azure region RTTs (and over uniform
+//     50–150 ms RTT links) against the median RTT between the masternodes.
+// About 3 minutes on 2 cores. BENCH_TXS sets the transactions of the main throughput run.
+// Azure latencies: Microsoft Azure network round-trip latency statistics (CC BY 4.0).
+import { loadavg } from 'node:os'
+import { finalityLatency, signaturesPerTx } from './consensus/simulated.ts'
+import { finalizedThroughput, prepareTransactions, verifyBound } from './consensus/throughput.ts'
+import { report } from './measure.ts'
+
+const started = performance.now()
+const round = (x: number, digits = 0) => Number(x.toFixed(digits))
+const load = () => loadavg().map((x) => round(x, 2))
+const loadAtStart = load()
+const log = (line: string) =>
+  process.stderr.write(`[${round((performance.now() - started) / 1000, 1)} s] ${line}\n`)
+
+// ── 1. wall-clock throughput, 4 masternodes ──────────────────────────────────────────────────
+
+const MASTERNODES = 4
+const TXS = Number(process.env.BENCH_TXS ?? 5000)
+const SWEEP_TXS = 1000
+const WINDOWS = [4, 16, 64]
+
+log(`signing ${TXS} transactions`)
+const prepared = prepareTransactions(Math.max(TXS, SWEEP_TXS), 256)
+const verifyBefore = await verifyBound(prepared.txs)
+log(`verify bound ${verifyBefore.perSec}/s; window sweep`)
+const base = { masternodes: MASTERNODES, walletKeys: 256, timeoutMs: 60_000 }
+const sweep = []
+for (const window of WINDOWS) {
+  const r = await finalizedThroughput(prepared, {
+    ...base,
+    transactions: SWEEP_TXS,
+    window,
+    verdictCache: true,
+  })
+  sweep.push({
+    window,
+    finalizedTxPerSec: r.finalizedTxPerSec,
+    leavesPerBatch: r.leavesPerBatch,
+    submitToFinalEverywhereMs: r.submitToFinalEverywhereMs,
+    verificationsPerTx: r.perFinalizedTx.signatureVerifications,
+    timedOut: r.timedOut,
+  })
+  log(`window ${window}: ${r.finalizedTxPerSec} tx/s, ${r.leavesPerBatch} leaves/batch`)
+}
+const best = sweep.reduce((a, b) => (b.finalizedTxPerSec > a.finalizedTxPerSec ? b : a))
+log(`main run: ${TXS} transactions, window ${best.window}`)
+const main = await finalizedThroughput(prepared, {
+  ...base,
+  transactions: TXS,
+  window: best.window,
+  verdictCache: true,
+})
+log(`${main.finalizedTxPerSec} tx/s; again without verdict caches`)
+const noCache = await finalizedThroughput(prepared, {
+  ...base,
+  transactions: Math.min(TXS, 2000),
+  window: best.window,
+  verdictCache: false,
+})
+const verifyAfter = await verifyBound(prepared.txs)
+const verifyPerSec = Math.round((verifyBefore.perSec + verifyAfter.perSec) / 2)
+/** Each masternode must verify each transaction's one input signature; votes amortize away. */
+const minimalVerifications = MASTERNODES * 1
+const verifyBoundTxPerSec = Math.round(verifyPerSec / minimalVerifications)
+
+const throughput = {
+  setup:
+    `${MASTERNODES} FinalityEngines in one process, equal weights, each with its own MemoryStore ` +
+    '(writes applied at once, their "durable" answer on the next event-loop turn via setImmediate, ' +
+    'so group commit gathers votes meanwhile); zero-latency in-process network; every delivered ' +
+    'message pre-verified per node (messageBundle + createEd25519Verifier, native WebCrypto first, ' +
+    'concurrent); 1-input 2-output payments from distinct pre-funded genesis coins of 256 wallet keys, ' +
+    'signed before timing, each sent to one masternode (round-robin); a fixed window of transactions ' +
+    'in flight, the clock stops when all are final at all 4 masternodes; engine timers are real',
+  signedTransactionsBeforeTiming: prepared.txs.length,
+  signingMs: Math.round(prepared.signMs),
+  windowSweep: { transactionsEach: SWEEP_TXS, results: sweep },
+  main,
+  withoutVerdictCache: {
+    transactions: noCache.transactions,
+    window: noCache.window,
+    finalizedTxPerSec: noCache.finalizedTxPerSec,
+    verificationsPerTx: noCache.perFinalizedTx.signatureVerifications,
+  },
+  ed25519: {
+    verifyManyPerSec: {
+      before: verifyBefore.perSec,
+      after: verifyAfter.perSec,
+      mean: verifyPerSec,
+    },
+    mainThreadMicrosPerVerify: verifyBefore.mainThreadMicrosPerVerify,
+    how: 'createEd25519Verifier().verifyMany over 256 distinct transaction-input checks at a time, in this process',
+    verifyBoundTxPerSec,
+    verifyBoundDefinition: `verify/s ÷ ${minimalVerifications} (each of the ${MASTERNODES} masternodes verifies each 1-input transaction once; vote signatures amortized by batching)`,
+    ratioToVerifyBound: round(main.finalizedTxPerSec / verifyBoundTxPerSec, 3),
+    measuredVerificationsPerTx: main.perFinalizedTx.signatureVerifications,
+    ratioToMeasuredVerifyWork: round(
+      (main.finalizedTxPerSec * main.perFinalizedTx.signatureVerifications) / verifyPerSec,
+      3,
+    ),
+  },
+  target: '≥ 1,500 finalized tx/s and ≥ 40% of the Ed25519-verify bound (4 masternodes, 2 cores)',
+}
+
+// ── 2. signatures per finalized transaction, batching off and on ─────────────────────────────
+
+const batchingLoad = { nodes: 10, wallets: 250, payments: 800, issueUntil: 2000, seed: '7' }
+log('signatures per transaction: batching off')
+const batchingOff = await signaturesPerTx(
+  {
+    label: 'batching off: durable writes take 0 ms, so a batch rarely gathers a second leaf',
+    diskSyncMs: { minMs: 0, maxMs: 0 },
+  },
+  batchingLoad,
+)
+log('signatures per transaction: batching on')
+const batchingOn = await signaturesPerTx(
+  {
+    label: 'batching on: durable writes take 2–10 ms, votes gather while one is in flight',
+    diskSyncMs: { minMs: 2, maxMs: 10 },
+  },
+  batchingLoad,
+)
+const signatures = {
+  setup:
+    `simulated: ${batchingLoad.nodes} honest masternodes (equal weights), uniform one-way links 5–25 ms, no faults; ` +
+    `${batchingLoad.wallets} wallets (4 coins each, one masternode each) issue ${batchingLoad.payments} payments ` +
+    `over ${batchingLoad.issueUntil / 1000} s, chaining final change`,
+  definitions: {
+    signedPerFinalizedTx:
+      'vote-batch signatures by all masternodes (and by each), plus wallet input signatures',
+    masternodesNoCache:
+      'signature checks in every message delivered to a masternode (messageBundle checks, each delivery verified anew), summed over all masternodes',
+    masternodesPerNodeCache:
+      'the same with a per-node verdict cache: each masternode verifies each distinct signature once',
+    processWideDistinct:
+      "distinct signatures in the run: what the simulator's own process-wide caches (sync-verifier.ts) verify",
+    wallets: 'checks at the light wallets (votes and certificates they receive)',
+  },
+  batchingOff,
+  batchingOn,
+}
+
+// ── 3. finality latency, 100 masternodes ─────────────────────────────────────────────────────
+
+log('100 masternodes over Azure regions')
+const azure = await finalityLatency(
+  {
+    label: '100 masternodes over Azure regions, access 5–20 ms one way (data README suggestion)',
+    latency: 'regions',
+    access: { minMs: 5, maxMs: 20 },
+    seeds: ['1'],
+  },
+  100,
+  50,
+)
+log('100 masternodes over uniform 50–150 ms RTT links')
+const uniform = await finalityLatency(
+  {
+    label:
+      '100 masternodes over uniform links: one-way 25–75 ms per pair, RTT 50–150 ms (DESIGN §9 row)',
+    latency: { minMs: 25, maxMs: 75 },
+    seeds: ['2'],
+  },
+  100,
+  25,
+)
+
+report('consensus', {
+  throughput4Masternodes: throughput,
+  signaturesPerFinalizedTx: signatures,
+  finality100Masternodes: {
+    azureRegions: azure,
+    uniformLinks50to150msRtt: uniform,
+    credit: 'Microsoft Azure network round-trip latency statistics (CC BY 4.0)',
+  },
+  loadAverage: { atStart: loadAtStart, atEnd: load() },
+  wallSeconds: round((performance.now() - started) / 1000, 1),
+})

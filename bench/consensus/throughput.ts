@@ -1,0 +1,358 @@
+// The wall-clock half of `npm run bench:consensus`: 4 real FinalityEngines in this process, each
+// with its own MemoryStore, joined by a zero-latency in-process network. Every delivered message
+// is pre-verified the way a shell does it (messageBundle, then the native+noble verifier's
+// `verifyMany`, concurrently), each node verifying for itself; durable writes complete on a later
+// turn of the event loop (as a real store's callback does), so group commit can gather votes.
+// Wallet transactions are signed before timing; a window of them is kept in flight and the clock
+// stops when every one is final at all 4 masternodes.
+import { performance } from 'node:perf_hooks'
+import {
+  assertVerdicts,
+  bytesToHex,
+  COIN,
+  Committee,
+  computeTxid,
+  createEd25519Verifier,
+  type Ed25519Verifier,
+  type Effect,
+  type EngineEvent,
+  FinalityEngine,
+  getPublicKey,
+  inputSigningMessage,
+  type KeyPair,
+  Ledger,
+  loadVotingState,
+  MemoryStore,
+  type Message,
+  MIN_FEE,
+  messageBundle,
+  type PeerId,
+  type SignatureCheck,
+  sha256,
+  type Transaction,
+  type TxOutput,
+  utf8ToBytes,
+  type VoteBatch,
+} from '../../src/core/index.ts'
+import {
+  GENESIS_HASH,
+  GENESIS_TXID,
+  keyPair,
+  payloadOf,
+  spend,
+} from '../../test/support/ledger-fixture.ts'
+
+const round = (x: number, digits = 0) => Number(x.toFixed(digits))
+
+export interface ThroughputOptions {
+  readonly masternodes: number
+  readonly transactions: number
+  /** Transactions submitted but not yet final everywhere, at most. */
+  readonly window: number
+  /** Distinct wallet keys (the native verifier caches 4,096 imported keys). */
+  readonly walletKeys: number
+  /** Each node remembers the signatures it has verified (by signature, key and message). */
+  readonly verdictCache: boolean
+  readonly timeoutMs: number
+}
+
+interface Node {
+  readonly index: number
+  readonly key: KeyPair
+  readonly engine: FinalityEngine
+  readonly store: MemoryStore
+  readonly verified: Map<string, Promise<boolean>>
+  readonly timers: Map<string, ReturnType<typeof setTimeout>>
+}
+
+/** Signed transactions spending distinct genesis coins, and the genesis outputs they spend. */
+export function prepareTransactions(count: number, walletKeys: number) {
+  const owners = Array.from({ length: walletKeys }, (_, i) => keyPair(i))
+  const value = 10n * COIN
+  const outputs = Array.from(
+    { length: count },
+    (_, i): TxOutput => ({
+      value: value as TxOutput['value'],
+      address: payloadOf(owners[i % walletKeys]!),
+    }),
+  )
+  const started = performance.now()
+  const txs = Array.from(
+    { length: count },
+    (_, i) =>
+      spend(
+        [{ outpoint: { txid: GENESIS_TXID, vout: i }, value, owner: owners[i % walletKeys]! }],
+        [
+          { to: owners[(i + 1) % walletKeys]!, value: 6n * COIN },
+          { to: owners[i % walletKeys]!, value: 4n * COIN - MIN_FEE },
+        ],
+      ).tx,
+  )
+  return { outputs, txs, signMs: performance.now() - started }
+}
+
+/**
+ * Ed25519 verifications per second through `verifyMany` (concurrent, native first), and the
+ * main thread's busy time per verification (the rest runs on libuv's thread pool).
+ */
+export async function verifyBound(
+  txs: readonly Transaction[],
+  ms = 1500,
+): Promise<{ perSec: number; mainThreadMicrosPerVerify: number }> {
+  const verifier = createEd25519Verifier()
+  const checks: SignatureCheck[] = txs.slice(0, 4096).map((tx) => {
+    return {
+      signature: tx.inputs[0]!.signature,
+      message: inputSigningMessage(GENESIS_HASH, computeTxid(tx), 0),
+      publicKey: tx.inputs[0]!.publicKey,
+    }
+  })
+  const BATCH = 256
+  let next = 0
+  const batch = () => {
+    const from = (next++ * BATCH) % checks.length
+    return checks.slice(from, from + BATCH)
+  }
+  for (let i = 0; i < 3; i++) await verifier.verifyMany(batch())
+  let n = 0
+  const elu = performance.eventLoopUtilization()
+  const start = performance.now()
+  while (performance.now() - start < ms) {
+    const verdicts = await verifier.verifyMany(batch())
+    if (verdicts.includes(false)) throw new Error('verify bound: a valid signature failed')
+    n += verdicts.length
+  }
+  const busy = performance.eventLoopUtilization(elu).active
+  return {
+    perSec: Math.round((n * 1000) / (performance.now() - start)),
+    mainThreadMicrosPerVerify: round((busy * 1000) / n, 1),
+  }
+}
+
+export async function finalizedThroughput(
+  prepared: ReturnType<typeof prepareTransactions>,
+  opts: ThroughputOptions,
+) {
+  const { outputs, txs } = prepared
+  const total = Math.min(opts.transactions, txs.length)
+  const verifier: Ed25519Verifier = createEd25519Verifier()
+  const mnKeys = Array.from({ length: opts.masternodes }, (_, i) => {
+    const secretKey = sha256(utf8ToBytes(`bench masternode ${i}`))
+    return { secretKey, publicKey: getPublicKey(secretKey) }
+  })
+  const committee = new Committee(
+    0,
+    mnKeys.map((k) => ({ key: k.publicKey, weight: 10 })),
+  )
+
+  const nodes = new Map<PeerId, Node>()
+  for (const [index, key] of mnKeys.entries()) {
+    const store = new MemoryStore()
+    const fresh = new Ledger({ genesisHash: GENESIS_HASH })
+    await store.write(fresh.createOutputs(GENESIS_TXID, outputs, 0).ops)
+    const ledger = await Ledger.open(store, { genesisHash: GENESIS_HASH })
+    const engine = new FinalityEngine({
+      genesisHash: GENESIS_HASH,
+      committee,
+      ledger,
+      key,
+      voting: await loadVotingState(store),
+    })
+    nodes.set(engine.id, { index, key, engine, store, verified: new Map(), timers: new Map() })
+  }
+  const peers = [...nodes.keys()]
+
+  // ── counters ──
+  let verifications = 0
+  let cacheHits = 0
+  let rejected = 0
+  let engineErrors = 0
+  let toWallets = 0
+  const delivered: Record<string, number> = {}
+  const batches = new Set<VoteBatch>()
+  const finalAt = new Map<string, number>()
+  const submittedAt = new Map<string, number>()
+  const latencies: number[] = []
+  let done = 0
+  let submitted = 0
+  let resolveDone: () => void = () => {}
+  const allDone = new Promise<void>((r) => {
+    resolveDone = r
+  })
+
+  const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+
+  /**
+   * What a shell does before the engine sees a message: build the bundle (structure checks,
+   * Merkle root), then verify its signatures. With `verdictCache` each node remembers every
+   * signature it verified or is verifying (by signature, key and message), so a copy of a message
+   * that arrives while the first is still being verified waits for that verdict.
+   */
+  async function preverify(node: Node, message: Message): Promise<boolean> {
+    try {
+      const bundle = messageBundle(message, GENESIS_HASH)
+      if (bundle.checks.length === 0) return true
+      if (!opts.verdictCache) {
+        verifications += bundle.checks.length
+        assertVerdicts(bundle, await verifier.verifyMany(bundle.checks))
+        return true
+      }
+      const verdicts = bundle.checks.map((c) => {
+        const id = hex(c.signature) + hex(c.publicKey) + hex(c.message)
+        let verdict = node.verified.get(id)
+        if (verdict === undefined) {
+          verifications++
+          verdict = verifier.verify(c.signature, c.message, c.publicKey)
+          node.verified.set(id, verdict)
+        } else cacheHits++
+        return verdict
+      })
+      assertVerdicts(bundle, await Promise.all(verdicts))
+      return true
+    } catch {
+      rejected++
+      return false
+    }
+  }
+
+  function send(from: PeerId, to: PeerId, message: Message): void {
+    const node = nodes.get(to)
+    if (node === undefined) {
+      toWallets++
+      return
+    }
+    delivered[message.type] = (delivered[message.type] ?? 0) + 1
+    void preverify(node, message).then((ok) => {
+      if (ok) handle(node, { type: 'message', from, message })
+    })
+  }
+
+  function handle(node: Node, event: EngineEvent): void {
+    let effects: Effect[]
+    try {
+      effects = node.engine.handle(event, performance.now())
+    } catch (e) {
+      engineErrors++
+      if (engineErrors === 1) process.stderr.write(`engine error: ${(e as Error).stack}\n`)
+      return
+    }
+    apply(node, effects)
+  }
+
+  function apply(node: Node, effects: readonly Effect[]): void {
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send':
+          if (e.message.type === 'InstantFinalityVote') batches.add(e.message.batch)
+          send(node.engine.id, e.to, e.message)
+          break
+        case 'persist':
+          // Applied now, in emission order; the store's answer comes on a later turn.
+          node.store.write(e.ops, { sync: e.sync }).then(
+            () => setImmediate(() => handle(node, { type: 'persisted', id: e.id })),
+            (err: unknown) => {
+              engineErrors++
+              process.stderr.write(`store error: ${String(err)}\n`)
+            },
+          )
+          break
+        case 'setTimer': {
+          clearTimeout(node.timers.get(e.id))
+          const delay = Math.max(0, e.at - performance.now())
+          const t = setTimeout(() => {
+            node.timers.delete(e.id)
+            handle(node, { type: 'timer', id: e.id })
+          }, delay)
+          t.unref()
+          node.timers.set(e.id, t)
+          break
+        }
+        case 'clearTimer':
+          clearTimeout(node.timers.get(e.id))
+          node.timers.delete(e.id)
+          break
+        case 'finalized': {
+          const id = bytesToHex(e.txid)
+          const count = (finalAt.get(id) ?? 0) + 1
+          finalAt.set(id, count)
+          if (count === nodes.size) {
+            latencies.push(performance.now() - (submittedAt.get(id) ?? Number.NaN))
+            submittedAt.delete(id)
+            done++
+            if (done === total) resolveDone()
+            else submitNext()
+          }
+          break
+        }
+        case 'alarm':
+          engineErrors++
+          process.stderr.write(`alarm at mn${node.index}: ${e.code} ${e.message}\n`)
+          break
+        case 'penalize':
+          break
+      }
+    }
+  }
+
+  function submitNext(): void {
+    if (submitted >= total) return
+    const i = submitted++
+    const tx = txs[i]!
+    submittedAt.set(bytesToHex(computeTxid(tx)), performance.now())
+    // One wallet peer per transaction, as a light wallet talks to one masternode.
+    send(`wallet-${i % 64}`, peers[i % peers.length]!, { type: 'TransactionBroadcast', tx })
+  }
+
+  for (const node of nodes.values()) apply(node, node.engine.start(performance.now()))
+  const cpuStart = process.cpuUsage()
+  const elu = performance.eventLoopUtilization()
+  const start = performance.now()
+  for (let i = 0; i < Math.min(opts.window, total); i++) submitNext()
+  let timedOut = false
+  await Promise.race([
+    allDone,
+    new Promise<void>((r) =>
+      setTimeout(() => {
+        timedOut = true
+        r()
+      }, opts.timeoutMs).unref(),
+    ),
+  ])
+  const wallMs = performance.now() - start
+  const cpu = process.cpuUsage(cpuStart)
+  const mainThreadBusy = performance.eventLoopUtilization(elu).utilization
+  for (const node of nodes.values()) for (const t of node.timers.values()) clearTimeout(t)
+  // Let in-flight work drain so it does not leak into the next measurement.
+  await new Promise((r) => setTimeout(r, 200))
+
+  let leaves = 0
+  for (const b of batches) leaves += b.leaves.length
+  latencies.sort((a, b) => a - b)
+  const q = (p: number) =>
+    round(latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? 0, 1)
+  const per = (x: number) => round(x / Math.max(1, done), 2)
+  return {
+    masternodes: opts.masternodes,
+    transactions: total,
+    finalizedAtAllMasternodes: done,
+    timedOut,
+    window: opts.window,
+    verdictCache: opts.verdictCache,
+    wallMs: Math.round(wallMs),
+    finalizedTxPerSec: Math.round((done * 1000) / wallMs),
+    cpuSecondsPerSecond: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
+    mainThreadBusy: round(mainThreadBusy, 2),
+    submitToFinalEverywhereMs: { p50: q(0.5), p99: q(0.99) },
+    voteBatches: batches.size,
+    leavesPerBatch: round(leaves / Math.max(1, batches.size), 1),
+    perFinalizedTx: {
+      signatureVerifications: per(verifications),
+      verdictCacheHits: per(cacheHits),
+      voteSignatures: per(batches.size),
+      deliveredMessages: Object.fromEntries(Object.entries(delivered).map(([k, v]) => [k, per(v)])),
+      messagesToWallets: per(toWallets),
+    },
+    rejectedMessages: rejected,
+    engineErrors,
+  }
+}
