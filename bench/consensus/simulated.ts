@@ -44,6 +44,7 @@ function quietScenario(seed: string, overrides: Partial<Scenario> & { nodes: num
     issueUntil: 30_000,
     settle: 20_000,
     unsafe: null,
+    blocks: null,
     ...rest,
   }
 }

@@ -155,7 +155,8 @@ export class SimNetwork<M> {
   }
 
   linkFaults(from: NodeId, to: NodeId): LinkFaults {
-    const override = this.#linkFaults.size === 0 ? undefined : this.#linkFaults.get(`${from}->${to}`)
+    const override =
+      this.#linkFaults.size === 0 ? undefined : this.#linkFaults.get(`${from}->${to}`)
     return override === undefined ? this.#faults : { ...this.#faults, ...override }
   }
 

@@ -91,7 +91,10 @@ export interface StoredBlockVote {
 }
 
 const TIMER = 'chain:'
+const RESEND = `${TIMER}resend`
 const MAX_EARLY = 10_000
+/** Committed blocks kept in memory to answer BlockRequest (older ones: block sync). */
+const RECENT_BLOCKS = 1_000
 const START = `${TIMER}start`
 const TIP_KEY = bucketKey(Bucket.nodeMeta, new TextEncoder().encode('tip'))
 const tipCoder = P.struct({ height: u32, hash: bytes32 })
@@ -170,6 +173,13 @@ export class Chain {
   #precommits = new Map<string, Map<string, CertificateEntry>>()
   /** Votes for the next height that arrived early (buffered, not dropped). */
   #early: VoteBatch[] = []
+  /** This node's votes at the open height, re-sent until the height is decided. */
+  #ownVotes = new Map<string, VoteLeaf>()
+  #lastProposal: Proposal | null = null
+  readonly #recent = new Map<number, { block: Block; certificate: BlockCertificate }>()
+  /** txid (hex) → height, for transactions in the recent blocks. */
+  readonly #included = new Map<string, number>()
+  #lastBlockRequest = -Infinity
 
   constructor(host: ChainHost, config: ChainConfig, tip: ChainTip) {
     this.#host = host
@@ -193,6 +203,10 @@ export class Chain {
 
   onTimer(id: string): boolean {
     if (!id.startsWith(TIMER)) return false
+    if (id === RESEND) {
+      this.#resend()
+      return true
+    }
     if (id === START) {
       if (this.#height === null) {
         this.#open(this.tip.height + 1)
@@ -211,6 +225,7 @@ export class Chain {
   }
 
   onProposal(p: Proposal): void {
+    this.#joinIfNext(p.block.header.height)
     const h = this.#height
     const header = p.block.header
     if (h === null || header.height !== h.height) return
@@ -245,6 +260,11 @@ export class Chain {
   onBatch(batch: VoteBatch): void {
     const weight = this.#host.committee.weightOf(batch.header.voterKey)
     if (weight === undefined || batch.header.epoch !== this.#host.committee.epoch) return
+    for (const leaf of batch.leaves) {
+      if (leaf.kind !== 'prevote' && leaf.kind !== 'precommit') continue
+      this.#joinIfNext(leaf.height)
+      if (leaf.height > this.tip.height + 1) this.#behind(bytesToHex(batch.header.voterKey))
+    }
     const h = this.#height
     const voter = bytesToHex(batch.header.voterKey)
     let entries: ((i: number) => CertificateEntry) | undefined
@@ -272,8 +292,22 @@ export class Chain {
     }
   }
 
+  /** The recent committed block holding `txid`, with its certificate: the proof it is final. */
+  inclusion(txid: Txid): { block: Block; certificate: BlockCertificate } | undefined {
+    const height = this.#included.get(txidToHex(txid))
+    return height === undefined ? undefined : this.#recent.get(height)
+  }
+
+  /** Answers a peer that missed a commit. */
+  onRequest(height: number, from: PeerId): void {
+    const c = this.#recent.get(height)
+    if (c !== undefined)
+      this.#host.send(from, { type: 'BlockCommit', block: c.block, certificate: c.certificate })
+  }
+
   /** A committed block from a peer: applied when it is the next one and its certificate holds. */
-  onCommit(block: Block, certificate: BlockCertificate): void {
+  onCommit(block: Block, certificate: BlockCertificate, from?: PeerId): void {
+    if (block.header.height > this.tip.height + 1 && from !== undefined) this.#behind(from)
     if (block.header.height !== this.tip.height + 1) return
     if (!equalBytes(certificate.blockHash, blockHash(block.header))) return
     if (!equalBytes(block.header.prevHash, this.tip.hash)) return
@@ -288,6 +322,44 @@ export class Chain {
 
   // ── internals ─────────────────────────────────────────────────────────────
 
+  /**
+   * Others already work on our next height (their interval ended first): join at once rather
+   * than let their proposal and votes go unheard until our own timer fires.
+   */
+  /** Others vote above our next height: we missed a commit; ask for it (at most once a second). */
+  #behind(peer: PeerId): void {
+    if (this.#host.now() - this.#lastBlockRequest < 1_000) return
+    this.#lastBlockRequest = this.#host.now()
+    this.#host.send(peer, { type: 'BlockRequest', height: this.tip.height + 1 })
+  }
+
+  /**
+   * Block votes travel once; under loss a height could wait forever for votes that never come.
+   * While a height is open, re-send this node's votes and proposal periodically (a fresh batch of
+   * the same, already persisted decisions — never a different vote).
+   */
+  #resend(): void {
+    if (this.#height === null) return
+    for (const leaf of this.#ownVotes.values()) this.#host.vote(leaf, [])
+    if (this.#lastProposal !== null) {
+      const proposal = this.#lastProposal
+      for (const peer of this.#host.voters())
+        this.#host.send(peer, { type: 'BlockProposal', proposal })
+    }
+    this.#host.setTimer(RESEND, this.#host.now() + this.#resendMs())
+  }
+
+  #resendMs(): number {
+    return 2 * (this.#config.timeouts.prevoteMs + this.#config.timeouts.precommitMs)
+  }
+
+  #joinIfNext(height: number): void {
+    if (this.#height !== null || height !== this.tip.height + 1) return
+    this.#open(height)
+    this.#apply(this.#height!.start())
+    this.#replayEarly()
+  }
+
   #open(height: number): void {
     this.#height = new TimeLockHeight(
       height,
@@ -297,6 +369,9 @@ export class Chain {
     )
     this.#blocks = new Map()
     this.#precommits = new Map()
+    this.#ownVotes = new Map()
+    this.#lastProposal = null
+    this.#host.setTimer(RESEND, this.#host.now() + this.#resendMs())
   }
 
   #apply(outputs: readonly TimeLockOutput[]): void {
@@ -310,6 +385,7 @@ export class Chain {
         case 'prevote':
         case 'precommit': {
           const leaf = this.#leaf(o.type, o.attempt, o.value)
+          this.#ownVotes.set(`${o.type}:${o.attempt}`, leaf)
           const blockHash =
             leaf.kind === 'prevote' || leaf.kind === 'precommit'
               ? leaf.blockHash
@@ -365,6 +441,7 @@ export class Chain {
       this.#host.key,
       this.#host.genesisHash,
     )
+    this.#lastProposal = proposal
     for (const peer of this.#host.voters())
       this.#host.send(peer, { type: 'BlockProposal', proposal })
     this.onProposal(proposal)
@@ -414,6 +491,13 @@ export class Chain {
     }
     const hash = blockHash(block.header)
     this.tip = { height, hash }
+    this.#recent.set(height, { block, certificate })
+    for (const { txid } of txs) this.#included.set(txidToHex(txid), height)
+    const old = this.#recent.get(height - RECENT_BLOCKS)
+    if (old !== undefined) {
+      for (const tx of old.block.transactions) this.#included.delete(txidToHex(computeTxid(tx)))
+      this.#recent.delete(height - RECENT_BLOCKS)
+    }
     this.#host.persist(
       [
         ...ops,

@@ -270,7 +270,9 @@ export class FinalityEngine {
       case 'BlockProposal':
         return this.#chain?.onProposal(m.proposal)
       case 'BlockCommit':
-        return this.#chain?.onCommit(m.block, m.certificate)
+        return this.#chain?.onCommit(m.block, m.certificate, from)
+      case 'BlockRequest':
+        return this.#chain?.onRequest(m.height, from)
     }
   }
 
@@ -282,6 +284,12 @@ export class FinalityEngine {
     const certificate = this.#certificateOf(known.txid)
     if (certificate !== undefined) {
       if (from !== null) this.#send(from, { type: 'FinalityCertificate', tx, certificate })
+      return
+    }
+    // Confirmed: the certified block that holds it is the proof.
+    const included = this.#chain?.inclusion(known.txid)
+    if (included !== undefined) {
+      if (from !== null) this.#send(from, { type: 'BlockCommit', ...included })
       return
     }
     // A wallet (not a member) that sent it wants the votes and the certificate.

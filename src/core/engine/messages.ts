@@ -31,6 +31,8 @@ export type Message =
   | { readonly type: 'TransactionRequest'; readonly txid: Txid }
   /** A signed block proposal for (height, attempt). */
   | { readonly type: 'BlockProposal'; readonly proposal: Proposal }
+  /** Asks for the committed block at `height` (answered with BlockCommit). */
+  | { readonly type: 'BlockRequest'; readonly height: number }
   /** A committed block with its certificate (lets members that missed the votes catch up). */
   | { readonly type: 'BlockCommit'; readonly block: Block; readonly certificate: BlockCertificate }
 

@@ -64,6 +64,7 @@ export function messageBundle(message: Message, genesisHash: Uint8Array): Signat
       ])
     }
     case 'TransactionRequest':
+    case 'BlockRequest':
       return NOTHING
     case 'BlockProposal':
       return combine([

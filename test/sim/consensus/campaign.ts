@@ -19,6 +19,8 @@ export interface CampaignSummary {
   finalized: number
   conflicting: number
   chained: number
+  /** Blocks committed (highest honest height, summed over runs). */
+  blocks: number
   committeeSizes: Record<string, number>
   finalityMs: { p50: number; p90: number; p99: number; samples: number }
   messages: number
@@ -41,6 +43,7 @@ export function emptySummary(): CampaignSummary {
     finalized: 0,
     conflicting: 0,
     chained: 0,
+    blocks: 0,
     committeeSizes: {},
     finalityMs: { p50: 0, p90: 0, p99: 0, samples: 0 },
     messages: 0,
@@ -72,6 +75,7 @@ export function addRun(
   summary.finalized += r.finalizedAtWallets
   summary.conflicting += r.conflicting
   summary.chained += r.chained
+  summary.blocks += r.blocks
   summary.committeeSizes[r.nodes] = (summary.committeeSizes[r.nodes] ?? 0) + 1
   summary.messages += r.messages
   summary.signatures += r.signatures

@@ -23,6 +23,10 @@ export class Oracle {
   readonly finalized = new Map<string, Map<string, number>>()
   readonly firstArrival = new Map<string, number>()
   readonly alarms: string[] = []
+  /** height → block hash (hex) → nodes that committed it */
+  readonly committed = new Map<number, Map<string, Set<string>>>()
+  /** `${height}:${attempt}:${hash}` → voters with a validly signed precommit */
+  readonly #precommits = new Map<string, Set<string>>()
   signatures = 0
 
   constructor(committee: Committee) {
@@ -49,6 +53,11 @@ export class Oracle {
     const voter = bytesToHex(batch.header.voterKey)
     if (this.committee.weightOf(batch.header.voterKey) === undefined) return
     for (const leaf of batch.leaves) {
+      if (leaf.kind === 'precommit' && leaf.blockHash.some((b) => b !== 0)) {
+        const key = `${leaf.height}:${leaf.attempt}:${bytesToHex(leaf.blockHash)}`
+        const set = this.#precommits.get(key) ?? new Set<string>()
+        this.#precommits.set(key, set.add(voter))
+      }
       if (leaf.kind !== 'txAccept') continue
       const id = txidToHex(leaf.txid)
       const set = this.#accepts.get(id) ?? new Set<string>()
@@ -66,6 +75,18 @@ export class Oracle {
     const at = this.finalized.get(id) ?? new Map<string, number>()
     if (!at.has(where)) at.set(where, now)
     this.finalized.set(id, at)
+  }
+
+  recordCommitted(where: string, height: number, hash: Uint8Array): void {
+    const byHash = this.committed.get(height) ?? new Map<string, Set<string>>()
+    const id = bytesToHex(hash)
+    byHash.set(id, (byHash.get(id) ?? new Set<string>()).add(where))
+    this.committed.set(height, byHash)
+  }
+
+  /** The highest height any honest node committed. */
+  get height(): number {
+    return Math.max(0, ...this.committed.keys())
   }
 
   /** Accept weight provable from every signature seen. */
@@ -97,6 +118,26 @@ export class Oracle {
           `${outpoint}: conflicting certificates buildable for ${certifiable.join(' and ')}`,
         )
       }
+    }
+    for (const [height, byHash] of this.committed) {
+      if (byHash.size > 1)
+        found.push(`height ${height}: honest nodes committed ${[...byHash.keys()].join(' and ')}`)
+    }
+    const certified = new Map<number, Set<string>>()
+    for (const [key, voters] of this.#precommits) {
+      let weight = 0
+      for (const v of voters)
+        weight += this.committee.weightOf(Uint8Array.from(Buffer.from(v, 'hex'))) ?? 0
+      if (!this.committee.isQuorum(weight)) continue
+      const [height, , hash] = key.split(':')
+      const set = certified.get(Number(height)) ?? new Set<string>()
+      certified.set(Number(height), set.add(hash!))
+    }
+    for (const [height, hashes] of certified) {
+      if (hashes.size > 1)
+        found.push(
+          `height ${height}: block certificates buildable for ${[...hashes].join(' and ')}`,
+        )
     }
     return found
   }

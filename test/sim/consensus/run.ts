@@ -49,6 +49,8 @@ export interface RunReport {
   readonly crashes: number
   /** Highest block height committed by an honest masternode. */
   readonly blocks: number
+  /** Tip height of each honest masternode up at the end. */
+  readonly tips: readonly number[]
   readonly simulatedMs: number
 }
 
@@ -308,6 +310,7 @@ function report(
     signatures: oracle.signatures,
     crashes: honest.reduce((a, m) => a + m.restarts, 0),
     blocks: oracle.height,
+    tips: honest.filter((m) => m.up).map((m) => m.engine.tip?.height ?? 0),
     simulatedMs: end,
   }
 }

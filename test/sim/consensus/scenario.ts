@@ -36,6 +36,8 @@ export interface Scenario {
   /** Simulated time allowed after the last disturbance for everything to settle. */
   readonly settle: number
   readonly unsafe: UnsafeRule | null
+  /** Block production every `intervalMs`, or none. */
+  readonly blocks: { readonly intervalMs: number } | null
 }
 
 const SIZES = [4, 4, 4, 4, 5, 5, 6, 7, 7, 10, 10, 13, 16, 25, 40, 100]
@@ -108,6 +110,7 @@ export function randomScenario(seed: Seed, overrides: Partial<Scenario> = {}): S
     issueUntil,
     settle: 240_000,
     unsafe: null,
+    blocks: prng.chance(0.6) ? { intervalMs: prng.intIn(10_000, 30_000) } : null,
     ...overrides,
   }
 }

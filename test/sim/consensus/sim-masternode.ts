@@ -7,6 +7,7 @@ import {
   FinalityEngine,
   type KeyPair,
   Ledger,
+  loadChainState,
   loadVotingState,
   type Message,
   type Txid,
@@ -92,7 +93,10 @@ export class SimMasternode {
     const store = this.disk.open()
     const ledger = await Ledger.open(store, { genesisHash: this.#world.genesisHash })
     const voting = await loadVotingState(store)
+    const chainState = await loadChainState(store, this.#world.genesisHash)
     this.engine = new FinalityEngine({
+      chainState,
+      ...(this.#world.chain ? { chain: this.#world.chain } : {}),
       genesisHash: this.#world.genesisHash,
       committee: this.#world.committee,
       ledger,
@@ -158,6 +162,9 @@ export class SimMasternode {
           break
         case 'alarm':
           world.oracle.alarms.push(`mn${this.id} ${e.code}: ${e.message}`)
+          break
+        case 'committed':
+          world.oracle.recordCommitted(`mn${this.id}`, e.height, e.hash)
           break
         case 'penalize':
           break

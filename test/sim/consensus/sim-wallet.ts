@@ -6,6 +6,8 @@
 import {
   type Amount,
   addressPayloadFromPublicKey,
+  blockHash,
+  checkBlockCertificate,
   checkCertificate,
   computeTxid,
   equalBytes,
@@ -91,8 +93,28 @@ export class SimWallet {
   }
 
   readonly deliver = (_from: NodeId, message: Message): void => {
-    if (message.type !== 'InstantFinalityVote' && message.type !== 'FinalityCertificate') return
+    if (
+      message.type !== 'InstantFinalityVote' &&
+      message.type !== 'FinalityCertificate' &&
+      message.type !== 'BlockCommit'
+    ) {
+      return
+    }
     if (preverifySync(message, this.#world.genesisHash) !== null) return
+    if (message.type === 'BlockCommit') {
+      // Older transactions are proven by inclusion in a certified block.
+      try {
+        checkBlockCertificate(message.certificate, this.#world.committee)
+      } catch {
+        return
+      }
+      if (!equalBytes(blockHash(message.block.header), message.certificate.blockHash)) return
+      for (const tx of message.block.transactions) {
+        const txid = this.#world.txidOf(tx)
+        if (this.issued.has(txidToHex(txid))) this.#final(tx, txid)
+      }
+      return
+    }
     if (message.type === 'InstantFinalityVote') {
       for (const txid of this.#tally.add(message.batch)?.accepted ?? []) {
         const cert = this.#tally.certificate(txid)

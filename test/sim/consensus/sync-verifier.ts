@@ -77,7 +77,12 @@ function contents(message: Message): [object, object] {
     case 'FinalityCertificate':
       return [message.certificate, message.tx]
     case 'TransactionRequest':
+    case 'BlockRequest':
       return [message, message]
+    case 'BlockProposal':
+      return [message.proposal, message.proposal]
+    case 'BlockCommit':
+      return [message.certificate, message.block]
     default:
       return [message.tx, message.tx]
   }

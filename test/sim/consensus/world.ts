@@ -2,6 +2,7 @@
 // the oracle, and the mapping between engine peer ids (masternode keys) and network node ids.
 import {
   bytesToHex,
+  type ChainConfig,
   type Committee,
   computeTxid,
   type Message,
@@ -19,6 +20,7 @@ export class SimWorld {
   readonly committee: Committee
   readonly oracle: Oracle
   readonly unsafeAcceptConflicts: boolean
+  readonly chain: ChainConfig | undefined
   readonly #peers = new Map<NodeId, string>()
   readonly #nodes = new Map<string, NodeId>()
   readonly #txids = new WeakMap<Transaction, Txid>()
@@ -31,7 +33,9 @@ export class SimWorld {
     oracle: Oracle
     unsafeAcceptConflicts?: boolean
     diskSyncMs?: { minMs: number; maxMs: number }
+    chain?: ChainConfig
   }) {
+    this.chain = opts.chain
     this.sim = opts.sim
     this.genesisHash = opts.genesisHash
     this.committee = opts.committee
