@@ -161,6 +161,30 @@ describe('blocks', () => {
   )
 })
 
+describe('blocks under equivocating leaders', () => {
+  it(
+    'leaders sending different proposals (and votes) to different halves never split the chain',
+    async () => {
+      for (const seed of simSeeds(3, 1300)) {
+        const r = await runScenario(
+          randomScenario(seed, {
+            weights: Array<number>(7).fill(10), // two equivocators weigh 20 < 70/3
+            byzantine: ['equivocate', null, null, null, 'equivocate', null, null],
+            partition: null,
+            crashes: [],
+            blocks: { intervalMs: 3_000 },
+            issueUntil: 20_000,
+            settle: 60_000,
+          }),
+        )
+        expectClean(r)
+        expect(Math.min(...r.tips)).toBeGreaterThanOrEqual(5)
+      }
+    },
+    TIMEOUT,
+  )
+})
+
 describe('the oracle catches unsafe rules', () => {
   const doubleSpendHeavy = (seed: number, unsafe: Scenario['unsafe']): Scenario =>
     randomScenario(seed, {

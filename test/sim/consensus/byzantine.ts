@@ -1,11 +1,18 @@
 // Byzantine masternodes. They hold real committee keys and sign real batches, but follow a script
 // instead of the rules. Every batch they sign goes to the oracle, sent or not.
 import {
+  blockHash,
+  blockReward,
   bytesToHex,
+  equalBytes,
   type KeyPair,
   type Message,
+  ProposerSchedule,
+  rewardHash,
+  signProposal,
   signVoteBatch,
   type Txid,
+  transactionRoot,
   txidToHex,
   type VoteBatch,
   type VoteLeaf,
@@ -43,6 +50,7 @@ export class ByzantineMasternode {
   readonly #seen = new Set<string>()
   readonly #withheld: VoteBatch[] = []
   #seq = 0
+  #schedule: ProposerSchedule | undefined
 
   constructor(
     world: SimWorld,
@@ -63,6 +71,9 @@ export class ByzantineMasternode {
 
   readonly deliver = (from: NodeId, message: Message): void => {
     if (this.behaviour === 'silent') return
+    if (message.type === 'BlockCommit' && this.behaviour === 'equivocate') {
+      return this.#equivocateAt(message.block.header.height + 1, blockHash(message.block.header))
+    }
     if (message.type !== 'TransactionBroadcast' && message.type !== 'InstantFinalityRequest') return
     const txid = this.#world.txidOf(message.tx)
     const id = txidToHex(txid)
@@ -96,6 +107,61 @@ export class ByzantineMasternode {
     if (this.behaviour === 'withhold-release') return void this.#withheld.push(batch)
     for (const peer of [...this.#members(), asker]) {
       this.#world.sim.network.send(this.id, peer, { type: 'InstantFinalityVote', batch })
+    }
+  }
+
+  /**
+   * A leader that sends different proposals to different nodes: for each of its attempts at
+   * `height`, two valid (empty) blocks, each proposed to one half of the members, and its
+   * prevotes and precommits for each block sent to that half.
+   */
+  #equivocateAt(height: number, prevHash: Uint8Array): void {
+    if (this.#seen.has(`height ${height}`)) return
+    this.#seen.add(`height ${height}`)
+    const committee = this.#world.committee
+    this.#schedule ??= new ProposerSchedule(committee, 1)
+    const members = this.#members()
+    const halves = [members.filter((_, i) => i % 2 === 0), members.filter((_, i) => i % 2 === 1)]
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (!equalBytes(this.#schedule.proposer(height, attempt), this.key.publicKey)) continue
+      halves.forEach((half, k) => {
+        const reward = blockReward(committee, this.key.publicKey, 0n)
+        const block = {
+          header: {
+            version: 1,
+            height,
+            attempt,
+            prevHash,
+            epoch: committee.epoch,
+            timestamp: Math.floor(this.#world.sim.scheduler.now()) + k,
+            proposer: this.key.publicKey,
+            txRoot: transactionRoot([]),
+            rewardHash: rewardHash(reward),
+          },
+          transactions: [],
+          reward,
+        }
+        const proposal = signProposal(block, attempt, -1, [], this.key, this.#world.genesisHash)
+        const hash = blockHash(block.header)
+        const votes = signVoteBatch(
+          [
+            { kind: 'prevote', height, attempt, blockHash: hash },
+            { kind: 'precommit', height, attempt, blockHash: hash },
+          ],
+          {
+            epoch: committee.epoch,
+            seq: ++this.#seq,
+            timestamp: Math.floor(this.#world.sim.scheduler.now()),
+          },
+          this.key,
+          this.#world.genesisHash,
+        )
+        this.#world.oracle.recordBatch(votes, true)
+        for (const peer of half) {
+          this.#world.sim.network.send(this.id, peer, { type: 'BlockProposal', proposal })
+          this.#world.sim.network.send(this.id, peer, { type: 'InstantFinalityVote', batch: votes })
+        }
+      })
     }
   }
 
