@@ -281,15 +281,18 @@ export class FinalityEngine {
   #onTransaction(tx: Transaction, from: PeerId | null, asked: boolean): void {
     const known = this.#knownOf(tx)
     const id = txidToHex(known.txid)
+    // Proofs go to whoever asks, and to wallets; a member merely relaying it (forwarding is
+    // one hop, and it will hear the votes) needs no certificate back.
+    const wantsProof = from !== null && (asked || !this.#voterSet.has(from))
     const certificate = this.#certificateOf(known.txid)
     if (certificate !== undefined) {
-      if (from !== null) this.#send(from, { type: 'FinalityCertificate', tx, certificate })
+      if (wantsProof) this.#send(from, { type: 'FinalityCertificate', tx, certificate })
       return
     }
     // Confirmed: the certified block that holds it is the proof.
     const included = this.#chain?.inclusion(known.txid)
     if (included !== undefined) {
-      if (from !== null) this.#send(from, { type: 'BlockCommit', ...included })
+      if (wantsProof) this.#send(from, { type: 'BlockCommit', ...included })
       return
     }
     // A wallet (not a member) that sent it wants the votes and the certificate.
@@ -391,7 +394,13 @@ export class FinalityEngine {
     this.#startWrite(done.next)
   }
 
+  /**
+   * New transactions go straight to every member, in one hop — by the member that got it from a
+   * wallet (or locally). A member that got it from another member does not forward it again: the
+   * first one already reached everyone, and retries cover losses.
+   */
   #forward(tx: Transaction, from: PeerId | null): void {
+    if (from !== null && this.#voterSet.has(from)) return
     for (const peer of this.#voters)
       if (peer !== from) this.#send(peer, { type: 'TransactionBroadcast', tx })
   }
@@ -406,12 +415,12 @@ export class FinalityEngine {
     }
   }
 
-  #request(txid: Txid, from: PeerId | null): void {
+  #request(txid: Txid, from: PeerId | null, everyone = true): void {
     const id = txidToHex(txid)
     const last = this.#requested.get(id)
     if (last !== undefined && this.#now - last < this.#retryMinMs) return
     this.#requested.set(id, this.#now)
-    const targets = new Set(this.#voters)
+    const targets = new Set(everyone || from === null ? this.#voters : [])
     if (from !== null) targets.add(from)
     for (const peer of targets) this.#send(peer, { type: 'TransactionRequest', txid })
   }
@@ -439,7 +448,8 @@ export class FinalityEngine {
       }
     }
     for (const txid of update.accepted) {
-      if (!this.#txs.has(txidToHex(txid))) this.#request(txid, from)
+      // The voter that sent the vote has the transaction: ask it alone.
+      if (!this.#txs.has(txidToHex(txid))) this.#request(txid, from, false)
     }
   }
 
