@@ -161,6 +161,36 @@ describe('blocks', () => {
   )
 })
 
+describe('a full mempool', () => {
+  it(
+    'refuses before voting, and every payment still becomes final once blocks make room',
+    async () => {
+      for (const seed of simSeeds(3, 1400)) {
+        const r = await runScenario(
+          randomScenario(seed, {
+            weights: Array<number>(4).fill(10),
+            byzantine: [null, null, null, null],
+            partition: null,
+            crashes: [],
+            faults: { loss: 0, duplicate: 0, reorder: 0 },
+            mempool: { maxCount: 3, maxBytes: 1_000_000 },
+            blocks: { intervalMs: 2_000 },
+            wallets: 5,
+            payments: 15,
+            doubleSpends: 0,
+            issueUntil: 5_000,
+            settle: 120_000,
+          }),
+        )
+        expectClean(r)
+        expect(r.finalizedAtWallets).toBe(r.issued)
+        expect(r.issued).toBeGreaterThan(6) // more than the mempool holds at once
+      }
+    },
+    TIMEOUT,
+  )
+})
+
 describe('blocks under equivocating leaders', () => {
   it(
     'leaders sending different proposals (and votes) to different halves never split the chain',

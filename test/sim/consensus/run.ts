@@ -114,6 +114,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     oracle,
     unsafeAcceptConflicts: s.unsafe === 'accept-conflicts',
     ...(options.diskSyncMs === undefined ? {} : { diskSyncMs: options.diskSyncMs }),
+    ...(s.mempool ? { mempool: s.mempool } : {}),
     ...(s.blocks
       ? {
           chain: {

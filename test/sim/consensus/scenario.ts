@@ -38,6 +38,8 @@ export interface Scenario {
   readonly unsafe: UnsafeRule | null
   /** Block production every `intervalMs`, or none. */
   readonly blocks: { readonly intervalMs: number } | null
+  /** Mempool limits of every masternode (default: the ledger's). */
+  readonly mempool?: { readonly maxCount: number; readonly maxBytes: number }
 }
 
 const SIZES = [4, 4, 4, 4, 5, 5, 6, 7, 7, 10, 10, 13, 16, 25, 40, 100]

@@ -91,7 +91,10 @@ export class SimMasternode {
 
   async #open(): Promise<void> {
     const store = this.disk.open()
-    const ledger = await Ledger.open(store, { genesisHash: this.#world.genesisHash })
+    const ledger = await Ledger.open(store, {
+      genesisHash: this.#world.genesisHash,
+      ...(this.#world.mempool ? { mempool: this.#world.mempool } : {}),
+    })
     const voting = await loadVotingState(store)
     const chainState = await loadChainState(store, this.#world.genesisHash)
     this.engine = new FinalityEngine({

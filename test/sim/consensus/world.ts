@@ -5,6 +5,7 @@ import {
   type ChainConfig,
   type Committee,
   computeTxid,
+  type MempoolLimits,
   type Message,
   type Transaction,
   type Txid,
@@ -21,6 +22,7 @@ export class SimWorld {
   readonly oracle: Oracle
   readonly unsafeAcceptConflicts: boolean
   readonly chain: ChainConfig | undefined
+  readonly mempool: MempoolLimits | undefined
   readonly #peers = new Map<NodeId, string>()
   readonly #nodes = new Map<string, NodeId>()
   readonly #txids = new WeakMap<Transaction, Txid>()
@@ -34,8 +36,10 @@ export class SimWorld {
     unsafeAcceptConflicts?: boolean
     diskSyncMs?: { minMs: number; maxMs: number }
     chain?: ChainConfig
+    mempool?: MempoolLimits
   }) {
     this.chain = opts.chain
+    this.mempool = opts.mempool
     this.sim = opts.sim
     this.genesisHash = opts.genesisHash
     this.committee = opts.committee
