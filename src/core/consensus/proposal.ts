@@ -7,7 +7,7 @@
  */
 import * as P from 'micro-packed'
 import { DomainTags } from '../crypto/domain.ts'
-import { type KeyPair, sign } from '../crypto/ed25519.ts'
+import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { domainMessage } from '../crypto/sha256.ts'
 import type { SignatureBundle } from '../crypto/signature-bundle.ts'
 import { u32le } from '../encoding/bytes.ts'
@@ -20,6 +20,7 @@ import {
   type FinalityCertificate,
   FinalityCertificateCodec,
 } from './certificate.ts'
+import { toSigner } from './vote-batch.ts'
 
 export interface Proposal {
   readonly block: Block
@@ -75,7 +76,7 @@ export function signProposal(
   attempt: number,
   validAttempt: number,
   certificates: readonly FinalityCertificate[],
-  key: KeyPair,
+  key: KeyPair | Signer,
   genesisHash: Uint8Array,
 ): Proposal {
   const message = proposalSigningMessage(
@@ -84,8 +85,9 @@ export function signProposal(
     attempt,
     validAttempt,
   )
-  const signature = sign(message, key.secretKey)
-  return { block, attempt, validAttempt, certificates, proposer: key.publicKey, signature }
+  const signer = toSigner(key)
+  const signature = signer.sign(message)
+  return { block, attempt, validAttempt, certificates, proposer: signer.publicKey, signature }
 }
 
 /**

@@ -9,8 +9,9 @@ import { DomainTags } from '../crypto/domain.ts'
 import {
   type Ed25519Verifier,
   ed25519,
-  getPublicKey,
   type KeyPair,
+  keySigner,
+  type Signer,
   sign,
 } from '../crypto/ed25519.ts'
 import { domainMessage } from '../crypto/sha256.ts'
@@ -30,6 +31,13 @@ import { merkleRoot } from './merkle.ts'
 import { leafHash, type VoteLeaf, voteLeafCoder } from './vote-leaf.ts'
 
 export const MAX_BATCH_LEAVES = 4096
+
+/** A secret key, a key pair or a signer, as a signer. */
+export function toSigner(key: Uint8Array | KeyPair | Signer): Signer {
+  if (key instanceof Uint8Array) return keySigner(key)
+  if ('sign' in key) return key
+  return { publicKey: key.publicKey, sign: (message) => sign(message, key.secretKey) }
+}
 
 export interface VoteBatchHeader {
   readonly epoch: number
@@ -92,12 +100,12 @@ export interface BatchParams {
 export function signVoteBatch(
   leaves: readonly VoteLeaf[],
   params: BatchParams,
-  key: Uint8Array | KeyPair,
+  key: Uint8Array | KeyPair | Signer,
   genesisHash: Uint8Array,
 ): VoteBatch {
-  // A key pair spares deriving the public key (a scalar multiplication) for every batch.
-  const { secretKey, publicKey } =
-    key instanceof Uint8Array ? { secretKey: key, publicKey: getPublicKey(key) } : key
+  // A key pair or signer spares deriving the public key (a scalar multiplication) per batch.
+  const signer = toSigner(key)
+  const publicKey = signer.publicKey
   if (leaves.length === 0 || leaves.length > MAX_BATCH_LEAVES) {
     throw new ConsensusError(
       'BATCH_INVALID',
@@ -112,7 +120,7 @@ export function signVoteBatch(
     root: merkleRoot(leaves.map(leafHash)),
     timestamp: params.timestamp,
   }
-  return { header, signature: sign(batchSigningMessage(genesisHash, header), secretKey), leaves }
+  return { header, signature: signer.sign(batchSigningMessage(genesisHash, header)), leaves }
 }
 
 /**

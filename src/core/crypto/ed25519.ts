@@ -165,6 +165,21 @@ export function generateKeyPair(): KeyPair {
   return { secretKey, publicKey: getPublicKey(secretKey) }
 }
 
+/**
+ * Something that signs with one key. RFC 8032 signing is deterministic, so every correct backend
+ * (noble here; a shell may supply its platform's native one) produces the same bytes.
+ */
+export interface Signer {
+  readonly publicKey: Uint8Array
+  sign(message: Uint8Array): Uint8Array
+}
+
+/** The default signer: noble, synchronous, the same on every platform. */
+export function keySigner(secretKey: Uint8Array): Signer {
+  const publicKey = getPublicKey(secretKey)
+  return { publicKey, sign: (message) => sign(message, secretKey) }
+}
+
 /** Deterministic RFC 8032 signing (same bytes on every platform). */
 export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   assertSecretKey(secretKey)

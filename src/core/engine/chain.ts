@@ -38,7 +38,7 @@ import {
 } from '../consensus/timelock.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { VoteLeaf } from '../consensus/vote-leaf.ts'
-import type { KeyPair } from '../crypto/ed25519.ts'
+import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { bytesToHex, equalBytes, fromHex } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
 import { bytes32, u32 } from '../encoding/fields.ts'
@@ -68,6 +68,7 @@ export interface ChainHost {
   readonly committee: Committee
   readonly ledger: Ledger
   readonly key: KeyPair
+  readonly signer: Signer
   readonly genesisHash: Uint8Array
   now(): number
   send(to: PeerId, message: Message): void
@@ -438,7 +439,7 @@ export class Chain {
       attempt,
       value === null ? -1 : validAttempt,
       certificates,
-      this.#host.key,
+      this.#host.signer,
       this.#host.genesisHash,
     )
     this.#lastProposal = proposal

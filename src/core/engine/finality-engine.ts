@@ -13,10 +13,10 @@ import {
   FinalityCertificateCodec,
 } from '../consensus/certificate.ts'
 import type { Committee } from '../consensus/committee.ts'
-import { signVoteBatch, type VoteBatch } from '../consensus/vote-batch.ts'
+import { signVoteBatch, toSigner, type VoteBatch } from '../consensus/vote-batch.ts'
 import { NO_CONFLICT, type VoteLeaf } from '../consensus/vote-leaf.ts'
 import { VoteTally } from '../consensus/vote-tally.ts'
-import type { KeyPair } from '../crypto/ed25519.ts'
+import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { LedgerError, PeerAction, TimeCoinError } from '../errors.ts'
 import type { Ledger } from '../ledger/ledger.ts'
@@ -41,6 +41,8 @@ export interface EngineConfig {
   readonly ledger: Ledger
   /** This node's masternode key; absent on a node that relays and serves wallets only. */
   readonly key?: KeyPair
+  /** Signs this node's batches and proposals (default: noble with `key`); must match `key`. */
+  readonly signer?: Signer
   /** Decisions and sequence restored from the store (see decision-store.ts). */
   readonly voting?: StoredVotingState
   readonly retryMinMs?: number
@@ -76,6 +78,7 @@ export class FinalityEngine {
   readonly committee: Committee
   readonly #genesisHash: Uint8Array
   readonly #key: KeyPair | undefined
+  readonly #signer: Signer | undefined
   readonly #self: PeerId
   readonly #isVoter: boolean
   readonly #voters: readonly PeerId[]
@@ -111,6 +114,10 @@ export class FinalityEngine {
     this.committee = config.committee
     this.#genesisHash = config.genesisHash
     this.#key = config.key
+    this.#signer = config.signer ?? (config.key ? toSigner(config.key) : undefined)
+    if (this.#signer && config.key && !equalBytes(this.#signer.publicKey, config.key.publicKey)) {
+      throw new RangeError("the signer does not sign with this node's key")
+    }
     this.#self = config.key ? bytesToHex(config.key.publicKey) : 'local'
     this.#isVoter =
       config.key !== undefined && (config.committee.weightOf(config.key.publicKey) ?? 0) > 0
@@ -129,7 +136,7 @@ export class FinalityEngine {
     this.#chain =
       config.chain !== undefined && config.key !== undefined && this.#isVoter
         ? new Chain(
-            this.#chainHost(config.key),
+            this.#chainHost(config.key, this.#signer!),
             config.chain,
             config.chainState?.tip ?? { height: 0, hash: config.genesisHash },
           )
@@ -141,11 +148,12 @@ export class FinalityEngine {
     return this.#chain?.tip
   }
 
-  #chainHost(key: KeyPair): ChainHost {
+  #chainHost(key: KeyPair, signer: Signer): ChainHost {
     return {
       committee: this.committee,
       ledger: this.ledger,
       key,
+      signer,
       genesisHash: this.#genesisHash,
       now: () => this.#now,
       send: (to, message) => this.#send(to, message),
@@ -375,11 +383,11 @@ export class FinalityEngine {
 
   #onPersisted(id: number): void {
     const done = this.#pipeline.persisted(id)
-    if (done === null || this.#key === undefined) return
+    if (done === null || this.#signer === undefined) return
     const batch = signVoteBatch(
       done.ready.leaves,
       { epoch: this.committee.epoch, seq: done.ready.seq, timestamp: this.#now },
-      this.#key,
+      this.#signer,
       this.#genesisHash,
     )
     const audience = new Set(this.#voters)

@@ -10,6 +10,7 @@ import {
   loadChainState,
   loadVotingState,
   type Message,
+  type Signer,
   type Txid,
   type TxOutput,
 } from '../../../src/core/index.ts'
@@ -17,7 +18,7 @@ import type { NodeId } from '../network.ts'
 import type { Prng } from '../prng.ts'
 import type { TimerHandle } from '../scheduler.ts'
 import { SimDisk } from './sim-disk.ts'
-import { preverifySync } from './sync-verifier.ts'
+import { nativeSigner, preverifySync } from './sync-verifier.ts'
 import type { SimWorld } from './world.ts'
 
 export class SimMasternode {
@@ -30,6 +31,7 @@ export class SimMasternode {
   rejectedMessages = 0
   readonly #world: SimWorld
   readonly #prng: Prng
+  readonly #signer: Signer
   readonly #timers = new Map<string, TimerHandle>()
   #nextWriteId = 1
   /** Crash after this many more effects (a crash in the middle of carrying out one event). */
@@ -40,6 +42,7 @@ export class SimMasternode {
     this.id = id
     this.key = key
     this.#prng = world.sim.prng.fork(`masternode ${id}`)
+    this.#signer = nativeSigner(key)
   }
 
   async boot(genesis: { txid: Txid; outputs: readonly TxOutput[] }): Promise<void> {
@@ -104,6 +107,7 @@ export class SimMasternode {
       committee: this.#world.committee,
       ledger,
       key: this.key,
+      signer: this.#signer,
       voting,
       ...(this.#world.unsafeAcceptConflicts ? { unsafeTestRules: { acceptConflicts: true } } : {}),
     })
