@@ -10,14 +10,14 @@ import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { bytes32, bytes64, limitedLength, u8, u32 } from '../encoding/fields.ts'
 import { ConsensusError, type ConsensusErrorCode, PeerAction } from '../errors.ts'
 import type { Committee } from './committee.ts'
-import { merkleLevels, pathInLevels, rootFromPath } from './merkle.ts'
+import { pathInLevels, rootFromPath } from './merkle.ts'
 import {
   batchHeaderCoder,
+  batchLevels,
   batchSigningMessage,
   type VoteBatch,
   type VoteBatchHeader,
 } from './vote-batch.ts'
-import { leafHash } from './vote-leaf.ts'
 
 /** Deepest path a batch of MAX_BATCH_LEAVES leaves can need. */
 export const MAX_PATH_LENGTH = 12
@@ -46,7 +46,7 @@ export function certificateEntry(batch: VoteBatch, leafIndex: number): Certifica
 
 /** Entries for any leaf of `batch`, building its tree once (a batch may hold thousands). */
 export function batchEntries(batch: VoteBatch): (leafIndex: number) => CertificateEntry {
-  const levels = merkleLevels(batch.leaves.map(leafHash))
+  const levels = batchLevels(batch)
   return (leafIndex) => ({
     header: batch.header,
     signature: batch.signature,

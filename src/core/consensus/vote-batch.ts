@@ -27,10 +27,27 @@ import {
   u64Number,
 } from '../encoding/fields.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
-import { merkleRoot } from './merkle.ts'
+import { merkleLevels, merkleRoot } from './merkle.ts'
 import { leafHash, type VoteLeaf, voteLeafCoder } from './vote-leaf.ts'
 
 export const MAX_BATCH_LEAVES = 4096
+
+const treeOf = new WeakMap<VoteBatch, Uint8Array[][]>()
+
+/**
+ * The Merkle tree of a batch's leaves, built once per batch object: checking the root and
+ * extracting certificate entries both need it, and batches are immutable once received.
+ */
+export function batchLevels(batch: VoteBatch): Uint8Array[][] {
+  let levels = treeOf.get(batch)
+  if (levels === undefined) {
+    if (batch.leaves.length === 0)
+      throw new ConsensusError('BATCH_INVALID', 'a batch has at least one leaf')
+    levels = merkleLevels(batch.leaves.map(leafHash))
+    treeOf.set(batch, levels)
+  }
+  return levels
+}
 
 /** A secret key, a key pair or a signer, as a signer. */
 export function toSigner(key: Uint8Array | KeyPair | Signer): Signer {
@@ -135,7 +152,8 @@ export function voteBatchBundle(batch: VoteBatch, genesisHash: Uint8Array): Sign
       PeerAction.LowToleranceError,
     )
   }
-  if (!equalBytes(merkleRoot(batch.leaves.map(leafHash)), batch.header.root)) {
+  const levels = batchLevels(batch)
+  if (!equalBytes(levels[levels.length - 1]![0]!, batch.header.root)) {
     throw new ConsensusError(
       'BATCH_INVALID',
       'leaves do not hash to the signed root',
