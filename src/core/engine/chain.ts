@@ -163,7 +163,7 @@ function dependencyOrder(entries: readonly MempoolEntry[]): MempoolEntry[] {
 }
 
 export class Chain {
-  tip: ChainTip
+  #tip: ChainTip
   readonly #host: ChainHost
   readonly #config: ChainConfig
   readonly #schedule: ProposerSchedule
@@ -185,20 +185,31 @@ export class Chain {
   constructor(host: ChainHost, config: ChainConfig, tip: ChainTip) {
     this.#host = host
     this.#config = config
-    this.tip = tip
+    this.#tip = tip
     // Without committee changes the committee votes from height 1 on.
     this.#schedule = new ProposerSchedule(host.committee, 1)
   }
 
+  /** The last committed block here. */
+  get tip(): ChainTip {
+    return this.#tip
+  }
+
   /** Starts (or, after a restart, resumes) block production. */
   start(ownVotes: readonly StoredBlockVote[]): void {
-    const next = this.tip.height + 1
+    const next = this.#tip.height + 1
     const mine = ownVotes.filter((v) => v.height === next)
     if (mine.length > 0) {
       this.#open(next)
       this.#apply(this.#height!.resume(mine))
       this.#replayEarly()
-      for (const v of mine) this.#host.vote(this.#leaf(v.kind, v.attempt, v.value), [])
+      // Re-announce what we voted before the restart (same values, new batches), and keep
+      // re-sending it like any vote of this height.
+      for (const v of mine) {
+        const leaf = this.#leaf(v.kind, v.attempt, v.value)
+        this.#ownVotes.set(`${v.kind}:${v.attempt}`, leaf)
+        this.#host.vote(leaf, [])
+      }
     } else this.#host.setTimer(START, this.#host.now() + this.#config.intervalMs)
   }
 
@@ -210,7 +221,7 @@ export class Chain {
     }
     if (id === START) {
       if (this.#height === null) {
-        this.#open(this.tip.height + 1)
+        this.#open(this.#tip.height + 1)
         this.#apply(this.#height!.start())
         this.#replayEarly()
       }
@@ -241,7 +252,7 @@ export class Chain {
     try {
       validateBlock(p.block, {
         height: h.height,
-        prevHash: this.tip.hash,
+        prevHash: this.#tip.hash,
         epoch: this.#host.committee.epoch,
         committee: this.#host.committee,
         schedule: this.#schedule,
@@ -264,7 +275,7 @@ export class Chain {
     for (const leaf of batch.leaves) {
       if (leaf.kind !== 'prevote' && leaf.kind !== 'precommit') continue
       this.#joinIfNext(leaf.height)
-      if (leaf.height > this.tip.height + 1) this.#behind(bytesToHex(batch.header.voterKey))
+      if (leaf.height > this.#tip.height + 1) this.#behind(bytesToHex(batch.header.voterKey))
     }
     const h = this.#height
     const voter = bytesToHex(batch.header.voterKey)
@@ -274,7 +285,7 @@ export class Chain {
       if (leaf.kind !== 'prevote' && leaf.kind !== 'precommit') continue
       if (h === null || leaf.height !== h.height) {
         // Votes for a height not open yet are kept for when it opens, not dropped.
-        const ahead = leaf.height > (h?.height ?? this.tip.height)
+        const ahead = leaf.height > (h?.height ?? this.#tip.height)
         if (ahead && !buffered && this.#early.length < MAX_EARLY) this.#early.push(batch)
         buffered ||= ahead
         continue
@@ -308,10 +319,10 @@ export class Chain {
 
   /** A committed block from a peer: applied when it is the next one and its certificate holds. */
   onCommit(block: Block, certificate: BlockCertificate, from?: PeerId): void {
-    if (block.header.height > this.tip.height + 1 && from !== undefined) this.#behind(from)
-    if (block.header.height !== this.tip.height + 1) return
+    if (block.header.height > this.#tip.height + 1 && from !== undefined) this.#behind(from)
+    if (block.header.height !== this.#tip.height + 1) return
     if (!equalBytes(certificate.blockHash, blockHash(block.header))) return
-    if (!equalBytes(block.header.prevHash, this.tip.hash)) return
+    if (!equalBytes(block.header.prevHash, this.#tip.hash)) return
     try {
       checkBlockCertificate(certificate, this.#host.committee)
     } catch (e) {
@@ -331,7 +342,7 @@ export class Chain {
   #behind(peer: PeerId): void {
     if (this.#host.now() - this.#lastBlockRequest < 1_000) return
     this.#lastBlockRequest = this.#host.now()
-    this.#host.send(peer, { type: 'BlockRequest', height: this.tip.height + 1 })
+    this.#host.send(peer, { type: 'BlockRequest', height: this.#tip.height + 1 })
   }
 
   /**
@@ -355,7 +366,7 @@ export class Chain {
   }
 
   #joinIfNext(height: number): void {
-    if (this.#height !== null || height !== this.tip.height + 1) return
+    if (this.#height !== null || height !== this.#tip.height + 1) return
     this.#open(height)
     this.#apply(this.#height!.start())
     this.#replayEarly()
@@ -424,7 +435,7 @@ export class Chain {
 
   #leaf(kind: 'prevote' | 'precommit', attempt: number, value: string): VoteLeaf {
     const blockHash = value === NIL ? new Uint8Array(32) : fromHex(value, 32)
-    return { kind, height: this.#height?.height ?? this.tip.height + 1, attempt, blockHash }
+    return { kind, height: this.#height?.height ?? this.#tip.height + 1, attempt, blockHash }
   }
 
   #propose(attempt: number, value: string | null, validAttempt: number): void {
@@ -459,7 +470,7 @@ export class Chain {
         version: 1,
         height,
         attempt,
-        prevHash: this.tip.hash,
+        prevHash: this.#tip.hash,
         epoch: this.#host.committee.epoch,
         timestamp: this.#host.now(),
         proposer: this.#host.key.publicKey,
@@ -491,7 +502,7 @@ export class Chain {
       return
     }
     const hash = blockHash(block.header)
-    this.tip = { height, hash }
+    this.#tip = { height, hash }
     this.#recent.set(height, { block, certificate })
     for (const { txid } of txs) this.#included.set(txidToHex(txid), height)
     const old = this.#recent.get(height - RECENT_BLOCKS)
@@ -507,7 +518,7 @@ export class Chain {
           key: bucketKey(Bucket.block, u32be(height)),
           value: CommittedCodec.encode({ block, certificate }),
         },
-        { type: 'put', key: TIP_KEY, value: TipCodec.encode(this.tip) },
+        { type: 'put', key: TIP_KEY, value: TipCodec.encode(this.#tip) },
       ],
       true,
     )
