@@ -84,6 +84,13 @@ export interface RunOptions {
   readonly diskSyncMs?: MsRange
 }
 
+/** Simulated time for enough one-a-minute retries to beat `loss` on both legs, w.p. 1 − 10⁻⁶. */
+export function retryWindow(loss: number): number {
+  if (loss <= 0) return 0
+  const failure = 1 - (1 - loss) ** 2
+  return 60_000 * (Math.ceil(Math.log(1e-6) / Math.log(failure)) + 2)
+}
+
 export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<RunReport> {
   const n = s.weights.length
   const sim = createSim<Message>({
@@ -217,9 +224,9 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     s.partition?.to ?? 0,
     ...s.crashes.map((c) => c.at + c.downFor),
   )
-  // Retries back off to one a minute; under heavy loss give them enough attempts to get through
-  // (a real wallet retries for as long as it runs).
-  const settle = s.faults.loss > 0.1 ? Math.max(s.settle, 900_000) : s.settle
+  // Retries back off to one a minute; under loss give them enough attempts that a request and
+  // its answer get through with probability 1 − 10⁻⁶ (a real wallet retries as long as it runs).
+  const settle = Math.max(s.settle, retryWindow(s.faults.loss))
   const end = quietAfter + settle
   let events = 0
   for (;;) {
