@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
+  BLOCK_HEADER_SIZE,
   BLOCK_REWARD,
   type Block,
   BlockCertificateCodec,
   BlockCodec,
+  BlockHeaderCodec,
   blockHash,
   blockReward,
   bytesToHex,
@@ -50,6 +52,8 @@ describe('blocks', () => {
 
   it('round-trips on the wire and hashes its header', () => {
     const block = blockOf([pay, child])
+    expect(BlockHeaderCodec.encode(block.header).length).toBe(BLOCK_HEADER_SIZE)
+    expect(BLOCK_HEADER_SIZE).toBe(150) // docs/PROTOCOL.md §15.1
     const decoded = BlockCodec.decode(BlockCodec.encode(block))
     expect(decoded).toEqual(block)
     expect(blockHash(decoded.header)).toEqual(blockHash(block.header))
