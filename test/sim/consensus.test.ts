@@ -9,6 +9,16 @@ import { simSeeds } from './seed.ts'
 
 const TIMEOUT = 120_000
 
+/** Equal members (weight 10 each), Byzantine as given, no partition and no crashes. */
+function calm(byzantine: Scenario['byzantine']): Partial<Scenario> {
+  return {
+    weights: Array<number>(byzantine.length).fill(10),
+    byzantine,
+    partition: null,
+    crashes: [],
+  }
+}
+
 function expectClean(r: {
   seed: string
   violations: readonly string[]
@@ -140,10 +150,7 @@ describe('blocks', () => {
       for (const seed of simSeeds(3, 1200)) {
         const r = await runScenario(
           randomScenario(seed, {
-            weights: Array<number>(7).fill(10),
-            byzantine: ['silent', null, null, 'silent', null, null, null],
-            partition: null,
-            crashes: [],
+            ...calm(['silent', null, null, 'silent', null, null, null]),
             faults: { loss: 0.05, duplicate: 0.02, reorder: 0.05 },
             blocks: { intervalMs: 5_000 },
             issueUntil: 20_000,
@@ -168,10 +175,7 @@ describe('a full mempool', () => {
       for (const seed of simSeeds(3, 1400)) {
         const r = await runScenario(
           randomScenario(seed, {
-            weights: Array<number>(4).fill(10),
-            byzantine: [null, null, null, null],
-            partition: null,
-            crashes: [],
+            ...calm([null, null, null, null]),
             faults: { loss: 0, duplicate: 0, reorder: 0 },
             mempool: { maxCount: 3, maxBytes: 1_000_000 },
             blocks: { intervalMs: 2_000 },
@@ -198,10 +202,7 @@ describe('blocks under equivocating leaders', () => {
       for (const seed of simSeeds(3, 1300)) {
         const r = await runScenario(
           randomScenario(seed, {
-            weights: Array<number>(7).fill(10), // two equivocators weigh 20 < 70/3
-            byzantine: ['equivocate', null, null, null, 'equivocate', null, null],
-            partition: null,
-            crashes: [],
+            ...calm(['equivocate', null, null, null, 'equivocate', null, null]),
             blocks: { intervalMs: 3_000 },
             issueUntil: 20_000,
             settle: 60_000,
