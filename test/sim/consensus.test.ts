@@ -202,6 +202,7 @@ describe('blocks under equivocating leaders', () => {
       for (const seed of simSeeds(3, 1300)) {
         const r = await runScenario(
           randomScenario(seed, {
+            // two equivocators weigh 20 < 70/3
             ...calm(['equivocate', null, null, null, 'equivocate', null, null]),
             blocks: { intervalMs: 3_000 },
             issueUntil: 20_000,
