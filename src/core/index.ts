@@ -1,7 +1,7 @@
 /**
- * The isomorphic core of TIME Coin: pure protocol logic with no I/O of its own. It imports no
- * `node:` module, uses no Buffer, process or DOM, and runs unchanged in Node, browsers and edge
- * runtimes (a test enforces this boundary).
+ * The isomorphic core of TIME Coin: pure protocol logic with no I/O of its own, using only what
+ * every JavaScript runtime has (Uint8Array, bigint, WebCrypto), so it runs unchanged on servers,
+ * in browsers and at the edge (test/node/boundary.test.ts enforces this).
  */
 export * from './consensus/index.ts'
 export * from './crypto/index.ts'

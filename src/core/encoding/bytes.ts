@@ -1,6 +1,6 @@
 /**
  * Byte helpers used across the core: hex, concatenation, comparison, little-endian integers.
- * Plain `Uint8Array` only — no Buffer — so every function behaves the same in Node and browsers.
+ * Plain `Uint8Array` only, so every function behaves the same on every runtime.
  */
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js'
 import { EncodingError } from '../errors.ts'
