@@ -15,9 +15,13 @@ import {
   leafHash,
   merklePath,
   merkleRoot,
+  provePayload,
+  registrationMessage,
   sha256,
   signTransaction,
   signVoteBatch,
+  TIERS,
+  TransactionCodec,
   type Txid,
   type UnsignedTransaction,
   UnsignedTransactionCodec,
@@ -59,6 +63,33 @@ const unsigned: UnsignedTransaction = {
 }
 const signed = signTransaction(unsigned, [secret(0), secret(1)], genesisHash)
 const txid = computeTxid(unsigned)
+
+// A Bronze registration: key 0 spends H("parent 2"):1 (1,001 TIME), keeps 0.98999 TIME change at
+// output 0 and the 1,000 TIME collateral at output 1; key 1 is the masternode key and proves it.
+const registration = provePayload(
+  {
+    version: 1,
+    inputs: [
+      { outpoint: { txid: sha256(utf8ToBytes('parent 2')) as Txid, vout: 1 }, publicKey: pk(0) },
+    ],
+    outputs: [
+      { value: 98_999_000n as never, address: addressPayloadFromPublicKey(pk(0)) },
+      { value: TIERS.bronze.collateral, address: addressPayloadFromPublicKey(pk(0)) },
+    ],
+    lockTime: 0,
+    payload: {
+      type: 'register',
+      tier: 'bronze',
+      masternodeKey: pk(1),
+      collateralVout: 1,
+      proof: new Uint8Array(64),
+    },
+  },
+  secret(1),
+  genesisHash,
+)
+const registrationSigned = signTransaction(registration, [secret(0)], genesisHash)
+const registrationTxid = computeTxid(registration)
 
 const h = (label: string) => sha256(utf8ToBytes(label))
 const leaves: VoteLeaf[] = [
@@ -132,6 +163,17 @@ const vectors = {
     signingMessage: bytesToHex(batchSigningMessage(genesisHash, batch.header)),
     signature: bytesToHex(batch.signature),
     batch: bytesToHex(VoteBatchCodec.encode(batch)),
+  },
+  registration: {
+    unsigned: bytesToHex(UnsignedTransactionCodec.encode(registration)),
+    txid: bytesToHex(registrationTxid),
+    proofMessage: bytesToHex(
+      registrationMessage(genesisHash, registration.inputs[0]!.outpoint, 'bronze', 1),
+    ),
+    proof: bytesToHex(registration.payload.type === 'register' ? registration.payload.proof : []),
+    signingMessage: bytesToHex(inputSigningMessage(genesisHash, registrationTxid, 0)),
+    signature: bytesToHex(registrationSigned.inputs[0]!.signature),
+    signed: bytesToHex(TransactionCodec.encode(registrationSigned)),
   },
   certificate: {
     committee: { epoch: committee.epoch, weights: [10, 10, 10], threshold: committee.threshold },

@@ -84,6 +84,10 @@ export type TransactionErrorCode =
   | 'TX_INPUT_INDEX'
   | 'TX_SIGNATURE'
   | 'TX_KEY_MISMATCH'
+  /** A special-transaction payload breaks a context-free rule (e.g. collateral output). */
+  | 'TX_PAYLOAD'
+  /** A registration or deregistration proof does not verify for this network. */
+  | 'TX_PAYLOAD_SIGNATURE'
 
 export class TransactionError extends TimeCoinError<TransactionErrorCode> {
   readonly domain = 'transaction'
@@ -129,6 +133,8 @@ export type ConsensusErrorCode =
   | 'CERT_INSUFFICIENT_WEIGHT'
   | 'BLOCK_INVALID'
   | 'PROPOSAL_INVALID'
+  | 'LOCK_REPORT_INVALID'
+  | 'REGISTRY_INVALID'
 
 export class ConsensusError extends TimeCoinError<ConsensusErrorCode> {
   readonly domain = 'consensus'

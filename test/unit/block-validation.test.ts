@@ -5,6 +5,7 @@ import {
   type BlockContext,
   blockReward,
   COIN,
+  committeeHash,
   ProposalCodec,
   ProposerSchedule,
   proposalSignatureBundle,
@@ -58,10 +59,13 @@ function block(txs = [pay, child], over: Partial<Block['header']> = {}, fees = 2
       proposer,
       txRoot: transactionRoot(txs.map((t) => t.txid)),
       rewardHash: rewardHash(reward),
+      carryRoot: new Uint8Array(32),
+      committeeHash: committeeHash(committee),
       ...over,
     },
     transactions: txs.map((t) => t.tx),
     reward,
+    carried: [],
   }
 }
 

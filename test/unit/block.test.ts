@@ -11,6 +11,7 @@ import {
   bytesToHex,
   certificateEntry,
   checkBlockCertificate,
+  committeeHash,
   type Evidence,
   ProposerSchedule,
   rewardHash,
@@ -39,9 +40,12 @@ function blockOf(txs: ReturnType<typeof spend>[], height = 5, attempt = 0): Bloc
       proposer,
       txRoot: transactionRoot(txs.map((t) => t.txid)),
       rewardHash: rewardHash(reward),
+      carryRoot: new Uint8Array(32),
+      committeeHash: committeeHash(committee),
     },
     transactions: txs.map((t) => t.tx),
     reward,
+    carried: [],
   }
 }
 
@@ -53,7 +57,7 @@ describe('blocks', () => {
   it('round-trips on the wire and hashes its header', () => {
     const block = blockOf([pay, child])
     expect(BlockHeaderCodec.encode(block.header).length).toBe(BLOCK_HEADER_SIZE)
-    expect(BLOCK_HEADER_SIZE).toBe(150) // docs/PROTOCOL.md §15.1
+    expect(BLOCK_HEADER_SIZE).toBe(214) // docs/PROTOCOL.md §15.1
     const decoded = BlockCodec.decode(BlockCodec.encode(block))
     expect(decoded).toEqual(block)
     expect(blockHash(decoded.header)).toEqual(blockHash(block.header))

@@ -20,11 +20,13 @@ import {
   leafHash,
   merklePath,
   merkleRoot,
+  registrationMessage,
   TransactionCodec,
   UnsignedTransactionCodec,
   VoteBatchCodec,
   VoteBatchHeaderCodec,
   verifyCertificate,
+  verifyTransaction,
   verifyTransactionSignatures,
   verifyVoteBatch,
   voteLeafCoder,
@@ -80,13 +82,51 @@ describe('protocol vectors', () => {
     expect(codeOf(decode(Uint8Array.from([...unsigned, 0])))).toBe('TRAILING_BYTES')
     expect(codeOf(decode(unsigned.subarray(0, -1)))).toBe('TRUNCATED')
     expect(codeOf(decode(edit(unsigned, 0, '0200')))).toBe('INVALID_VALUE')
-    expect(codeOf(decode(edit(unsigned, unsigned.length - 1, '01')))).toBe('INVALID_VALUE')
+    expect(codeOf(decode(edit(unsigned, unsigned.length - 1, '04')))).toBe('INVALID_VALUE')
     expect(codeOf(decode(edit(empty, 2, 'ffff')))).toBe('LIMIT_EXCEEDED')
     // first output value sits after version, 2 inputs of 68 bytes and the output count
     expect(codeOf(decode(edit(unsigned, 2 + 2 + 2 * 68 + 2, 'ffffffffffffffff')))).toBe(
       'OUT_OF_RANGE',
     )
     expect(codeOf(() => TransactionCodec.decode(new Uint8Array(100_001)))).toBe('LIMIT_EXCEEDED')
+  })
+
+  it('the registration decodes, re-encodes, has its exact proof and txid, and verifies', async () => {
+    const r = vectors.registration
+    const { tx, txid } = decodeTransaction(fromHex(r.signed))
+    expect(bytesToHex(encodeTransaction(tx))).toBe(r.signed)
+    expect(bytesToHex(UnsignedTransactionCodec.encode(tx))).toBe(r.unsigned)
+    expect(bytesToHex(txid)).toBe(r.txid)
+    expect(bytesToHex(computeTxid(tx))).toBe(r.txid)
+    const keys = vectors.keys
+    expect(tx.payload).toEqual({
+      type: 'register',
+      tier: 'bronze',
+      masternodeKey: fromHex(keys[1]!.publicKey),
+      collateralVout: 1,
+      proof: fromHex(r.proof),
+    })
+    expect(tx.outputs[1]!.value).toBe(100_000_000_000n)
+    const proofMessage = registrationMessage(genesis, tx.inputs[0]!.outpoint, 'bronze', 1)
+    expect(bytesToHex(proofMessage)).toBe(r.proofMessage)
+    expect(bytesToHex(inputSigningMessage(genesis, txid, 0))).toBe(r.signingMessage)
+    expect(bytesToHex(tx.inputs[0]!.signature)).toBe(r.signature)
+    await verifyTransaction(tx, txid, genesis)
+
+    // byte 135 is the tier code; output 1's value is one unit short of Bronze collateral
+    const unsigned = fromHex(r.unsigned)
+    for (const code of [0, 4]) {
+      const bad = unsigned.slice()
+      bad[135] = code
+      expect(codeOf(() => UnsignedTransactionCodec.decode(bad))).toBe('INVALID_VALUE')
+    }
+    const short = {
+      ...tx,
+      outputs: [tx.outputs[0]!, { ...tx.outputs[1]!, value: (100_000_000_000n - 1n) as never }],
+    }
+    await expect(verifyTransaction(short, computeTxid(short), genesis)).rejects.toMatchObject({
+      code: 'TX_PAYLOAD',
+    })
   })
 
   it('docs/PROTOCOL.md quotes every vector', () => {
@@ -104,6 +144,9 @@ describe('protocol vectors', () => {
       t.txid,
       ...t.signingMessages,
       ...t.signatures,
+      ...Object.entries(vectors.registration)
+        .filter(([k]) => k !== 'signed' && k !== 'unsigned')
+        .map(([, v]) => v),
     ]
     expect(quoted.filter((v) => !protocolDoc.includes(v))).toEqual([])
     // The annotated unsigned layout, with its spacing removed, is the unsigned encoding.
@@ -113,6 +156,14 @@ describe('protocol vectors', () => {
       .map((line) => /^[0-9a-f]+/.exec(line)?.[0] ?? '')
       .join('')
     expect(hex).toBe(t.unsigned)
+    const registration = /Registration unsigned encoding, annotated:\n\n```\n([\s\S]*?)```/.exec(
+      protocolDoc,
+    )
+    const registrationHex = registration?.[1]
+      ?.split('\n')
+      .map((line) => /^[0-9a-f]+/.exec(line)?.[0] ?? '')
+      .join('')
+    expect(registrationHex).toBe(vectors.registration.unsigned)
   })
 
   it('vote leaves, Merkle root and paths, batch header and signature are exact', async () => {

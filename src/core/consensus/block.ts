@@ -1,5 +1,6 @@
 /**
  * TimeLock blocks. Wire form: header ‖ u32 count ‖ (u32 size ‖ transaction)… ‖ reward outputs.
+ * Wire form continues with u32 count ‖ (u32 size ‖ carried transaction)….
  * A block confirms transactions that are already final and pays the reward:
  * 100 TIME shared by committee weight, the rounding remainder and all fees to the proposer. The
  * header commits to the transactions by a Merkle root of their txids and to the reward outputs,
@@ -8,7 +9,7 @@
 import * as P from 'micro-packed'
 import { DomainTags } from '../crypto/domain.ts'
 import { sha256, taggedHash } from '../crypto/sha256.ts'
-import { concatBytes, u32le } from '../encoding/bytes.ts'
+import { concatBytes, equalBytes, u32le } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
 import {
   boundedArray,
@@ -55,12 +56,21 @@ export interface BlockHeader {
   readonly txRoot: Uint8Array
   /** SHA-256 of the encoded reward outputs. */
   readonly rewardHash: Uint8Array
+  /**
+   * Merkle root of H(0x02 ‖ txid) over the carried transactions (committee handoff, §4.8), or
+   * all zeros when the block carries none (every block that does not change the committee).
+   */
+  readonly carryRoot: Uint8Array
+  /** `committeeHash` of the committee that votes on the next block (committee proofs). */
+  readonly committeeHash: Uint8Array
 }
 
 export interface Block {
   readonly header: BlockHeader
   readonly transactions: readonly Transaction[]
   readonly reward: readonly TxOutput[]
+  /** Transactions the outgoing committee's members reported as locked (handoff), not confirmed. */
+  readonly carried: readonly Transaction[]
 }
 
 export const blockHeaderCoder = P.struct({
@@ -73,9 +83,13 @@ export const blockHeaderCoder = P.struct({
   proposer: bytes32,
   txRoot: bytes32,
   rewardHash: bytes32,
+  carryRoot: bytes32,
+  committeeHash: bytes32,
 }) as unknown as P.CoderType<BlockHeader>
 
-export const BLOCK_HEADER_SIZE = 2 + 4 + 4 + 32 + 4 + 8 + 32 + 32 + 32
+export const BLOCK_HEADER_SIZE = 2 + 4 + 4 + 32 + 4 + 8 + 32 + 32 + 32 + 32 + 32
+/** Largest carry set of one block (transactions re-accepted by the next committee). */
+export const MAX_CARRIED_TRANSACTIONS = 10_000
 
 const rewardCoder = boundedArray(
   MAX_REWARD_OUTPUTS,
@@ -86,20 +100,23 @@ const rewardCoder = boundedArray(
   'reward outputs',
 )
 
+const sizedTx = P.prefix(
+  limitedLength(u32, MAX_TX_SIZE, 'transaction size'),
+  TransactionCodec.coder,
+)
+
 const blockCoder = P.struct({
   header: blockHeaderCoder,
-  transactions: P.array(
-    limitedLength(u32, MAX_BLOCK_TRANSACTIONS, 'block transactions'),
-    P.prefix(limitedLength(u32, MAX_TX_SIZE, 'transaction size'), TransactionCodec.coder),
-  ),
+  transactions: P.array(limitedLength(u32, MAX_BLOCK_TRANSACTIONS, 'block transactions'), sizedTx),
   reward: rewardCoder,
+  carried: P.array(limitedLength(u32, MAX_CARRIED_TRANSACTIONS, 'carried transactions'), sizedTx),
 }) as unknown as P.CoderType<Block>
 
 export const BlockHeaderCodec = codec('BlockHeader', blockHeaderCoder, BLOCK_HEADER_SIZE)
 export const BlockCodec = codec(
   'Block',
   blockCoder,
-  BLOCK_HEADER_SIZE + 4 + MAX_BLOCK_TRANSACTIONS * (4 + MAX_TX_SIZE),
+  BLOCK_HEADER_SIZE + 8 + (MAX_BLOCK_TRANSACTIONS + MAX_CARRIED_TRANSACTIONS) * (4 + MAX_TX_SIZE),
 )
 
 export function blockHash(header: BlockHeader): Uint8Array {
@@ -138,6 +155,16 @@ export function blockReward(committee: Committee, proposer: Uint8Array, fees: bi
   if (leader > 0n)
     out.push({ value: leader as Amount, address: addressPayloadFromPublicKey(proposer) })
   return out
+}
+
+/** Whether the body is the one the header commits to (transactions, reward and carry set). */
+export function bodyMatchesHeader(block: Block): boolean {
+  const h = block.header
+  return (
+    equalBytes(h.txRoot, transactionRoot(block.transactions.map(computeTxid))) &&
+    equalBytes(h.rewardHash, rewardHash(block.reward)) &&
+    equalBytes(h.carryRoot, transactionRoot(block.carried.map(computeTxid)))
+  )
 }
 
 export function blockTxids(block: Block): Txid[] {

@@ -3,25 +3,13 @@
  * threshold ⌊2W/3⌋ + 1 of total weight W. Any two quorums overlap by more than W/3. Members are
  * kept sorted by key so every node derives byte-identical committees from the same chain.
  */
+import { DomainTags } from '../crypto/domain.ts'
+import { taggedHash } from '../crypto/sha256.ts'
 import { bytesToHex, compareBytes } from '../encoding/bytes.ts'
 import { ConsensusError } from '../errors.ts'
-import { type Amount, COIN } from '../primitives/amount.ts'
 import type { NetworkName } from '../primitives/network.ts'
 
-export type Tier = 'free' | 'bronze' | 'silver' | 'gold'
-
-export interface TierRule {
-  readonly collateral: Amount
-  readonly weight: number
-}
-
-/** Collateral and weight by tier (DESIGN §4.4). Free nodes relay and serve wallets; they never vote. */
-export const TIERS: Readonly<Record<Tier, TierRule>> = {
-  free: { collateral: 0n as Amount, weight: 0 },
-  bronze: { collateral: (1_000n * COIN) as Amount, weight: 10 },
-  silver: { collateral: (10_000n * COIN) as Amount, weight: 100 },
-  gold: { collateral: (100_000n * COIN) as Amount, weight: 1_000 },
-}
+export { TIERS, type Tier, type TierRule } from '../primitives/tier.ts'
 
 /** Below this many voting members finality halts rather than run without fault tolerance. */
 export const MIN_VOTING_MEMBERS: Readonly<Record<NetworkName, number>> = {
@@ -108,4 +96,21 @@ export class Committee {
   isQuorum(weight: number): boolean {
     return weight >= this.threshold
   }
+}
+
+/**
+ * The hash a block header commits to for the committee voting on the next block: SHA-256 of
+ * "TIMECOIN/committee/v1" ‖ u32le(epoch) ‖ u32le(count) ‖ (key ‖ u64le(weight))… in key order.
+ * A light client holding a member list checks it against a certified header.
+ */
+export function committeeHash(committee: Committee): Uint8Array {
+  const body = new Uint8Array(8 + committee.members.length * 40)
+  const view = new DataView(body.buffer)
+  view.setUint32(0, committee.epoch, true)
+  view.setUint32(4, committee.members.length, true)
+  for (const [i, m] of committee.members.entries()) {
+    body.set(m.key, 8 + i * 40)
+    view.setBigUint64(8 + i * 40 + 32, BigInt(m.weight), true)
+  }
+  return taggedHash(DomainTags.committee, body)
 }

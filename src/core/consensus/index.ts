@@ -33,6 +33,7 @@ export {
 export {
   Committee,
   type CommitteeMember,
+  committeeHash,
   MAX_COMMITTEE_SIZE,
   MIN_VOTING_MEMBERS,
   quorumThreshold,
@@ -41,6 +42,21 @@ export {
   type TierRule,
 } from './committee.ts'
 export { type Evidence, verifyEvidence } from './evidence.ts'
+export {
+  EVIDENCE_KINDS,
+  EvidenceCodec,
+  evidenceCoder,
+  MAX_EVIDENCE_ENCODING_SIZE,
+} from './evidence-codec.ts'
+export { type HandoffContext, validateHandoff } from './handoff.ts'
+export {
+  checkLockReports,
+  type LockReport,
+  type LockReportBody,
+  LockReportCodec,
+  lockReportsBundle,
+  signLockReport,
+} from './lock-report.ts'
 export { merklePath, merkleRoot, pathLength, rootFromPath } from './merkle.ts'
 export {
   type Proposal,
@@ -59,6 +75,15 @@ export {
   MAX_ENTRY_SIZE,
   MAX_PATH_LENGTH,
 } from './quorum-proof.ts'
+export {
+  COLLATERAL_UNLOCK_EPOCHS,
+  type ConfirmedTx,
+  type MemberRecord,
+  type MembershipChange,
+  Registry,
+  type RegistryState,
+} from './registry.ts'
+export { REGISTRY_KEY, RegistryStateCodec, registryOp } from './registry-codec.ts'
 export {
   NIL,
   type Step,

@@ -9,7 +9,7 @@ import * as P from 'micro-packed'
 import { DomainTags } from '../crypto/domain.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { domainMessage } from '../crypto/sha256.ts'
-import type { SignatureBundle } from '../crypto/signature-bundle.ts'
+import { joinBundles, type SignatureBundle } from '../crypto/signature-bundle.ts'
 import { u32le } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
 import { boundedArray, bytes32, bytes64, limitedLength, u32 } from '../encoding/fields.ts'
@@ -20,6 +20,8 @@ import {
   type FinalityCertificate,
   FinalityCertificateCodec,
 } from './certificate.ts'
+import { MAX_COMMITTEE_SIZE } from './committee.ts'
+import { type LockReport, LockReportCodec, lockReportsBundle } from './lock-report.ts'
 import { toSigner } from './vote-batch.ts'
 
 export interface Proposal {
@@ -28,6 +30,8 @@ export interface Proposal {
   /** The attempt of a prevote quorum for this block, or -1 for a fresh block. */
   readonly validAttempt: number
   readonly certificates: readonly FinalityCertificate[]
+  /** For a committee-changing block: lock reports from > 2/3 of the outgoing weight (§4.8). */
+  readonly reports: readonly LockReport[]
   /** The key of the proposer of (block height, attempt), who signs. */
   readonly proposer: Uint8Array
   readonly signature: Uint8Array
@@ -49,6 +53,11 @@ const proposalCoder = P.struct({
       FinalityCertificateCodec.coder,
     ),
     'proposal certificates',
+  ),
+  reports: boundedArray(
+    MAX_COMMITTEE_SIZE,
+    P.prefix(limitedLength(u32, LockReportCodec.maxSize, 'report size'), LockReportCodec.coder),
+    'lock reports',
   ),
   proposer: bytes32,
   signature: bytes64,
@@ -78,6 +87,7 @@ export function signProposal(
   certificates: readonly FinalityCertificate[],
   key: KeyPair | Signer,
   genesisHash: Uint8Array,
+  reports: readonly LockReport[] = [],
 ): Proposal {
   const message = proposalSigningMessage(
     genesisHash,
@@ -87,12 +97,21 @@ export function signProposal(
   )
   const signer = toSigner(key)
   const signature = signer.sign(message)
-  return { block, attempt, validAttempt, certificates, proposer: signer.publicKey, signature }
+  return {
+    block,
+    attempt,
+    validAttempt,
+    certificates,
+    reports,
+    proposer: signer.publicKey,
+    signature,
+  }
 }
 
 /**
- * The proposal's signature by its `proposer` field and its certificates' signatures, as one
- * bundle. Whether that key is the one scheduled for (height, attempt) needs the committee: the
+ * The proposal's signature by its `proposer` field, its certificates' and its lock reports'
+ * signatures, as one bundle (the block's own and carried transactions are checked with it by
+ * `messageBundle`). Whether that key is the one scheduled for (height, attempt) needs the committee: the
  * engine checks it.
  */
 export function proposalSignatureBundle(p: Proposal, genesisHash: Uint8Array): SignatureBundle {
@@ -113,23 +132,18 @@ export function proposalSignatureBundle(p: Proposal, genesisHash: Uint8Array): S
     ),
     publicKey: p.proposer,
   }
-  const certs = p.certificates.map((c) => certificateSignatureBundle(c, genesisHash))
-  const checks = [own, ...certs.flatMap((b) => b.checks)]
-  return {
-    checks,
-    failure: (i) => {
-      if (i === 0)
-        return new ConsensusError(
-          'PROPOSAL_INVALID',
-          'proposal signature does not verify',
-          PeerAction.LowToleranceError,
-        )
-      let k = i - 1
-      for (const b of certs) {
-        if (k < b.checks.length) return b.failure(k)
-        k -= b.checks.length
-      }
-      return new ConsensusError('PROPOSAL_INVALID', 'bad signature')
-    },
+  const ownBundle: SignatureBundle = {
+    checks: [own],
+    failure: () =>
+      new ConsensusError(
+        'PROPOSAL_INVALID',
+        'proposal signature does not verify',
+        PeerAction.LowToleranceError,
+      ),
   }
+  return joinBundles([
+    ownBundle,
+    ...p.certificates.map((c) => certificateSignatureBundle(c, genesisHash)),
+    lockReportsBundle(p.reports, genesisHash),
+  ])
 }

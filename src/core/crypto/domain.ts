@@ -15,6 +15,17 @@ export const DomainTags = {
   reward: 'TIMECOIN/reward/v1',
   /** A proposal signature covers tag ‖ genesisHash ‖ blockHash ‖ u32le(attempt) ‖ u32le(validAttempt + 1). */
   proposal: 'TIMECOIN/proposal/v1',
+  /**
+   * A registration proof: the masternode key signs tag ‖ genesisHash ‖ first input's outpoint ‖
+   * u8 tierCode ‖ u16le collateralVout.
+   */
+  registration: 'TIMECOIN/mn-register/v1',
+  /** A deregistration proof: tag ‖ genesisHash ‖ first input's outpoint ‖ masternodeKey. */
+  deregistration: 'TIMECOIN/mn-deregister/v1',
+  /** committeeHash = SHA-256(tag ‖ u32le(epoch) ‖ u32le(count) ‖ (key ‖ u64le(weight))… in key order). */
+  committee: 'TIMECOIN/committee/v1',
+  /** A lock report signature covers tag ‖ genesisHash ‖ encoded report body. */
+  lockReport: 'TIMECOIN/lock-report/v1',
 } as const
 
 export type DomainTag = (typeof DomainTags)[keyof typeof DomainTags]

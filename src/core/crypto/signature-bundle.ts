@@ -27,3 +27,18 @@ export async function verifyBundle(
   if (bundle.checks.length === 0) return
   assertVerdicts(bundle, await verifier.verifyMany(bundle.checks))
 }
+
+/** Several bundles as one: checks in order, each failure reported by the bundle it came from. */
+export function joinBundles(bundles: readonly SignatureBundle[]): SignatureBundle {
+  return {
+    checks: bundles.flatMap((b) => b.checks),
+    failure: (i) => {
+      let k = i
+      for (const b of bundles) {
+        if (k < b.checks.length) return b.failure(k)
+        k -= b.checks.length
+      }
+      throw new RangeError(`no signature check ${i}`)
+    },
+  }
+}

@@ -14,6 +14,7 @@ import {
   BlockCodec,
   blockHash,
   blockReward,
+  bodyMatchesHeader,
   MAX_BLOCK_TRANSACTIONS,
   rewardHash,
   rewardTxid,
@@ -26,10 +27,14 @@ import {
 } from '../consensus/block-certificate.ts'
 import { validateBlock } from '../consensus/block-validation.ts'
 import type { FinalityCertificate } from '../consensus/certificate.ts'
-import type { Committee } from '../consensus/committee.ts'
+import { type Committee, committeeHash } from '../consensus/committee.ts'
+import { sortedReports, validateHandoff } from '../consensus/handoff.ts'
+import type { LockReport } from '../consensus/lock-report.ts'
 import { type Proposal, signProposal } from '../consensus/proposal.ts'
 import { ProposerSchedule } from '../consensus/proposer.ts'
 import { batchEntries, type CertificateEntry } from '../consensus/quorum-proof.ts'
+import type { ConfirmedTx, Registry, RegistryState } from '../consensus/registry.ts'
+import { REGISTRY_KEY, RegistryStateCodec, registryOp } from '../consensus/registry-codec.ts'
 import {
   NIL,
   TimeLockHeight,
@@ -51,6 +56,7 @@ import { Bucket, bucketKey } from '../storage/keys.ts'
 import type { BatchOp, Store } from '../storage/store.ts'
 import type { Effect } from './events.ts'
 import type { Message, PeerId } from './messages.ts'
+import { loadSeal, type Seal } from './seal-store.ts'
 
 export interface ChainConfig {
   /** Time between a commit and the start of the next height (600 s mainnet, seconds on devnet). */
@@ -65,7 +71,22 @@ export interface ChainTip {
 
 /** What the chain needs from the engine that hosts it. */
 export interface ChainHost {
+  /** The committee voting now (C_e); changes when a committee-changing block commits. */
   readonly committee: Committee
+  registry(): Registry
+  /** Whether this node votes in the current epoch (others only follow committed blocks). */
+  isVoter(): boolean
+  /** Peers that get committed blocks besides the voters (non-voting masternodes). */
+  followers(): readonly PeerId[]
+  /**
+   * Seals the epoch for the committee-changing block at `height` (once; durably) and sends this
+   * node's lock report to every member — again on every call, once the seal is durable.
+   */
+  seal(height: number): void
+  /** This node's key if it sealed and reported at `height`. */
+  reportedAt(height: number): Uint8Array | undefined
+  /** A block committed: the registry after it, whether it changed the committee, its carry set. */
+  advance(registry: Registry, changed: boolean, carried: readonly ConfirmedTx[]): void
   readonly ledger: Ledger
   readonly key: KeyPair
   readonly signer: Signer
@@ -166,7 +187,7 @@ export class Chain {
   #tip: ChainTip
   readonly #host: ChainHost
   readonly #config: ChainConfig
-  readonly #schedule: ProposerSchedule
+  #schedule: ProposerSchedule
   #height: TimeLockHeight | null = null
   /** Blocks seen at the current height, by hash (hex). */
   #blocks = new Map<string, Block>()
@@ -181,13 +202,18 @@ export class Chain {
   /** txid (hex) → height, for transactions in the recent blocks. */
   readonly #included = new Map<string, number>()
   #lastBlockRequest = -Infinity
+  /** Lock reports for the committee-changing block at the next height, by voter (hex). */
+  #reports = new Map<string, { report: LockReport; txs: readonly Transaction[] }>()
+  /** Reports a proposed block was built with, by block hash (hex): re-proposals carry them. */
+  #blockReports = new Map<string, readonly LockReport[]>()
+  /** A fresh proposal waiting for lock reports from > 2/3 of the weight. */
+  #waiting: { attempt: number; validAttempt: number } | null = null
 
   constructor(host: ChainHost, config: ChainConfig, tip: ChainTip) {
     this.#host = host
     this.#config = config
     this.#tip = tip
-    // Without committee changes the committee votes from height 1 on.
-    this.#schedule = new ProposerSchedule(host.committee, 1)
+    this.#schedule = new ProposerSchedule(host.committee, host.registry().state.firstHeight)
   }
 
   /** The last committed block here. */
@@ -199,7 +225,7 @@ export class Chain {
   start(ownVotes: readonly StoredBlockVote[]): void {
     const next = this.#tip.height + 1
     const mine = ownVotes.filter((v) => v.height === next)
-    if (mine.length > 0) {
+    if (mine.length > 0 && this.#host.isVoter()) {
       this.#open(next)
       this.#apply(this.#height!.resume(mine))
       this.#replayEarly()
@@ -220,11 +246,7 @@ export class Chain {
       return true
     }
     if (id === START) {
-      if (this.#height === null) {
-        this.#open(this.#tip.height + 1)
-        this.#apply(this.#height!.start())
-        this.#replayEarly()
-      }
+      this.#joinIfNext(this.#tip.height + 1)
       return true
     }
     const [, h, step, attempt] = id.split(':')
@@ -250,6 +272,13 @@ export class Chain {
     const hash = bytesToHex(blockHash(header))
     let valid = true
     try {
+      const registry = this.#host.registry()
+      validateHandoff(p.block, p.reports, {
+        committee: this.#host.committee,
+        next: registry.nextCommittee(),
+        changing: registry.changing,
+        ownReport: this.#host.reportedAt(h.height),
+      })
       validateBlock(p.block, {
         height: h.height,
         prevHash: this.#tip.hash,
@@ -264,7 +293,10 @@ export class Chain {
       if (!(e instanceof TimeCoinError)) throw e
       valid = false
     }
-    if (valid) this.#blocks.set(hash, p.block)
+    if (valid) {
+      this.#blocks.set(hash, p.block)
+      this.#blockReports.set(hash, p.reports)
+    }
     this.#apply(h.onProposal(p.attempt, hash, p.validAttempt, valid))
   }
 
@@ -275,7 +307,7 @@ export class Chain {
     for (const leaf of batch.leaves) {
       if (leaf.kind !== 'prevote' && leaf.kind !== 'precommit') continue
       this.#joinIfNext(leaf.height)
-      if (leaf.height > this.#tip.height + 1) this.#behind(bytesToHex(batch.header.voterKey))
+      if (leaf.height > this.#tip.height + 1) this.behind(bytesToHex(batch.header.voterKey))
     }
     const h = this.#height
     const voter = bytesToHex(batch.header.voterKey)
@@ -319,10 +351,11 @@ export class Chain {
 
   /** A committed block from a peer: applied when it is the next one and its certificate holds. */
   onCommit(block: Block, certificate: BlockCertificate, from?: PeerId): void {
-    if (block.header.height > this.#tip.height + 1 && from !== undefined) this.#behind(from)
+    if (block.header.height > this.#tip.height + 1 && from !== undefined) this.behind(from)
     if (block.header.height !== this.#tip.height + 1) return
     if (!equalBytes(certificate.blockHash, blockHash(block.header))) return
     if (!equalBytes(block.header.prevHash, this.#tip.hash)) return
+    if (!bodyMatchesHeader(block)) return
     try {
       checkBlockCertificate(certificate, this.#host.committee)
     } catch (e) {
@@ -332,6 +365,24 @@ export class Chain {
     this.#commit(block, certificate)
   }
 
+  /** A member's lock report for the committee-changing block at our next height. */
+  onLockReport(report: LockReport, txs: readonly Transaction[]): void {
+    const committee = this.#host.committee
+    if (!this.#host.registry().changing) return
+    if (report.epoch !== committee.epoch || report.height !== this.#tip.height + 1) return
+    if ((committee.weightOf(report.voterKey) ?? 0) === 0) return
+    const named = new Set(report.txids.map(txidToHex))
+    const given = new Set(txs.map((tx) => txidToHex(computeTxid(tx))))
+    // A report whose transactions we do not all hold cannot be carried: leave it out.
+    if (named.size !== given.size || [...named].some((id) => !given.has(id))) return
+    this.#reports.set(bytesToHex(report.voterKey), { report, txs })
+    const waiting = this.#waiting
+    if (waiting !== null && this.#height !== null) {
+      this.#waiting = null
+      this.#propose(waiting.attempt, null, waiting.validAttempt)
+    }
+  }
+
   // ── internals ─────────────────────────────────────────────────────────────
 
   /**
@@ -339,7 +390,7 @@ export class Chain {
    * than let their proposal and votes go unheard until our own timer fires.
    */
   /** Others vote above our next height: we missed a commit; ask for it (at most once a second). */
-  #behind(peer: PeerId): void {
+  behind(peer: PeerId): void {
     if (this.#host.now() - this.#lastBlockRequest < 1_000) return
     this.#lastBlockRequest = this.#host.now()
     this.#host.send(peer, { type: 'BlockRequest', height: this.#tip.height + 1 })
@@ -352,6 +403,7 @@ export class Chain {
    */
   #resend(): void {
     if (this.#height === null) return
+    if (this.#host.registry().changing) this.#host.seal(this.#height.height)
     for (const leaf of this.#ownVotes.values()) this.#host.vote(leaf, [])
     if (this.#lastProposal !== null) {
       const proposal = this.#lastProposal
@@ -366,7 +418,7 @@ export class Chain {
   }
 
   #joinIfNext(height: number): void {
-    if (this.#height !== null || height !== this.#tip.height + 1) return
+    if (this.#height !== null || height !== this.#tip.height + 1 || !this.#host.isVoter()) return
     this.#open(height)
     this.#apply(this.#height!.start())
     this.#replayEarly()
@@ -383,6 +435,10 @@ export class Chain {
     this.#precommits = new Map()
     this.#ownVotes = new Map()
     this.#lastProposal = null
+    this.#blockReports = new Map()
+    this.#waiting = null
+    // Before any prevote for a committee-changing block: seal and report (§4.8).
+    if (this.#host.registry().changing) this.#host.seal(height)
     this.#host.setTimer(RESEND, this.#host.now() + this.#resendMs())
   }
 
@@ -425,7 +481,7 @@ export class Chain {
             entries: [...entries.values()],
           }
           this.#commit(block, certificate)
-          for (const peer of this.#host.voters())
+          for (const peer of new Set([...this.#host.voters(), ...this.#host.followers()]))
             this.#host.send(peer, { type: 'BlockCommit', block, certificate })
           return
         }
@@ -440,7 +496,27 @@ export class Chain {
 
   #propose(attempt: number, value: string | null, validAttempt: number): void {
     const h = this.#height!
-    const block = value !== null ? this.#blocks.get(value) : this.#build(h.height, attempt)
+    let reports: readonly LockReport[] = []
+    let block: Block | undefined
+    if (value !== null) {
+      block = this.#blocks.get(value)
+      reports = this.#blockReports.get(value) ?? []
+    } else {
+      if (this.#host.registry().changing) {
+        const held = [...this.#reports.values()]
+        const weight = held.reduce(
+          (w, r) => w + (this.#host.committee.weightOf(r.report.voterKey) ?? 0),
+          0,
+        )
+        // Not yet reports from > 2/3 of the weight: propose when they arrive (or others time out).
+        if (!this.#host.committee.isQuorum(weight)) {
+          this.#waiting = { attempt, validAttempt }
+          return
+        }
+        reports = sortedReports(held.map((r) => r.report))
+      }
+      block = this.#build(h.height, attempt)
+    }
     if (block === undefined) return
     const certificates = block.transactions
       .map((tx) => this.#host.certificateOf(computeTxid(tx)))
@@ -452,6 +528,7 @@ export class Chain {
       certificates,
       this.#host.signer,
       this.#host.genesisHash,
+      reports,
     )
     this.#lastProposal = proposal
     for (const peer of this.#host.voters())
@@ -465,6 +542,16 @@ export class Chain {
     )
     const fees = entries.reduce((a, e) => a + e.fee, 0n)
     const reward = blockReward(this.#host.committee, this.#host.key.publicKey, fees)
+    const confirmed = new Set(entries.map((e) => txidToHex(e.txid)))
+    const carried = new Map<string, Transaction>()
+    if (this.#host.registry().changing) {
+      for (const { txs } of this.#reports.values())
+        for (const tx of txs) {
+          const id = txidToHex(computeTxid(tx))
+          if (!confirmed.has(id)) carried.set(id, tx)
+        }
+    }
+    const carriedTxs = [...carried.values()]
     return {
       header: {
         version: 1,
@@ -476,9 +563,12 @@ export class Chain {
         proposer: this.#host.key.publicKey,
         txRoot: transactionRoot(entries.map((e) => e.txid)),
         rewardHash: rewardHash(reward),
+        carryRoot: transactionRoot(carriedTxs.map(computeTxid)),
+        committeeHash: committeeHash(this.#host.registry().nextCommittee()),
       },
       transactions: entries.map((e) => e.tx),
       reward,
+      carried: carriedTxs,
     }
   }
 
@@ -501,6 +591,8 @@ export class Chain {
       })
       return
     }
+    const carried = block.carried.map((tx) => ({ tx, txid: computeTxid(tx) }))
+    const { registry, changed } = this.#host.registry().afterBlock(height, txs, carried)
     const hash = blockHash(block.header)
     this.#tip = { height, hash }
     this.#recent.set(height, { block, certificate })
@@ -519,9 +611,14 @@ export class Chain {
           value: CommittedCodec.encode({ block, certificate }),
         },
         { type: 'put', key: TIP_KEY, value: TipCodec.encode(this.#tip) },
+        registryOp(registry.state),
       ],
       true,
     )
+    this.#reports = new Map()
+    this.#waiting = null
+    if (changed) this.#schedule = new ProposerSchedule(registry.committee, height + 1)
+    this.#host.advance(registry, changed, carried)
     this.#host.emit({ type: 'committed', height, hash, transactions: txs.length })
     this.#height = null
     this.#early = this.#early.filter((b) =>
@@ -536,11 +633,11 @@ export class Chain {
   }
 }
 
-/** The chain tip and this node's own block votes, as persisted. */
+/** The chain tip, this node's own block votes, the registry and its seal, as persisted. */
 export async function loadChainState(
   store: Store,
   genesisHash: Uint8Array,
-): Promise<{ tip: ChainTip; votes: StoredBlockVote[] }> {
+): Promise<{ tip: ChainTip; votes: StoredBlockVote[]; registry?: RegistryState; seal?: Seal }> {
   const saved = await store.get(TIP_KEY)
   const tip = saved === undefined ? { height: 0, hash: genesisHash } : decodeTip(saved)
   const votes: StoredBlockVote[] = []
@@ -549,5 +646,12 @@ export async function loadChainState(
   })) {
     votes.push(decodeBlockVote(key, value))
   }
-  return { tip, votes }
+  const registry = await store.get(REGISTRY_KEY)
+  const seal = await loadSeal(store)
+  return {
+    tip,
+    votes,
+    ...(registry === undefined ? {} : { registry: RegistryStateCodec.decode(registry) }),
+    ...(seal === undefined ? {} : { seal }),
+  }
 }

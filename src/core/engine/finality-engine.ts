@@ -12,7 +12,14 @@ import {
   type FinalityCertificate,
   FinalityCertificateCodec,
 } from '../consensus/certificate.ts'
-import type { Committee } from '../consensus/committee.ts'
+import { type Committee, MIN_VOTING_MEMBERS } from '../consensus/committee.ts'
+import { signLockReport } from '../consensus/lock-report.ts'
+import {
+  type CommitteeClass,
+  type ConfirmedTx,
+  Registry,
+  type RegistryState,
+} from '../consensus/registry.ts'
 import { signVoteBatch, toSigner, type VoteBatch } from '../consensus/vote-batch.ts'
 import { NO_CONFLICT, type VoteLeaf } from '../consensus/vote-leaf.ts'
 import { VoteTally } from '../consensus/vote-tally.ts'
@@ -33,6 +40,7 @@ import {
 import { type Decision, decisionOp, lastSeqOp, type StoredVotingState } from './decision-store.ts'
 import type { Effect, EngineEvent } from './events.ts'
 import type { Message, PeerId } from './messages.ts'
+import { type Seal, sealOp } from './seal-store.ts'
 import { type PersistRequest, VotePipeline } from './vote-pipeline.ts'
 
 export interface EngineConfig {
@@ -52,7 +60,17 @@ export interface EngineConfig {
    * Deliberately broken voting rules, ONLY for the simulator's proof that its safety oracle
    * catches what they allow. Nothing outside test/sim sets this.
    */
-  readonly unsafeTestRules?: { readonly acceptConflicts?: boolean }
+  readonly unsafeTestRules?: {
+    readonly acceptConflicts?: boolean
+    /** Keep accepting in an epoch after reporting locks for its handoff (no seal). */
+    readonly handoffWithoutSeals?: boolean
+  }
+  /** The registry restored from the store (default: `committee` as the genesis committee). */
+  readonly registry?: Registry
+  /** Voting members below which deregistrations have no effect (default: devnet's 3). */
+  readonly minVoters?: number
+  /** Masternodes that do not vote now but follow the chain: they get every committed block. */
+  readonly followers?: readonly PeerId[]
   /** Block production (TimeLock); without it the node finalizes but never confirms. */
   readonly chain?: ChainConfig
   /** The tip and this node's own block votes, restored from the store (see loadChainState). */
@@ -62,6 +80,10 @@ export interface EngineConfig {
 export interface StoredChainState {
   readonly tip: ChainTip
   readonly votes: readonly StoredBlockVote[]
+  /** The registry after the tip (absent before the first block: the genesis committee). */
+  readonly registry?: RegistryState
+  /** This node's last seal (binding while its epoch is current). */
+  readonly seal?: Seal
 }
 
 interface KnownTx {
@@ -71,19 +93,33 @@ interface KnownTx {
 }
 
 const RETRY = 'retry:'
+const MAX_NEXT_EPOCH = 10_000
 const EXPIRE = 'expire'
 
 export class FinalityEngine {
   readonly ledger: Ledger
-  readonly committee: Committee
   readonly #genesisHash: Uint8Array
   readonly #key: KeyPair | undefined
   readonly #signer: Signer | undefined
   readonly #self: PeerId
-  readonly #isVoter: boolean
-  readonly #voters: readonly PeerId[]
-  readonly #voterSet: ReadonlySet<PeerId>
-  readonly #tally: VoteTally
+  #registry: Registry
+  #isVoter = false
+  #voters: readonly PeerId[] = []
+  #voterSet: ReadonlySet<PeerId> = new Set()
+  /** Vote tallies of the current and the previous epoch (its certificates stay valid). */
+  readonly #tallies = new Map<number, VoteTally>()
+  /** Batches of epoch current + 1 (we are behind a committee change): replayed after it. */
+  #nextEpoch: { batch: VoteBatch; from: PeerId }[] = []
+  /** This node's seal of the current epoch (handoff), if it sealed. */
+  #seal: Seal | null
+  #sealed: ReadonlySet<string>
+  #sealDurable: boolean
+  /** Transactions this node would accept but may not while sealed: decided in the next epoch. */
+  readonly #held = new Set<string>()
+  /** Callbacks for durable writes that gate a send (the seal before the lock report). */
+  readonly #afterWrite = new Map<number, () => void>()
+  readonly #followers: readonly PeerId[]
+  readonly #sealRule: boolean
   readonly #decisions = new Map<string, Decision>()
   readonly #pipeline: VotePipeline
   readonly #ownBatches = new Map<string, VoteBatch>()
@@ -111,7 +147,6 @@ export class FinalityEngine {
 
   constructor(config: EngineConfig) {
     this.ledger = config.ledger
-    this.committee = config.committee
     this.#genesisHash = config.genesisHash
     this.#key = config.key
     this.#signer = config.signer ?? (config.key ? toSigner(config.key) : undefined)
@@ -119,11 +154,27 @@ export class FinalityEngine {
       throw new RangeError("the signer does not sign with this node's key")
     }
     this.#self = config.key ? bytesToHex(config.key.publicKey) : 'local'
-    this.#isVoter =
-      config.key !== undefined && (config.committee.weightOf(config.key.publicKey) ?? 0) > 0
-    this.#voters = config.committee.voters.map((m) => bytesToHex(m.key))
-    this.#voterSet = new Set(this.#voters)
-    this.#tally = new VoteTally(config.committee)
+    const minVoters = config.minVoters ?? MIN_VOTING_MEMBERS.devnet
+    const stored = config.chainState?.registry
+    // Every epoch's committee is of the genesis committee's class (the simulator's unsafe rules).
+    const kind = config.committee.constructor as CommitteeClass
+    this.#registry =
+      config.registry ??
+      (stored !== undefined ? new Registry(stored, minVoters, kind) : undefined) ??
+      Registry.genesis(
+        config.committee.members.map((m) => ({ ...m, collateral: null })),
+        minVoters,
+        config.committee.epoch,
+        kind,
+      )
+    this.#enterEpoch()
+    this.#followers = config.followers ?? []
+    this.#sealRule = config.unsafeTestRules?.handoffWithoutSeals !== true
+    const saved = config.chainState?.seal
+    const seal = saved?.epoch === this.committee.epoch ? saved : null
+    this.#seal = seal
+    this.#sealed = new Set(seal?.txids.map(txidToHex) ?? [])
+    this.#sealDurable = seal !== null
     this.#retryMinMs = config.retryMinMs ?? 1_000
     this.#retryMaxMs = config.retryMaxMs ?? 60_000
     this.#expireEveryMs = config.expireEveryMs ?? 60_000
@@ -134,7 +185,7 @@ export class FinalityEngine {
       this.#remember({ tx: e.tx, txid: e.txid, size: e.size })
     this.#chainVotes = config.chainState?.votes ?? []
     this.#chain =
-      config.chain !== undefined && config.key !== undefined && this.#isVoter
+      config.chain !== undefined && config.key !== undefined
         ? new Chain(
             this.#chainHost(config.key, this.#signer!),
             config.chain,
@@ -143,14 +194,33 @@ export class FinalityEngine {
         : null
   }
 
+  /** The committee voting now (C_e of the current epoch). */
+  get committee(): Committee {
+    return this.#registry.committee
+  }
+
+  get registry(): Registry {
+    return this.#registry
+  }
+
   /** The chain's tip here (height 0 and the genesis hash before the first block). */
   get tip(): ChainTip | undefined {
     return this.#chain?.tip
   }
 
   #chainHost(key: KeyPair, signer: Signer): ChainHost {
+    const engine = this
     return {
-      committee: this.committee,
+      get committee() {
+        return engine.committee
+      },
+      registry: () => this.#registry,
+      isVoter: () => this.#isVoter,
+      followers: () => this.#followers,
+      seal: (height) => this.#sealEpoch(height),
+      reportedAt: (height) =>
+        this.#seal?.height === height && this.#sealRule ? key.publicKey : undefined,
+      advance: (registry, changed, carried) => this.#advance(registry, changed, carried),
       ledger: this.ledger,
       key,
       signer,
@@ -163,12 +233,7 @@ export class FinalityEngine {
       vote: (leaf, ops) => this.#startWrite(this.#pipeline.enqueue(leaf, ops)),
       certificateOf: (txid) => this.#certificateOf(txid),
       adoptCertificate: (tx, certificate) => {
-        try {
-          checkCertificate(certificate, this.committee, this.committee.epoch)
-        } catch (e) {
-          if (e instanceof TimeCoinError) return false
-          throw e
-        }
+        if (this.#checkCertificate(certificate) !== null) return false
         this.#finalize(this.#knownOf(tx), certificate)
         return this.isFinal(certificate.txid)
       },
@@ -188,7 +253,7 @@ export class FinalityEngine {
       this.#txs.delete(id)
       this.#certificates.delete(id)
       this.#ownBatches.delete(id)
-      this.#tally.forget(known.txid)
+      for (const tally of this.#tallies.values()) tally.forget(known.txid)
     }
   }
 
@@ -241,6 +306,10 @@ export class FinalityEngine {
     return this.#tally.acceptWeight(txid)
   }
 
+  get #tally(): VoteTally {
+    return this.#tallies.get(this.committee.epoch)!
+  }
+
   decisionOf(txid: Txid): Decision | undefined {
     return this.#decisions.get(txidToHex(txid))
   }
@@ -281,6 +350,9 @@ export class FinalityEngine {
         return this.#chain?.onCommit(m.block, m.certificate, from)
       case 'BlockRequest':
         return this.#chain?.onRequest(m.height, from)
+      case 'LockReport':
+        for (const tx of m.txs) this.#knownOf(tx)
+        return this.#chain?.onLockReport(m.report, m.txs)
     }
   }
 
@@ -316,6 +388,13 @@ export class FinalityEngine {
 
   #decide(known: KnownTx, from: PeerId | null): void {
     const { tx, txid, size } = known
+    const epoch = this.committee.epoch
+    // Handoff locks, frozen inputs and locked collateral come before the UTXO set's answer.
+    const barred = this.#epochRule(tx, txid)
+    if (barred !== null) {
+      this.#vote({ kind: 'reject', txid, epoch, conflictingTxid: barred }, [])
+      return
+    }
     let check: ReturnType<Ledger['checkSpend']>
     try {
       check = this.ledger.checkSpend(tx, txid)
@@ -346,6 +425,11 @@ export class FinalityEngine {
         [],
       )
       this.#forward(tx, from)
+      return
+    }
+    // Sealed for the handoff: no Accept of this epoch outside our report; decide in the next one.
+    if (this.#isVoter && this.#sealBars(txid)) {
+      this.#held.add(txidToHex(txid))
       return
     }
     let ops: readonly BatchOp[]
@@ -382,6 +466,11 @@ export class FinalityEngine {
   }
 
   #onPersisted(id: number): void {
+    const after = this.#afterWrite.get(id)
+    if (after !== undefined) {
+      this.#afterWrite.delete(id)
+      return after()
+    }
     const done = this.#pipeline.persisted(id)
     if (done === null || this.#signer === undefined) return
     const batch = signVoteBatch(
@@ -445,6 +534,12 @@ export class FinalityEngine {
   // ── votes and finality ────────────────────────────────────────────────────
 
   #onBatch(batch: VoteBatch, from: PeerId): void {
+    if (batch.header.epoch === this.committee.epoch + 1) {
+      // A committee change we have not applied yet: keep the votes, fetch the block.
+      if (this.#nextEpoch.length < MAX_NEXT_EPOCH) this.#nextEpoch.push({ batch, from })
+      this.#chain?.behind(from)
+      return
+    }
     if (this.#key !== undefined && equalBytes(batch.header.voterKey, this.#key.publicKey)) {
       return this.#adoptOwnBatch(batch)
     }
@@ -464,10 +559,11 @@ export class FinalityEngine {
   /** Counts a verified batch and finalizes whatever reached quorum. */
   #count(batch: VoteBatch) {
     this.#chain?.onBatch(batch)
-    const update = this.#tally.add(batch)
+    const tally = this.#tallies.get(batch.header.epoch)
+    const update = tally?.add(batch) ?? null
     for (const txid of update?.accepted ?? []) {
       if (this.isFinal(txid)) continue
-      const certificate = this.#tally.certificate(txid)
+      const certificate = tally!.certificate(txid)
       const known = this.#txs.get(txidToHex(txid))
       if (certificate !== null && known !== undefined) this.#finalize(known, certificate)
     }
@@ -505,12 +601,11 @@ export class FinalityEngine {
   #onCertificate(tx: Transaction, certificate: FinalityCertificate, from: PeerId): void {
     const known = this.#knownOf(tx)
     if (this.isFinal(known.txid)) return
-    try {
-      checkCertificate(certificate, this.committee, this.committee.epoch)
-    } catch (e) {
-      if (!(e instanceof TimeCoinError)) throw e
+    // A certificate of an epoch we have not reached: we are behind, not the sender wrong.
+    if (certificate.epoch > this.committee.epoch) return
+    const e = this.#checkCertificate(certificate)
+    if (e !== null)
       return this.#penalize(from, e.peerAction ?? PeerAction.LowToleranceError, e.message)
-    }
     this.#finalize(known, certificate)
   }
 
@@ -554,7 +649,7 @@ export class FinalityEngine {
     this.#subscribers.delete(id)
     this.#ownBatches.delete(id)
     this.#requested.delete(id)
-    this.#tally.forget(txid)
+    for (const tally of this.#tallies.values()) tally.forget(txid)
     this.#wakeOrphans(id)
   }
 
@@ -606,6 +701,160 @@ export class FinalityEngine {
     const next = Math.min(delay * 2, this.#retryMaxMs)
     this.#retryDelay.set(hex, next)
     this.#emit({ type: 'setTimer', id, at: this.#now + next })
+  }
+
+  // ── epochs and handoff ────────────────────────────────────────────────────
+
+  /** Voters, role and tallies for the registry's current epoch (the previous tally stays). */
+  #enterEpoch(): void {
+    const committee = this.committee
+    this.#voters = committee.voters.map((m) => bytesToHex(m.key))
+    this.#voterSet = new Set(this.#voters)
+    this.#isVoter = this.#key !== undefined && (committee.weightOf(this.#key.publicKey) ?? 0) > 0
+    this.#tallies.set(committee.epoch, new VoteTally(committee))
+    for (const epoch of this.#tallies.keys())
+      if (epoch + 1 < committee.epoch) this.#tallies.delete(epoch)
+  }
+
+  /** Checks a certificate against the committee of its epoch (current or previous only). */
+  #checkCertificate(certificate: FinalityCertificate): TimeCoinError | null {
+    const committee = this.#registry.committeeOf(certificate.epoch) ?? this.committee
+    try {
+      checkCertificate(certificate, committee, this.committee.epoch)
+      return null
+    } catch (e) {
+      if (e instanceof TimeCoinError) return e
+      throw e
+    }
+  }
+
+  /**
+   * Why this epoch forbids accepting `tx`, if it does: the txid an input was carried for (or
+   * NO_CONFLICT for a frozen input or locked collateral), else null.
+   */
+  #epochRule(tx: Transaction, txid: Txid): Txid | null {
+    for (const { outpoint } of tx.inputs) {
+      if (this.#registry.isCollateralLocked(outpoint)) return NO_CONFLICT
+      const carried = this.#registry.carriedSpender(outpoint)
+      if (carried === 'frozen') return NO_CONFLICT
+      if (carried !== undefined && !equalBytes(carried, txid)) return carried
+      // Collateral of a registration no block holds yet is locked too.
+      const parent = this.#txs.get(txidToHex(outpoint.txid))?.tx.payload
+      if (
+        parent?.type === 'register' &&
+        parent.collateralVout === outpoint.vout &&
+        !this.#confirmed(outpoint.txid)
+      )
+        return NO_CONFLICT
+    }
+    return null
+  }
+
+  #sealBars(txid: Txid): boolean {
+    return (
+      this.#sealRule &&
+      this.#seal?.epoch === this.committee.epoch &&
+      !this.#sealed.has(txidToHex(txid))
+    )
+  }
+
+  /**
+   * Seals the current epoch for the committee-changing block at `height`: the carry set (every
+   * transaction we accepted that no block holds) is written durably, then reported to every
+   * member. Called again while the height is open, it re-sends the report.
+   */
+  #sealEpoch(height: number): void {
+    if (!this.#isVoter || this.#signer === undefined) return
+    const epoch = this.committee.epoch
+    if (this.#seal?.epoch !== epoch) {
+      const carry = [...this.#decisions.values()].filter(
+        (d) => d.kind === 'accept' && this.#txs.has(txidToHex(d.txid)) && !this.#confirmed(d.txid),
+      )
+      const seal: Seal = { epoch, height, txids: carry.map((d) => d.txid) }
+      this.#seal = seal
+      this.#sealed = new Set(seal.txids.map(txidToHex))
+      this.#sealDurable = false
+      const id = this.#nextPersistId++
+      this.#afterWrite.set(id, () => {
+        this.#sealDurable = true
+        this.#sendReport()
+      })
+      return this.#emit({ type: 'persist', id, ops: [sealOp(seal)], sync: true })
+    }
+    if (this.#sealDurable && this.#seal.height === height) this.#sendReport()
+  }
+
+  #sendReport(): void {
+    const seal = this.#seal
+    if (seal === null || this.#signer === undefined) return
+    const report = signLockReport(seal, this.#signer, this.#genesisHash)
+    const txs = seal.txids.map((t) => this.#txs.get(txidToHex(t))?.tx)
+    if (txs.some((tx) => tx === undefined)) return
+    const message = { type: 'LockReport' as const, report, txs: txs as Transaction[] }
+    for (const peer of this.#voters) this.#send(peer, message)
+    this.#chain?.onLockReport(report, message.txs)
+  }
+
+  /**
+   * A block committed. When it changed the committee: the new epoch's voters and tally, the
+   * carried transactions locked and accepted again, every pending or held transaction decided
+   * anew for this epoch, and votes that arrived early replayed.
+   */
+  #advance(registry: Registry, changed: boolean, carried: readonly ConfirmedTx[]): void {
+    this.#registry = registry
+    if (!changed) return
+    this.#enterEpoch()
+    this.#seal = null
+    this.#sealed = new Set()
+    this.#sealDurable = false
+    const again = new Map<string, KnownTx>()
+    for (const { tx } of carried) {
+      const known = this.#knownOf(tx)
+      again.set(txidToHex(known.txid), known)
+    }
+    for (const e of this.ledger.mempool.entries())
+      if (e.status === 'pending') again.set(txidToHex(e.txid), this.#remember(e))
+    for (const id of this.#held) {
+      const known = this.#txs.get(id)
+      if (known !== undefined) again.set(id, known)
+    }
+    this.#held.clear()
+    for (const known of again.values()) this.#reconsider(known)
+    for (const { batch, from } of this.#nextEpoch.splice(0)) this.#onBatch(batch, from)
+  }
+
+  /** Decides `known` in the new epoch (a decision of an older epoch binds no longer). */
+  #reconsider(known: KnownTx): void {
+    const { txid } = known
+    const epoch = this.committee.epoch
+    if (!this.#isVoter || this.#decisions.get(txidToHex(txid))?.epoch === epoch) return
+    if (this.#confirmed(txid)) return
+    const barred = this.#epochRule(known.tx, txid)
+    if (barred !== null)
+      return this.#vote({ kind: 'reject', txid, epoch, conflictingTxid: barred }, [])
+    const pending = this.ledger.mempool.get(txid)
+    if (pending === undefined && !this.isFinal(txid)) return this.#decide(known, null)
+    // Final here, or locked here for it: accept again in this epoch.
+    let check: ReturnType<Ledger['checkSpend']> | null = null
+    try {
+      check = this.isFinal(txid) ? null : this.ledger.checkSpend(known.tx, txid)
+    } catch (e) {
+      if (!(e instanceof TimeCoinError)) throw e
+      return this.#vote({ kind: 'reject', txid, epoch, conflictingTxid: NO_CONFLICT }, [])
+    }
+    if (check?.status === 'conflict')
+      return this.#vote({ kind: 'reject', txid, epoch, conflictingTxid: check.txid }, [])
+    if (check?.status === 'missing') return
+    const ops = pending?.status === 'pending' ? this.ledger.markVoted(txid).ops : []
+    this.#vote({ kind: 'accept', txid, epoch }, ops)
+    if (pending?.status === 'pending') this.#armRetry(txid)
+  }
+
+  /** Whether a block holds `txid` (its first input is Confirmed by it). */
+  #confirmed(txid: Txid): boolean {
+    const first = this.#txs.get(txidToHex(txid))?.tx.inputs[0]
+    const state = first === undefined ? undefined : this.ledger.utxos.get(first.outpoint)?.state
+    return state?.kind === 'Confirmed' && equalBytes(state.txid, txid)
   }
 
   // ── small helpers ─────────────────────────────────────────────────────────

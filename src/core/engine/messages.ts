@@ -6,6 +6,7 @@
 import type { Block } from '../consensus/block.ts'
 import type { BlockCertificate } from '../consensus/block-certificate.ts'
 import type { FinalityCertificate } from '../consensus/certificate.ts'
+import type { LockReport } from '../consensus/lock-report.ts'
 import type { Proposal } from '../consensus/proposal.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { Transaction } from '../primitives/transaction.ts'
@@ -35,5 +36,14 @@ export type Message =
   | { readonly type: 'BlockRequest'; readonly height: number }
   /** A committed block with its certificate (lets members that missed the votes catch up). */
   | { readonly type: 'BlockCommit'; readonly block: Block; readonly certificate: BlockCertificate }
+  /**
+   * A member's sealed lock report for a committee-changing block, with the full transactions it
+   * names (sent to every member: the leader of any attempt needs it).
+   */
+  | {
+      readonly type: 'LockReport'
+      readonly report: LockReport
+      readonly txs: readonly Transaction[]
+    }
 
 export type MessageType = Message['type']

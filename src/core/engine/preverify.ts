@@ -7,11 +7,12 @@
  */
 import type { Block } from '../consensus/block.ts'
 import { certificateSignatureBundle } from '../consensus/certificate.ts'
+import { lockReportsBundle } from '../consensus/lock-report.ts'
 import { proposalSignatureBundle } from '../consensus/proposal.ts'
 import { entriesSignatureBundle } from '../consensus/quorum-proof.ts'
 import { voteBatchBundle } from '../consensus/vote-batch.ts'
 import type { Ed25519Verifier } from '../crypto/ed25519.ts'
-import { type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
+import { joinBundles, type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
 import { transactionBundle } from '../ledger/tx-verify.ts'
@@ -23,23 +24,11 @@ const NOTHING: SignatureBundle = {
   failure: () => new ConsensusError('BATCH_INVALID', 'no signatures to check'),
 }
 
-/** Several bundles checked as one; a failure reports the bundle it came from. */
-function combine(bundles: readonly SignatureBundle[]): SignatureBundle {
-  return {
-    checks: bundles.flatMap((b) => b.checks),
-    failure: (i) => {
-      let k = i
-      for (const b of bundles) {
-        if (k < b.checks.length) return b.failure(k)
-        k -= b.checks.length
-      }
-      return new ConsensusError('BATCH_INVALID', 'no such signature')
-    },
-  }
-}
-
 function blockTransactionBundles(block: Block, genesisHash: Uint8Array): SignatureBundle[] {
-  return block.transactions.map((tx) => transactionBundle(tx, computeTxid(tx), genesisHash))
+  // Carried transactions too: a leader must not invent conflicts to freeze someone's coins.
+  return [...block.transactions, ...block.carried].map((tx) =>
+    transactionBundle(tx, computeTxid(tx), genesisHash),
+  )
 }
 
 export function messageBundle(message: Message, genesisHash: Uint8Array): SignatureBundle {
@@ -58,7 +47,7 @@ export function messageBundle(message: Message, genesisHash: Uint8Array): Signat
           PeerAction.LowToleranceError,
         )
       }
-      return combine([
+      return joinBundles([
         transactionBundle(message.tx, txid, genesisHash),
         certificateSignatureBundle(message.certificate, genesisHash),
       ])
@@ -67,12 +56,19 @@ export function messageBundle(message: Message, genesisHash: Uint8Array): Signat
     case 'BlockRequest':
       return NOTHING
     case 'BlockProposal':
-      return combine([
+      return joinBundles([
         proposalSignatureBundle(message.proposal, genesisHash),
         ...blockTransactionBundles(message.proposal.block, genesisHash),
       ])
+    case 'LockReport': {
+      const ids = message.txs.map(computeTxid)
+      return joinBundles([
+        lockReportsBundle([message.report], genesisHash),
+        ...message.txs.map((tx, i) => transactionBundle(tx, ids[i]!, genesisHash)),
+      ])
+    }
     case 'BlockCommit':
-      return combine([
+      return joinBundles([
         entriesSignatureBundle(message.certificate.entries, genesisHash),
         ...blockTransactionBundles(message.block, genesisHash),
       ])

@@ -1,13 +1,14 @@
 /**
- * Context-free transaction validity (no UTXO lookups): structure and limits, dust, and every
- * input signature for this network. Stateless, so shells run it before a transaction reaches
- * the (synchronous) engine; `transactionBundle` throws structure errors at once and leaves only
- * the signatures to verify.
+ * Context-free transaction validity (no UTXO lookups): structure and limits, dust, every input
+ * signature for this network and the payload's proof (registration, deregistration). Stateless,
+ * so shells run it before a transaction reaches the (synchronous) engine; `transactionBundle`
+ * throws structure errors at once and leaves only the signatures to verify (in one bundle).
  */
 import type { Ed25519Verifier } from '../crypto/ed25519.ts'
-import { type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
+import { joinBundles, type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
 import { LedgerError, PeerAction } from '../errors.ts'
 import { DUST_LIMIT } from '../primitives/amount.ts'
+import { payloadSignatureBundle } from '../primitives/payload-signing.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import { checkTransactionStructure } from '../primitives/transaction-checks.ts'
 import { transactionSignatureBundle } from '../primitives/transaction-signing.ts'
@@ -28,7 +29,10 @@ export function transactionBundle(
       )
     }
   }
-  return transactionSignatureBundle(tx, genesisHash, txid)
+  return joinBundles([
+    transactionSignatureBundle(tx, genesisHash, txid),
+    payloadSignatureBundle(tx, genesisHash),
+  ])
 }
 
 export async function verifyTransaction(

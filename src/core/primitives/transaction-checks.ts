@@ -1,10 +1,12 @@
 /**
  * Context-free transaction rules: what can be judged from the transaction alone, before any
- * UTXO lookup. Fees, dust and spendability need the ledger and live there.
+ * UTXO lookup, including the payload's (payload.ts: checkPayload). Fees, dust and spendability
+ * need the ledger and live there.
  */
 import { PeerAction, TransactionError } from '../errors.ts'
 import { MAX_AMOUNT } from './amount.ts'
 import { outPointToString } from './outpoint.ts'
+import { checkPayload } from './payload.ts'
 import {
   encodeTransaction,
   MAX_TX_INPUTS,
@@ -42,6 +44,7 @@ export function checkTransactionStructure(tx: Transaction): number {
     total += output.value
   }
   if (total > MAX_AMOUNT) reject('TX_OUTPUT_TOTAL', `outputs total ${total} exceeds ${MAX_AMOUNT}`)
+  checkPayload(tx)
   const size = encodeTransaction(tx).length
   if (size > MAX_TX_SIZE) reject('TX_TOO_LARGE', `${size} bytes > ${MAX_TX_SIZE}`)
   return size

@@ -6,7 +6,7 @@
 import * as P from 'micro-packed'
 import { DomainTags } from '../crypto/domain.ts'
 import { taggedHash } from '../crypto/sha256.ts'
-import { codec, fail } from '../encoding/codec.ts'
+import { codec } from '../encoding/codec.ts'
 import {
   boundedArray,
   bytes20,
@@ -14,12 +14,12 @@ import {
   bytes64,
   oneOfU16,
   rangedU64,
-  u8,
   u32,
 } from '../encoding/fields.ts'
 import type { AddressPayload } from './address.ts'
 import { type Amount, MAX_AMOUNT } from './amount.ts'
 import { type OutPoint, outPointCoder } from './outpoint.ts'
+import { payloadCoder, type TxPayload } from './payload.ts'
 import type { Txid } from './txid.ts'
 
 export const TX_VERSION = 1
@@ -45,11 +45,11 @@ export interface TxOutput {
 }
 
 /**
- * Typed payload of special transactions. Kind 0 (none) is a plain payment; kinds 1–3 are
- * reserved for masternode registration, deregistration and slashing evidence, which the
- * consensus layer defines. Until then any other kind is refused when decoding.
+ * Typed payload of special transactions (payload.ts): kind 0 (none) is a plain payment; kinds
+ * 1–3 register or deregister a masternode or carry slashing evidence. Any other kind is refused
+ * when decoding.
  */
-export type TxPayload = { readonly type: 'none' }
+export type { TxPayload } from './payload.ts'
 
 export interface UnsignedTransaction {
   readonly version: number
@@ -62,20 +62,6 @@ export interface UnsignedTransaction {
 export interface Transaction extends UnsignedTransaction {
   readonly inputs: readonly TxInput[]
 }
-
-const PAYLOAD_KINDS = { none: 0 } as const
-
-const payloadCoder = P.wrap<TxPayload>({
-  encodeStream(w, payload) {
-    if (payload?.type !== 'none') fail('INVALID_VALUE', 'unknown payload type')
-    u8.encodeStream(w, PAYLOAD_KINDS.none)
-  },
-  decodeStream(r) {
-    const kind = u8.decodeStream(r)
-    if (kind !== PAYLOAD_KINDS.none) fail('INVALID_VALUE', `unknown payload kind ${kind}`)
-    return { type: 'none' }
-  },
-})
 
 const unsignedInputCoder = P.struct({ outpoint: outPointCoder, publicKey: bytes32 })
 

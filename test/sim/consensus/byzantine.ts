@@ -4,6 +4,7 @@ import {
   blockHash,
   blockReward,
   bytesToHex,
+  committeeHash,
   equalBytes,
   type KeyPair,
   type Message,
@@ -137,9 +138,12 @@ export class ByzantineMasternode {
             proposer: this.key.publicKey,
             txRoot: transactionRoot([]),
             rewardHash: rewardHash(reward),
+            carryRoot: new Uint8Array(32),
+            committeeHash: committeeHash(committee),
           },
           transactions: [],
           reward,
+          carried: [],
         }
         const proposal = signProposal(block, attempt, -1, [], this.key, this.#world.genesisHash)
         const hash = blockHash(block.header)

@@ -111,6 +111,8 @@ function contents(message: Message): [object, object] {
       return [message.proposal, message.proposal]
     case 'BlockCommit':
       return [message.certificate, message.block]
+    case 'LockReport':
+      return [message.report, message.report]
     default:
       return [message.tx, message.tx]
   }

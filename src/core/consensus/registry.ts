@@ -1,0 +1,290 @@
+/**
+ * The masternode registry: which keys vote in which epoch, derived from the chain alone
+ * (DESIGN §4.4). Registrations and deregistrations confirmed in block h are *pending*; block
+ * h + 1 applies them and so changes the committee: epoch e + 1 begins after it. A block with
+ * pending changes is therefore known to be committee-changing before anyone proposes it, which
+ * is what lets every member seal and report its locks in time (handoff, §4.8).
+ *
+ * Collateral is locked from the registration's confirmation while registered and for
+ * `COLLATERAL_UNLOCK_EPOCHS` epochs after the deregistration takes effect.
+ *
+ * Immutable: `afterBlock` returns the next registry; the old one stays valid (the engine keeps
+ * the previous epoch's committee for certificates of that epoch).
+ */
+import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
+import { ConsensusError } from '../errors.ts'
+import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
+import { TIERS } from '../primitives/tier.ts'
+import type { Transaction } from '../primitives/transaction.ts'
+import type { Txid } from '../primitives/txid.ts'
+import { Committee, type CommitteeMember, MAX_COMMITTEE_SIZE } from './committee.ts'
+
+/** Epochs a deregistered member's collateral stays locked after its removal takes effect. */
+export const COLLATERAL_UNLOCK_EPOCHS = 2
+/** Epoch from which burned collateral would unlock: never. */
+export const NEVER = 0xffff_ffff
+
+export interface MemberRecord {
+  readonly key: Uint8Array
+  readonly weight: number
+  /** The locked collateral output; null for genesis members granted weight directly. */
+  readonly collateral: OutPoint | null
+}
+
+export type MembershipChange =
+  | { readonly kind: 'add'; readonly member: MemberRecord }
+  | { readonly kind: 'remove'; readonly key: Uint8Array; readonly burn: boolean }
+
+export interface UnlockingCollateral {
+  readonly outpoint: OutPoint
+  /** First epoch in which the output may be spent. */
+  readonly epoch: number
+}
+
+export interface RegistryState {
+  readonly epoch: number
+  readonly members: readonly MemberRecord[]
+  /** The committee of epoch − 1 (certificates of the previous epoch stay valid). */
+  readonly previous: readonly MemberRecord[] | null
+  /** Changes confirmed, applied by the next block. */
+  readonly pending: readonly MembershipChange[]
+  readonly unlocking: readonly UnlockingCollateral[]
+  /** The first height voted on by this epoch's committee (the proposer schedule starts there). */
+  readonly firstHeight: number
+  /**
+   * Inputs carried by committee-changing blocks, each with the one transaction it was carried
+   * for, until a block confirms that transaction: no member accepts another spender.
+   */
+  readonly carried: readonly CarriedLock[]
+  /**
+   * Inputs carried with conflicting transactions: no Accept for any spender, ever; only a
+   * certificate of the epoch that accepted one can still finalize it.
+   */
+  readonly frozen: readonly OutPoint[]
+}
+
+export interface CarriedLock {
+  readonly outpoint: OutPoint
+  readonly txid: Txid
+}
+
+export interface ConfirmedTx {
+  readonly tx: Transaction
+  readonly txid: Txid
+}
+
+/** The committee class of a network (only the simulator's unsafe-rule tests use another). */
+export type CommitteeClass = new (epoch: number, members: readonly CommitteeMember[]) => Committee
+
+function toCommittee(
+  kind: CommitteeClass,
+  epoch: number,
+  members: readonly MemberRecord[],
+): Committee {
+  return new kind(
+    epoch,
+    members.map((m) => ({ key: m.key, weight: m.weight })),
+  )
+}
+
+export class Registry {
+  readonly state: RegistryState
+  readonly committee: Committee
+  readonly previous: Committee | null
+  /** Voting members below which a deregistration is not applied (finality would halt). */
+  readonly minVoters: number
+  readonly #kind: CommitteeClass
+  readonly #locked: ReadonlyMap<string, number>
+  readonly #carried: ReadonlyMap<string, Txid>
+  readonly #frozen: ReadonlySet<string>
+
+  constructor(state: RegistryState, minVoters: number, kind: CommitteeClass = Committee) {
+    this.state = state
+    this.minVoters = minVoters
+    this.#kind = kind
+    this.committee = toCommittee(kind, state.epoch, state.members)
+    this.previous =
+      state.previous === null || state.epoch === 0
+        ? null
+        : toCommittee(kind, state.epoch - 1, state.previous)
+    const locked = new Map<string, number>()
+    for (const m of state.members)
+      if (m.collateral !== null) locked.set(outPointToString(m.collateral), NEVER)
+    for (const c of state.pending)
+      if (c.kind === 'add' && c.member.collateral !== null)
+        locked.set(outPointToString(c.member.collateral), NEVER)
+    for (const u of state.unlocking) locked.set(outPointToString(u.outpoint), u.epoch)
+    this.#locked = locked
+    this.#carried = new Map(state.carried.map((c) => [outPointToString(c.outpoint), c.txid]))
+    this.#frozen = new Set(state.frozen.map(outPointToString))
+  }
+
+  /** The registry of a chain's genesis: `members` vote in epoch 0. */
+  static genesis(
+    members: readonly MemberRecord[],
+    minVoters: number,
+    epoch = 0,
+    kind: CommitteeClass = Committee,
+  ): Registry {
+    const state = { epoch, members, previous: null, pending: [], unlocking: [] }
+    return new Registry({ ...state, firstHeight: 1, carried: [], frozen: [] }, minVoters, kind)
+  }
+
+  get epoch(): number {
+    return this.state.epoch
+  }
+
+  /** Whether the next block changes the committee (its voters must seal and report first). */
+  get changing(): boolean {
+    return this.state.pending.length > 0
+  }
+
+  /** The committee of `epoch` if this registry still knows it (the current or previous one). */
+  committeeOf(epoch: number): Committee | undefined {
+    if (epoch === this.committee.epoch) return this.committee
+    if (epoch === this.previous?.epoch) return this.previous
+    return undefined
+  }
+
+  /** Whether `outpoint` is collateral that may not be spent now. */
+  isCollateralLocked(outpoint: OutPoint): boolean {
+    const until = this.#locked.get(outPointToString(outpoint))
+    return until !== undefined && this.state.epoch < until
+  }
+
+  /**
+   * What the handoff says about spending `outpoint` in this epoch: the txid it was carried for
+   * (any other spender is a conflict), 'frozen', or undefined when it was not carried.
+   */
+  carriedSpender(outpoint: OutPoint): Txid | 'frozen' | undefined {
+    const key = outPointToString(outpoint)
+    return this.#frozen.has(key) ? 'frozen' : this.#carried.get(key)
+  }
+
+  isMember(key: Uint8Array): boolean {
+    return this.state.members.some((m) => equalBytes(m.key, key))
+  }
+
+  /**
+   * The registry after a block: first the pending changes are applied (the block is then
+   * committee-changing and the epoch advances), then the block's own special transactions
+   * become the new pending changes. Registrations of a key that is (or will be) registered, or
+   * that would exceed the committee size, and deregistrations that would take the voting
+   * members below the minimum, have no effect (the transactions themselves stay valid payments).
+   */
+  afterBlock(
+    height: number,
+    txs: readonly ConfirmedTx[],
+    carried: readonly ConfirmedTx[],
+  ): { registry: Registry; changed: boolean } {
+    const changed = this.changing
+    const next = changed ? { ...this.#applyPending(), firstHeight: height + 1 } : this.state
+    // Carried locks last until a block confirms their transaction (safety needs them in every
+    // later epoch, not just the next: a certificate of the old epoch may surface late).
+    const confirmed = new Set(txs.map((t) => bytesToHex(t.txid)))
+    const kept = next.carried.filter((c) => !confirmed.has(bytesToHex(c.txid)))
+    const locks = changed
+      ? handoff(kept, next.frozen, carried)
+      : { carried: kept, frozen: next.frozen }
+    const pending = collectChanges(next, txs, this.minVoters)
+    const unlocking = next.unlocking.filter((u) => u.epoch > next.epoch)
+    return {
+      registry: new Registry({ ...next, ...locks, pending, unlocking }, this.minVoters, this.#kind),
+      changed,
+    }
+  }
+
+  /** The committee that will vote after the next block. */
+  nextCommittee(): Committee {
+    return this.changing
+      ? toCommittee(this.#kind, this.state.epoch + 1, this.#applyPending().members)
+      : this.committee
+  }
+
+  #applyPending(): RegistryState {
+    const epoch = this.state.epoch + 1
+    const members = new Map(this.state.members.map((m) => [bytesToHex(m.key), m]))
+    const unlocking = [...this.state.unlocking]
+    for (const c of this.state.pending) {
+      if (c.kind === 'add') {
+        members.set(bytesToHex(c.member.key), c.member)
+        continue
+      }
+      const id = bytesToHex(c.key)
+      const gone = members.get(id)
+      members.delete(id)
+      if (gone?.collateral != null) {
+        unlocking.push({
+          outpoint: gone.collateral,
+          epoch: c.burn ? NEVER : epoch + COLLATERAL_UNLOCK_EPOCHS,
+        })
+      }
+    }
+    if (epoch > NEVER - 1) throw new ConsensusError('COMMITTEE_INVALID', 'epoch overflow')
+    return {
+      ...this.state,
+      epoch,
+      members: [...members.values()],
+      previous: this.state.members,
+      pending: [],
+      unlocking,
+    }
+  }
+}
+
+/**
+ * The locks after a committee-changing block: every input of a carried transaction, for that
+ * transaction, added to the locks carried before; an input carried for two different
+ * transactions joins the frozen set instead.
+ */
+function handoff(
+  before: readonly CarriedLock[],
+  frozenBefore: readonly OutPoint[],
+  carried: readonly ConfirmedTx[],
+): { carried: CarriedLock[]; frozen: OutPoint[] } {
+  const locks = new Map(before.map((c) => [outPointToString(c.outpoint), c]))
+  const frozen = new Map(frozenBefore.map((o) => [outPointToString(o), o]))
+  for (const { tx, txid } of carried) {
+    for (const { outpoint } of tx.inputs) {
+      const key = outPointToString(outpoint)
+      const held = locks.get(key)
+      if (held === undefined && !frozen.has(key)) locks.set(key, { outpoint, txid })
+      else if (held !== undefined && !equalBytes(held.txid, txid)) frozen.set(key, outpoint)
+    }
+  }
+  for (const key of frozen.keys()) locks.delete(key)
+  return { carried: [...locks.values()], frozen: [...frozen.values()] }
+}
+
+/** The membership changes made by the special transactions of one block, in block order. */
+function collectChanges(
+  state: RegistryState,
+  txs: readonly ConfirmedTx[],
+  minVoters: number,
+): MembershipChange[] {
+  const registered = new Map(state.members.map((m) => [bytesToHex(m.key), m.weight]))
+  const changes: MembershipChange[] = []
+  const voters = () => [...registered.values()].filter((w) => w > 0).length
+  for (const { tx, txid } of txs) {
+    const p = tx.payload
+    if (p.type === 'register') {
+      const id = bytesToHex(p.masternodeKey)
+      if (registered.has(id) || registered.size >= MAX_COMMITTEE_SIZE) continue
+      const member: MemberRecord = {
+        key: p.masternodeKey,
+        weight: TIERS[p.tier].weight,
+        collateral: { txid, vout: p.collateralVout },
+      }
+      registered.set(id, member.weight)
+      changes.push({ kind: 'add', member })
+    } else if (p.type === 'deregister') {
+      const id = bytesToHex(p.masternodeKey)
+      const weight = registered.get(id)
+      if (weight === undefined) continue
+      if (weight > 0 && voters() - 1 < minVoters) continue
+      registered.delete(id)
+      changes.push({ kind: 'remove', key: p.masternodeKey, burn: false })
+    }
+  }
+  return changes
+}
