@@ -45,6 +45,8 @@ function quietScenario(seed: string, overrides: Partial<Scenario> & { nodes: num
     settle: 20_000,
     unsafe: null,
     blocks: null,
+    standby: 0,
+    handoffDoubleSpend: false,
     ...rest,
   }
 }

@@ -202,6 +202,8 @@ export class Chain {
   /** txid (hex) → height, for transactions in the recent blocks. */
   readonly #included = new Map<string, number>()
   #lastBlockRequest = -Infinity
+  /** The last peer seen ahead of us (asked for the next block after each catch-up commit). */
+  #aheadPeer: PeerId | null = null
   /** Lock reports for the committee-changing block at the next height, by voter (hex). */
   #reports = new Map<string, { report: LockReport; txs: readonly Transaction[] }>()
   /** Reports a proposed block was built with, by block hash (hex): re-proposals carry them. */
@@ -363,6 +365,13 @@ export class Chain {
       throw e
     }
     this.#commit(block, certificate)
+    // Catching up: ask for the next block at once rather than wait for the next hint.
+    const ahead = this.#aheadPeer
+    if (ahead !== null) {
+      this.#aheadPeer = null
+      this.#lastBlockRequest = -Infinity
+      this.behind(ahead)
+    }
   }
 
   /** A member's lock report for the committee-changing block at our next height. */
@@ -386,11 +395,11 @@ export class Chain {
   // ── internals ─────────────────────────────────────────────────────────────
 
   /**
-   * Others already work on our next height (their interval ended first): join at once rather
-   * than let their proposal and votes go unheard until our own timer fires.
+   * Others vote or commit above our next height (or in a later epoch): we missed a commit; ask
+   * `peer` for it (at most once a second). Each block that arrives this way asks for the next.
    */
-  /** Others vote above our next height: we missed a commit; ask for it (at most once a second). */
   behind(peer: PeerId): void {
+    this.#aheadPeer = peer
     if (this.#host.now() - this.#lastBlockRequest < 1_000) return
     this.#lastBlockRequest = this.#host.now()
     this.#host.send(peer, { type: 'BlockRequest', height: this.#tip.height + 1 })

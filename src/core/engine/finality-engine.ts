@@ -534,9 +534,11 @@ export class FinalityEngine {
   // ── votes and finality ────────────────────────────────────────────────────
 
   #onBatch(batch: VoteBatch, from: PeerId): void {
-    if (batch.header.epoch === this.committee.epoch + 1) {
-      // A committee change we have not applied yet: keep the votes, fetch the block.
-      if (this.#nextEpoch.length < MAX_NEXT_EPOCH) this.#nextEpoch.push({ batch, from })
+    if (batch.header.epoch > this.committee.epoch) {
+      // A committee change we have not applied yet: keep votes of the next epoch (replayed after
+      // it), and fetch the blocks we miss.
+      const next = batch.header.epoch === this.committee.epoch + 1
+      if (next && this.#nextEpoch.length < MAX_NEXT_EPOCH) this.#nextEpoch.push({ batch, from })
       this.#chain?.behind(from)
       return
     }

@@ -11,7 +11,7 @@ export interface CampaignSummary {
   livenessFailures: number
   livenessSeeds: string[]
   byzantineRuns: number
-  /** Committee changes need blocks (not simulated yet): always 0 for now. */
+  /** Committee changes honest nodes went through, over all runs. */
   committeeChanges: number
   partitions: number
   crashes: number
@@ -71,6 +71,7 @@ export function addRun(
   if (r.byzantineWeight > 0) summary.byzantineRuns++
   if (s.partition !== null) summary.partitions++
   summary.crashes += r.crashes
+  summary.committeeChanges += r.committeeChanges
   summary.issued += r.issued
   summary.finalized += r.finalizedAtWallets
   summary.conflicting += r.conflicting

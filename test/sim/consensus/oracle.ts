@@ -5,6 +5,9 @@
 import {
   bytesToHex,
   type Committee,
+  committeeHash,
+  equalBytes,
+  fromHex,
   outPointToString,
   type Transaction,
   type Txid,
@@ -13,24 +16,42 @@ import {
 } from '../../../src/core/index.ts'
 
 export class Oracle {
+  /** The genesis committee. */
   readonly committee: Committee
+  /** Every epoch's committee, as honest nodes derived it from the chain. */
+  readonly committees = new Map<number, Committee>()
   readonly #txs = new Map<string, Transaction>()
   /** outpoint → txids spending it */
   readonly #spenders = new Map<string, Set<string>>()
-  /** txid → voters (hex) with a validly signed Accept in the committee's epoch */
-  readonly #accepts = new Map<string, Set<string>>()
+  /** txid → epoch → voters (hex) with a validly signed Accept in that epoch */
+  readonly #accepts = new Map<string, Map<number, Set<string>>>()
+  readonly #committeeClash: string[] = []
   readonly #batches = new WeakSet<VoteBatch>()
   readonly finalized = new Map<string, Map<string, number>>()
   readonly firstArrival = new Map<string, number>()
   readonly alarms: string[] = []
   /** height → block hash (hex) → nodes that committed it */
   readonly committed = new Map<number, Map<string, Set<string>>>()
-  /** `${height}:${attempt}:${hash}` → voters with a validly signed precommit */
+  /** `${epoch}:${height}:${attempt}:${hash}` → voters with a validly signed precommit */
   readonly #precommits = new Map<string, Set<string>>()
   signatures = 0
 
   constructor(committee: Committee) {
     this.committee = committee
+    this.committees.set(committee.epoch, committee)
+  }
+
+  /** A committee an honest node entered; two different committees for one epoch is a violation. */
+  recordCommittee(committee: Committee, where: string): void {
+    const known = this.committees.get(committee.epoch)
+    if (known === undefined) this.committees.set(committee.epoch, committee)
+    else if (!equalBytes(committeeHash(known), committeeHash(committee)))
+      this.#committeeClash.push(`${where} entered another committee for epoch ${committee.epoch}`)
+  }
+
+  /** Committee changes seen (epochs after genesis). */
+  get committeeChanges(): number {
+    return this.committees.size - 1
   }
 
   recordTx(txid: Txid, tx: Transaction): void {
@@ -49,19 +70,20 @@ export class Oracle {
     if (this.#batches.has(batch)) return
     this.#batches.add(batch)
     this.signatures++
-    if (!validSignature || batch.header.epoch !== this.committee.epoch) return
+    if (!validSignature) return
+    const epoch = batch.header.epoch
     const voter = bytesToHex(batch.header.voterKey)
-    if (this.committee.weightOf(batch.header.voterKey) === undefined) return
     for (const leaf of batch.leaves) {
       if (leaf.kind === 'precommit' && leaf.blockHash.some((b) => b !== 0)) {
-        const key = `${leaf.height}:${leaf.attempt}:${bytesToHex(leaf.blockHash)}`
+        const key = `${epoch}:${leaf.height}:${leaf.attempt}:${bytesToHex(leaf.blockHash)}`
         const set = this.#precommits.get(key) ?? new Set<string>()
         this.#precommits.set(key, set.add(voter))
       }
       if (leaf.kind !== 'txAccept') continue
       const id = txidToHex(leaf.txid)
-      const set = this.#accepts.get(id) ?? new Set<string>()
-      this.#accepts.set(id, set.add(voter))
+      const byEpoch = this.#accepts.get(id) ?? new Map<number, Set<string>>()
+      this.#accepts.set(id, byEpoch)
+      byEpoch.set(epoch, (byEpoch.get(epoch) ?? new Set<string>()).add(voter))
     }
   }
 
@@ -89,13 +111,21 @@ export class Oracle {
     return Math.max(0, ...this.committed.keys())
   }
 
-  /** Accept weight provable from every signature seen. */
-  acceptWeight(txid: string): number {
-    let w = 0
-    for (const voter of this.#accepts.get(txid) ?? []) {
-      w += this.committee.weightOf(Uint8Array.from(Buffer.from(voter, 'hex'))) ?? 0
+  /** Accept weight provable from every signature seen, in `epoch` (default: genesis). */
+  acceptWeight(txid: string, epoch = this.committee.epoch): number {
+    const committee = this.committees.get(epoch)
+    return committee === undefined
+      ? 0
+      : weightOf(committee, this.#accepts.get(txid)?.get(epoch) ?? [])
+  }
+
+  /** Whether a certificate for `txid` can be built in any epoch from the signatures seen. */
+  #certifiable(txid: string): boolean {
+    for (const [epoch, voters] of this.#accepts.get(txid) ?? []) {
+      const committee = this.committees.get(epoch)
+      if (committee?.isQuorum(weightOf(committee, voters))) return true
     }
-    return w
+    return false
   }
 
   /** Txids that conflict with another issued transaction. */
@@ -106,13 +136,13 @@ export class Oracle {
   }
 
   violations(): string[] {
-    const found = [...this.alarms.map((a) => `alarm: ${a}`)]
+    const found = [...this.alarms.map((a) => `alarm: ${a}`), ...this.#committeeClash]
     for (const [outpoint, set] of this.#spenders) {
       if (set.size < 2) continue
       const final = [...set].filter((id) => this.finalized.has(id))
       if (final.length > 1)
         found.push(`${outpoint} finalized by ${final.join(' and ')} at honest nodes`)
-      const certifiable = [...set].filter((id) => this.committee.isQuorum(this.acceptWeight(id)))
+      const certifiable = [...set].filter((id) => this.#certifiable(id))
       if (certifiable.length > 1) {
         found.push(
           `${outpoint}: conflicting certificates buildable for ${certifiable.join(' and ')}`,
@@ -125,11 +155,9 @@ export class Oracle {
     }
     const certified = new Map<number, Set<string>>()
     for (const [key, voters] of this.#precommits) {
-      let weight = 0
-      for (const v of voters)
-        weight += this.committee.weightOf(Uint8Array.from(Buffer.from(v, 'hex'))) ?? 0
-      if (!this.committee.isQuorum(weight)) continue
-      const [height, , hash] = key.split(':')
+      const [epoch, height, , hash] = key.split(':')
+      const committee = this.committees.get(Number(epoch))
+      if (committee === undefined || !committee.isQuorum(weightOf(committee, voters))) continue
       const set = certified.get(Number(height)) ?? new Set<string>()
       certified.set(Number(height), set.add(hash!))
     }
@@ -141,4 +169,10 @@ export class Oracle {
     }
     return found
   }
+}
+
+function weightOf(committee: Committee, voters: Iterable<string>): number {
+  let w = 0
+  for (const v of voters) w += committee.weightOf(fromHex(v)) ?? 0
+  return w
 }

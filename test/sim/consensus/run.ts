@@ -24,6 +24,7 @@ import type { MsRange } from '../regions.ts'
 import { failWithSeed } from '../seed.ts'
 import { ByzantineMasternode } from './byzantine.ts'
 import { Oracle } from './oracle.ts'
+import { Registrar } from './registrar.ts'
 import type { Scenario } from './scenario.ts'
 import { SimMasternode } from './sim-masternode.ts'
 import { SimWallet } from './sim-wallet.ts'
@@ -52,6 +53,10 @@ export interface RunReport {
   /** Tip height of each honest masternode up at the end. */
   readonly tips: readonly number[]
   readonly simulatedMs: number
+  /** Committees honest nodes entered after genesis. */
+  readonly committeeChanges: number
+  /** Registrations and deregistrations issued. */
+  readonly registrations: number
 }
 
 /** The simulator's deliberately unsafe quorum: half the weight instead of ⌊2W/3⌋ + 1. */
@@ -64,6 +69,9 @@ class HalfThresholdCommittee extends Committee {
 const GENESIS_HASH = sha256(utf8ToBytes('simulated network genesis'))
 const GENESIS_TXID = sha256(utf8ToBytes('simulated allocations')) as Txid
 const COINS_PER_WALLET = 4
+/** The operator's coins: enough for a few registrations of any tier. */
+const OPERATOR_COINS = 8
+const OPERATOR_COIN = (150_000n * COIN) as Amount
 const MAX_EVENTS = 3_000_000
 
 function keyOf(label: string): KeyPair {
@@ -95,7 +103,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   const n = s.weights.length
   const sim = createSim<Message>({
     seed: s.seed,
-    nodes: n + s.wallets,
+    nodes: n + s.wallets + s.standby + (s.standby > 0 ? 1 : 0),
     latency: s.latency,
     faults: s.faults,
     env: {},
@@ -119,7 +127,8 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     genesisHash: GENESIS_HASH,
     committee,
     oracle,
-    unsafeAcceptConflicts: s.unsafe === 'accept-conflicts',
+    ...(s.unsafe === 'accept-conflicts' ? { unsafe: { acceptConflicts: true } } : {}),
+    ...(s.unsafe === 'handoff-without-seals' ? { unsafe: { handoffWithoutSeals: true } } : {}),
     ...(options.diskSyncMs === undefined ? {} : { diskSyncMs: options.diskSyncMs }),
     ...(s.mempool ? { mempool: s.mempool } : {}),
     ...(s.blocks
@@ -138,6 +147,14 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
       address: addressPayloadFromPublicKey(k.publicKey),
     })),
   )
+  const operatorKey = keyOf('sim operator')
+  if (s.standby > 0) {
+    for (let c = 0; c < OPERATOR_COINS; c++)
+      outputs.push({
+        value: OPERATOR_COIN,
+        address: addressPayloadFromPublicKey(operatorKey.publicKey),
+      })
+  }
   const genesisTotal = outputs.reduce((a, o) => a + o.value, 0n)
 
   const honest: SimMasternode[] = []
@@ -156,10 +173,16 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
       honest.push(new SimMasternode(world, i, mnKeys[i]!))
     }
   }
+  const standbyKeys = Array.from({ length: s.standby }, (_, i) => keyOf(`sim standby ${i}`))
+  for (const [i, key] of standbyKeys.entries()) {
+    const id = n + s.wallets + i
+    world.nameKey(id, key.publicKey)
+    honest.push(new SimMasternode(world, id, key))
+  }
   for (const m of honest) await m.boot({ txid: GENESIS_TXID, outputs })
 
   const honestIds = honest.map((m) => m.id)
-  const wallets = walletKeys.map((key, w) => {
+  const wallets: SimWallet[] = walletKeys.map((key, w) => {
     const id = n + w
     const peers =
       s.walletPeers === 1
@@ -177,23 +200,47 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     return wallet
   })
 
+  let registrar: Registrar | null = null
+  if (s.standby > 0) {
+    const genesisHonest = honestIds.filter((id) => id < n)
+    const operator = new SimWallet(world, n + s.wallets + s.standby, operatorKey, [
+      ...new Set([prng.pick(genesisHonest), prng.pick(genesisHonest)]),
+    ])
+    const first = walletKeys.length * COINS_PER_WALLET
+    for (let c = 0; c < OPERATOR_COINS; c++)
+      operator.coins.push({ txid: GENESIS_TXID, vout: first + c, value: OPERATOR_COIN })
+    registrar = new Registrar(
+      world,
+      operator,
+      standbyKeys,
+      prng.fork('registrar'),
+      ...(s.standbyTiers ? [s.standbyTiers] : []),
+    )
+    wallets.push(operator)
+    if (s.handoffDoubleSpend) {
+      const standbyIds = standbyKeys.map((_, i) => n + s.wallets + i)
+      handoffDoubleSpend(world, wallets[0]!, wallets[1]!.address, [...Array(n).keys()], standbyIds)
+    }
+  }
+
   // Payments: recipients receive a payment's outputs once the payer sees it final, and may spend
   // them in later payments (chained payments of final, unconfirmed outputs).
   const payments = new Map<string, { from: SimWallet; to: SimWallet }>()
+  const payers = wallets.slice(0, s.wallets)
   for (let p = 0; p < s.payments; p++) {
     sim.scheduler.at(prng.intIn(0, s.issueUntil), () => {
-      const from = prng.pick(wallets)
-      const to = prng.pick(wallets.filter((w) => w !== from))
+      const from = prng.pick(payers)
+      const to = prng.pick(payers.filter((w) => w !== from))
       const tx = from.pay(to.address, BigInt(prng.intIn(1, 20)) * COIN)
       if (tx !== null) payments.set(txidToHex(world.txidOf(tx)), { from, to })
     })
   }
   for (let d = 0; d < s.doubleSpends; d++) {
     sim.scheduler.at(prng.intIn(0, s.issueUntil), () => {
-      const evil = prng.pick(wallets)
+      const evil = prng.pick(payers)
       const order = prng.shuffle([...Array(n).keys()])
       const cut = Math.max(1, Math.floor(n / 2))
-      evil.doubleSpend(prng.pick(wallets).address, [order.slice(0, cut), order.slice(cut)])
+      evil.doubleSpend(prng.pick(payers).address, [order.slice(0, cut), order.slice(cut)])
     })
   }
   // Deliver received coins as soon as the payer's wallet saw finality.
@@ -228,6 +275,8 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   // its answer get through with probability 1 − 10⁻⁶ (a real wallet retries as long as it runs).
   const settle = Math.max(s.settle, retryWindow(s.faults.loss))
   const end = quietAfter + settle
+  // Committee changes go on through the run; the last one leaves time to settle after it.
+  registrar?.start(end - settle / 2)
   let events = 0
   for (;;) {
     const next = sim.scheduler.nextTime()
@@ -237,7 +286,36 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     if (++events > MAX_EVENTS) failWithSeed(s.seed, `more than ${MAX_EVENTS} events`)
   }
 
-  return report(s, world, honest, wallets, genesisTotal, end)
+  return report(s, world, honest, wallets, genesisTotal, end, registrar?.issued ?? 0)
+}
+
+/**
+ * The owner of `wallet` spends one coin twice around the first handoff: to the outgoing members
+ * as soon as one of them reports its locks (the seal is what keeps this spend out of the old
+ * epoch), and the conflicting spend to the incoming members once the committee changed.
+ */
+function handoffDoubleSpend(
+  world: SimWorld,
+  wallet: SimWallet,
+  to: Uint8Array,
+  outgoing: readonly number[],
+  incoming: readonly number[],
+): void {
+  const pair = wallet.conflictingPair(to)
+  if (pair === null) return
+  let stage = 0
+  const stop = world.sim.network.observe((event) => {
+    if (stage !== 0 || event.kind !== 'send' || event.msg.type !== 'LockReport') return
+    stage = 1
+    wallet.broadcast(pair[0], outgoing)
+    const poll = () => {
+      if (world.oracle.committeeChanges === 0)
+        return void world.sim.timers(wallet.id).after(50, poll)
+      wallet.broadcast(pair[1], incoming)
+    }
+    poll()
+    stop()
+  })
 }
 
 function report(
@@ -247,6 +325,7 @@ function report(
   wallets: readonly SimWallet[],
   genesisTotal: bigint,
   end: number,
+  registrations: number,
 ): RunReport {
   const { oracle, committee } = world
   const conflicted = oracle.conflicted()
@@ -286,8 +365,10 @@ function report(
             .map((i) => m.engine.ledger.utxos.get(i.outpoint)?.state.kind)
             .join(',')
           liveness.push(
-            `${t.id} still pending at mn${m.id} (inputs ${states}, accept weight ${m.engine.acceptWeight(entry.txid)}, ` +
-              `provable ${oracle.acceptWeight(t.id)} of ${committee.threshold} needed)`,
+            `${t.id} still pending at mn${m.id} (inputs ${states}, accept weight ${m.engine.acceptWeight(entry.txid)} ` +
+              `of ${m.engine.committee.threshold} in epoch ${m.engine.committee.epoch}, provable ` +
+              `${oracle.acceptWeight(t.id, m.engine.committee.epoch)}, decision ${m.engine.decisionOf(entry.txid)?.kind ?? 'none'} ` +
+              `epoch ${m.engine.decisionOf(entry.txid)?.epoch})`,
           )
         }
       }
@@ -320,5 +401,7 @@ function report(
     blocks: oracle.height,
     tips: honest.filter((m) => m.up).map((m) => m.engine.tip?.height ?? 0),
     simulatedMs: end,
+    committeeChanges: oracle.committeeChanges,
+    registrations,
   }
 }

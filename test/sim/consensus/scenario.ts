@@ -1,12 +1,13 @@
 // A simulated run's whole configuration, drawn from its seed: committee size and weights, which
 // weight is Byzantine (always < W/3 unless a test asks otherwise) and how, network faults,
 // partitions, crashes, wallets and their payments. The same seed always gives the same scenario.
+import type { RegistrableTier } from '../../../src/core/index.ts'
 import { Prng } from '../prng.ts'
 import type { MsRange } from '../regions.ts'
 import type { Seed } from '../seed.ts'
 import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour } from './byzantine.ts'
 
-export type UnsafeRule = 'half-threshold' | 'accept-conflicts'
+export type UnsafeRule = 'half-threshold' | 'accept-conflicts' | 'handoff-without-seals'
 
 export interface Scenario {
   readonly seed: Seed
@@ -38,6 +39,19 @@ export interface Scenario {
   readonly unsafe: UnsafeRule | null
   /** Block production every `intervalMs`, or none. */
   readonly blocks: { readonly intervalMs: number } | null
+  /**
+   * Standby masternodes an operator registers and deregisters every 2–5 blocks (committee
+   * changes); 0 for none. Needs blocks.
+   */
+  readonly standby: number
+  /** Tiers the operator registers standby nodes at (default: any). */
+  readonly standbyTiers?: readonly RegistrableTier[]
+  /**
+   * A double-spending owner timed at a handoff: one spend to the outgoing members the moment
+   * they report their locks, the conflicting one to the incoming members once the committee
+   * changed. Needs standby nodes.
+   */
+  readonly handoffDoubleSpend: boolean
   /** Mempool limits of every masternode (default: the ledger's). */
   readonly mempool?: { readonly maxCount: number; readonly maxBytes: number }
 }
@@ -91,7 +105,7 @@ export function randomScenario(seed: Seed, overrides: Partial<Scenario> = {}): S
       }))
     : []
   const big = n >= 40
-  return {
+  const scenario: Scenario = {
     seed,
     weights,
     byzantine,
@@ -115,6 +129,11 @@ export function randomScenario(seed: Seed, overrides: Partial<Scenario> = {}): S
     // Block production in committees up to 25 (an O(n²) vote exchange per height makes 40- and
     // 100-member runs with blocks too slow for a 10,000-run campaign on 2 cores).
     blocks: prng.chance(0.6) && n < 40 ? { intervalMs: prng.intIn(10_000, 30_000) } : null,
-    ...overrides,
+    standby: 0,
+    handoffDoubleSpend: false,
   }
+  // Drawn last, so the rest of a seed's scenario is what it was before committee changes existed.
+  const standby = scenario.blocks !== null && prng.chance(0.7) ? prng.intIn(1, 3) : 0
+  const handoffDoubleSpend = standby > 0 && prng.chance(0.3)
+  return { ...scenario, standby, handoffDoubleSpend, ...overrides }
 }

@@ -2,6 +2,7 @@
 // the virtual clock, messages pre-verified exactly as a shell would. It can crash at any instant
 // — between two events or between two effects of one event — and restart from what is durable.
 import {
+  bytesToHex,
   type Effect,
   type EngineEvent,
   FinalityEngine,
@@ -43,6 +44,7 @@ export class SimMasternode {
     this.key = key
     this.#prng = world.sim.prng.fork(`masternode ${id}`)
     this.#signer = nativeSigner(key)
+    world.masternodes.push(bytesToHex(key.publicKey))
   }
 
   async boot(genesis: { txid: Txid; outputs: readonly TxOutput[] }): Promise<void> {
@@ -109,7 +111,8 @@ export class SimMasternode {
       key: this.key,
       signer: this.#signer,
       voting,
-      ...(this.#world.unsafeAcceptConflicts ? { unsafeTestRules: { acceptConflicts: true } } : {}),
+      followers: this.#world.masternodes,
+      ...(this.#world.unsafe ? { unsafeTestRules: this.#world.unsafe } : {}),
     })
     this.up = true
     if (this.restarts === 0) this.#world.sim.network.register(this.id, this.deliver)
@@ -172,6 +175,7 @@ export class SimMasternode {
           break
         case 'committed':
           world.oracle.recordCommitted(`mn${this.id}`, e.height, e.hash)
+          world.oracle.recordCommittee(this.engine.committee, `mn${this.id}`)
           break
         case 'penalize':
           break

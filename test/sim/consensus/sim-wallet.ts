@@ -14,7 +14,10 @@ import {
   type KeyPair,
   type Message,
   MIN_FEE,
+  provePayload,
+  type RegistrableTier,
   signTransaction,
+  TIERS,
   type Transaction,
   type Txid,
   type TxOutput,
@@ -41,7 +44,10 @@ export class SimWallet {
   /** Called once for each of its own transactions that becomes final here. */
   onFinal: ((id: string, tx: Transaction, txid: Txid) => void) | undefined
   readonly #world: SimWorld
-  readonly #tally: VoteTally
+  /** Vote tallies by epoch, against the committee of that epoch. */
+  readonly #tallies = new Map<number, VoteTally>()
+  /** Outputs that are not the wallet's to spend (the collateral of its registrations). */
+  readonly #locked = new Set<string>()
   readonly #retry = new Map<string, number>()
 
   constructor(world: SimWorld, id: NodeId, key: KeyPair, peers: readonly NodeId[]) {
@@ -49,7 +55,6 @@ export class SimWallet {
     this.id = id
     this.key = key
     this.peers = peers
-    this.#tally = new VoteTally(world.committee)
     world.name(id, `wallet-${id}`)
     world.sim.network.register(id, this.deliver)
   }
@@ -79,6 +84,15 @@ export class SimWallet {
     to: Uint8Array,
     halves: readonly [readonly NodeId[], readonly NodeId[]],
   ): [Transaction, Transaction] | null {
+    const pair = this.conflictingPair(to)
+    if (pair === null) return null
+    this.broadcast(pair[0], halves[0])
+    this.broadcast(pair[1], halves[1])
+    return pair
+  }
+
+  /** Two signed transactions spending one coin (neither sent yet); the coin leaves the wallet. */
+  conflictingPair(to: Uint8Array): [Transaction, Transaction] | null {
     const coin = this.coins.shift()
     if (coin === undefined || coin.value < 3n * MIN_FEE) return null
     const a = this.#sign(coin, [
@@ -87,9 +101,12 @@ export class SimWallet {
     const b = this.#sign(coin, [
       { value: (coin.value - 2n * MIN_FEE) as Amount, address: this.address },
     ])
-    this.#send(a, halves[0])
-    this.#send(b, halves[1])
     return [a, b]
+  }
+
+  /** Sends one of its transactions to `peers` and keeps asking them until it is final. */
+  broadcast(tx: Transaction, peers: readonly NodeId[]): void {
+    this.#send(tx, peers)
   }
 
   readonly deliver = (_from: NodeId, message: Message): void => {
@@ -103,8 +120,10 @@ export class SimWallet {
     if (preverifySync(message, this.#world.genesisHash) !== null) return
     if (message.type === 'BlockCommit') {
       // Older transactions are proven by inclusion in a certified block.
+      const committee = this.#world.committeeOf(message.block.header.epoch)
       try {
-        checkBlockCertificate(message.certificate, this.#world.committee)
+        if (committee === undefined) return
+        checkBlockCertificate(message.certificate, committee)
       } catch {
         return
       }
@@ -116,20 +135,73 @@ export class SimWallet {
       return
     }
     if (message.type === 'InstantFinalityVote') {
-      for (const txid of this.#tally.add(message.batch)?.accepted ?? []) {
-        const cert = this.#tally.certificate(txid)
+      const tally = this.#tallyOf(message.batch.header.epoch)
+      for (const txid of tally?.add(message.batch)?.accepted ?? []) {
+        const cert = tally!.certificate(txid)
         const mine = this.issued.get(txidToHex(txid))
         if (cert !== null && mine !== undefined) this.#final(mine.tx, txid)
       }
       return
     }
     const txid = computeTxid(message.tx)
+    const committee = this.#world.committeeOf(message.certificate.epoch)
     try {
-      checkCertificate(message.certificate, this.#world.committee, this.#world.committee.epoch)
+      if (committee === undefined) return
+      checkCertificate(message.certificate, committee)
     } catch {
       return
     }
     this.#final(message.tx, txid)
+  }
+
+  /**
+   * Registers `masternode` at `tier` (collateral at vout 0, not the wallet's to spend from then
+   * on) or, without a tier, deregisters it; paid from one final coin. Null if no coin is big enough.
+   */
+  special(masternode: KeyPair, tier?: RegistrableTier): Transaction | null {
+    const collateral = (tier === undefined ? 0n : TIERS[tier].collateral) as Amount
+    const index = this.coins.findIndex((c) => c.value >= collateral + MIN_FEE + 1_000n)
+    if (index === -1) return null
+    const [coin] = this.coins.splice(index, 1)
+    const change = { value: (coin!.value - collateral - MIN_FEE) as Amount, address: this.address }
+    const blank = new Uint8Array(64)
+    const unsigned = provePayload(
+      {
+        version: 1,
+        inputs: [
+          { outpoint: { txid: coin!.txid, vout: coin!.vout }, publicKey: this.key.publicKey },
+        ],
+        outputs:
+          tier === undefined ? [change] : [{ value: collateral, address: this.address }, change],
+        lockTime: 0,
+        payload:
+          tier === undefined
+            ? { type: 'deregister', masternodeKey: masternode.publicKey, proof: blank }
+            : {
+                type: 'register',
+                tier,
+                masternodeKey: masternode.publicKey,
+                collateralVout: 0,
+                proof: blank,
+              },
+      },
+      masternode.secretKey,
+      this.#world.genesisHash,
+    )
+    const tx = signTransaction(unsigned, [this.key.secretKey], this.#world.genesisHash)
+    if (tier !== undefined) this.#locked.add(`${txidToHex(this.#world.txidOf(tx))}:0`)
+    this.#send(tx, this.peers)
+    return tx
+  }
+
+  #tallyOf(epoch: number): VoteTally | undefined {
+    let tally = this.#tallies.get(epoch)
+    const committee = this.#world.committeeOf(epoch)
+    if (tally === undefined && committee !== undefined) {
+      tally = new VoteTally(committee)
+      this.#tallies.set(epoch, tally)
+    }
+    return tally
   }
 
   #sign(coin: WalletCoin, outputs: TxOutput[]): Transaction {
@@ -174,7 +246,8 @@ export class SimWallet {
     this.#world.oracle.recordFinalized(`wallet${this.id}`, txid, this.#world.sim.scheduler.now())
     this.onFinal?.(id, tx, txid)
     tx.outputs.forEach((o, vout) => {
-      if (equalBytes(o.address, this.address)) this.coins.push({ txid, vout, value: o.value })
+      if (equalBytes(o.address, this.address) && !this.#locked.has(`${id}:${vout}`))
+        this.coins.push({ txid, vout, value: o.value })
     })
   }
 

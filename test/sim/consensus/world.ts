@@ -5,6 +5,7 @@ import {
   type ChainConfig,
   type Committee,
   computeTxid,
+  type EngineConfig,
   type MempoolLimits,
   type Message,
   type Transaction,
@@ -20,9 +21,12 @@ export class SimWorld {
   readonly genesisHash: Uint8Array
   readonly committee: Committee
   readonly oracle: Oracle
-  readonly unsafeAcceptConflicts: boolean
+  /** Deliberately unsafe engine rules (only the oracle's self-tests set them). */
+  readonly unsafe: EngineConfig['unsafeTestRules']
   readonly chain: ChainConfig | undefined
   readonly mempool: MempoolLimits | undefined
+  /** Every masternode's peer id: non-voters among them follow the chain (committed blocks). */
+  readonly masternodes: string[] = []
   readonly #peers = new Map<NodeId, string>()
   readonly #nodes = new Map<string, NodeId>()
   readonly #txids = new WeakMap<Transaction, Txid>()
@@ -33,7 +37,7 @@ export class SimWorld {
     genesisHash: Uint8Array
     committee: Committee
     oracle: Oracle
-    unsafeAcceptConflicts?: boolean
+    unsafe?: EngineConfig['unsafeTestRules']
     diskSyncMs?: { minMs: number; maxMs: number }
     chain?: ChainConfig
     mempool?: MempoolLimits
@@ -44,7 +48,7 @@ export class SimWorld {
     this.genesisHash = opts.genesisHash
     this.committee = opts.committee
     this.oracle = opts.oracle
-    this.unsafeAcceptConflicts = opts.unsafeAcceptConflicts === true
+    this.unsafe = opts.unsafe
     this.#disk = opts.diskSyncMs ?? { minMs: 0.2, maxMs: 2 }
   }
 
@@ -55,6 +59,11 @@ export class SimWorld {
 
   nameKey(id: NodeId, key: Uint8Array): void {
     this.name(id, bytesToHex(key))
+  }
+
+  /** The committee of `epoch` as honest nodes derived it (what a committee proof would give). */
+  committeeOf(epoch: number): Committee | undefined {
+    return this.oracle.committees.get(epoch)
   }
 
   peerOf(id: NodeId): string {
