@@ -41,6 +41,7 @@ describe('consensus simulation', () => {
       const { summary, reports } = await runSeeds(seeds, small)
       for (const r of reports) expectClean(r)
       expect(summary.byzantineRuns).toBeGreaterThan(0)
+      expect(summary.committeeChanges).toBeGreaterThan(0)
       expect(summary.finalized).toBeGreaterThan(0)
     },
     TIMEOUT,
@@ -217,6 +218,63 @@ describe('blocks under equivocating leaders', () => {
   )
 })
 
+/** Four equal members, a gold standby node that joins (and leaves), a double spend at the seal. */
+const handoffAttack = (seed: string, unsafe: Scenario['unsafe']): Scenario =>
+  randomScenario(seed, {
+    ...calm([null, null, null, null]),
+    latency: { minMs: 5, maxMs: 20 },
+    faults: { loss: 0, duplicate: 0, reorder: 0 },
+    wallets: 2,
+    walletPeers: 2,
+    payments: 0,
+    doubleSpends: 0,
+    issueUntil: 1_000,
+    settle: 120_000,
+    unsafe,
+    blocks: { intervalMs: 5_000 },
+    standby: 1,
+    standbyTiers: ['gold'],
+    handoffDoubleSpend: true,
+  })
+
+describe('committee changes', () => {
+  it(
+    'members join and leave every few blocks; payments finalize across the handoffs',
+    async () => {
+      for (const seed of simSeeds(3, 1500)) {
+        const r = await runScenario(
+          randomScenario(seed, {
+            ...calm(['withhold-release', null, null, null, null, 'silent', null]),
+            faults: { loss: 0.05, duplicate: 0.02, reorder: 0.05 },
+            blocks: { intervalMs: 4_000 },
+            standby: 3,
+            issueUntil: 40_000,
+            settle: 120_000,
+          }),
+        )
+        expectClean(r)
+        expect(r.committeeChanges).toBeGreaterThanOrEqual(3)
+        expect(r.registrations).toBeGreaterThanOrEqual(r.committeeChanges)
+        // Standby nodes follow the chain while they do not vote.
+        expect(Math.max(...r.tips) - Math.min(...r.tips)).toBeLessThanOrEqual(1)
+      }
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'a double spend timed at the seal: the new committee never certifies the second spend',
+    async () => {
+      for (const seed of ['handoff-1', 'handoff-2', 'handoff-3']) {
+        const r = await runScenario(handoffAttack(seed, null))
+        expectClean(r)
+        expect(r.committeeChanges).toBeGreaterThan(0)
+      }
+    },
+    TIMEOUT,
+  )
+})
+
 describe('the oracle catches unsafe rules', () => {
   const doubleSpendHeavy = (seed: number, unsafe: Scenario['unsafe']): Scenario =>
     randomScenario(seed, {
@@ -256,6 +314,20 @@ describe('the oracle catches unsafe rules', () => {
           r.violations.some((v) => v.includes('conflicting certificates buildable')),
         ),
       ).toBe(true)
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'a handoff without seals lets the incoming committee certify a conflicting spend',
+    async () => {
+      const reports = []
+      for (const seed of ['handoff-1', 'handoff-2', 'handoff-3'])
+        reports.push(await runScenario(handoffAttack(seed, 'handoff-without-seals')))
+      const caught = reports.filter((r) =>
+        r.violations.some((v) => v.includes('conflicting certificates buildable')),
+      )
+      expect(caught.length).toBeGreaterThan(0)
     },
     TIMEOUT,
   )
