@@ -47,6 +47,7 @@ function quietScenario(seed: string, overrides: Partial<Scenario> & { nodes: num
     blocks: null,
     standby: 0,
     handoffDoubleSpend: false,
+    cheapRegistrations: false,
     ...rest,
   }
 }

@@ -7,7 +7,7 @@
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
 import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
-import { computeTxid } from '../primitives/transaction.ts'
+import { computeTxid, type TxOutput } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { txidToHex } from '../primitives/txid.ts'
 import {
@@ -33,6 +33,8 @@ export interface BlockContext {
   readonly outputValue: (outpoint: OutPoint) => bigint | undefined
   /** Whether the transaction is final here (a certificate is known). */
   readonly isFinal: (txid: Txid) => boolean
+  /** Slashing bounties this block must pay (the registry's pending removals). */
+  readonly bounties?: readonly TxOutput[]
 }
 
 function invalid(message: string): never {
@@ -81,7 +83,7 @@ export function validateBlock(
     for (const [vout, o] of tx.outputs.entries())
       created.set(outPointToString({ txid, vout }), o.value)
   }
-  const expected = blockReward(ctx.committee, h.proposer, fees)
+  const expected = blockReward(ctx.committee, h.proposer, fees, ctx.bounties)
   if (
     !equalBytes(h.rewardHash, rewardHash(block.reward)) ||
     !equalBytes(rewardHash(expected), rewardHash(block.reward))

@@ -139,10 +139,15 @@ export function rewardTxid(height: number, prevHash: Uint8Array): Txid {
 
 /**
  * The reward of a block: each voting member gets ⌊100 TIME × weight / W⌋ (members in key order,
- * paid to the address of their masternode key), and the proposer gets the remainder plus `fees`.
- * Zero-value outputs are left out.
+ * paid to the address of their masternode key), and the proposer gets the remainder plus `fees`;
+ * then the slashing bounties the block applies. Zero-value outputs are left out.
  */
-export function blockReward(committee: Committee, proposer: Uint8Array, fees: bigint): TxOutput[] {
+export function blockReward(
+  committee: Committee,
+  proposer: Uint8Array,
+  fees: bigint,
+  bounties: readonly TxOutput[] = [],
+): TxOutput[] {
   const out: TxOutput[] = []
   let paid = 0n
   for (const m of committee.voters) {
@@ -154,6 +159,7 @@ export function blockReward(committee: Committee, proposer: Uint8Array, fees: bi
   const leader = BLOCK_REWARD - paid + fees
   if (leader > 0n)
     out.push({ value: leader as Amount, address: addressPayloadFromPublicKey(proposer) })
+  for (const b of bounties) if (b.value > 0n) out.push(b)
   return out
 }
 

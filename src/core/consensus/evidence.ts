@@ -4,7 +4,7 @@
  * (height, attempt). Anyone may submit it; anyone holding the epoch's committee verifies it alone.
  */
 import { type Ed25519Verifier, ed25519 } from '../crypto/ed25519.ts'
-import { verifyBundle } from '../crypto/signature-bundle.ts'
+import { type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { EvidenceError, PeerAction } from '../errors.ts'
 import { outPointToString } from '../primitives/outpoint.ts'
@@ -66,15 +66,11 @@ function conflictingLeaves(e: Evidence): [VoteLeaf, VoteLeaf] {
 }
 
 /**
- * Verifies `evidence` against `committee` (C_epoch of the signed batches) and resolves to the
- * offender's key; throws EVIDENCE_INVALID (or a signature error) otherwise.
+ * Checks everything but the signatures of `evidence` against `committee` (C_epoch of the signed
+ * batches) and returns the offender's key; throws EVIDENCE_INVALID otherwise. Synchronous, for
+ * the engine: shells verify `evidenceSignatureBundle` before a transaction carrying it arrives.
  */
-export async function verifyEvidence(
-  evidence: Evidence,
-  committee: Committee,
-  genesisHash: Uint8Array,
-  verifier: Ed25519Verifier = ed25519,
-): Promise<Uint8Array> {
+export function evidenceOffender(evidence: Evidence, committee: Committee): Uint8Array {
   const { entryA, entryB } = evidence
   const offender = entryA.header.voterKey
   if (!equalBytes(offender, entryB.header.voterKey))
@@ -87,6 +83,28 @@ export async function verifyEvidence(
   const [leafA, leafB] = conflictingLeaves(evidence)
   if (!proves(entryA, leafA) || !proves(entryB, leafB))
     invalid('a statement is not in its signed batch')
-  await verifyBundle(entriesSignatureBundle([entryA, entryB], genesisHash), verifier)
+  return offender
+}
+
+/** The two batch signatures the evidence rests on. Needs no committee (stateless). */
+export function evidenceSignatureBundle(
+  evidence: Evidence,
+  genesisHash: Uint8Array,
+): SignatureBundle {
+  return entriesSignatureBundle([evidence.entryA, evidence.entryB], genesisHash)
+}
+
+/**
+ * Verifies `evidence` against `committee` (C_epoch of the signed batches) and resolves to the
+ * offender's key; throws EVIDENCE_INVALID (or a signature error) otherwise.
+ */
+export async function verifyEvidence(
+  evidence: Evidence,
+  committee: Committee,
+  genesisHash: Uint8Array,
+  verifier: Ed25519Verifier = ed25519,
+): Promise<Uint8Array> {
+  const offender = evidenceOffender(evidence, committee)
+  await verifyBundle(evidenceSignatureBundle(evidence, genesisHash), verifier)
   return offender
 }

@@ -5,8 +5,19 @@
  */
 import * as P from 'micro-packed'
 import { codec, fail } from '../encoding/codec.ts'
-import { bool, boundedArray, bytes32, u8, u32, u64Number } from '../encoding/fields.ts'
+import {
+  bool,
+  boundedArray,
+  bytes20,
+  bytes32,
+  rangedU64,
+  u8,
+  u32,
+  u64Number,
+} from '../encoding/fields.ts'
+import { MAX_AMOUNT } from '../primitives/amount.ts'
 import { outPointCoder } from '../primitives/outpoint.ts'
+import type { TxOutput } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { Bucket, bucketKey } from '../storage/keys.ts'
 import type { BatchOp } from '../storage/store.ts'
@@ -29,6 +40,13 @@ const member = P.apply(memberCoder, {
 
 const membersCoder = boundedArray(MAX_COMMITTEE_SIZE, member, 'members')
 
+const outputCoder = P.struct({
+  value: rangedU64(0n, MAX_AMOUNT, 'bounty'),
+  address: bytes20,
+}) as unknown as P.CoderType<TxOutput>
+
+const bounty = P.optional(bool, outputCoder)
+
 const changeCoder = P.wrap<MembershipChange>({
   encodeStream(w, c) {
     u8.encodeStream(w, c.kind === 'add' ? 0 : 1)
@@ -36,13 +54,17 @@ const changeCoder = P.wrap<MembershipChange>({
     else {
       bytes32.encodeStream(w, c.key)
       bool.encodeStream(w, c.burn)
+      bounty.encodeStream(w, c.bounty ?? undefined)
     }
   },
   decodeStream(r) {
     const kind = u8.decodeStream(r)
     if (kind === 0) return { kind: 'add', member: member.decodeStream(r) }
-    if (kind === 1)
-      return { kind: 'remove', key: bytes32.decodeStream(r), burn: bool.decodeStream(r) }
+    if (kind === 1) {
+      const key = bytes32.decodeStream(r)
+      const burn = bool.decodeStream(r)
+      return { kind: 'remove', key, burn, bounty: bounty.decodeStream(r) ?? null }
+    }
     return fail('INVALID_VALUE', `unknown membership change ${kind}`)
   },
 })
@@ -64,6 +86,7 @@ const registryCoder = P.struct({
     'carried locks',
   ),
   frozen: boundedArray(MAX_OUTPOINTS, outPointCoder, 'frozen outpoints'),
+  bountiesPaid: rangedU64(0n, MAX_AMOUNT, 'bounties paid'),
 })
 
 const stateCoder = P.apply(registryCoder, {

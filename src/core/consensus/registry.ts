@@ -12,12 +12,13 @@
  * the previous epoch's committee for certificates of that epoch).
  */
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
-import { ConsensusError } from '../errors.ts'
+import { ConsensusError, TimeCoinError } from '../errors.ts'
 import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
 import { TIERS } from '../primitives/tier.ts'
-import type { Transaction } from '../primitives/transaction.ts'
+import type { Transaction, TxOutput } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { Committee, type CommitteeMember, MAX_COMMITTEE_SIZE } from './committee.ts'
+import { slashBounty, slashOffender } from './slashing.ts'
 
 /** Epochs a deregistered member's collateral stays locked after its removal takes effect. */
 export const COLLATERAL_UNLOCK_EPOCHS = 2
@@ -33,7 +34,14 @@ export interface MemberRecord {
 
 export type MembershipChange =
   | { readonly kind: 'add'; readonly member: MemberRecord }
-  | { readonly kind: 'remove'; readonly key: Uint8Array; readonly burn: boolean }
+  | {
+      readonly kind: 'remove'
+      readonly key: Uint8Array
+      /** Slashed: the collateral never unlocks. */
+      readonly burn: boolean
+      /** The reporter's bounty, paid in the reward of the block that applies the removal. */
+      readonly bounty: TxOutput | null
+    }
 
 export interface UnlockingCollateral {
   readonly outpoint: OutPoint
@@ -61,6 +69,8 @@ export interface RegistryState {
    * certificate of the epoch that accepted one can still finalize it.
    */
   readonly frozen: readonly OutPoint[]
+  /** Slashing bounties paid since genesis (minted in block rewards; supply accounting). */
+  readonly bountiesPaid: bigint
 }
 
 export interface CarriedLock {
@@ -127,7 +137,8 @@ export class Registry {
     kind: CommitteeClass = Committee,
   ): Registry {
     const state = { epoch, members, previous: null, pending: [], unlocking: [] }
-    return new Registry({ ...state, firstHeight: 1, carried: [], frozen: [] }, minVoters, kind)
+    const handoff = { firstHeight: 1, carried: [], frozen: [], bountiesPaid: 0n }
+    return new Registry({ ...state, ...handoff }, minVoters, kind)
   }
 
   get epoch(): number {
@@ -186,12 +197,17 @@ export class Registry {
     const locks = changed
       ? handoff(kept, next.frozen, carried)
       : { carried: kept, frozen: next.frozen }
-    const pending = collectChanges(next, txs, this.minVoters)
+    const pending = collectChanges(next, txs, this.minVoters, (e) => this.committeeOf(e))
     const unlocking = next.unlocking.filter((u) => u.epoch > next.epoch)
     return {
       registry: new Registry({ ...next, ...locks, pending, unlocking }, this.minVoters, this.#kind),
       changed,
     }
+  }
+
+  /** Bounties the next block's reward must pay (slashings it applies). */
+  pendingBounties(): TxOutput[] {
+    return this.state.pending.flatMap((c) => (c.kind === 'remove' && c.bounty ? [c.bounty] : []))
   }
 
   /** The committee that will vote after the next block. */
@@ -205,6 +221,7 @@ export class Registry {
     const epoch = this.state.epoch + 1
     const members = new Map(this.state.members.map((m) => [bytesToHex(m.key), m]))
     const unlocking = [...this.state.unlocking]
+    let bountiesPaid = this.state.bountiesPaid
     for (const c of this.state.pending) {
       if (c.kind === 'add') {
         members.set(bytesToHex(c.member.key), c.member)
@@ -213,6 +230,7 @@ export class Registry {
       const id = bytesToHex(c.key)
       const gone = members.get(id)
       members.delete(id)
+      if (c.bounty !== null) bountiesPaid += c.bounty.value
       if (gone?.collateral != null) {
         unlocking.push({
           outpoint: gone.collateral,
@@ -228,6 +246,7 @@ export class Registry {
       previous: this.state.members,
       pending: [],
       unlocking,
+      bountiesPaid,
     }
   }
 }
@@ -261,7 +280,9 @@ function collectChanges(
   state: RegistryState,
   txs: readonly ConfirmedTx[],
   minVoters: number,
+  committeeOf: (epoch: number) => Committee | undefined,
 ): MembershipChange[] {
+  const records = new Map(state.members.map((m) => [bytesToHex(m.key), m]))
   const registered = new Map(state.members.map((m) => [bytesToHex(m.key), m.weight]))
   const changes: MembershipChange[] = []
   const voters = () => [...registered.values()].filter((w) => w > 0).length
@@ -276,6 +297,7 @@ function collectChanges(
         collateral: { txid, vout: p.collateralVout },
       }
       registered.set(id, member.weight)
+      records.set(id, member)
       changes.push({ kind: 'add', member })
     } else if (p.type === 'deregister') {
       const id = bytesToHex(p.masternodeKey)
@@ -283,8 +305,32 @@ function collectChanges(
       if (weight === undefined) continue
       if (weight > 0 && voters() - 1 < minVoters) continue
       registered.delete(id)
-      changes.push({ kind: 'remove', key: p.masternodeKey, burn: false })
+      changes.push({ kind: 'remove', key: p.masternodeKey, burn: false, bounty: null })
+    } else if (p.type === 'slash') {
+      // Judged when voted on; a block may confirm it after its epoch aged out: then no effect.
+      let offender: Uint8Array
+      try {
+        offender = slashOffender(tx, committeeOf)
+      } catch (e) {
+        if (e instanceof TimeCoinError) continue
+        throw e
+      }
+      const id = bytesToHex(offender)
+      const member = records.get(id)
+      if (member === undefined || !registered.has(id)) continue
+      registered.delete(id)
+      const collateral = member.collateral === null ? 0n : collateralOf(member.weight)
+      const bounty =
+        collateral > 0n ? { value: slashBounty(collateral), address: p.reporter } : null
+      changes.push({ kind: 'remove', key: offender, burn: true, bounty })
     }
   }
   return changes
+}
+
+/** The collateral behind a registered weight (each tier has its own weight). */
+function collateralOf(weight: number): bigint {
+  return (
+    Object.values(TIERS).find((t) => t.weight === weight && t.collateral > 0n)?.collateral ?? 0n
+  )
 }

@@ -290,6 +290,7 @@ export class Chain {
         attempt: p.attempt,
         outputValue: (o) => this.#host.ledger.utxos.get(o)?.output.value,
         isFinal: (t) => this.#host.isFinal(t),
+        bounties: registry.pendingBounties(),
       })
     } catch (e) {
       if (!(e instanceof TimeCoinError)) throw e
@@ -550,7 +551,13 @@ export class Chain {
       [...this.#host.ledger.mempool.entries()].filter((e) => e.status === 'finalized'),
     )
     const fees = entries.reduce((a, e) => a + e.fee, 0n)
-    const reward = blockReward(this.#host.committee, this.#host.key.publicKey, fees)
+    const registry = this.#host.registry()
+    const reward = blockReward(
+      this.#host.committee,
+      this.#host.key.publicKey,
+      fees,
+      registry.pendingBounties(),
+    )
     const confirmed = new Set(entries.map((e) => txidToHex(e.txid)))
     const carried = new Map<string, Transaction>()
     if (this.#host.registry().changing) {

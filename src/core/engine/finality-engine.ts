@@ -20,6 +20,7 @@ import {
   Registry,
   type RegistryState,
 } from '../consensus/registry.ts'
+import { slashOffender } from '../consensus/slashing.ts'
 import { signVoteBatch, toSigner, type VoteBatch } from '../consensus/vote-batch.ts'
 import { NO_CONFLICT, type VoteLeaf } from '../consensus/vote-leaf.ts'
 import { VoteTally } from '../consensus/vote-tally.ts'
@@ -735,6 +736,15 @@ export class FinalityEngine {
    * NO_CONFLICT for a frozen input or locked collateral), else null.
    */
   #epochRule(tx: Transaction, txid: Txid): Txid | null {
+    if (tx.payload.type === 'slash') {
+      // Evidence is judged by the committee of its epoch, which must still be known here.
+      try {
+        slashOffender(tx, (e) => this.#registry.committeeOf(e))
+      } catch (e) {
+        if (e instanceof TimeCoinError) return NO_CONFLICT
+        throw e
+      }
+    }
     for (const { outpoint } of tx.inputs) {
       if (this.#registry.isCollateralLocked(outpoint)) return NO_CONFLICT
       const carried = this.#registry.carriedSpender(outpoint)

@@ -10,13 +10,15 @@ import { certificateSignatureBundle } from '../consensus/certificate.ts'
 import { lockReportsBundle } from '../consensus/lock-report.ts'
 import { proposalSignatureBundle } from '../consensus/proposal.ts'
 import { entriesSignatureBundle } from '../consensus/quorum-proof.ts'
+import { slashSignatureBundle } from '../consensus/slashing.ts'
 import { voteBatchBundle } from '../consensus/vote-batch.ts'
 import type { Ed25519Verifier } from '../crypto/ed25519.ts'
 import { joinBundles, type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
 import { transactionBundle } from '../ledger/tx-verify.ts'
-import { computeTxid } from '../primitives/transaction.ts'
+import { computeTxid, type Transaction } from '../primitives/transaction.ts'
+import type { Txid } from '../primitives/txid.ts'
 import type { Message } from './messages.ts'
 
 const NOTHING: SignatureBundle = {
@@ -24,10 +26,18 @@ const NOTHING: SignatureBundle = {
   failure: () => new ConsensusError('BATCH_INVALID', 'no signatures to check'),
 }
 
+/** A transaction's input and payload signatures, and a slashing transaction's evidence. */
+function txBundle(tx: Transaction, txid: Txid, genesisHash: Uint8Array): SignatureBundle {
+  return joinBundles([
+    transactionBundle(tx, txid, genesisHash),
+    slashSignatureBundle(tx, genesisHash),
+  ])
+}
+
 function blockTransactionBundles(block: Block, genesisHash: Uint8Array): SignatureBundle[] {
   // Carried transactions too: a leader must not invent conflicts to freeze someone's coins.
   return [...block.transactions, ...block.carried].map((tx) =>
-    transactionBundle(tx, computeTxid(tx), genesisHash),
+    txBundle(tx, computeTxid(tx), genesisHash),
   )
 }
 
@@ -35,7 +45,7 @@ export function messageBundle(message: Message, genesisHash: Uint8Array): Signat
   switch (message.type) {
     case 'TransactionBroadcast':
     case 'InstantFinalityRequest':
-      return transactionBundle(message.tx, computeTxid(message.tx), genesisHash)
+      return txBundle(message.tx, computeTxid(message.tx), genesisHash)
     case 'InstantFinalityVote':
       return voteBatchBundle(message.batch, genesisHash)
     case 'FinalityCertificate': {
@@ -48,7 +58,7 @@ export function messageBundle(message: Message, genesisHash: Uint8Array): Signat
         )
       }
       return joinBundles([
-        transactionBundle(message.tx, txid, genesisHash),
+        txBundle(message.tx, txid, genesisHash),
         certificateSignatureBundle(message.certificate, genesisHash),
       ])
     }
@@ -64,7 +74,7 @@ export function messageBundle(message: Message, genesisHash: Uint8Array): Signat
       const ids = message.txs.map(computeTxid)
       return joinBundles([
         lockReportsBundle([message.report], genesisHash),
-        ...message.txs.map((tx, i) => transactionBundle(tx, ids[i]!, genesisHash)),
+        ...message.txs.map((tx, i) => txBundle(tx, ids[i]!, genesisHash)),
       ])
     }
     case 'BlockCommit':

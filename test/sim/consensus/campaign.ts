@@ -13,6 +13,8 @@ export interface CampaignSummary {
   byzantineRuns: number
   /** Committee changes honest nodes went through, over all runs. */
   committeeChanges: number
+  /** Equivocators reported in slashing transactions. */
+  slashings: number
   partitions: number
   crashes: number
   issued: number
@@ -37,6 +39,7 @@ export function emptySummary(): CampaignSummary {
     livenessSeeds: [],
     byzantineRuns: 0,
     committeeChanges: 0,
+    slashings: 0,
     partitions: 0,
     crashes: 0,
     issued: 0,
@@ -72,6 +75,7 @@ export function addRun(
   if (s.partition !== null) summary.partitions++
   summary.crashes += r.crashes
   summary.committeeChanges += r.committeeChanges
+  summary.slashings += r.slashings
   summary.issued += r.issued
   summary.finalized += r.finalizedAtWallets
   summary.conflicting += r.conflicting

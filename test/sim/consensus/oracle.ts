@@ -5,7 +5,9 @@
 import {
   bytesToHex,
   type Committee,
+  certificateEntry,
   committeeHash,
+  type Evidence,
   equalBytes,
   fromHex,
   outPointToString,
@@ -26,6 +28,8 @@ export class Oracle {
   /** txid → epoch → voters (hex) with a validly signed Accept in that epoch */
   readonly #accepts = new Map<string, Map<number, Set<string>>>()
   readonly #committeeClash: string[] = []
+  /** `${epoch}:${voter}:${txid}` → the first signed Accept seen (slashing evidence material). */
+  readonly #acceptEntries = new Map<string, { batch: VoteBatch; index: number }>()
   readonly #batches = new WeakSet<VoteBatch>()
   readonly finalized = new Map<string, Map<string, number>>()
   readonly firstArrival = new Map<string, number>()
@@ -81,6 +85,9 @@ export class Oracle {
       }
       if (leaf.kind !== 'txAccept') continue
       const id = txidToHex(leaf.txid)
+      const entryKey = `${epoch}:${voter}:${id}`
+      if (!this.#acceptEntries.has(entryKey))
+        this.#acceptEntries.set(entryKey, { batch, index: batch.leaves.indexOf(leaf) })
       const byEpoch = this.#accepts.get(id) ?? new Map<number, Set<string>>()
       this.#accepts.set(id, byEpoch)
       byEpoch.set(epoch, (byEpoch.get(epoch) ?? new Set<string>()).add(voter))
@@ -126,6 +133,38 @@ export class Oracle {
       if (committee?.isQuorum(weightOf(committee, voters))) return true
     }
     return false
+  }
+
+  /**
+   * Evidence that a member signed Accepts for two transactions spending one output in one epoch,
+   * for every offender not in `skip` (voter keys, hex) — what any node could assemble and report.
+   */
+  equivocations(skip: ReadonlySet<string>): Evidence[] {
+    const found = new Map<string, Evidence>()
+    for (const set of this.#spenders.values()) {
+      if (set.size < 2) continue
+      const ids = [...set]
+      for (const a of ids)
+        for (const b of ids) {
+          if (a >= b) continue
+          for (const [epoch, voters] of this.#accepts.get(a) ?? []) {
+            for (const voter of voters) {
+              if (skip.has(voter) || found.has(voter)) continue
+              const ea = this.#acceptEntries.get(`${epoch}:${voter}:${a}`)
+              const eb = this.#acceptEntries.get(`${epoch}:${voter}:${b}`)
+              if (ea === undefined || eb === undefined) continue
+              found.set(voter, {
+                kind: 'conflictingAccepts',
+                txA: this.#txs.get(a)!,
+                txB: this.#txs.get(b)!,
+                entryA: certificateEntry(ea.batch, ea.index),
+                entryB: certificateEntry(eb.batch, eb.index),
+              })
+            }
+          }
+        }
+    }
+    return [...found.values()]
   }
 
   /** Txids that conflict with another issued transaction. */

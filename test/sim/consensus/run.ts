@@ -28,6 +28,7 @@ import { Registrar } from './registrar.ts'
 import type { Scenario } from './scenario.ts'
 import { SimMasternode } from './sim-masternode.ts'
 import { SimWallet } from './sim-wallet.ts'
+import { Slasher } from './slasher.ts'
 import { SimWorld } from './world.ts'
 
 export interface RunReport {
@@ -57,6 +58,8 @@ export interface RunReport {
   readonly committeeChanges: number
   /** Registrations and deregistrations issued. */
   readonly registrations: number
+  /** Slashing transactions issued (equivocators reported). */
+  readonly slashings: number
 }
 
 /** The simulator's deliberately unsafe quorum: half the weight instead of ⌊2W/3⌋ + 1. */
@@ -72,6 +75,8 @@ const COINS_PER_WALLET = 4
 /** The operator's coins: enough for a few registrations of any tier. */
 const OPERATOR_COINS = 8
 const OPERATOR_COIN = (150_000n * COIN) as Amount
+/** Keys the cheap-registration attacker may register (Bronze each, no node behind them). */
+const CHEAP_KEYS = 4
 const MAX_EVENTS = 3_000_000
 
 function keyOf(label: string): KeyPair {
@@ -209,12 +214,18 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     const first = walletKeys.length * COINS_PER_WALLET
     for (let c = 0; c < OPERATOR_COINS; c++)
       operator.coins.push({ txid: GENESIS_TXID, vout: first + c, value: OPERATOR_COIN })
+    const byzantineWeight = s.weights.reduce((a, w, i) => a + (s.byzantine[i] ? w : 0), 0)
+    const cheap = s.cheapRegistrations
+      ? Array.from({ length: CHEAP_KEYS }, (_, i) => keyOf(`sim cheap ${i}`))
+      : []
     registrar = new Registrar(
       world,
       operator,
       standbyKeys,
       prng.fork('registrar'),
-      ...(s.standbyTiers ? [s.standbyTiers] : []),
+      { byzantine: byzantineWeight, total: committee.totalWeight },
+      s.standbyTiers,
+      cheap,
     )
     wallets.push(operator)
     if (s.handoffDoubleSpend) {
@@ -277,6 +288,9 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   const end = quietAfter + settle
   // Committee changes go on through the run; the last one leaves time to settle after it.
   registrar?.start(end - settle / 2)
+  // With blocks, equivocators are reported and removed from the committee.
+  const slasher = s.blocks === null ? null : new Slasher(world, payers.at(-1)!)
+  slasher?.start(end - settle / 2)
   let events = 0
   for (;;) {
     const next = sim.scheduler.nextTime()
@@ -286,7 +300,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     if (++events > MAX_EVENTS) failWithSeed(s.seed, `more than ${MAX_EVENTS} events`)
   }
 
-  return report(s, world, honest, wallets, genesisTotal, end, registrar?.issued ?? 0)
+  return report(s, world, honest, wallets, genesisTotal, end, registrar?.issued ?? 0, slasher)
 }
 
 /**
@@ -326,6 +340,7 @@ function report(
   genesisTotal: bigint,
   end: number,
   registrations: number,
+  slasher: Slasher | null,
 ): RunReport {
   const { oracle, committee } = world
   const conflicted = oracle.conflicted()
@@ -346,16 +361,25 @@ function report(
       .filter((e) => e.status === 'finalized')
       .reduce((a, e) => a + e.fee, 0n)
     // Each block mints its reward; fees of confirmed transactions went to their proposers.
-    const minted = BLOCK_REWARD * BigInt(m.engine.tip?.height ?? 0)
+    const minted =
+      BLOCK_REWARD * BigInt(m.engine.tip?.height ?? 0) + m.engine.registry.state.bountiesPaid
     if (summary.total + fees !== genesisTotal + minted) {
       liveness.push(
         `mn${m.id}: value not conserved (${summary.total} + fees ${fees} ≠ ${genesisTotal} + ${minted})`,
       )
     }
   }
+  // Slashing evidence is judged by the committee of its epoch: a report still unconfirmed when
+  // the network moved two epochs on is invalid from then on (the reporter was too late).
+  const lastEpoch = Math.max(...oracle.committees.keys())
+  const stale = new Set(
+    (slasher?.reports ?? [])
+      .filter((r) => r.epoch + 1 < lastEpoch)
+      .map((r) => txidToHex(world.txidOf(r.tx))),
+  )
   if (s.unsafe === null) {
     for (const t of issued) {
-      if (conflicted.has(t.id)) continue
+      if (conflicted.has(t.id) || stale.has(t.id)) continue
       if (!t.wallet.final.has(t.id)) liveness.push(`${t.id} never became final at its wallet`)
       for (const m of honest) {
         if (!m.up) continue
@@ -402,6 +426,7 @@ function report(
     tips: honest.filter((m) => m.up).map((m) => m.engine.tip?.height ?? 0),
     simulatedMs: end,
     committeeChanges: oracle.committeeChanges,
+    slashings: slasher?.reports.length ?? 0,
     registrations,
   }
 }

@@ -52,6 +52,8 @@ export interface Scenario {
    * changed. Needs standby nodes.
    */
   readonly handoffDoubleSpend: boolean
+  /** The operator also registers Bronze keys no node runs (silent Byzantine weight < W/3). */
+  readonly cheapRegistrations: boolean
   /** Mempool limits of every masternode (default: the ledger's). */
   readonly mempool?: { readonly maxCount: number; readonly maxBytes: number }
 }
@@ -131,9 +133,11 @@ export function randomScenario(seed: Seed, overrides: Partial<Scenario> = {}): S
     blocks: prng.chance(0.6) && n < 40 ? { intervalMs: prng.intIn(10_000, 30_000) } : null,
     standby: 0,
     handoffDoubleSpend: false,
+    cheapRegistrations: false,
   }
   // Drawn last, so the rest of a seed's scenario is what it was before committee changes existed.
   const standby = scenario.blocks !== null && prng.chance(0.7) ? prng.intIn(1, 3) : 0
   const handoffDoubleSpend = standby > 0 && prng.chance(0.3)
-  return { ...scenario, standby, handoffDoubleSpend, ...overrides }
+  const cheapRegistrations = standby > 0 && prng.chance(0.3)
+  return { ...scenario, standby, handoffDoubleSpend, cheapRegistrations, ...overrides }
 }

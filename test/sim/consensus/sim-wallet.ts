@@ -10,6 +10,8 @@ import {
   checkBlockCertificate,
   checkCertificate,
   computeTxid,
+  type Evidence,
+  EvidenceCodec,
   equalBytes,
   type KeyPair,
   type Message,
@@ -190,6 +192,32 @@ export class SimWallet {
     )
     const tx = signTransaction(unsigned, [this.key.secretKey], this.#world.genesisHash)
     if (tier !== undefined) this.#locked.add(`${txidToHex(this.#world.txidOf(tx))}:0`)
+    this.#send(tx, this.peers)
+    return tx
+  }
+
+  /** Reports equivocation `evidence` in a slashing transaction (fee from one final coin). */
+  slash(evidence: Evidence): Transaction | null {
+    const index = this.coins.findIndex((c) => c.value >= MIN_FEE + 1_000n)
+    if (index === -1) return null
+    const [coin] = this.coins.splice(index, 1)
+    const tx = signTransaction(
+      {
+        version: 1,
+        inputs: [
+          { outpoint: { txid: coin!.txid, vout: coin!.vout }, publicKey: this.key.publicKey },
+        ],
+        outputs: [{ value: (coin!.value - MIN_FEE) as Amount, address: this.address }],
+        lockTime: 0,
+        payload: {
+          type: 'slash',
+          evidence: EvidenceCodec.encode(evidence),
+          reporter: this.address,
+        },
+      },
+      [this.key.secretKey],
+      this.#world.genesisHash,
+    )
     this.#send(tx, this.peers)
     return tx
   }
