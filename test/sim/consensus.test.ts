@@ -2,6 +2,7 @@
 // liveness scenarios, Byzantine weight just under a third, and deliberately unsafe rules whose
 // violations the oracle must report (proof that the checks can fail).
 import { describe, expect, it } from 'vitest'
+import { computeTxid, txidToHex } from '../../src/core/index.ts'
 import { runSeeds } from './consensus/campaign.ts'
 import { runScenario } from './consensus/run.ts'
 import { randomScenario, type Scenario } from './consensus/scenario.ts'
@@ -258,6 +259,47 @@ describe('committee changes', () => {
         // Standby nodes follow the chain while they do not vote.
         expect(Math.max(...r.tips) - Math.min(...r.tips)).toBeLessThanOrEqual(1)
       }
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'a leader omitting carried locks: its blocks are refused, the chain goes on',
+    async () => {
+      let omissions = 0
+      for (const seed of ['omit-1', 'omit-2', 'omit-4']) {
+        const r = await runScenario(
+          randomScenario(seed, {
+            ...calm(['omit-carried', null, null, null]),
+            latency: { minMs: 5, maxMs: 20 },
+            faults: { loss: 0, duplicate: 0, reorder: 0 },
+            wallets: 3,
+            walletPeers: 2,
+            payments: 12,
+            doubleSpends: 1,
+            issueUntil: 30_000,
+            settle: 120_000,
+            blocks: { intervalMs: 3_000 },
+            standby: 2,
+            handoffDoubleSpend: true,
+            cheapRegistrations: false,
+          }),
+          {
+            trace: (e) => {
+              if (e.kind !== 'send' || e.from !== 0 || e.msg.type !== 'BlockProposal') return
+              const { block, reports } = e.msg.proposal
+              const confirmed = new Set(block.transactions.map((tx) => txidToHex(computeTxid(tx))))
+              const reported = new Set(
+                reports.flatMap((r) => r.txids.map(txidToHex)).filter((id) => !confirmed.has(id)),
+              )
+              if (reported.size > block.carried.length) omissions++
+            },
+          },
+        )
+        expectClean(r)
+        expect(r.committeeChanges).toBeGreaterThan(3)
+      }
+      expect(omissions).toBeGreaterThan(0)
     },
     TIMEOUT,
   )

@@ -5,7 +5,7 @@
  */
 import { DomainTags } from '../crypto/domain.ts'
 import { taggedHash } from '../crypto/sha256.ts'
-import { bytesToHex, compareBytes } from '../encoding/bytes.ts'
+import { bytesToHex, compareBytes, keyId } from '../encoding/bytes.ts'
 import { ConsensusError } from '../errors.ts'
 import type { NetworkName } from '../primitives/network.ts'
 
@@ -79,7 +79,7 @@ export class Committee {
 
   /** Weight of `key`, or undefined when it is not a member. */
   weightOf(key: Uint8Array): number | undefined {
-    return this.#weights.get(bytesToHex(key))
+    return this.#weights.get(keyId(key))
   }
 
   /** Members with positive weight. */

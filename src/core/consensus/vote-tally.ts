@@ -3,7 +3,7 @@
  * assembled. At most one entry per voter per txid (the first seen wins; a voter's later batch
  * for the same txid adds nothing). Rejects are advisory and never bind anyone.
  */
-import { bytesToHex } from '../encoding/bytes.ts'
+import { keyId } from '../encoding/bytes.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { txidToHex } from '../primitives/txid.ts'
 import type { FinalityCertificate } from './certificate.ts'
@@ -48,7 +48,7 @@ export class VoteTally {
     if (h.epoch !== this.committee.epoch) return null
     const weight = this.committee.weightOf(h.voterKey)
     if (weight === undefined) return null
-    const voter = bytesToHex(h.voterKey)
+    const voter = keyId(h.voterKey)
     const seqs = this.#seen.get(voter) ?? new Set<number>()
     this.#seen.set(voter, seqs)
     if (seqs.has(h.seq)) return null

@@ -44,3 +44,19 @@ export function u32le(n: number): Uint8Array {
   new DataView(out.buffer).setUint32(0, n, true)
   return out
 }
+
+const keyIds = new WeakMap<Uint8Array, string>()
+
+/**
+ * `bytesToHex` of a key that is looked up many times (a voter key of a decoded batch is checked
+ * by the tally, the chain and the committee): computed once per array. The array must not be
+ * mutated afterwards — keys decoded from messages never are.
+ */
+export function keyId(key: Uint8Array): string {
+  let id = keyIds.get(key)
+  if (id === undefined) {
+    id = bytesToHex(key)
+    keyIds.set(key, id)
+  }
+  return id
+}

@@ -44,7 +44,7 @@ import {
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { VoteLeaf } from '../consensus/vote-leaf.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
-import { bytesToHex, equalBytes, fromHex } from '../encoding/bytes.ts'
+import { bytesToHex, equalBytes, fromHex, keyId } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
 import { bytes32, u32 } from '../encoding/fields.ts'
 import { TimeCoinError } from '../errors.ts'
@@ -313,7 +313,7 @@ export class Chain {
       if (leaf.height > this.#tip.height + 1) this.behind(bytesToHex(batch.header.voterKey))
     }
     const h = this.#height
-    const voter = bytesToHex(batch.header.voterKey)
+    const voter = keyId(batch.header.voterKey)
     let entries: ((i: number) => CertificateEntry) | undefined
     let buffered = false
     for (const [i, leaf] of batch.leaves.entries()) {

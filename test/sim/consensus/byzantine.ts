@@ -5,6 +5,7 @@ import {
   blockReward,
   bytesToHex,
   committeeHash,
+  computeTxid,
   equalBytes,
   type KeyPair,
   type Message,
@@ -33,6 +34,12 @@ export type ByzantineBehaviour =
   | 'bad-signature'
   /** Signs its votes for a neighbouring epoch. */
   | 'wrong-epoch'
+  /**
+   * Runs the honest engine, but as leader of a committee-changing block it leaves a reported
+   * transaction out of the carry set (a self-consistent, re-signed block): the handoff's
+   * "leader omitting carried locks".
+   */
+  | 'omit-carried'
 
 export const BYZANTINE_BEHAVIOURS: readonly ByzantineBehaviour[] = [
   'silent',
@@ -40,7 +47,33 @@ export const BYZANTINE_BEHAVIOURS: readonly ByzantineBehaviour[] = [
   'withhold-release',
   'bad-signature',
   'wrong-epoch',
+  'omit-carried',
 ]
+
+/**
+ * The omitting leader's rewrite of its own proposals: drops the last carried transaction,
+ * recomputes the header and signs again. Every other message passes unchanged.
+ */
+export function omitCarried(key: KeyPair, genesisHash: Uint8Array) {
+  return (message: Message): Message => {
+    if (message.type !== 'BlockProposal' || message.proposal.block.carried.length === 0)
+      return message
+    const p = message.proposal
+    const carried = p.block.carried.slice(0, -1)
+    const header = { ...p.block.header, carryRoot: transactionRoot(carried.map(computeTxid)) }
+    const block = { ...p.block, header, carried }
+    const proposal = signProposal(
+      block,
+      p.attempt,
+      p.validAttempt,
+      p.certificates,
+      key,
+      genesisHash,
+      p.reports,
+    )
+    return { type: 'BlockProposal', proposal }
+  }
+}
 
 export class ByzantineMasternode {
   readonly id: NodeId

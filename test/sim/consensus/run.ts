@@ -22,7 +22,7 @@ import { createSim } from '../harness.ts'
 import type { NetEvent } from '../network.ts'
 import type { MsRange } from '../regions.ts'
 import { failWithSeed } from '../seed.ts'
-import { ByzantineMasternode } from './byzantine.ts'
+import { ByzantineMasternode, omitCarried } from './byzantine.ts'
 import { Oracle } from './oracle.ts'
 import { Registrar } from './registrar.ts'
 import type { Scenario } from './scenario.ts'
@@ -163,9 +163,16 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
   const genesisTotal = outputs.reduce((a, o) => a + o.value, 0n)
 
   const honest: SimMasternode[] = []
+  const liars: SimMasternode[] = []
   for (let i = 0; i < n; i++) {
     const behaviour = s.byzantine[i]
-    if (behaviour) {
+    if (behaviour === 'omit-carried') {
+      // The honest engine with one lie: byzantine, so left out of the honest nodes' checks.
+      world.nameKey(i, mnKeys[i]!.publicKey)
+      const liar = new SimMasternode(world, i, mnKeys[i]!)
+      liar.tamper = omitCarried(mnKeys[i]!, GENESIS_HASH)
+      liars.push(liar)
+    } else if (behaviour) {
       new ByzantineMasternode(
         world,
         i,
@@ -184,7 +191,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     world.nameKey(id, key.publicKey)
     honest.push(new SimMasternode(world, id, key))
   }
-  for (const m of honest) await m.boot({ txid: GENESIS_TXID, outputs })
+  for (const m of [...honest, ...liars]) await m.boot({ txid: GENESIS_TXID, outputs })
 
   const honestIds = honest.map((m) => m.id)
   const wallets: SimWallet[] = walletKeys.map((key, w) => {

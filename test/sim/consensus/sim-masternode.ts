@@ -35,6 +35,8 @@ export class SimMasternode {
   readonly #signer: Signer
   readonly #timers = new Map<string, TimerHandle>()
   #nextWriteId = 1
+  /** Rewrites this node's outgoing messages (only a Byzantine variant of the engine sets it). */
+  tamper: ((message: Message) => Message) | null = null
   /** Crash after this many more effects (a crash in the middle of carrying out one event). */
   #crashAfterEffects: number | null = null
 
@@ -139,7 +141,8 @@ export class SimMasternode {
       switch (e.type) {
         case 'send': {
           const to = world.nodeOf(e.to)
-          if (to !== undefined) world.sim.network.send(this.id, to, e.message)
+          const message = this.tamper === null ? e.message : this.tamper(e.message)
+          if (to !== undefined) world.sim.network.send(this.id, to, message)
           break
         }
         case 'persist': {
