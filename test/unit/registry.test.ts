@@ -11,7 +11,6 @@ import {
   Registry,
   RegistryStateCodec,
   type Transaction,
-  type Txid,
 } from '../../src/core/index.ts'
 import { batchBy, committeeOf, txidOf, voterKey } from '../support/consensus-fixture.ts'
 
@@ -232,5 +231,3 @@ describe('masternode registry', () => {
     expect(codeOf(bytes.subarray(0, bytes.length - 1))).toBe('TRUNCATED')
   })
 })
-
-export type { Txid }
