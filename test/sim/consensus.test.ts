@@ -255,7 +255,7 @@ describe('committee changes', () => {
         )
         expectClean(r)
         expect(r.committeeChanges).toBeGreaterThanOrEqual(3)
-        expect(r.registrations).toBeGreaterThanOrEqual(r.committeeChanges)
+        expect(r.registrations).toBeGreaterThanOrEqual(3)
         // Standby nodes follow the chain while they do not vote.
         expect(Math.max(...r.tips) - Math.min(...r.tips)).toBeLessThanOrEqual(1)
       }

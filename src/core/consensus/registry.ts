@@ -180,8 +180,9 @@ export class Registry {
    * The registry after a block: first the pending changes are applied (the block is then
    * committee-changing and the epoch advances), then the block's own special transactions
    * become the new pending changes. Registrations of a key that is (or will be) registered, or
-   * that would exceed the committee size, and deregistrations that would take the voting
-   * members below the minimum, have no effect (the transactions themselves stay valid payments).
+   * that would exceed the committee size, and removals (deregistrations, slashings) that would
+   * take the voting members below the minimum, have no effect (the transactions themselves stay
+   * valid payments).
    */
   afterBlock(
     height: number,
@@ -318,6 +319,8 @@ function collectChanges(
       const id = bytesToHex(offender)
       const member = records.get(id)
       if (member === undefined || !registered.has(id)) continue
+      // Even a proven offender stays while its removal would leave too few voters to go on.
+      if (member.weight > 0 && voters() - 1 < minVoters) continue
       registered.delete(id)
       const collateral = member.collateral === null ? 0n : collateralOf(member.weight)
       const bounty =
