@@ -135,6 +135,7 @@ export type ConsensusErrorCode =
   | 'PROPOSAL_INVALID'
   | 'LOCK_REPORT_INVALID'
   | 'REGISTRY_INVALID'
+  | 'COMMITTEE_PROOF_INVALID'
 
 export class ConsensusError extends TimeCoinError<ConsensusErrorCode> {
   readonly domain = 'consensus'

@@ -41,7 +41,21 @@ export {
   type Tier,
   type TierRule,
 } from './committee.ts'
-export { type Evidence, verifyEvidence } from './evidence.ts'
+export {
+  CommitteeProofCodec,
+  type CommitteeProofStep,
+  CommitteeProofStepCodec,
+  checkCommitteeProof,
+  committeeProofBundle,
+  MAX_PROOF_STEPS,
+  verifyCommitteeProof,
+} from './committee-proof.ts'
+export {
+  type Evidence,
+  evidenceOffender,
+  evidenceSignatureBundle,
+  verifyEvidence,
+} from './evidence.ts'
 export {
   EVIDENCE_KINDS,
   EvidenceCodec,
@@ -84,6 +98,13 @@ export {
   type RegistryState,
 } from './registry.ts'
 export { REGISTRY_KEY, RegistryStateCodec, registryOp } from './registry-codec.ts'
+export {
+  SLASH_BOUNTY_PERCENT,
+  slashBounty,
+  slashEvidence,
+  slashOffender,
+  slashSignatureBundle,
+} from './slashing.ts'
 export {
   NIL,
   type Step,

@@ -28,6 +28,7 @@ import {
 import { validateBlock } from '../consensus/block-validation.ts'
 import type { FinalityCertificate } from '../consensus/certificate.ts'
 import { type Committee, committeeHash } from '../consensus/committee.ts'
+import { type CommitteeProofStep, CommitteeProofStepCodec } from '../consensus/committee-proof.ts'
 import { sortedReports, validateHandoff } from '../consensus/handoff.ts'
 import type { LockReport } from '../consensus/lock-report.ts'
 import { type Proposal, signProposal } from '../consensus/proposal.ts'
@@ -628,6 +629,7 @@ export class Chain {
         },
         { type: 'put', key: TIP_KEY, value: TipCodec.encode(this.#tip) },
         registryOp(registry.state),
+        ...(changed ? [committeeStepOp(block.header, certificate, registry.committee)] : []),
       ],
       true,
     )
@@ -647,6 +649,27 @@ export class Chain {
   #replayEarly(): void {
     for (const b of this.#early.splice(0)) this.onBatch(b)
   }
+}
+
+/** The proof step a committee-changing block begins its epoch with (served to light clients). */
+function committeeStepOp(
+  header: Block['header'],
+  certificate: BlockCertificate,
+  committee: Committee,
+): BatchOp {
+  return {
+    type: 'put',
+    key: bucketKey(Bucket.committeeStep, u32be(committee.epoch)),
+    value: CommitteeProofStepCodec.encode({ header, certificate, members: committee.members }),
+  }
+}
+
+/** The committee proof from genesis to this node's current epoch (DESIGN §4.5). */
+export async function loadCommitteeProof(store: Store): Promise<CommitteeProofStep[]> {
+  const steps: CommitteeProofStep[] = []
+  for await (const [, value] of store.iterate({ prefix: Uint8Array.of(Bucket.committeeStep) }))
+    steps.push(CommitteeProofStepCodec.decode(value))
+  return steps
 }
 
 /** The chain tip, this node's own block votes, the registry and its seal, as persisted. */

@@ -1,4 +1,10 @@
-export { type ChainConfig, type ChainTip, loadChainState, type StoredBlockVote } from './chain.ts'
+export {
+  type ChainConfig,
+  type ChainTip,
+  loadChainState,
+  loadCommitteeProof,
+  type StoredBlockVote,
+} from './chain.ts'
 export {
   type Decision,
   decisionOp,

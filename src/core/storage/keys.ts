@@ -26,6 +26,11 @@ export const Bucket = {
   blockVote: 0x22,
   /** `0x23 ‖ u32be(height)` → a committed block and its certificate. */
   block: 0x23,
+  /**
+   * `0x24 ‖ u32be(epoch)` → the committee proof step that began `epoch`: the committee-changing
+   * block's header, its certificate and the new members (served to light clients).
+   */
+  committeeStep: 0x24,
 } as const satisfies Record<string, number>
 
 /** `bucket ‖ parts…`: the key of a record in a bucket. */

@@ -23,6 +23,7 @@ import type { NetEvent } from '../network.ts'
 import type { MsRange } from '../regions.ts'
 import { failWithSeed } from '../seed.ts'
 import { ByzantineMasternode, omitCarried } from './byzantine.ts'
+import { committeeProofFailures } from './committee-proofs.ts'
 import { Oracle } from './oracle.ts'
 import { Registrar } from './registrar.ts'
 import type { Scenario } from './scenario.ts'
@@ -307,7 +308,18 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     if (++events > MAX_EVENTS) failWithSeed(s.seed, `more than ${MAX_EVENTS} events`)
   }
 
-  return report(s, world, honest, wallets, genesisTotal, end, registrar?.issued ?? 0, slasher)
+  const proofs = await committeeProofFailures(world, honest)
+  return report(
+    s,
+    world,
+    honest,
+    wallets,
+    genesisTotal,
+    end,
+    registrar?.issued ?? 0,
+    slasher,
+    proofs,
+  )
 }
 
 /**
@@ -348,10 +360,11 @@ function report(
   end: number,
   registrations: number,
   slasher: Slasher | null,
+  proofFailures: readonly string[],
 ): RunReport {
   const { oracle, committee } = world
   const conflicted = oracle.conflicted()
-  const liveness: string[] = []
+  const liveness: string[] = [...proofFailures]
   const latencies: number[] = []
   const issued = wallets.flatMap((w) =>
     [...w.issued.entries()].map(([id, v]) => ({ id, ...v, wallet: w })),
