@@ -52,7 +52,12 @@ function blockWith(
   }
 }
 
-const ctx = { committee, next, changing: true, ownReport: voterKey(1).publicKey }
+const ctx = {
+  committee,
+  next,
+  changing: true,
+  ownReport: { voterKey: voterKey(1).publicKey, txids: [t2.txid] },
+}
 
 describe('lock reports', () => {
   it('are signed over the genesis hash and round-trip strictly', async () => {
@@ -122,11 +127,14 @@ describe('handoff validation of a committee-changing block', () => {
     )
   })
 
-  it('refuses a block without our own report, or naming another next committee', () => {
+  it('refuses a block without our report that leaves our locks behind, or names another committee', () => {
     const withoutOurs = [reports[0]!, reports[2]!, reportBy(3, [])]
     expect(message(() => validateHandoff(blockWith([t3], [t1]), withoutOurs, ctx))).toMatch(
-      /own lock report/,
+      /report is not included and 1 of its locks are not carried/,
     )
+    // Without our report but with our locks carried (another report names them): fine.
+    const covering = [reports[0]!, reports[2]!, reportBy(3, [t2.txid])]
+    expect(message(() => validateHandoff(blockWith([t3], [t1, t2]), covering, ctx))).toBe('valid')
     expect(
       message(() => validateHandoff(blockWith([t3], [t1, t2], committee), reports, ctx)),
     ).toMatch(/another next committee/)

@@ -6,6 +6,7 @@ import {
   LOCK_EXPIRY_MS,
   MemoryStore,
   MIN_FEE,
+  MuHash,
   outPointToString,
   sha256,
   type Txid,
@@ -213,6 +214,25 @@ describe('Ledger', () => {
     expect(byTxid(reopened)).toEqual(byTxid(ledger))
     expect(reopened.certificate(a.txid)).toEqual(cert)
     expect(reopened.utxos.rescan()).toEqual(reopened.summary())
+    expect(reopened.utxos.rescanMatches()).toBe(true)
+    expect(reopened.utxos.totals()).toEqual({
+      count: reopened.summary().count,
+      total: reopened.summary().total,
+    })
+  })
+
+  it('compares commitment accumulators without inverting (numerator and denominator differ)', () => {
+    const a = new MuHash()
+    const b = new MuHash()
+    for (const x of ['x', 'y', 'z']) a.add(utf8ToBytes(x))
+    b.add(utf8ToBytes('x'))
+    b.add(utf8ToBytes('w'))
+    b.add(utf8ToBytes('z'))
+    b.remove(utf8ToBytes('w'))
+    expect(a.equals(b)).toBe(false)
+    b.add(utf8ToBytes('y'))
+    expect(a.equals(b)).toBe(true)
+    expect(a.digest()).toEqual(b.digest())
   })
 })
 

@@ -1,14 +1,16 @@
 /**
  * What a proposal must show at a committee-changing height (DESIGN §4.8), as a pure check: lock
- * reports from more than 2/3 of the outgoing weight, the voter's own report among them, and a
- * carry set that is exactly the union of the reported transactions not confirmed by the block
- * itself — nothing left out (a leader omitting carried locks) and nothing invented. Any other
- * block carries nothing and no reports. Both commit to the committee that votes next.
+ * reports from more than 2/3 of the outgoing weight, the voter's own report among them — or at
+ * least every transaction of it confirmed or carried (reports name the same transactions, and a
+ * leader may not have heard every member) — and a carry set that is exactly the union of the
+ * reported transactions not confirmed by the block itself: nothing left out (a leader omitting
+ * carried locks) and nothing invented. Any other block carries nothing and no reports. Both
+ * commit to the committee that votes next.
  */
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
 import { computeTxid } from '../primitives/transaction.ts'
-import { txidToHex } from '../primitives/txid.ts'
+import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { Block } from './block.ts'
 import { type Committee, committeeHash } from './committee.ts'
 import { checkLockReports, type LockReport } from './lock-report.ts'
@@ -20,8 +22,10 @@ export interface HandoffContext {
   readonly next: Committee
   /** Whether this height changes the committee (the registry has pending changes). */
   readonly changing: boolean
-  /** This voter's key when it sealed and reported at this height: its report must be included. */
-  readonly ownReport?: Uint8Array | undefined
+  /** This voter's report when it sealed at this height: it must be included, or covered. */
+  readonly ownReport?:
+    | { readonly voterKey: Uint8Array; readonly txids: readonly Txid[] }
+    | undefined
 }
 
 function invalid(message: string): never {
@@ -42,9 +46,6 @@ export function validateHandoff(
     return
   }
   const union = checkLockReports(reports, ctx.committee, h.height)
-  const own = ctx.ownReport
-  if (own !== undefined && !reports.some((r) => equalBytes(r.voterKey, own)))
-    invalid('our own lock report is not included')
   const confirmed = new Set(block.transactions.map((tx) => txidToHex(computeTxid(tx))))
   const carried = new Set<string>()
   for (const tx of block.carried) {
@@ -55,6 +56,16 @@ export function validateHandoff(
   }
   for (const id of union.keys()) {
     if (!carried.has(id) && !confirmed.has(id)) invalid(`reported ${id} is not carried`)
+  }
+  const own = ctx.ownReport
+  if (own !== undefined && !reports.some((r) => equalBytes(r.voterKey, own.voterKey))) {
+    const uncovered = own.txids
+      .map(txidToHex)
+      .filter((id) => !carried.has(id) && !confirmed.has(id))
+    if (uncovered.length > 0)
+      invalid(
+        `our lock report is not included and ${uncovered.length} of its locks are not carried`,
+      )
   }
 }
 

@@ -84,8 +84,10 @@ export interface ChainHost {
    * node's lock report to every member — again on every call, once the seal is durable.
    */
   seal(height: number): void
-  /** This node's key if it sealed and reported at `height`. */
-  reportedAt(height: number): Uint8Array | undefined
+  /** This node's report (key and carry set) if it sealed and reported at `height`. */
+  reportedAt(
+    height: number,
+  ): { readonly voterKey: Uint8Array; readonly txids: readonly Txid[] } | undefined
   /** A block committed: the registry after it, whether it changed the committee, its carry set. */
   advance(registry: Registry, changed: boolean, carried: readonly ConfirmedTx[]): void
   readonly ledger: Ledger
@@ -209,6 +211,8 @@ export class Chain {
   #reports = new Map<string, { report: LockReport; txs: readonly Transaction[] }>()
   /** Reports a proposed block was built with, by block hash (hex): re-proposals carry them. */
   #blockReports = new Map<string, readonly LockReport[]>()
+  /** Time until this height's votes are re-sent (doubles each time, up to 8 × the base). */
+  #resendDelay = 0
   /** A fresh proposal waiting for lock reports from > 2/3 of the weight. */
   #waiting: { attempt: number; validAttempt: number } | null = null
 
@@ -409,8 +413,9 @@ export class Chain {
 
   /**
    * Block votes travel once; under loss a height could wait forever for votes that never come.
-   * While a height is open, re-send this node's votes and proposal periodically (a fresh batch of
-   * the same, already persisted decisions — never a different vote).
+   * While a height is open, re-send this node's votes and proposal (a fresh batch of the same,
+   * already persisted decisions — never a different vote), backing off from twice the vote
+   * timeouts to 8 times that: a stalled height (too few members up) must not become a vote storm.
    */
   #resend(): void {
     if (this.#height === null) return
@@ -421,11 +426,18 @@ export class Chain {
       for (const peer of this.#host.voters())
         this.#host.send(peer, { type: 'BlockProposal', proposal })
     }
-    this.#host.setTimer(RESEND, this.#host.now() + this.#resendMs())
+    this.#resendDelay = Math.min(2 * this.#resendDelay, 8 * this.#resendBase())
+    this.#host.setTimer(RESEND, this.#host.now() + this.#resendDelay)
   }
 
-  #resendMs(): number {
+  #resendBase(): number {
     return 2 * (this.#config.timeouts.prevoteMs + this.#config.timeouts.precommitMs)
+  }
+
+  #rearmResend(): void {
+    if (this.#resendDelay === this.#resendBase()) return
+    this.#resendDelay = this.#resendBase()
+    this.#host.setTimer(RESEND, this.#host.now() + this.#resendDelay)
   }
 
   #joinIfNext(height: number): void {
@@ -446,11 +458,12 @@ export class Chain {
     this.#precommits = new Map()
     this.#ownVotes = new Map()
     this.#lastProposal = null
+    this.#resendDelay = 0
     this.#blockReports = new Map()
     this.#waiting = null
     // Before any prevote for a committee-changing block: seal and report (§4.8).
     if (this.#host.registry().changing) this.#host.seal(height)
-    this.#host.setTimer(RESEND, this.#host.now() + this.#resendMs())
+    this.#rearmResend()
   }
 
   #apply(outputs: readonly TimeLockOutput[]): void {
@@ -465,6 +478,8 @@ export class Chain {
         case 'precommit': {
           const leaf = this.#leaf(o.type, o.attempt, o.value)
           this.#ownVotes.set(`${o.type}:${o.attempt}`, leaf)
+          // A new vote: the height is moving, re-send soon again (the back-off is for stalls).
+          this.#rearmResend()
           const blockHash =
             leaf.kind === 'prevote' || leaf.kind === 'precommit'
               ? leaf.blockHash

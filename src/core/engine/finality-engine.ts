@@ -220,7 +220,9 @@ export class FinalityEngine {
       followers: () => this.#followers,
       seal: (height) => this.#sealEpoch(height),
       reportedAt: (height) =>
-        this.#seal?.height === height && this.#sealRule ? key.publicKey : undefined,
+        this.#seal?.height === height && this.#sealRule
+          ? { voterKey: key.publicKey, txids: this.#seal.txids }
+          : undefined,
       advance: (registry, changed, carried) => this.#advance(registry, changed, carried),
       ledger: this.ledger,
       key,

@@ -82,6 +82,13 @@ export class MuHash {
     this.#denominator = reduce(this.#denominator * other.#denominator)
   }
 
+  /** Whether both accumulators hold the same set: n1 · d2 ≡ n2 · d1 (no inversion needed). */
+  equals(other: MuHash): boolean {
+    return (
+      reduce(this.#numerator * other.#denominator) === reduce(other.#numerator * this.#denominator)
+    )
+  }
+
   /** The accumulator's state (numerator ‖ denominator, 384 bytes each, big-endian), to persist. */
   serialize(): Uint8Array {
     const out = new Uint8Array(2 * ELEMENT_BYTES)

@@ -94,18 +94,34 @@ export class UtxoSet {
     return out
   }
 
+  /** Live outputs and their value, without the commitment (whose digest costs an inversion). */
+  totals(): { readonly count: number; readonly total: Amount } {
+    return { count: this.#count, total: this.#total as Amount }
+  }
+
   /** Recomputes count, total and commitment from scratch (for checks, O(n)). */
   rescan(): UtxoSummary {
-    const h = new MuHash()
+    const { count, total, accumulator } = this.#rescan()
+    return { count, total, commitment: accumulator.digest() }
+  }
+
+  /** Whether the incremental count, total and commitment equal a rescan's (for checks, O(n)). */
+  rescanMatches(): boolean {
+    const { count, total, accumulator } = this.#rescan()
+    return count === this.#count && total === this.#total && accumulator.equals(this.#commitment)
+  }
+
+  #rescan(): { count: number; total: Amount; accumulator: MuHash } {
+    const accumulator = new MuHash()
     let count = 0
     let total = 0n
     for (const e of this.#entries.values()) {
       if (!isLive(e.state)) continue
-      h.add(commitmentElement(e))
+      accumulator.add(commitmentElement(e))
       count++
       total += e.output.value
     }
-    return { count, total: total as Amount, commitment: h.digest() }
+    return { count, total: total as Amount, accumulator }
   }
 
   #record(key: string, entry: UtxoEntry): void {

@@ -3,19 +3,29 @@
 // prints its full report (violations and liveness failures included).
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
+import { isMainThread, parentPort, Worker } from 'node:worker_threads'
+import { SimFailure } from '../seed.ts'
 import { addRun, type CampaignSummary, emptySummary, finish } from './campaign.ts'
-import { runScenario } from './run.ts'
+import { type RunReport, runScenario, unfinishedRun } from './run.ts'
 import { randomScenario } from './scenario.ts'
 
-interface Job {
-  readonly seeds: number[]
-}
-
-async function work(job: Job): Promise<void> {
-  for (const seed of job.seeds) {
+/** A worker asks for a seed, runs it, posts the report and asks again, until told `null`. */
+async function work(): Promise<void> {
+  const next = () =>
+    new Promise<number | null>((resolve) => {
+      parentPort!.once('message', resolve)
+      parentPort!.postMessage({ want: true })
+    })
+  for (let seed = await next(); seed !== null; seed = await next()) {
     const scenario = randomScenario(seed)
-    const report = await runScenario(scenario)
+    let report: RunReport
+    try {
+      report = await runScenario(scenario)
+    } catch (e) {
+      // A run that cannot finish (its event budget spent) counts as a liveness failure.
+      if (!(e instanceof SimFailure)) throw e
+      report = unfinishedRun(scenario, e.message)
+    }
     parentPort!.postMessage({ scenario: { partition: scenario.partition }, report })
   }
 }
@@ -45,14 +55,18 @@ async function main(): Promise<void> {
   const summary: CampaignSummary = emptySummary()
   const latencies: number[] = []
   const start = performance.now()
+  // Seeds are handed out one at a time, so a worker with long runs never holds up the rest.
+  let handedOut = 0
   await Promise.all(
-    Array.from({ length: workers }, (_, w) => {
-      const seeds = Array.from({ length: runs }, (_, i) => first + i).filter(
-        (_, i) => i % workers === w,
-      )
+    Array.from({ length: workers }, () => {
       return new Promise<void>((resolve, reject) => {
-        const worker = new Worker(new URL(import.meta.url), { workerData: { seeds } satisfies Job })
-        worker.on('message', ({ scenario, report }) => {
+        const worker = new Worker(new URL(import.meta.url))
+        worker.on('message', (message) => {
+          if ('want' in message) {
+            worker.postMessage(handedOut < runs ? first + handedOut++ : null)
+            return
+          }
+          const { scenario, report } = message
           addRun(summary, scenario, report, latencies)
           if (report.violations.length > 0 || report.liveness.length > 0) {
             process.stderr.write(
@@ -74,4 +88,4 @@ async function main(): Promise<void> {
 }
 
 if (isMainThread) await main()
-else await work(workerData as Job)
+else await work()

@@ -98,6 +98,33 @@ export interface RunOptions {
   readonly diskSyncMs?: MsRange
 }
 
+/** The report of a run that could not finish: a liveness failure, nothing else counted. */
+export function unfinishedRun(s: Scenario, why: string): RunReport {
+  return {
+    seed: String(s.seed),
+    nodes: s.weights.length,
+    totalWeight: s.weights.reduce((a, w) => a + w, 0),
+    byzantineWeight: s.weights.reduce((a, w, i) => a + (s.byzantine[i] ? w : 0), 0),
+    behaviours: [],
+    violations: [],
+    liveness: [`unfinished: ${why}`],
+    issued: 0,
+    conflicting: 0,
+    chained: 0,
+    finalizedAtWallets: 0,
+    latencies: [],
+    messages: 0,
+    signatures: 0,
+    crashes: 0,
+    blocks: 0,
+    tips: [],
+    simulatedMs: 0,
+    committeeChanges: 0,
+    registrations: 0,
+    slashings: 0,
+  }
+}
+
 /** Simulated time for enough one-a-minute retries to beat `loss` on both legs, w.p. 1 − 10⁻⁶. */
 export function retryWindow(loss: number): number {
   if (loss <= 0) return 0
@@ -372,10 +399,9 @@ function report(
   for (const m of honest) {
     if (!m.up) continue
     const ledger = m.engine.ledger
-    const summary = ledger.summary()
-    const rescan = ledger.utxos.rescan()
-    if (summary.count !== rescan.count || summary.total !== rescan.total) {
-      liveness.push(`mn${m.id}: incremental UTXO summary differs from a rescan`)
+    const summary = ledger.utxos.totals()
+    if (!ledger.utxos.rescanMatches()) {
+      liveness.push(`mn${m.id}: incremental UTXO count, total or commitment differs from a rescan`)
     }
     const fees = [...ledger.mempool.entries()]
       .filter((e) => e.status === 'finalized')

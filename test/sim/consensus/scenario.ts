@@ -128,10 +128,10 @@ export function randomScenario(seed: Seed, overrides: Partial<Scenario> = {}): S
     issueUntil,
     settle: 240_000,
     unsafe: null,
-    // Blocks in most small committees; in 40- and 100-member ones less often (an O(n²) vote
-    // exchange per height makes them 3 and 12 s of wall time each, and the campaign has an hour).
+    // Blocks in most small committees; in 40- and 100-member ones less often and further apart
+    // (an O(n²) vote exchange per height, and the campaign has an hour on two cores).
     blocks: prng.chance(n < 40 ? 0.6 : n < 100 ? 0.3 : 0.1)
-      ? { intervalMs: prng.intIn(10_000, 30_000) }
+      ? { intervalMs: n < 40 ? prng.intIn(10_000, 30_000) : prng.intIn(60_000, 120_000) }
       : null,
     standby: 0,
     handoffDoubleSpend: false,
@@ -139,7 +139,14 @@ export function randomScenario(seed: Seed, overrides: Partial<Scenario> = {}): S
   }
   // Drawn last, so the rest of a seed's scenario is what it was before committee changes existed.
   const standby = scenario.blocks !== null && prng.chance(0.7) ? prng.intIn(1, 3) : 0
+  // Large committees produce blocks only over links that lose little: with O(n²) votes per
+  // attempt and a tenth of messages lost, > 2/3 of a 100-member committee rarely hears each other
+  // in one attempt (real links are TCP: loss costs time, not messages).
+  const faults =
+    scenario.blocks !== null && n >= 40
+      ? { ...scenario.faults, loss: Math.min(scenario.faults.loss, 0.05) }
+      : scenario.faults
   const handoffDoubleSpend = standby > 0 && prng.chance(0.3)
   const cheapRegistrations = standby > 0 && prng.chance(0.3)
-  return { ...scenario, standby, handoffDoubleSpend, cheapRegistrations, ...overrides }
+  return { ...scenario, faults, standby, handoffDoubleSpend, cheapRegistrations, ...overrides }
 }
