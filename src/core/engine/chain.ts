@@ -1,17 +1,5 @@
-/**
- * Block production for a masternode: one TimeLock vote per height, proposals built from the
- * final, unconfirmed transactions, and commit of the decided block (its transactions Confirmed,
- * its reward created, one batch). Sans-I/O like the engine that hosts it: it asks the host to
- * send, to arm timers, to persist, and to put its prevotes and precommits into the same
- * persist-before-send vote batches as transaction votes.
- *
- * Safety across restarts: every prevote and precommit is persisted (bucket 0x22) before it is
- * sent, and a restarted node resumes its height from them, lock included (TimeLockHeight.resume).
- */
-import * as P from 'micro-packed'
 import {
   type Block,
-  BlockCodec,
   blockHash,
   blockReward,
   bodyMatchesHeader,
@@ -20,22 +8,16 @@ import {
   rewardTxid,
   transactionRoot,
 } from '../consensus/block.ts'
-import {
-  type BlockCertificate,
-  BlockCertificateCodec,
-  checkBlockCertificate,
-} from '../consensus/block-certificate.ts'
+import { type BlockCertificate, checkBlockCertificate } from '../consensus/block-certificate.ts'
 import { validateBlock } from '../consensus/block-validation.ts'
 import type { FinalityCertificate } from '../consensus/certificate.ts'
 import { type Committee, committeeHash } from '../consensus/committee.ts'
-import { type CommitteeProofStep, CommitteeProofStepCodec } from '../consensus/committee-proof.ts'
 import { sortedReports, validateHandoff } from '../consensus/handoff.ts'
 import type { LockReport } from '../consensus/lock-report.ts'
 import { type Proposal, signProposal } from '../consensus/proposal.ts'
 import { ProposerSchedule } from '../consensus/proposer.ts'
 import { batchEntries, type CertificateEntry } from '../consensus/quorum-proof.ts'
-import type { ConfirmedTx, Registry, RegistryState } from '../consensus/registry.ts'
-import { REGISTRY_KEY, RegistryStateCodec, registryOp } from '../consensus/registry-codec.ts'
+import type { ConfirmedTx, Registry } from '../consensus/registry.ts'
 import {
   NIL,
   TimeLockHeight,
@@ -46,28 +28,22 @@ import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { VoteLeaf } from '../consensus/vote-leaf.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { bytesToHex, equalBytes, fromHex, keyId } from '../encoding/bytes.ts'
-import { codec } from '../encoding/codec.ts'
-import { bytes32, u32 } from '../encoding/fields.ts'
 import { TimeCoinError } from '../errors.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import type { MempoolEntry } from '../ledger/mempool.ts'
 import { computeTxid, type Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
-import { Bucket, bucketKey } from '../storage/keys.ts'
-import type { BatchOp, Store } from '../storage/store.ts'
+import type { BatchOp } from '../storage/store.ts'
+import { blockVoteOp, type ChainTip, commitOps, type StoredBlockVote } from './chain-store.ts'
 import type { Effect } from './events.ts'
 import type { Message, PeerId } from './messages.ts'
-import { loadSeal, type Seal } from './seal-store.ts'
+
+export type { ChainTip, StoredBlockVote } from './chain-store.ts'
 
 export interface ChainConfig {
   /** Time between a commit and the start of the next height (600 s mainnet, seconds on devnet). */
   readonly intervalMs: number
   readonly timeouts: TimeLockTimeouts
-}
-
-export interface ChainTip {
-  readonly height: number
-  readonly hash: Uint8Array
 }
 
 /** What the chain needs from the engine that hosts it. */
@@ -108,66 +84,12 @@ export interface ChainHost {
   emit(effect: Effect): void
 }
 
-export interface StoredBlockVote {
-  readonly height: number
-  readonly attempt: number
-  readonly kind: 'prevote' | 'precommit'
-  readonly value: string
-}
-
 const TIMER = 'chain:'
 const RESEND = `${TIMER}resend`
 const MAX_EARLY = 10_000
 /** Committed blocks kept in memory to answer BlockRequest (older ones: block sync). */
 const RECENT_BLOCKS = 1_000
 const START = `${TIMER}start`
-const TIP_KEY = bucketKey(Bucket.nodeMeta, new TextEncoder().encode('tip'))
-const tipCoder = P.struct({ height: u32, hash: bytes32 })
-const TipCodec = codec('Tip', tipCoder, 36)
-const committedCoder = P.struct({
-  block: P.prefix(u32, BlockCodec.coder),
-  certificate: P.prefix(u32, BlockCertificateCodec.coder),
-})
-const CommittedCodec = codec(
-  'CommittedBlock',
-  committedCoder,
-  BlockCodec.maxSize + BlockCertificateCodec.maxSize + 8,
-)
-
-function u32be(n: number): Uint8Array {
-  const b = new Uint8Array(4)
-  new DataView(b.buffer).setUint32(0, n, false)
-  return b
-}
-
-export function blockVoteKey(
-  height: number,
-  attempt: number,
-  kind: 'prevote' | 'precommit',
-): Uint8Array {
-  return bucketKey(
-    Bucket.blockVote,
-    u32be(height),
-    u32be(attempt),
-    Uint8Array.of(kind === 'prevote' ? 0 : 1),
-  )
-}
-
-export function decodeBlockVote(key: Uint8Array, value: Uint8Array): StoredBlockVote {
-  const view = new DataView(key.buffer, key.byteOffset, key.byteLength)
-  const isNil = value.every((b) => b === 0)
-  return {
-    height: view.getUint32(1, false),
-    attempt: view.getUint32(5, false),
-    kind: key[9] === 0 ? 'prevote' : 'precommit',
-    value: isNil ? NIL : bytesToHex(value),
-  }
-}
-
-export function decodeTip(value: Uint8Array): ChainTip {
-  return TipCodec.decode(value)
-}
-
 /** Final transactions in an order where every parent comes before its children. */
 function dependencyOrder(entries: readonly MempoolEntry[]): MempoolEntry[] {
   const pending = new Map(entries.map((e) => [txidToHex(e.txid), e]))
@@ -484,9 +406,7 @@ export class Chain {
             leaf.kind === 'prevote' || leaf.kind === 'precommit'
               ? leaf.blockHash
               : new Uint8Array(32)
-          this.#host.vote(leaf, [
-            { type: 'put', key: blockVoteKey(h.height, o.attempt, o.type), value: blockHash },
-          ])
+          this.#host.vote(leaf, [blockVoteOp(h.height, o.attempt, o.type, blockHash)])
           break
         }
         case 'timeout':
@@ -634,20 +554,7 @@ export class Chain {
       for (const tx of old.block.transactions) this.#included.delete(txidToHex(computeTxid(tx)))
       this.#recent.delete(height - RECENT_BLOCKS)
     }
-    this.#host.persist(
-      [
-        ...ops,
-        {
-          type: 'put',
-          key: bucketKey(Bucket.block, u32be(height)),
-          value: CommittedCodec.encode({ block, certificate }),
-        },
-        { type: 'put', key: TIP_KEY, value: TipCodec.encode(this.#tip) },
-        registryOp(registry.state),
-        ...(changed ? [committeeStepOp(block.header, certificate, registry.committee)] : []),
-      ],
-      true,
-    )
+    this.#host.persist([...ops, ...commitOps(block, certificate, registry, changed)], true)
     this.#reports = new Map()
     this.#waiting = null
     if (changed) this.#schedule = new ProposerSchedule(registry.committee, height + 1)
@@ -663,49 +570,5 @@ export class Chain {
   /** Replays buffered votes once a new height opened. */
   #replayEarly(): void {
     for (const b of this.#early.splice(0)) this.onBatch(b)
-  }
-}
-
-/** The proof step a committee-changing block begins its epoch with (served to light clients). */
-function committeeStepOp(
-  header: Block['header'],
-  certificate: BlockCertificate,
-  committee: Committee,
-): BatchOp {
-  return {
-    type: 'put',
-    key: bucketKey(Bucket.committeeStep, u32be(committee.epoch)),
-    value: CommitteeProofStepCodec.encode({ header, certificate, members: committee.members }),
-  }
-}
-
-/** The committee proof from genesis to this node's current epoch (DESIGN §4.5). */
-export async function loadCommitteeProof(store: Store): Promise<CommitteeProofStep[]> {
-  const steps: CommitteeProofStep[] = []
-  for await (const [, value] of store.iterate({ prefix: Uint8Array.of(Bucket.committeeStep) }))
-    steps.push(CommitteeProofStepCodec.decode(value))
-  return steps
-}
-
-/** The chain tip, this node's own block votes, the registry and its seal, as persisted. */
-export async function loadChainState(
-  store: Store,
-  genesisHash: Uint8Array,
-): Promise<{ tip: ChainTip; votes: StoredBlockVote[]; registry?: RegistryState; seal?: Seal }> {
-  const saved = await store.get(TIP_KEY)
-  const tip = saved === undefined ? { height: 0, hash: genesisHash } : decodeTip(saved)
-  const votes: StoredBlockVote[] = []
-  for await (const [key, value] of store.iterate({
-    prefix: Uint8Array.of(Bucket.blockVote, ...u32be(tip.height + 1)),
-  })) {
-    votes.push(decodeBlockVote(key, value))
-  }
-  const registry = await store.get(REGISTRY_KEY)
-  const seal = await loadSeal(store)
-  return {
-    tip,
-    votes,
-    ...(registry === undefined ? {} : { registry: RegistryStateCodec.decode(registry) }),
-    ...(seal === undefined ? {} : { seal }),
   }
 }

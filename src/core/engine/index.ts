@@ -1,10 +1,10 @@
+export type { ChainConfig } from './chain.ts'
 export {
-  type ChainConfig,
   type ChainTip,
   loadChainState,
   loadCommitteeProof,
   type StoredBlockVote,
-} from './chain.ts'
+} from './chain-store.ts'
 export {
   type Decision,
   decisionOp,

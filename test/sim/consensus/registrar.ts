@@ -56,12 +56,7 @@ export class Registrar {
 
   /** Acts every few blocks until `until` (simulated ms). */
   start(until: number): void {
-    const timers = this.#world.sim.timers(this.#wallet.id)
-    const poll = () => {
-      this.#step()
-      if (this.#world.sim.scheduler.now() + POLL_MS < until) timers.after(POLL_MS, poll)
-    }
-    timers.after(POLL_MS, poll)
+    this.#world.every(this.#wallet.id, POLL_MS, until, () => this.#step())
   }
 
   #step(): void {

@@ -19,13 +19,9 @@ export class Slasher {
     this.#wallet = wallet
   }
 
+  /** Watches every `POLL_MS` of simulated time until `until`. */
   start(until: number): void {
-    const timers = this.#world.sim.timers(this.#wallet.id)
-    const poll = () => {
-      this.#step()
-      if (this.#world.sim.scheduler.now() + POLL_MS < until) timers.after(POLL_MS, poll)
-    }
-    timers.after(POLL_MS, poll)
+    this.#world.every(this.#wallet.id, POLL_MS, until, () => this.#step())
   }
 
   #step(): void {

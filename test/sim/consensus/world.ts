@@ -83,6 +83,16 @@ export class SimWorld {
     return txid
   }
 
+  /** Calls `step` on `node`'s timers every `everyMs` of simulated time, until `until`. */
+  every(node: NodeId, everyMs: number, until: number, step: () => void): void {
+    const timers = this.sim.timers(node)
+    const poll = () => {
+      step()
+      if (this.sim.scheduler.now() + everyMs < until) timers.after(everyMs, poll)
+    }
+    timers.after(everyMs, poll)
+  }
+
   diskSyncMs(prng: Prng): number {
     return prng.range(this.#disk.minMs, this.#disk.maxMs)
   }
