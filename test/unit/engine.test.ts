@@ -48,6 +48,27 @@ function cluster(
 }
 
 describe('FinalityEngine', () => {
+  it('halts finality below the minimum committee (3 voting members on devnet)', async () => {
+    const pair = masternodes.slice(0, 2)
+    const small = await Cluster.create({
+      genesisHash: GENESIS_HASH,
+      committee: new Committee(
+        0,
+        pair.map((k) => ({ key: k.publicKey, weight: 10 })),
+      ),
+      keys: pair,
+      genesis: { txid: genesisTxid, outputs },
+    })
+    const pay = spend([coin(0)], [{ to: carol, value: 10n * COIN - MIN_FEE }])
+    await small.submit(pair[0]!, pay.tx)
+    await small.run()
+    for (const node of small.nodes.values()) {
+      expect(node.engine.isVoter).toBe(false)
+      expect(node.engine.decisionOf(pay.txid)).toBeUndefined()
+      expect(node.finalized.has(bytesToHex(pay.txid))).toBe(false)
+    }
+  })
+
   it('a payment submitted to one masternode becomes final on all of them', async () => {
     const c = await cluster()
     const pay = spend([coin(0)], [{ to: carol, value: 10n * COIN - MIN_FEE }])

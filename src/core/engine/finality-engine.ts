@@ -26,7 +26,7 @@ import { NO_CONFLICT, type VoteLeaf } from '../consensus/vote-leaf.ts'
 import { VoteTally } from '../consensus/vote-tally.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
-import { LedgerError, PeerAction, TimeCoinError } from '../errors.ts'
+import { ConsensusError, LedgerError, PeerAction, TimeCoinError } from '../errors.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { computeTxid, encodeTransaction, type Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
@@ -565,10 +565,12 @@ export class FinalityEngine {
   #count(batch: VoteBatch) {
     this.#chain?.onBatch(batch)
     const tally = this.#tallies.get(batch.header.epoch)
-    const update = tally?.add(batch) ?? null
+    // No finality from a committee below the minimum, whoever signs.
+    if (tally === undefined || this.#belowMinimum(tally.committee)) return null
+    const update = tally.add(batch)
     for (const txid of update?.accepted ?? []) {
       if (this.isFinal(txid)) continue
-      const certificate = tally!.certificate(txid)
+      const certificate = tally.certificate(txid)
       const known = this.#txs.get(txidToHex(txid))
       if (certificate !== null && known !== undefined) this.#finalize(known, certificate)
     }
@@ -715,15 +717,29 @@ export class FinalityEngine {
     const committee = this.committee
     this.#voters = committee.voters.map((m) => bytesToHex(m.key))
     this.#voterSet = new Set(this.#voters)
-    this.#isVoter = this.#key !== undefined && (committee.weightOf(this.#key.publicKey) ?? 0) > 0
+    // Below the minimum committee finality halts rather than run without fault tolerance: no
+    // member votes (on transactions or blocks) until a committee change brings enough voters.
+    this.#isVoter =
+      this.#key !== undefined &&
+      (committee.weightOf(this.#key.publicKey) ?? 0) > 0 &&
+      !this.#belowMinimum(committee)
     this.#tallies.set(committee.epoch, new VoteTally(committee))
     for (const epoch of this.#tallies.keys())
       if (epoch + 1 < committee.epoch) this.#tallies.delete(epoch)
   }
 
+  #belowMinimum(committee: Committee): boolean {
+    return committee.voters.length < this.#registry.minVoters
+  }
+
   /** Checks a certificate against the committee of its epoch (current or previous only). */
   #checkCertificate(certificate: FinalityCertificate): TimeCoinError | null {
     const committee = this.#registry.committeeOf(certificate.epoch) ?? this.committee
+    if (this.#belowMinimum(committee))
+      return new ConsensusError(
+        'COMMITTEE_INVALID',
+        `epoch ${committee.epoch} has fewer than ${this.#registry.minVoters} voting members`,
+      )
     try {
       checkCertificate(certificate, committee, this.committee.epoch)
       return null
