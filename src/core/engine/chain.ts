@@ -87,6 +87,8 @@ export interface ChainHost {
 const TIMER = 'chain:'
 const RESEND = `${TIMER}resend`
 const MAX_EARLY = 10_000
+/** Blocks sent at once to a member found voting on a height we already committed. */
+const HELP_BLOCKS = 8
 /** Committed blocks kept in memory to answer BlockRequest (older ones: block sync). */
 const RECENT_BLOCKS = 1_000
 const START = `${TIMER}start`
@@ -127,6 +129,8 @@ export class Chain {
   /** txid (hex) → height, for transactions in the recent blocks. */
   readonly #included = new Map<string, number>()
   #lastBlockRequest = -Infinity
+  /** When each lagging member was last sent the blocks it missed. */
+  readonly #helped = new Map<string, number>()
   /** The last peer seen ahead of us (asked for the next block after each catch-up commit). */
   #aheadPeer: PeerId | null = null
   /** Lock reports for the committee-changing block at the next height, by voter (hex). */
@@ -232,6 +236,7 @@ export class Chain {
 
   /** Routes the block votes of a verified batch from a committee member. */
   onBatch(batch: VoteBatch): void {
+    this.#helpIfBehind(batch)
     const weight = this.#host.committee.weightOf(batch.header.voterKey)
     if (weight === undefined || batch.header.epoch !== this.#host.committee.epoch) return
     for (const leaf of batch.leaves) {
@@ -270,6 +275,25 @@ export class Chain {
   inclusion(txid: Txid): { block: Block; certificate: BlockCertificate } | undefined {
     const height = this.#included.get(txidToHex(txid))
     return height === undefined ? undefined : this.#recent.get(height)
+  }
+
+  /**
+   * A member still voting on a height we committed missed the commit (and, after a committee
+   * change, may have no one left voting at its height to tell it): send it the blocks it lacks,
+   * a few at a time, at most once a second per member.
+   */
+  #helpIfBehind(batch: VoteBatch): void {
+    let height = Infinity
+    for (const leaf of batch.leaves)
+      if (leaf.kind === 'prevote' || leaf.kind === 'precommit')
+        height = Math.min(height, leaf.height)
+    if (height > this.#tip.height) return
+    const peer = keyId(batch.header.voterKey)
+    const now = this.#host.now()
+    if (now - (this.#helped.get(peer) ?? -Infinity) < 1_000) return
+    this.#helped.set(peer, now)
+    for (let h = height; h <= Math.min(this.#tip.height, height + HELP_BLOCKS - 1); h++)
+      this.onRequest(h, peer)
   }
 
   /** Answers a peer that missed a commit. */
