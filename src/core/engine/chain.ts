@@ -338,7 +338,8 @@ export class Chain {
     if (named.size !== given.size || [...named].some((id) => !given.has(id))) return
     this.#reports.set(bytesToHex(report.voterKey), { report, txs })
     const waiting = this.#waiting
-    if (waiting !== null && this.#height !== null) {
+    // Still in the attempt it waits to propose in (a later attempt has its own leader).
+    if (waiting !== null && this.#height?.attempt === waiting.attempt) {
       this.#waiting = null
       this.#propose(waiting.attempt, null, waiting.validAttempt)
     }
