@@ -15,7 +15,6 @@ import {
   DomainTags,
   decodeTransaction,
   deregistrationMessage,
-  EncodingError,
   type Evidence,
   EvidenceCodec,
   encodeTransaction,
@@ -48,6 +47,7 @@ import {
 } from '../../src/core/index.ts'
 import { arbBytes, arbTransaction } from '../support/arbitraries.ts'
 import { batchBy, CONSENSUS_GENESIS, committeeOf, voterKey } from '../support/consensus-fixture.ts'
+import { encodingCodeOf } from '../support/error-code.ts'
 import { genesisLedger, keyPair, spend } from '../support/ledger-fixture.ts'
 
 const genesis = sha256(utf8ToBytes('payload test genesis'))
@@ -63,14 +63,7 @@ const prev = (n: number): OutPoint => ({ txid: sha256(Uint8Array.of(n)) as Txid,
 const payTo = (k: { publicKey: Uint8Array }) => addressPayloadFromPublicKey(k.publicKey)
 const NO_PROOF = new Uint8Array(64)
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f()
-    return undefined
-  } catch (e) {
-    return e instanceof EncodingError ? e.code : `not an EncodingError: ${e}`
-  }
-}
+const codeOf = encodingCodeOf
 
 /** An unproven registration: change at output 0, the collateral at output 1. */
 function registration(tier: RegistrableTier = 'bronze', collateral?: bigint): UnsignedTransaction {

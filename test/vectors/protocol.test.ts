@@ -11,7 +11,6 @@ import {
   DomainTags,
   decodeAddress,
   decodeTransaction,
-  EncodingError,
   encodeTransaction,
   FinalityCertificateCodec,
   fromHex,
@@ -31,19 +30,13 @@ import {
   verifyVoteBatch,
   voteLeafCoder,
 } from '../../src/core/index.ts'
+import { encodingCodeOf } from '../support/error-code.ts'
 import vectors from './protocol.json' with { type: 'json' }
 
 const t = vectors.transaction
 const genesis = fromHex(t.genesisHash)
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f()
-    return undefined
-  } catch (e) {
-    return e instanceof EncodingError ? e.code : `not an EncodingError: ${e}`
-  }
-}
+const codeOf = encodingCodeOf
 
 describe('protocol vectors', () => {
   it('keys give their exact public keys, payloads and addresses', () => {
