@@ -68,7 +68,10 @@ export interface EngineConfig {
   }
   /** The registry restored from the store (default: `committee` as the genesis committee). */
   readonly registry?: Registry
-  /** Voting members below which deregistrations have no effect (default: devnet's 3). */
+  /**
+   * The minimum committee (default: devnet's 3 voting members): below it finality halts, and
+   * removals that would go below it have no effect.
+   */
   readonly minVoters?: number
   /** Masternodes that do not vote now but follow the chain: they get every committed block. */
   readonly followers?: readonly PeerId[]
