@@ -7,17 +7,22 @@ import {
   bytesToHex,
   Committee,
   certificateEntry,
+  committeeHash,
   computeTxid,
   encodeTransaction,
   FinalityCertificateCodec,
   getPublicKey,
   inputSigningMessage,
+  keySigner,
+  LockReportCodec,
   leafHash,
+  lockReportSigningMessage,
   merklePath,
   merkleRoot,
   provePayload,
   registrationMessage,
   sha256,
+  signLockReport,
   signTransaction,
   signVoteBatch,
   TIERS,
@@ -141,6 +146,14 @@ const certificate = {
   ),
 }
 
+// A lock report of key 0 for the committee-changing block at height 42 of epoch 3, and the hash
+// a header commits to for the vector committee.
+const report = signLockReport(
+  { epoch: 3, height: 42, txids: [txid, registrationTxid] },
+  keySigner(secret(0)),
+  genesisHash,
+)
+
 const vectors = {
   description: 'TIME Coin protocol v1 vectors; see docs/PROTOCOL.md',
   keys,
@@ -178,6 +191,7 @@ const vectors = {
   certificate: {
     committee: { epoch: committee.epoch, weights: [10, 10, 10], threshold: committee.threshold },
     encoded: bytesToHex(FinalityCertificateCodec.encode(certificate)),
+    committeeHash: bytesToHex(committeeHash(committee)),
     sizes: Object.fromEntries(
       [4, 10, 100].map((n) => [
         n,
@@ -186,4 +200,12 @@ const vectors = {
     ),
   },
 }
-process.stdout.write(`${JSON.stringify(vectors, null, 2)}\n`)
+const withHandoff = {
+  ...vectors,
+  lockReport: {
+    signingMessage: bytesToHex(lockReportSigningMessage(report, genesisHash)),
+    signature: bytesToHex(report.signature),
+    encoded: bytesToHex(LockReportCodec.encode(report)),
+  },
+}
+process.stdout.write(`${JSON.stringify(withHandoff, null, 2)}\n`)

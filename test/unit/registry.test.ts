@@ -227,6 +227,12 @@ describe('masternode registry', () => {
         return (e as { code?: string }).code
       }
     }
+    // Lists longer than a u16 count allows (a long-lived chain freezes and carries many inputs).
+    const many = {
+      ...r.registry.state,
+      frozen: Array.from({ length: 70_000 }, (_, i) => ({ txid: txidOf('f'), vout: i })),
+    }
+    expect(RegistryStateCodec.decode(RegistryStateCodec.encode(many)).frozen).toHaveLength(70_000)
     expect(codeOf(Uint8Array.of(...bytes, 0))).toBe('TRAILING_BYTES')
     expect(codeOf(bytes.subarray(0, bytes.length - 1))).toBe('TRUNCATED')
   })

@@ -7,6 +7,7 @@ import {
   batchSigningMessage,
   bytesToHex,
   Committee,
+  committeeHash,
   computeTxid,
   DomainTags,
   decodeAddress,
@@ -16,7 +17,10 @@ import {
   fromHex,
   getPublicKey,
   inputSigningMessage,
+  LockReportCodec,
   leafHash,
+  lockReportSigningMessage,
+  lockReportsBundle,
   merklePath,
   merkleRoot,
   registrationMessage,
@@ -24,6 +28,7 @@ import {
   UnsignedTransactionCodec,
   VoteBatchCodec,
   VoteBatchHeaderCodec,
+  verifyBundle,
   verifyCertificate,
   verifyTransaction,
   verifyTransactionSignatures,
@@ -140,6 +145,8 @@ describe('protocol vectors', () => {
       ...Object.entries(vectors.registration)
         .filter(([k]) => k !== 'signed' && k !== 'unsigned')
         .map(([, v]) => v),
+      vectors.certificate.committeeHash,
+      ...Object.values(vectors.lockReport),
     ]
     expect(quoted.filter((v) => !protocolDoc.includes(v))).toEqual([])
     // The annotated unsigned layout, with its spacing removed, is the unsigned encoding.
@@ -189,6 +196,23 @@ describe('protocol vectors', () => {
     ).toEqual({ weight: 30 })
     expect(bytesToHex(cert.txid)).toBe(t.txid)
     expect(bytesToHex(FinalityCertificateCodec.encode(cert))).toBe(c.encoded)
+  })
+
+  it('the committee hash and the lock report are exact, and the report verifies', async () => {
+    const committee = new Committee(
+      3,
+      vectors.keys.slice(0, 3).map((k) => ({ key: fromHex(k.publicKey), weight: 10 })),
+    )
+    expect(bytesToHex(committeeHash(committee))).toBe(vectors.certificate.committeeHash)
+    const l = vectors.lockReport
+    const report = LockReportCodec.decode(fromHex(l.encoded))
+    expect(report).toMatchObject({ epoch: 3, height: 42 })
+    expect(report.txids.map(bytesToHex)).toEqual([t.txid, vectors.registration.txid])
+    expect(bytesToHex(report.voterKey)).toBe(vectors.keys[0]!.publicKey)
+    expect(bytesToHex(lockReportSigningMessage(report, genesis))).toBe(l.signingMessage)
+    expect(bytesToHex(report.signature)).toBe(l.signature)
+    expect(bytesToHex(LockReportCodec.encode(report))).toBe(l.encoded)
+    await verifyBundle(lockReportsBundle([report], genesis))
   })
 
   it('no domain tag is a prefix of another', () => {

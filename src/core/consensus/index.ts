@@ -68,6 +68,7 @@ export {
   type LockReport,
   type LockReportBody,
   LockReportCodec,
+  lockReportSigningMessage,
   lockReportsBundle,
   signLockReport,
 } from './lock-report.ts'

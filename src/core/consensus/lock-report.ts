@@ -52,7 +52,11 @@ const MAX_REPORT_SIZE = 4 + 4 + 32 + 4 + 32 * MAX_CARRIED_TRANSACTIONS + 64
 export const LockReportBodyCodec = codec('LockReportBody', bodyCoder, MAX_REPORT_SIZE - 64)
 export const LockReportCodec = codec('LockReport', reportCoder, MAX_REPORT_SIZE)
 
-function reportMessage(body: LockReportBody, genesisHash: Uint8Array): Uint8Array {
+/** What a lock report's signature covers: tag ‖ genesisHash ‖ encoded body. */
+export function lockReportSigningMessage(
+  body: LockReportBody,
+  genesisHash: Uint8Array,
+): Uint8Array {
   const { epoch, height, voterKey, txids } = body
   return domainMessage(
     DomainTags.lockReport,
@@ -67,7 +71,7 @@ export function signLockReport(
   genesisHash: Uint8Array,
 ): LockReport {
   const full = { ...body, voterKey: signer.publicKey }
-  return { ...full, signature: signer.sign(reportMessage(full, genesisHash)) }
+  return { ...full, signature: signer.sign(lockReportSigningMessage(full, genesisHash)) }
 }
 
 function invalid(message: string): never {
@@ -81,7 +85,7 @@ export function lockReportsBundle(
   return {
     checks: reports.map((r) => ({
       signature: r.signature,
-      message: reportMessage(r, genesisHash),
+      message: lockReportSigningMessage(r, genesisHash),
       publicKey: r.voterKey,
     })),
     failure: (i) => {

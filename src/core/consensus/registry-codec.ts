@@ -7,7 +7,7 @@ import * as P from 'micro-packed'
 import { codec, fail } from '../encoding/codec.ts'
 import {
   bool,
-  boundedArray,
+  boundedList,
   bytes20,
   bytes32,
   rangedU64,
@@ -38,7 +38,7 @@ const member = P.apply(memberCoder, {
   decode: (m: MemberRecord) => ({ ...m, collateral: m.collateral ?? undefined }),
 })
 
-const membersCoder = boundedArray(MAX_COMMITTEE_SIZE, member, 'members')
+const membersCoder = boundedList(MAX_COMMITTEE_SIZE, member, 'members')
 
 const outputCoder = P.struct({
   value: rangedU64(0n, MAX_AMOUNT, 'bounty'),
@@ -73,19 +73,19 @@ const registryCoder = P.struct({
   epoch: u32,
   members: membersCoder,
   previous: P.optional(bool, membersCoder),
-  pending: boundedArray(MAX_COMMITTEE_SIZE * 2, changeCoder, 'pending changes'),
-  unlocking: boundedArray(
+  pending: boundedList(MAX_COMMITTEE_SIZE * 2, changeCoder, 'pending changes'),
+  unlocking: boundedList(
     MAX_OUTPOINTS,
     P.struct({ outpoint: outPointCoder, epoch: u32 }),
     'unlocking',
   ),
   firstHeight: u32,
-  carried: boundedArray(
+  carried: boundedList(
     MAX_CARRIED_TRANSACTIONS * 512,
     P.struct({ outpoint: outPointCoder, txid: bytes32 as unknown as P.CoderType<Txid> }),
     'carried locks',
   ),
-  frozen: boundedArray(MAX_OUTPOINTS, outPointCoder, 'frozen outpoints'),
+  frozen: boundedList(MAX_OUTPOINTS, outPointCoder, 'frozen outpoints'),
   bountiesPaid: rangedU64(0n, MAX_AMOUNT, 'bounties paid'),
 })
 

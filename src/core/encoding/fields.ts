@@ -31,6 +31,11 @@ export function boundedArray<T>(max: number, inner: P.CoderType<T>, what: string
   return P.array(limitedLength(u16, max, what), inner)
 }
 
+/** `u32 count ‖ items`, count ≤ max: for lists that may pass 65,535 items. */
+export function boundedList<T>(max: number, inner: P.CoderType<T>, what: string) {
+  return P.array(limitedLength(u32, max, what), inner)
+}
+
 /** `u32 length ‖ bytes`, length ≤ max. */
 export function boundedBytes(max: number, what: string) {
   return P.bytes(limitedLength(u32, max, what))
