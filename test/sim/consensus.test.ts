@@ -311,6 +311,8 @@ describe('committee changes', () => {
         const r = await runScenario(handoffAttack(seed, null))
         expectClean(r)
         expect(r.committeeChanges).toBeGreaterThan(0)
+        // Both spends were issued: the old committee got one, the new committee the other.
+        expect(r.conflicting).toBe(2)
       }
     },
     TIMEOUT,

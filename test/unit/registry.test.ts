@@ -193,15 +193,15 @@ describe('masternode registry', () => {
     expect(r2.epoch).toBe(1)
     const inputA = spendA.tx.inputs[0]!.outpoint
     const inputB = spendB.tx.inputs[0]!.outpoint
-    expect(r2.carriedSpender(inputA)).toEqual(spendA.txid)
-    expect(r2.carriedSpender(inputB)).toBe('frozen')
-    expect(r2.carriedSpender({ txid: txidOf('elsewhere'), vout: 0 })).toBeUndefined()
+    expect(r2.spendRule(inputA)).toEqual(spendA.txid)
+    expect(r2.spendRule(inputB)).toBe('frozen')
+    expect(r2.spendRule({ txid: txidOf('elsewhere'), vout: 0 })).toBeUndefined()
     // A later committee change keeps the lock; a block confirming the transaction drops it.
     const r4 = r2.afterBlock(3, [register(6, 'bronze')], []).registry.afterBlock(4, [], []).registry
-    expect(r4.carriedSpender(inputA)).toEqual(spendA.txid)
+    expect(r4.spendRule(inputA)).toEqual(spendA.txid)
     const r5 = r4.afterBlock(5, [spendA], []).registry
-    expect(r5.carriedSpender(inputA)).toBeUndefined()
-    expect(r5.carriedSpender(inputB)).toBe('frozen')
+    expect(r5.spendRule(inputA)).toBeUndefined()
+    expect(r5.spendRule(inputB)).toBe('frozen')
   })
 
   it('round-trips its state through the store codec, strictly', () => {

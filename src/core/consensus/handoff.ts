@@ -7,7 +7,7 @@
  * carried locks) and nothing invented. Any other block carries nothing and no reports. Both
  * commit to the committee that votes next.
  */
-import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
+import { compareBytes, equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
 import { computeTxid } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
@@ -71,5 +71,5 @@ export function validateHandoff(
 
 /** The reports to include: every one held, in voter order (deterministic proposals). */
 export function sortedReports(reports: Iterable<LockReport>): LockReport[] {
-  return [...reports].sort((a, b) => (bytesToHex(a.voterKey) < bytesToHex(b.voterKey) ? -1 : 1))
+  return [...reports].sort((a, b) => compareBytes(a.voterKey, b.voterKey))
 }

@@ -104,6 +104,7 @@ export class Registry {
   /** Voting members below which a deregistration is not applied (finality would halt). */
   readonly minVoters: number
   readonly #kind: CommitteeClass
+  #next: Committee | undefined
   readonly #locked: ReadonlyMap<string, number>
   readonly #carried: ReadonlyMap<string, Txid>
   readonly #frozen: ReadonlySet<string>
@@ -159,16 +160,19 @@ export class Registry {
 
   /** Whether `outpoint` is collateral that may not be spent now. */
   isCollateralLocked(outpoint: OutPoint): boolean {
-    const until = this.#locked.get(outPointToString(outpoint))
-    return until !== undefined && this.state.epoch < until
+    return this.spendRule(outpoint) === 'collateral'
   }
 
   /**
-   * What the handoff says about spending `outpoint` in this epoch: the txid it was carried for
-   * (any other spender is a conflict), 'frozen', or undefined when it was not carried.
+   * What the chain says about spending `outpoint` in this epoch: 'collateral' (locked), 'frozen'
+   * (carried with conflicting transactions), the txid it was carried for (any other spender is a
+   * conflict), or undefined when nothing restricts it. One lookup key per call: members check
+   * every input of every transaction they vote on.
    */
-  carriedSpender(outpoint: OutPoint): Txid | 'frozen' | undefined {
+  spendRule(outpoint: OutPoint): 'collateral' | 'frozen' | Txid | undefined {
     const key = outPointToString(outpoint)
+    const until = this.#locked.get(key)
+    if (until !== undefined && this.state.epoch < until) return 'collateral'
     return this.#frozen.has(key) ? 'frozen' : this.#carried.get(key)
   }
 
@@ -211,11 +215,12 @@ export class Registry {
     return this.state.pending.flatMap((c) => (c.kind === 'remove' && c.bounty ? [c.bounty] : []))
   }
 
-  /** The committee that will vote after the next block. */
+  /** The committee that will vote after the next block (computed once: the registry is immutable). */
   nextCommittee(): Committee {
-    return this.changing
+    this.#next ??= this.changing
       ? toCommittee(this.#kind, this.state.epoch + 1, this.#applyPending().members)
       : this.committee
+    return this.#next
   }
 
   #applyPending(): RegistryState {

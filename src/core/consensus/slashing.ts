@@ -4,7 +4,7 @@
  * it, the next block removes the offender from the committee, keeps its collateral locked for
  * ever (burned) and pays the reporter `SLASH_BOUNTY_PERCENT` of it in that block's reward.
  */
-import type { SignatureBundle } from '../crypto/signature-bundle.ts'
+import { NO_SIGNATURES, type SignatureBundle } from '../crypto/signature-bundle.ts'
 import { EvidenceError, PeerAction, TimeCoinError } from '../errors.ts'
 import type { Amount } from '../primitives/amount.ts'
 import type { Transaction } from '../primitives/transaction.ts'
@@ -14,11 +14,6 @@ import { EvidenceCodec } from './evidence-codec.ts'
 
 /** Share of the burned collateral paid to the reporter, in percent. */
 export const SLASH_BOUNTY_PERCENT = 5n
-
-const NOTHING: SignatureBundle = {
-  checks: [],
-  failure: () => new EvidenceError('EVIDENCE_INVALID', 'no evidence signatures'),
-}
 
 /** The evidence a slashing transaction carries; throws EVIDENCE_INVALID if it does not decode. */
 export function slashEvidence(tx: Transaction): Evidence {
@@ -40,7 +35,7 @@ export function slashEvidence(tx: Transaction): Evidence {
 export function slashSignatureBundle(tx: Transaction, genesisHash: Uint8Array): SignatureBundle {
   return tx.payload.type === 'slash'
     ? evidenceSignatureBundle(slashEvidence(tx), genesisHash)
-    : NOTHING
+    : NO_SIGNATURES
 }
 
 /**

@@ -28,8 +28,22 @@ export async function verifyBundle(
   assertVerdicts(bundle, await verifier.verifyMany(bundle.checks))
 }
 
-/** Several bundles as one: checks in order, each failure reported by the bundle it came from. */
+/** A bundle with nothing to verify. */
+export const NO_SIGNATURES: SignatureBundle = {
+  checks: [],
+  failure: (i) => {
+    throw new RangeError(`no signature check ${i}`)
+  },
+}
+
+/**
+ * Several bundles as one: checks in order, each failure reported by the bundle it came from.
+ * When at most one of them has checks it is returned as is (the common case on the hot path: a
+ * plain payment has no payload proof and no evidence).
+ */
 export function joinBundles(bundles: readonly SignatureBundle[]): SignatureBundle {
+  const withChecks = bundles.filter((b) => b.checks.length > 0)
+  if (withChecks.length <= 1) return withChecks[0] ?? bundles[0] ?? NO_SIGNATURES
   return {
     checks: bundles.flatMap((b) => b.checks),
     failure: (i) => {

@@ -236,19 +236,31 @@ export class Chain {
 
   /** Routes the block votes of a verified batch from a committee member. */
   onBatch(batch: VoteBatch): void {
-    this.#helpIfBehind(batch)
+    // One pass to find the block votes: most batches carry transaction votes only.
+    const next = this.#tip.height + 1
+    const votes: number[] = []
+    let lowest = Infinity
+    let highest = -Infinity
+    let atNext = false
+    batch.leaves.forEach((leaf, i) => {
+      if (leaf.kind !== 'prevote' && leaf.kind !== 'precommit') return
+      votes.push(i)
+      lowest = Math.min(lowest, leaf.height)
+      highest = Math.max(highest, leaf.height)
+      atNext ||= leaf.height === next
+    })
+    if (votes.length === 0) return
+    const voter = keyId(batch.header.voterKey)
+    if (lowest <= this.#tip.height) this.#helpBehind(voter, lowest)
     const weight = this.#host.committee.weightOf(batch.header.voterKey)
     if (weight === undefined || batch.header.epoch !== this.#host.committee.epoch) return
-    for (const leaf of batch.leaves) {
-      if (leaf.kind !== 'prevote' && leaf.kind !== 'precommit') continue
-      this.#joinIfNext(leaf.height)
-      if (leaf.height > this.#tip.height + 1) this.behind(bytesToHex(batch.header.voterKey))
-    }
+    if (atNext) this.#joinIfNext(next)
+    if (highest > next) this.behind(voter)
     const h = this.#height
-    const voter = keyId(batch.header.voterKey)
     let entries: ((i: number) => CertificateEntry) | undefined
     let buffered = false
-    for (const [i, leaf] of batch.leaves.entries()) {
+    for (const i of votes) {
+      const leaf = batch.leaves[i]!
       if (leaf.kind !== 'prevote' && leaf.kind !== 'precommit') continue
       if (h === null || leaf.height !== h.height) {
         // Votes for a height not open yet are kept for when it opens, not dropped.
@@ -278,17 +290,11 @@ export class Chain {
   }
 
   /**
-   * A member still voting on a height we committed missed the commit (and, after a committee
-   * change, may have no one left voting at its height to tell it): send it the blocks it lacks,
-   * a few at a time, at most once a second per member.
+   * A member still voting on `height`, which we committed, missed the commit (and, after a
+   * committee change, may have no one left voting at its height to tell it): send it the blocks
+   * it lacks, a few at a time, at most once a second per member.
    */
-  #helpIfBehind(batch: VoteBatch): void {
-    let height = Infinity
-    for (const leaf of batch.leaves)
-      if (leaf.kind === 'prevote' || leaf.kind === 'precommit')
-        height = Math.min(height, leaf.height)
-    if (height > this.#tip.height) return
-    const peer = keyId(batch.header.voterKey)
+  #helpBehind(peer: PeerId, height: number): void {
     const now = this.#host.now()
     if (now - (this.#helped.get(peer) ?? -Infinity) < 1_000) return
     this.#helped.set(peer, now)

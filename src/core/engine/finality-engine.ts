@@ -28,6 +28,7 @@ import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, LedgerError, PeerAction, TimeCoinError } from '../errors.ts'
 import type { Ledger } from '../ledger/ledger.ts'
+import type { UtxoStateKind } from '../ledger/utxo-state.ts'
 import { computeTxid, encodeTransaction, type Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
@@ -66,8 +67,6 @@ export interface EngineConfig {
     /** Keep accepting in an epoch after reporting locks for its handoff (no seal). */
     readonly handoffWithoutSeals?: boolean
   }
-  /** The registry restored from the store (default: `committee` as the genesis committee). */
-  readonly registry?: Registry
   /**
    * The minimum committee (default: devnet's 3 voting members): below it finality halts, and
    * removals that would go below it have no effect.
@@ -163,14 +162,14 @@ export class FinalityEngine {
     // Every epoch's committee is of the genesis committee's class (the simulator's unsafe rules).
     const kind = config.committee.constructor as CommitteeClass
     this.#registry =
-      config.registry ??
-      (stored !== undefined ? new Registry(stored, minVoters, kind) : undefined) ??
-      Registry.genesis(
-        config.committee.members.map((m) => ({ ...m, collateral: null })),
-        minVoters,
-        config.committee.epoch,
-        kind,
-      )
+      stored !== undefined
+        ? new Registry(stored, minVoters, kind)
+        : Registry.genesis(
+            config.committee.members.map((m) => ({ ...m, collateral: null })),
+            minVoters,
+            config.committee.epoch,
+            kind,
+          )
     this.#enterEpoch()
     this.#followers = config.followers ?? []
     this.#sealRule = config.unsafeTestRules?.handoffWithoutSeals !== true
@@ -767,10 +766,9 @@ export class FinalityEngine {
       }
     }
     for (const { outpoint } of tx.inputs) {
-      if (this.#registry.isCollateralLocked(outpoint)) return NO_CONFLICT
-      const carried = this.#registry.carriedSpender(outpoint)
-      if (carried === 'frozen') return NO_CONFLICT
-      if (carried !== undefined && !equalBytes(carried, txid)) return carried
+      const rule = this.#registry.spendRule(outpoint)
+      if (rule === 'collateral' || rule === 'frozen') return NO_CONFLICT
+      if (rule !== undefined && !equalBytes(rule, txid)) return rule
       // Collateral of a registration no block holds yet is locked too.
       const parent = this.#txs.get(txidToHex(outpoint.txid))?.tx.payload
       if (
@@ -885,9 +883,7 @@ export class FinalityEngine {
 
   /** Whether a block holds `txid` (its first input is Confirmed by it). */
   #confirmed(txid: Txid): boolean {
-    const first = this.#txs.get(txidToHex(txid))?.tx.inputs[0]
-    const state = first === undefined ? undefined : this.ledger.utxos.get(first.outpoint)?.state
-    return state?.kind === 'Confirmed' && equalBytes(state.txid, txid)
+    return this.#spentBy(txid) === 'Confirmed'
   }
 
   // ── small helpers ─────────────────────────────────────────────────────────
@@ -928,14 +924,17 @@ export class FinalityEngine {
   }
 
   #spentFinalBy(txid: Txid): boolean {
-    const known = this.#txs.get(txidToHex(txid))
-    const first = known?.tx.inputs[0]
-    if (first === undefined) return false
-    const state = this.ledger.utxos.get(first.outpoint)?.state
-    return (
-      (state?.kind === 'SpentFinalized' || state?.kind === 'Confirmed') &&
-      equalBytes(state.txid, txid)
-    )
+    const kind = this.#spentBy(txid)
+    return kind === 'SpentFinalized' || kind === 'Confirmed'
+  }
+
+  /** The state of a known transaction's first input, if that state names this transaction. */
+  #spentBy(txid: Txid): UtxoStateKind | undefined {
+    const first = this.#txs.get(txidToHex(txid))?.tx.inputs[0]
+    const state = first === undefined ? undefined : this.ledger.utxos.get(first.outpoint)?.state
+    return state !== undefined && 'txid' in state && equalBytes(state.txid, txid)
+      ? state.kind
+      : undefined
   }
 
   #persist(ops: readonly BatchOp[], sync: boolean): void {

@@ -13,18 +13,18 @@ import { entriesSignatureBundle } from '../consensus/quorum-proof.ts'
 import { slashSignatureBundle } from '../consensus/slashing.ts'
 import { voteBatchBundle } from '../consensus/vote-batch.ts'
 import type { Ed25519Verifier } from '../crypto/ed25519.ts'
-import { joinBundles, type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
+import {
+  joinBundles,
+  NO_SIGNATURES,
+  type SignatureBundle,
+  verifyBundle,
+} from '../crypto/signature-bundle.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
 import { transactionBundle } from '../ledger/tx-verify.ts'
 import { computeTxid, type Transaction } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
 import type { Message } from './messages.ts'
-
-const NOTHING: SignatureBundle = {
-  checks: [],
-  failure: () => new ConsensusError('BATCH_INVALID', 'no signatures to check'),
-}
 
 /** A transaction's input and payload signatures, and a slashing transaction's evidence. */
 function txBundle(tx: Transaction, txid: Txid, genesisHash: Uint8Array): SignatureBundle {
@@ -64,7 +64,7 @@ export function messageBundle(message: Message, genesisHash: Uint8Array): Signat
     }
     case 'TransactionRequest':
     case 'BlockRequest':
-      return NOTHING
+      return NO_SIGNATURES
     case 'BlockProposal':
       return joinBundles([
         proposalSignatureBundle(message.proposal, genesisHash),

@@ -9,7 +9,7 @@
 import { DomainTags } from '../crypto/domain.ts'
 import { getPublicKey, PUBLIC_KEY_LENGTH, sign } from '../crypto/ed25519.ts'
 import { domainMessage, HASH_LENGTH } from '../crypto/sha256.ts'
-import type { SignatureBundle } from '../crypto/signature-bundle.ts'
+import { NO_SIGNATURES, type SignatureBundle } from '../crypto/signature-bundle.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { EncodingError, PeerAction, TransactionError } from '../errors.ts'
 import { type OutPoint, OutPointCodec } from './outpoint.ts'
@@ -86,6 +86,30 @@ function checkSigner(masternodeSecretKey: Uint8Array, masternodeKey: Uint8Array)
   }
 }
 
+type ProvenPayload = Omit<RegisterPayload, 'proof'> | Omit<DeregisterPayload, 'proof'>
+
+/** The message a registration or deregistration proof signs (see the top of this file). */
+function proofMessage(
+  tx: ProofSubject<ProvenPayload>,
+  genesisHash: Uint8Array,
+  peerAction?: PeerAction,
+): Uint8Array {
+  const outpoint = firstOutpoint(tx, peerAction)
+  const p = tx.payload
+  return p.type === 'register'
+    ? registrationMessage(genesisHash, outpoint, p.tier, p.collateralVout)
+    : deregistrationMessage(genesisHash, outpoint, p.masternodeKey)
+}
+
+function prove(
+  tx: ProofSubject<ProvenPayload>,
+  masternodeSecretKey: Uint8Array,
+  genesisHash: Uint8Array,
+): Uint8Array {
+  checkSigner(masternodeSecretKey, tx.payload.masternodeKey)
+  return sign(proofMessage(tx, genesisHash), masternodeSecretKey)
+}
+
 /**
  * The proof of a registration: the masternode key's signature over registrationMessage. `tx`
  * needs only its inputs (input 0 is bound) and the payload without its proof.
@@ -95,10 +119,7 @@ export function signRegistration(
   masternodeSecretKey: Uint8Array,
   genesisHash: Uint8Array,
 ): Uint8Array {
-  const { tier, masternodeKey, collateralVout } = tx.payload
-  checkSigner(masternodeSecretKey, masternodeKey)
-  const message = registrationMessage(genesisHash, firstOutpoint(tx), tier, collateralVout)
-  return sign(message, masternodeSecretKey)
+  return prove(tx, masternodeSecretKey, genesisHash)
 }
 
 /** The proof of a deregistration: the masternode key's signature over deregistrationMessage. */
@@ -107,10 +128,7 @@ export function signDeregistration(
   masternodeSecretKey: Uint8Array,
   genesisHash: Uint8Array,
 ): Uint8Array {
-  const { masternodeKey } = tx.payload
-  checkSigner(masternodeSecretKey, masternodeKey)
-  const message = deregistrationMessage(genesisHash, firstOutpoint(tx), masternodeKey)
-  return sign(message, masternodeSecretKey)
+  return prove(tx, masternodeSecretKey, genesisHash)
 }
 
 /**
@@ -123,31 +141,10 @@ export function provePayload(
   genesisHash: Uint8Array,
 ): UnsignedTransaction {
   const payload = unsigned.payload
-  switch (payload.type) {
-    case 'register': {
-      const proof = signRegistration(
-        { inputs: unsigned.inputs, payload },
-        masternodeSecretKey,
-        genesisHash,
-      )
-      return { ...unsigned, payload: { ...payload, proof } }
-    }
-    case 'deregister': {
-      const proof = signDeregistration(
-        { inputs: unsigned.inputs, payload },
-        masternodeSecretKey,
-        genesisHash,
-      )
-      return { ...unsigned, payload: { ...payload, proof } }
-    }
-    default:
-      throw new TransactionError('TX_PAYLOAD', `a ${payload.type} payload carries no proof`)
-  }
-}
-
-const NO_CHECKS: SignatureBundle = {
-  checks: [],
-  failure: () => new TransactionError('TX_PAYLOAD_SIGNATURE', 'the payload carries no proof'),
+  if (payload.type !== 'register' && payload.type !== 'deregister')
+    throw new TransactionError('TX_PAYLOAD', `a ${payload.type} payload carries no proof`)
+  const proof = prove({ inputs: unsigned.inputs, payload }, masternodeSecretKey, genesisHash)
+  return { ...unsigned, payload: { ...payload, proof } }
 }
 
 /**
@@ -160,12 +157,12 @@ export function payloadSignatureBundle(
   genesisHash: Uint8Array,
 ): SignatureBundle {
   const payload = tx.payload
-  if (payload.type !== 'register' && payload.type !== 'deregister') return NO_CHECKS
-  const outpoint = firstOutpoint(tx, PeerAction.LowToleranceError)
-  const message =
-    payload.type === 'register'
-      ? registrationMessage(genesisHash, outpoint, payload.tier, payload.collateralVout)
-      : deregistrationMessage(genesisHash, outpoint, payload.masternodeKey)
+  if (payload.type !== 'register' && payload.type !== 'deregister') return NO_SIGNATURES
+  const message = proofMessage(
+    { inputs: tx.inputs, payload },
+    genesisHash,
+    PeerAction.LowToleranceError,
+  )
   return {
     checks: [{ signature: payload.proof, message, publicKey: payload.masternodeKey }],
     failure: () =>
