@@ -19,7 +19,7 @@ import { MAX_AMOUNT } from '../primitives/amount.ts'
 import { outPointCoder } from '../primitives/outpoint.ts'
 import type { TxOutput } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
-import { Bucket, bucketKey } from '../storage/keys.ts'
+import { MetaKey } from '../storage/meta-keys.ts'
 import type { BatchOp } from '../storage/store.ts'
 import { MAX_CARRIED_TRANSACTIONS } from './block.ts'
 import { MAX_COMMITTEE_SIZE } from './committee.ts'
@@ -97,7 +97,7 @@ const stateCoder = P.apply(registryCoder, {
 
 export const RegistryStateCodec = codec('RegistryState', stateCoder, 256 * 1024 * 1024)
 
-export const REGISTRY_KEY = bucketKey(Bucket.nodeMeta, new TextEncoder().encode('registry'))
+export const REGISTRY_KEY = MetaKey.registry
 
 export function registryOp(state: RegistryState): BatchOp {
   return { type: 'put', key: REGISTRY_KEY, value: RegistryStateCodec.encode(state) }

@@ -15,6 +15,7 @@ import { bytesToHex } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
 import { bytes32, u32 } from '../encoding/fields.ts'
 import { Bucket, bucketKey } from '../storage/keys.ts'
+import { MetaKey } from '../storage/meta-keys.ts'
 import type { BatchOp, Store } from '../storage/store.ts'
 import { loadSeal, type Seal } from './seal-store.ts'
 
@@ -30,7 +31,7 @@ export interface StoredBlockVote {
   readonly value: string
 }
 
-const TIP_KEY = bucketKey(Bucket.nodeMeta, new TextEncoder().encode('tip'))
+const TIP_KEY = MetaKey.tip
 const tipCoder = P.struct({ height: u32, hash: bytes32 })
 const TipCodec = codec('Tip', tipCoder, 36)
 const committedCoder = P.struct({

@@ -8,6 +8,7 @@ import { codec, fail } from '../encoding/codec.ts'
 import { bytes32, u8, u32, u64Number } from '../encoding/fields.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { Bucket, bucketKey } from '../storage/keys.ts'
+import { MetaKey } from '../storage/meta-keys.ts'
 import type { BatchOp, Store } from '../storage/store.ts'
 
 export type Decision =
@@ -37,14 +38,13 @@ const decisionCoder = P.wrap<Omit<Decision, 'txid'> & { conflictingTxid?: Txid }
 
 const DecisionCodec = codec('Decision', decisionCoder, 1 + 4 + 32)
 const SeqCodec = codec('Seq', u64Number, 8)
-const LAST_SEQ = new TextEncoder().encode('lastSeq')
 
 export function decisionOp(d: Decision): BatchOp {
   return { type: 'put', key: bucketKey(Bucket.decision, d.txid), value: DecisionCodec.encode(d) }
 }
 
 export function lastSeqOp(seq: number): BatchOp {
-  return { type: 'put', key: bucketKey(Bucket.nodeMeta, LAST_SEQ), value: SeqCodec.encode(seq) }
+  return { type: 'put', key: MetaKey.lastSeq, value: SeqCodec.encode(seq) }
 }
 
 export interface StoredVotingState {
@@ -63,6 +63,6 @@ export async function loadVotingState(store: Store): Promise<StoredVotingState> 
         : { kind: 'reject', txid, epoch: d.epoch, conflictingTxid: d.conflictingTxid! },
     )
   }
-  const seq = await store.get(bucketKey(Bucket.nodeMeta, LAST_SEQ))
+  const seq = await store.get(MetaKey.lastSeq)
   return { decisions, lastSeq: seq === undefined ? 0 : SeqCodec.decode(seq) }
 }

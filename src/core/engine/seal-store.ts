@@ -9,7 +9,7 @@ import { MAX_CARRIED_TRANSACTIONS } from '../consensus/block.ts'
 import { codec } from '../encoding/codec.ts'
 import { boundedArray, bytes32, u32 } from '../encoding/fields.ts'
 import type { Txid } from '../primitives/txid.ts'
-import { Bucket, bucketKey } from '../storage/keys.ts'
+import { MetaKey } from '../storage/meta-keys.ts'
 import type { BatchOp, Store } from '../storage/store.ts'
 
 export interface Seal {
@@ -25,7 +25,7 @@ const sealCoder = P.struct({
 }) as unknown as P.CoderType<Seal>
 
 const SealCodec = codec('Seal', sealCoder, 12 + 32 * MAX_CARRIED_TRANSACTIONS)
-const SEAL_KEY = bucketKey(Bucket.nodeMeta, new TextEncoder().encode('seal'))
+const SEAL_KEY = MetaKey.seal
 
 export function sealOp(seal: Seal): BatchOp {
   return { type: 'put', key: SEAL_KEY, value: SealCodec.encode(seal) }

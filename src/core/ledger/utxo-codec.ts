@@ -9,7 +9,8 @@ import { MAX_AMOUNT } from '../primitives/amount.ts'
 import type { OutPoint } from '../primitives/outpoint.ts'
 import type { TxOutput } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
-import { Bucket, bucketKey } from '../storage/keys.ts'
+import { Bucket } from '../storage/keys.ts'
+import { MetaKey } from '../storage/meta-keys.ts'
 import type { UtxoEntry, UtxoState } from './utxo-state.ts'
 
 const NO_HEIGHT = 0xffff_ffff
@@ -77,7 +78,7 @@ const entryValueCoder = P.struct({
 export const UtxoRecordCodec = codec('UtxoRecord', entryValueCoder, 128)
 
 /** `0x21 ‖ "utxoMuHash"` → the UTXO commitment accumulator, written with every UTXO change. */
-export const UTXO_MUHASH_KEY = bucketKey(Bucket.nodeMeta, new TextEncoder().encode('utxoMuHash'))
+export const UTXO_MUHASH_KEY = MetaKey.utxoMuHash
 
 export function utxoKey(outpoint: OutPoint): Uint8Array {
   const key = new Uint8Array(37)

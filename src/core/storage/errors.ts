@@ -21,6 +21,13 @@ export type StorageErrorCode =
   | 'INVALID_OP'
   /** An option of a read, write or scan is malformed (e.g. both `gt` and `gte`). */
   | 'INVALID_OPTION'
+  /**
+   * The store's version record (nodeMeta `dbVersion`) is not `STORE_VERSION`, or is unreadable:
+   * this software would misread it. The message gives the version found and the one expected.
+   */
+  | 'STORE_VERSION_MISMATCH'
+  /** The store holds records but no version record: written before versioning, or not ours. */
+  | 'STORE_VERSION_MISSING'
 
 export class StorageError extends TimeCoinError<StorageErrorCode> {
   readonly domain = 'storage'
