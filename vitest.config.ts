@@ -1,10 +1,9 @@
-import { fileURLToPath } from 'node:url'
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
 
 // Core unit tests and vectors run twice: once in Node, once in Debian's Chromium.
-// The shared conformance vectors live beside the clone, in ../shared/vectors.
-const vectors = fileURLToPath(new URL('../shared/vectors', import.meta.url))
+// Every vector file lives inside the repository (test/vectors/), so Vite serves it to Chromium
+// without any file-system allowance beyond the project root.
 
 const chromiumFlags = [
   '--headless',
@@ -20,8 +19,6 @@ const chromiumFlags = [
 const both = ['test/unit/**/*.test.ts', 'test/vectors/**/*.test.ts']
 
 export default defineConfig({
-  resolve: { alias: { '#vectors': vectors } },
-  server: { fs: { allow: ['.', vectors] } },
   // Pre-bundle browser deps up front so Vite never reloads the page in the middle of a run.
   optimizeDeps: {
     include: [

@@ -1,5 +1,5 @@
-// `npm run bench:consensus`: the consensus figures of DESIGN §9, as one JSON object written to
-// bench/results/consensus.json.
+// `npm run bench:consensus`: the consensus figures, read against the targets of
+// docs/ARCHITECTURE.md §5, as one JSON object written to bench/results/consensus.json.
 //  1. wall clock: finalized tx/s of 4 in-process masternodes (real engines, MemoryStores, native
 //     signature verification, zero-latency network) against the Ed25519 verify rate measured in
 //     the same run;

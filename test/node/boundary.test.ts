@@ -1,5 +1,6 @@
-// The isomorphic boundary (DESIGN §1, §2): src/core runs unchanged in Node, browsers and edge
-// runtimes; src/browser never pulls in Node. Checked on the source and on a real browser bundle.
+// The isomorphic boundary (docs/ARCHITECTURE.md §1): src/core runs unchanged in Node, browsers
+// and edge runtimes; src/browser never pulls in Node. Checked on the source and on a real
+// browser bundle.
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -1,11 +1,7 @@
-// The shared Ed25519 conformance vectors: every backend, in Node and in Chromium, must give the
-// verdicts their README states (the ZIP215 rule).
+// The Ed25519 conformance vectors in ./ed25519/ (sources and licences in its SOURCES.md): every
+// backend, in Node and in Chromium, must give the verdicts their README states (the ZIP215 rule).
 
 import { describe, expect, it } from 'vitest'
-import rfc8032 from '#vectors/ed25519/rfc8032.json' with { type: 'json' }
-import speccheck from '#vectors/ed25519/speccheck-cases.json' with { type: 'json' }
-import wycheproof from '#vectors/ed25519/wycheproof-ed25519.json' with { type: 'json' }
-import zip215 from '#vectors/ed25519/zip215.json' with { type: 'json' }
 import {
   createEd25519Verifier,
   getPublicKey,
@@ -14,6 +10,10 @@ import {
   sign,
 } from '../../src/core/crypto/index.ts'
 import { bytesToHex, fromHex, utf8ToBytes } from '../../src/core/encoding/bytes.ts'
+import rfc8032 from './ed25519/rfc8032.json' with { type: 'json' }
+import speccheck from './ed25519/speccheck-cases.json' with { type: 'json' }
+import wycheproof from './ed25519/wycheproof-ed25519.json' with { type: 'json' }
+import zip215 from './ed25519/zip215.json' with { type: 'json' }
 
 interface Case extends SignatureCheck {
   readonly name: string
@@ -55,7 +55,7 @@ const suites: Record<string, Case[]> = {
   })),
 }
 
-describe('shared vector files', () => {
+describe('Ed25519 vector files', () => {
   it('hold the counts their README states', () => {
     expect(suites.wycheproof).toHaveLength(150)
     expect(suites.zip215).toHaveLength(196)

@@ -1,10 +1,10 @@
 /**
- * Committee proofs for light clients (DESIGN §4.5): how a wallet that knows only the genesis
+ * Committee proofs for light clients: how a wallet that knows only the genesis
  * committee learns C_e without trusting the masternode that tells it. The proof is one step per
  * committee-changing block, oldest first: the block's header, its certificate (precommits of
  * more than 2/3 of the committee before it) and the member list of the committee after it, which
  * must hash to the header's `committeeHash`. Each step is checked with the committee the previous
- * step proved, so a forged step needs a forged quorum.
+ * step proved, so a forged step needs a forged quorum. Layout and checks: docs/PROTOCOL.md §18.5.
  */
 import * as P from 'micro-packed'
 import type { Ed25519Verifier } from '../crypto/ed25519.ts'

@@ -1,11 +1,12 @@
 /**
- * What a proposal must show at a committee-changing height (DESIGN §4.8), as a pure check: lock
+ * What a proposal must show at a committee-changing height, as a pure check: lock
  * reports from more than 2/3 of the outgoing weight, the voter's own report among them — or at
  * least every transaction of it confirmed or carried (reports name the same transactions, and a
  * leader may not have heard every member) — and a carry set that is exactly the union of the
  * reported transactions not confirmed by the block itself: nothing left out (a leader omitting
  * carried locks) and nothing invented. Any other block carries nothing and no reports. Both
- * commit to the committee that votes next.
+ * commit to the committee that votes next. Rules: docs/PROTOCOL.md §18.2; why they are safe:
+ * docs/ARCHITECTURE.md §4.
  */
 import { compareBytes, equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'

@@ -1,5 +1,5 @@
 /**
- * Lock reports (committee handoff, DESIGN §4.8). Before its first prevote for a
+ * Lock reports (committee handoff, docs/PROTOCOL.md §18.1). Before its first prevote for a
  * committee-changing block a member seals its epoch and signs the list of transactions it
  * accepted that no block holds yet — its carry set. The proposal of that block carries reports
  * from more than 2/3 of the outgoing committee's weight, and the block carries the union of their
@@ -7,7 +7,7 @@
  *
  * Why that is safe: a certificate of epoch e needs > 2/3 of C_e's weight, the reports too, so
  * their signers overlap by > 1/3 — at least one honest member who accepted the transaction and
- * reported it (after sealing it accepts nothing outside its report).
+ * reported it (after sealing it accepts nothing outside its report). See docs/ARCHITECTURE.md §4.
  */
 import * as P from 'micro-packed'
 import { DomainTags } from '../crypto/domain.ts'

@@ -1,9 +1,9 @@
 /**
- * The masternode registry: which keys vote in which epoch, derived from the chain alone
- * (DESIGN §4.4). Registrations and deregistrations confirmed in block h are *pending*; block
+ * The masternode registry (docs/PROTOCOL.md §10): which keys vote in which epoch, derived from
+ * the chain alone. Registrations and deregistrations confirmed in block h are *pending*; block
  * h + 1 applies them and so changes the committee: epoch e + 1 begins after it. A block with
  * pending changes is therefore known to be committee-changing before anyone proposes it, which
- * is what lets every member seal and report its locks in time (handoff, §4.8).
+ * is what lets every member seal and report its locks in time (handoff, docs/PROTOCOL.md §18).
  *
  * Collateral is locked from the registration's confirmation while registered and for
  * `COLLATERAL_UNLOCK_EPOCHS` epochs after the deregistration takes effect.

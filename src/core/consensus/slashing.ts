@@ -1,8 +1,9 @@
 /**
- * Slashing transactions (DESIGN §4.9): a transaction whose payload carries equivocation evidence
+ * Slashing transactions: a transaction whose payload carries equivocation evidence
  * and the reporter's address. Anyone may submit one; its inputs pay the fee. Once a block holds
  * it, the next block removes the offender from the committee, keeps its collateral locked for
  * ever (burned) and pays the reporter `SLASH_BOUNTY_PERCENT` of it in that block's reward.
+ * Rules: docs/PROTOCOL.md §16–§17 (evidence, payload) and §18.4 (in blocks).
  */
 import { NO_SIGNATURES, type SignatureBundle } from '../crypto/signature-bundle.ts'
 import { EvidenceError, PeerAction, TimeCoinError } from '../errors.ts'

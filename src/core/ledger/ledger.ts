@@ -28,7 +28,7 @@ import { decodeUtxoRecord, encodeUtxoRecord, UTXO_MUHASH_KEY, utxoKey } from './
 import { UtxoSet, type UtxoSummary } from './utxo-set.ts'
 import { assertTransition, isSpentFinal, spenderOf, type UtxoState } from './utxo-state.ts'
 
-/** Locks that back no persisted vote expire after this long (DESIGN §4.3). */
+/** Locks that back no persisted vote expire after this long (docs/ARCHITECTURE.md §3.6). */
 export const LOCK_EXPIRY_MS = 600_000
 
 export interface LedgerOptions {

@@ -1,6 +1,6 @@
 /**
- * Masternode collateral tiers (DESIGN §4.4): the collateral a registration locks and the voting
- * weight it buys. Free nodes relay and serve wallets; they never vote and cannot register.
+ * Masternode collateral tiers: the collateral a registration locks and the voting weight it buys
+ * (docs/PROTOCOL.md §10). Free nodes relay and serve wallets; they never vote and cannot register.
  */
 import { type Amount, COIN } from './amount.ts'
 
@@ -14,7 +14,10 @@ export interface TierRule {
   readonly weight: number
 }
 
-/** Collateral and weight by tier (DESIGN §4.4). Free nodes relay and serve wallets; they never vote. */
+/**
+ * Collateral and weight by tier (docs/PROTOCOL.md §10). Free nodes relay and serve wallets; they
+ * never vote.
+ */
 export const TIERS: Readonly<Record<Tier, TierRule>> = {
   free: { collateral: 0n as Amount, weight: 0 },
   bronze: { collateral: (1_000n * COIN) as Amount, weight: 10 },
