@@ -38,3 +38,12 @@ describe.skipIf(!present)(title, () => {
     expect(differing).toEqual([])
   })
 })
+
+const sharedCsv = resolve(root, '../shared/data/azure-region-rtt-p50.csv')
+
+describe.skipIf(!existsSync(sharedCsv))('in-repo simulator data matches ../shared/data', () => {
+  it('the Azure RTT table is byte-identical', () => {
+    const copyCsv = join(root, 'test/sim/data/azure-region-rtt-p50.csv')
+    expect(readFileSync(copyCsv).equals(readFileSync(sharedCsv))).toBe(true)
+  })
+})

@@ -1,13 +1,10 @@
 // Azure inter-region p50 RTTs and node placement. rtt(a, b) is symmetric and defined for every
 // pair of named regions: measured cells first, an estimate for pairs measured in neither direction.
-// Data: Microsoft Azure network round-trip latency statistics (CC BY 4.0), shared/data/README.md.
+// Data: Microsoft Azure network round-trip latency statistics (CC BY 4.0), test/sim/data/SOURCES.md.
 import { readFileSync } from 'node:fs'
 import type { Prng } from './prng.ts'
 
-export const AZURE_RTT_CSV = new URL(
-  '../../../shared/data/azure-region-rtt-p50.csv',
-  import.meta.url,
-)
+export const AZURE_RTT_CSV = new URL('./data/azure-region-rtt-p50.csv', import.meta.url)
 
 /** Regions the data's README says to drop: a nearly empty column, and a row with no column. */
 export const EXCLUDED_REGIONS: readonly string[] = ['Jio India West', 'Indonesia Central']

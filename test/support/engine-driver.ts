@@ -1,33 +1,39 @@
-// A small deterministic cluster of FinalityEngines over a FIFO in-memory network, each with its
-// own MemoryStore, for engine unit tests. (The faulty, seeded network is test/sim.)
+// A small deterministic cluster of engines over a FIFO in-memory network, each with its own
+// MemoryStore, for engine unit tests — on the one runtime every host uses (openEngine +
+// EngineRuntime): messages pre-verified, writes through the store, timers fired on demand.
+// (The faulty, seeded network is test/sim.)
 import {
   bytesToHex,
   type ChainConfig,
   type Committee,
-  type Effect,
-  type EngineEvent,
-  FinalityEngine,
+  EngineRuntime,
+  type FinalityEngine,
   type KeyPair,
-  Ledger,
-  loadChainState,
-  loadVotingState,
   MemoryStore,
   type Message,
+  messageBundle,
+  openEngine,
   type PeerId,
-  preverify,
+  type EngineRuntime as Runtime,
+  type TimeCoinError,
   type Transaction,
   type Txid,
   type TxOutput,
+  verifyBundle,
 } from '../../src/core/index.ts'
 
 export interface ClusterNode {
-  engine: FinalityEngine
-  store: MemoryStore
+  runtime: Runtime
+  readonly store: MemoryStore
   readonly key: KeyPair | undefined
   readonly finalized: Map<string, number>
   readonly alarms: string[]
   readonly committed: number[]
+  readonly penalties: string[]
+  /** Armed timers by id: fired by `fireTimers`. */
+  readonly timers: Map<string, () => void>
   down: boolean
+  readonly engine: FinalityEngine
 }
 
 export interface ClusterOptions {
@@ -54,39 +60,58 @@ export class Cluster {
 
   static async create(opts: ClusterOptions): Promise<Cluster> {
     const c = new Cluster(opts)
-    for (const key of opts.keys) {
-      const store = new MemoryStore()
-      const ledger = new Ledger({ genesisHash: opts.genesisHash })
-      await store.write(ledger.createOutputs(opts.genesis.txid, opts.genesis.outputs, 0).ops)
-      await c.#boot(key, store)
-    }
+    for (const key of opts.keys) await c.#boot(key, new MemoryStore())
     return c
   }
 
   async #boot(key: KeyPair, store: MemoryStore): Promise<ClusterNode> {
-    const ledger = await Ledger.open(store, { genesisHash: this.#opts.genesisHash })
-    const voting = await loadVotingState(store)
-    const chainState = await loadChainState(store, this.#opts.genesisHash)
-    const engine = new FinalityEngine({
-      genesisHash: this.#opts.genesisHash,
-      committee: this.#opts.committee,
-      ledger,
+    const opts = this.#opts
+    const engine = await openEngine(store, {
+      genesisHash: opts.genesisHash,
+      genesis: opts.genesis,
+      committee: opts.committee,
       key,
-      voting,
-      chainState,
-      ...(this.#opts.chain ? { chain: this.#opts.chain } : {}),
+      ...(opts.chain ? { chain: opts.chain } : {}),
     })
+    const timers = new Map<string, () => void>()
     const node: ClusterNode = {
-      engine,
+      runtime: undefined as unknown as Runtime,
       store,
       key,
       finalized: new Map(),
       alarms: [],
       committed: [],
+      penalties: [],
+      timers,
       down: false,
+      get engine() {
+        return this.runtime.engine
+      },
     }
+    node.runtime = new EngineRuntime(engine, {
+      clock: () => this.now,
+      timers: (id, _at, fire) => {
+        timers.set(id, fire)
+        return { cancel: () => timers.get(id) === fire && timers.delete(id) }
+      },
+      transport: (to, message) => {
+        this.sent.push(message)
+        this.queue.push({ from: engine.id, to, message })
+      },
+      store: (ops, sync, done) => {
+        store.write(ops, { sync }).then(done, (e: unknown) => node.alarms.push(String(e)))
+      },
+      verify: (message) => verified(message, opts.genesisHash),
+      notify: (n) => {
+        if (n.type === 'finalized') node.finalized.set(bytesToHex(n.txid), this.now)
+        else if (n.type === 'alarm') node.alarms.push(`${n.code}: ${n.message}`)
+        else if (n.type === 'committed') node.committed.push(n.height)
+        else node.penalties.push(n.reason)
+      },
+    })
     this.nodes.set(engine.id, node)
-    await this.#apply(node, engine.start(this.now))
+    node.runtime.start()
+    await node.runtime.idle()
     return node
   }
 
@@ -96,22 +121,23 @@ export class Cluster {
 
   async submit(key: KeyPair, tx: Transaction): Promise<void> {
     const node = this.node(key)
-    await preverify({ type: 'TransactionBroadcast', tx }, this.#opts.genesisHash)
-    await this.#deliver(node, { type: 'submit', tx })
+    await node.runtime.submit(tx)
+    await node.runtime.idle()
   }
 
   /** Crash: the node stops, its store keeps what was written. */
   crash(key: KeyPair): void {
-    this.node(key).down = true
+    const node = this.node(key)
+    node.down = true
+    node.runtime.stop()
   }
 
   /** Restart from the store, as a new process would. */
   async restart(key: KeyPair): Promise<ClusterNode> {
-    const old = this.node(key)
-    return this.#boot(key, old.store)
+    return this.#boot(key, this.node(key).store)
   }
 
-  /** Delivers queued messages until none remain (bounded). */
+  /** Delivers queued messages, one at a time and each to completion, until none remain (bounded). */
   async run(maxMessages = 100_000): Promise<void> {
     for (let n = 0; n < maxMessages; n++) {
       const next = this.queue.shift()
@@ -119,61 +145,30 @@ export class Cluster {
       const node = this.nodes.get(next.to)
       if (node === undefined || node.down) continue
       if (this.#opts.drop?.(next.from, next.to, next.message)) continue
-      await preverify(next.message, this.#opts.genesisHash)
-      await this.#deliver(node, { type: 'message', from: next.from, message: next.message })
+      node.runtime.deliver(next.from, next.message)
+      await node.runtime.idle()
     }
     throw new Error('cluster did not go quiet')
   }
 
+  /** Fires the armed timers whose id matches, on every node that is up. */
   async fireTimers(id: (timer: string) => boolean): Promise<void> {
     for (const node of this.nodes.values()) {
       if (node.down) continue
-      for (const t of [...this.#timers(node)])
-        if (id(t)) await this.#deliver(node, { type: 'timer', id: t })
-    }
-  }
-
-  readonly #armed = new Map<ClusterNode, Set<string>>()
-  #timers(node: ClusterNode): Set<string> {
-    const set = this.#armed.get(node) ?? new Set<string>()
-    this.#armed.set(node, set)
-    return set
-  }
-
-  async #deliver(node: ClusterNode, event: EngineEvent): Promise<void> {
-    await this.#apply(node, node.engine.handle(event, this.now))
-  }
-
-  async #apply(node: ClusterNode, effects: readonly Effect[]): Promise<void> {
-    for (const e of effects) {
-      if (node.down) return
-      switch (e.type) {
-        case 'send':
-          this.sent.push(e.message)
-          this.queue.push({ from: node.engine.id, to: e.to, message: e.message })
-          break
-        case 'persist':
-          await node.store.write(e.ops, { sync: e.sync })
-          await this.#deliver(node, { type: 'persisted', id: e.id })
-          break
-        case 'setTimer':
-          this.#timers(node).add(e.id)
-          break
-        case 'clearTimer':
-          this.#timers(node).delete(e.id)
-          break
-        case 'finalized':
-          node.finalized.set(bytesToHex(e.txid), this.now)
-          break
-        case 'alarm':
-          node.alarms.push(`${e.code}: ${e.message}`)
-          break
-        case 'committed':
-          node.committed.push(e.height)
-          break
-        case 'penalize':
-          break
+      for (const [t, fire] of [...node.timers]) {
+        if (!id(t)) continue
+        fire()
+        await node.runtime.idle()
       }
     }
+  }
+}
+
+async function verified(message: Message, genesisHash: Uint8Array): Promise<TimeCoinError | null> {
+  try {
+    await verifyBundle(messageBundle(message, genesisHash))
+    return null
+  } catch (e) {
+    return e as TimeCoinError
   }
 }

@@ -31,14 +31,27 @@ export function quorumThreshold(totalWeight: number): number {
   return Math.floor((2 * totalWeight) / 3) + 1
 }
 
+/** The Accept weight a committee of total weight W needs (the protocol's rule: `quorumThreshold`). */
+export type QuorumRule = (totalWeight: number) => number
+
 export class Committee {
   readonly epoch: number
   readonly members: readonly CommitteeMember[]
   readonly totalWeight: number
   readonly threshold: number
+  /** The rule the threshold came from (committees of later epochs use the same). */
+  readonly quorum: QuorumRule
   readonly #weights: ReadonlyMap<string, number>
 
-  constructor(epoch: number, members: readonly CommitteeMember[]) {
+  /**
+   * `quorum` is the protocol's rule unless the simulator hands in a deliberately unsafe one
+   * (consensus/rules.ts) to prove its oracle catches what that rule allows.
+   */
+  constructor(
+    epoch: number,
+    members: readonly CommitteeMember[],
+    quorum: QuorumRule = quorumThreshold,
+  ) {
     if (!Number.isInteger(epoch) || epoch < 0 || epoch > 0xffff_ffff) {
       throw new ConsensusError('COMMITTEE_INVALID', `epoch must be a u32, got ${epoch}`)
     }
@@ -65,16 +78,9 @@ export class Committee {
     this.epoch = epoch
     this.members = [...members].sort((a, b) => compareBytes(a.key, b.key))
     this.totalWeight = members.reduce((s, m) => s + m.weight, 0)
-    this.threshold = this.quorum(this.totalWeight)
+    this.quorum = quorum
+    this.threshold = quorum(this.totalWeight)
     this.#weights = weights
-  }
-
-  /**
-   * The quorum rule. Only the simulator overrides it (with a deliberately unsafe rule, to prove
-   * its oracle catches the violations that rule allows).
-   */
-  protected quorum(totalWeight: number): number {
-    return quorumThreshold(totalWeight)
   }
 
   /** Weight of `key`, or undefined when it is not a member. */

@@ -36,6 +36,7 @@ export {
   committeeHash,
   MAX_COMMITTEE_SIZE,
   MIN_VOTING_MEMBERS,
+  type QuorumRule,
   quorumThreshold,
   TIERS,
   type Tier,
@@ -99,6 +100,7 @@ export {
   type RegistryState,
 } from './registry.ts'
 export { REGISTRY_KEY, RegistryStateCodec, registryOp } from './registry-codec.ts'
+export { type ConsensusRules, SAFE_RULES } from './rules.ts'
 export {
   SLASH_BOUNTY_PERCENT,
   slashBounty,

@@ -17,7 +17,13 @@ import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
 import { TIERS } from '../primitives/tier.ts'
 import type { Transaction, TxOutput } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
-import { Committee, type CommitteeMember, MAX_COMMITTEE_SIZE } from './committee.ts'
+import {
+  Committee,
+  type CommitteeMember,
+  MAX_COMMITTEE_SIZE,
+  type QuorumRule,
+  quorumThreshold,
+} from './committee.ts'
 import { slashBounty, slashOffender } from './slashing.ts'
 
 /** Epochs a deregistered member's collateral stays locked after its removal takes effect. */
@@ -83,17 +89,15 @@ export interface ConfirmedTx {
   readonly txid: Txid
 }
 
-/** The committee class of a network (only the simulator's unsafe-rule tests use another). */
-export type CommitteeClass = new (epoch: number, members: readonly CommitteeMember[]) => Committee
-
 function toCommittee(
-  kind: CommitteeClass,
+  quorum: QuorumRule,
   epoch: number,
   members: readonly MemberRecord[],
 ): Committee {
-  return new kind(
+  return new Committee(
     epoch,
     members.map((m) => ({ key: m.key, weight: m.weight })),
+    quorum,
   )
 }
 
@@ -103,21 +107,21 @@ export class Registry {
   readonly previous: Committee | null
   /** Voting members below which a deregistration is not applied (finality would halt). */
   readonly minVoters: number
-  readonly #kind: CommitteeClass
+  readonly #quorum: QuorumRule
   #next: Committee | undefined
   readonly #locked: ReadonlyMap<string, number>
   readonly #carried: ReadonlyMap<string, Txid>
   readonly #frozen: ReadonlySet<string>
 
-  constructor(state: RegistryState, minVoters: number, kind: CommitteeClass = Committee) {
+  constructor(state: RegistryState, minVoters: number, quorum: QuorumRule = quorumThreshold) {
     this.state = state
     this.minVoters = minVoters
-    this.#kind = kind
-    this.committee = toCommittee(kind, state.epoch, state.members)
+    this.#quorum = quorum
+    this.committee = toCommittee(quorum, state.epoch, state.members)
     this.previous =
       state.previous === null || state.epoch === 0
         ? null
-        : toCommittee(kind, state.epoch - 1, state.previous)
+        : toCommittee(quorum, state.epoch - 1, state.previous)
     const locked = new Map<string, number>()
     for (const m of state.members)
       if (m.collateral !== null) locked.set(outPointToString(m.collateral), NEVER)
@@ -135,11 +139,11 @@ export class Registry {
     members: readonly MemberRecord[],
     minVoters: number,
     epoch = 0,
-    kind: CommitteeClass = Committee,
+    quorum: QuorumRule = quorumThreshold,
   ): Registry {
     const state = { epoch, members, previous: null, pending: [], unlocking: [] }
     const handoff = { firstHeight: 1, carried: [], frozen: [], bountiesPaid: 0n }
-    return new Registry({ ...state, ...handoff }, minVoters, kind)
+    return new Registry({ ...state, ...handoff }, minVoters, quorum)
   }
 
   get epoch(): number {
@@ -205,7 +209,11 @@ export class Registry {
     const pending = collectChanges(next, txs, this.minVoters, (e) => this.committeeOf(e))
     const unlocking = next.unlocking.filter((u) => u.epoch > next.epoch)
     return {
-      registry: new Registry({ ...next, ...locks, pending, unlocking }, this.minVoters, this.#kind),
+      registry: new Registry(
+        { ...next, ...locks, pending, unlocking },
+        this.minVoters,
+        this.#quorum,
+      ),
       changed,
     }
   }
@@ -218,7 +226,7 @@ export class Registry {
   /** The committee that will vote after the next block (computed once: the registry is immutable). */
   nextCommittee(): Committee {
     this.#next ??= this.changing
-      ? toCommittee(this.#kind, this.state.epoch + 1, this.#applyPending().members)
+      ? toCommittee(this.#quorum, this.state.epoch + 1, this.#applyPending().members)
       : this.committee
     return this.#next
   }

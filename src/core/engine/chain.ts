@@ -1,17 +1,24 @@
-import {
-  type Block,
-  blockHash,
-  blockReward,
-  bodyMatchesHeader,
-  MAX_BLOCK_TRANSACTIONS,
-  rewardHash,
-  rewardTxid,
-  transactionRoot,
-} from '../consensus/block.ts'
+/**
+ * Block production for one node (TimeLock): opens each height, validates proposals, routes block
+ * votes into the two-phase state machine (consensus/timelock.ts), proposes when it leads, commits
+ * certified blocks and keeps the recent ones to help members that fell behind.
+ *
+ * Flow is one-way: the chain reads its host through a query-only view and never calls back into
+ * it; every method returns the outputs the engine then carries out (sends, writes, timers, vote
+ * leaves, seals, commits). Votes that arrive for a height not open yet are buffered and handed back
+ * as `replay` outputs when it opens, so no handler ever runs inside another. Invariants:
+ *  - at most one block is committed per height, and only with a certificate of > 2/3 precommits
+ *    of one attempt from the committee of the epoch voting on it;
+ *  - a member prevotes a committee-changing block only after sealing (the `seal` output comes
+ *    before any prevote of that height);
+ *  - a re-sent vote is a fresh batch of the same persisted decision, never a different vote.
+ */
+import { type Block, blockHash, bodyMatchesHeader, rewardTxid } from '../consensus/block.ts'
+import { buildBlock } from '../consensus/block-builder.ts'
 import { type BlockCertificate, checkBlockCertificate } from '../consensus/block-certificate.ts'
 import { validateBlock } from '../consensus/block-validation.ts'
 import type { FinalityCertificate } from '../consensus/certificate.ts'
-import { type Committee, committeeHash } from '../consensus/committee.ts'
+import type { Committee } from '../consensus/committee.ts'
 import { sortedReports, validateHandoff } from '../consensus/handoff.ts'
 import type { LockReport } from '../consensus/lock-report.ts'
 import { type Proposal, signProposal } from '../consensus/proposal.ts'
@@ -30,12 +37,10 @@ import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { bytesToHex, equalBytes, fromHex, keyId } from '../encoding/bytes.ts'
 import { TimeCoinError } from '../errors.ts'
 import type { Ledger } from '../ledger/ledger.ts'
-import type { MempoolEntry } from '../ledger/mempool.ts'
 import { computeTxid, type Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
 import { blockVoteOp, type ChainTip, commitOps, type StoredBlockVote } from './chain-store.ts'
-import type { Effect } from './events.ts'
 import type { Message, PeerId } from './messages.ts'
 
 export type { ChainTip, StoredBlockVote } from './chain-store.ts'
@@ -46,45 +51,62 @@ export interface ChainConfig {
   readonly timeouts: TimeLockTimeouts
 }
 
-/** What the chain needs from the engine that hosts it. */
-export interface ChainHost {
+/** What the chain may read of the engine that hosts it (queries only: no commands). */
+export interface ChainView {
   /** The committee voting now (C_e); changes when a committee-changing block commits. */
   readonly committee: Committee
-  registry(): Registry
+  readonly registry: Registry
   /** Whether this node votes in the current epoch (others only follow committed blocks). */
-  isVoter(): boolean
+  readonly isVoter: boolean
   /** Peers that get committed blocks besides the voters (non-voting masternodes). */
-  followers(): readonly PeerId[]
-  /**
-   * Seals the epoch for the committee-changing block at `height` (once; durably) and sends this
-   * node's lock report to every member — again on every call, once the seal is durable.
-   */
-  seal(height: number): void
+  readonly followers: readonly PeerId[]
+  /** The voting members' peer ids (this node's own included). */
+  readonly voters: readonly PeerId[]
   /** This node's report (key and carry set) if it sealed and reported at `height`. */
   reportedAt(
     height: number,
   ): { readonly voterKey: Uint8Array; readonly txids: readonly Txid[] } | undefined
-  /** A block committed: the registry after it, whether it changed the committee, its carry set. */
-  advance(registry: Registry, changed: boolean, carried: readonly ConfirmedTx[]): void
   readonly ledger: Ledger
   readonly key: KeyPair
   readonly signer: Signer
   readonly genesisHash: Uint8Array
   now(): number
-  send(to: PeerId, message: Message): void
-  voters(): readonly PeerId[]
-  setTimer(id: string, at: number): void
-  persist(ops: readonly BatchOp[], sync: boolean): void
-  /** Queues a vote leaf behind a durable write of `ops` (persist before send). */
-  vote(leaf: VoteLeaf, ops: readonly BatchOp[]): void
   certificateOf(txid: Txid): FinalityCertificate | undefined
-  /** Applies a certificate carried by a proposal; true if the transaction is final afterwards. */
-  adoptCertificate(tx: Transaction, certificate: FinalityCertificate): boolean
   isFinal(txid: Txid): boolean
-  emit(effect: Effect): void
 }
 
+/** What a chain call asks the engine to carry out, in order. */
+export type ChainOutput =
+  | { readonly type: 'send'; readonly to: PeerId; readonly message: Message }
+  | { readonly type: 'setTimer'; readonly id: string; readonly at: number }
+  | { readonly type: 'persist'; readonly ops: readonly BatchOp[]; readonly sync: boolean }
+  /** A block vote, signed only once `ops` (and the leaf's decision) are durable. */
+  | { readonly type: 'vote'; readonly leaf: VoteLeaf; readonly ops: readonly BatchOp[] }
+  /** Seal the epoch for the committee-changing block at `height` and (re)send the lock report. */
+  | { readonly type: 'seal'; readonly height: number }
+  /** A block committed here: its registry after, whether it changed the committee, its carry set. */
+  | {
+      readonly type: 'committed'
+      readonly height: number
+      readonly hash: Uint8Array
+      readonly transactions: number
+      readonly registry: Registry
+      readonly changed: boolean
+      readonly carried: readonly ConfirmedTx[]
+    }
+  /** A buffered batch whose height is now open: hand it to `onBatch` after this call. */
+  | { readonly type: 'replay'; readonly batch: VoteBatch }
+  | { readonly type: 'alarm'; readonly code: string; readonly message: string }
+
 const TIMER = 'chain:'
+
+/** Whether timer `id` belongs to the chain (hand it to `Chain.onTimer`). */
+export function isChainTimer(id: string): boolean {
+  return id.startsWith(TIMER)
+}
+
+/** The `to` of a message the chain sends to its own node (delivered after the current call). */
+export const SELF: PeerId = ''
 const RESEND = `${TIMER}resend`
 const MAX_EARLY = 10_000
 /** Blocks sent at once to a member found voting on a height we already committed. */
@@ -92,27 +114,10 @@ const HELP_BLOCKS = 8
 /** Committed blocks kept in memory to answer BlockRequest (older ones: block sync). */
 const RECENT_BLOCKS = 1_000
 const START = `${TIMER}start`
-/** Final transactions in an order where every parent comes before its children. */
-function dependencyOrder(entries: readonly MempoolEntry[]): MempoolEntry[] {
-  const pending = new Map(entries.map((e) => [txidToHex(e.txid), e]))
-  const out: MempoolEntry[] = []
-  while (pending.size > 0 && out.length < MAX_BLOCK_TRANSACTIONS) {
-    let progressed = false
-    for (const [id, e] of pending) {
-      if (e.tx.inputs.some((i) => pending.has(txidToHex(i.outpoint.txid)))) continue
-      out.push(e)
-      pending.delete(id)
-      progressed = true
-      if (out.length >= MAX_BLOCK_TRANSACTIONS) break
-    }
-    if (!progressed) break
-  }
-  return out
-}
-
 export class Chain {
   #tip: ChainTip
-  readonly #host: ChainHost
+  readonly #view: ChainView
+  #out: ChainOutput[] = []
   readonly #config: ChainConfig
   #schedule: ProposerSchedule
   #height: TimeLockHeight | null = null
@@ -142,11 +147,26 @@ export class Chain {
   /** A fresh proposal waiting for lock reports from > 2/3 of the weight. */
   #waiting: { attempt: number; validAttempt: number } | null = null
 
-  constructor(host: ChainHost, config: ChainConfig, tip: ChainTip) {
-    this.#host = host
+  constructor(view: ChainView, config: ChainConfig, tip: ChainTip) {
+    this.#view = view
     this.#config = config
     this.#tip = tip
-    this.#schedule = new ProposerSchedule(host.committee, host.registry().state.firstHeight)
+    this.#schedule = new ProposerSchedule(view.committee, view.registry.state.firstHeight)
+  }
+
+  /** Runs one chain call and returns what it asks the engine to carry out. */
+  #run(body: () => void): ChainOutput[] {
+    this.#out = []
+    body()
+    return this.#out
+  }
+
+  #send(to: PeerId, message: Message): void {
+    this.#out.push({ type: 'send', to, message })
+  }
+
+  #setTimer(id: string, at: number): void {
+    this.#out.push({ type: 'setTimer', id, at })
   }
 
   /** The last committed block here. */
@@ -155,10 +175,14 @@ export class Chain {
   }
 
   /** Starts (or, after a restart, resumes) block production. */
-  start(ownVotes: readonly StoredBlockVote[]): void {
+  start(ownVotes: readonly StoredBlockVote[]): ChainOutput[] {
+    return this.#run(() => this.#start(ownVotes))
+  }
+
+  #start(ownVotes: readonly StoredBlockVote[]): void {
     const next = this.#tip.height + 1
     const mine = ownVotes.filter((v) => v.height === next)
-    if (mine.length > 0 && this.#host.isVoter()) {
+    if (mine.length > 0 && this.#view.isVoter) {
       this.#open(next)
       this.#apply(this.#height!.resume(mine))
       this.#replayEarly()
@@ -167,60 +191,58 @@ export class Chain {
       for (const v of mine) {
         const leaf = this.#leaf(v.kind, v.attempt, v.value)
         this.#ownVotes.set(`${v.kind}:${v.attempt}`, leaf)
-        this.#host.vote(leaf, [])
+        this.#out.push({ type: 'vote', leaf, ops: [] })
       }
-    } else this.#host.setTimer(START, this.#host.now() + this.#config.intervalMs)
+    } else this.#setTimer(START, this.#view.now() + this.#config.intervalMs)
   }
 
-  onTimer(id: string): boolean {
-    if (!id.startsWith(TIMER)) return false
-    if (id === RESEND) {
-      this.#resend()
-      return true
-    }
-    if (id === START) {
-      this.#joinIfNext(this.#tip.height + 1)
-      return true
-    }
-    const [, h, step, attempt] = id.split(':')
-    if (this.#height !== null && Number(h) === this.#height.height) {
-      this.#apply(
-        this.#height.onTimeout(step as 'propose' | 'prevote' | 'precommit', Number(attempt)),
-      )
-    }
-    return true
+  /** A timer of the chain's (see `isChainTimer`) fired. */
+  onTimer(id: string): ChainOutput[] {
+    return this.#run(() => {
+      if (id === RESEND) return this.#resend()
+      if (id === START) return this.#joinIfNext(this.#tip.height + 1)
+      const [, h, step, attempt] = id.split(':')
+      if (this.#height !== null && Number(h) === this.#height.height) {
+        this.#apply(
+          this.#height.onTimeout(step as 'propose' | 'prevote' | 'precommit', Number(attempt)),
+        )
+      }
+    })
   }
 
-  onProposal(p: Proposal): void {
+  /**
+   * A signed proposal (the engine has already applied the finality certificates it carries, so
+   * validation sees its transactions final).
+   */
+  onProposal(p: Proposal): ChainOutput[] {
+    return this.#run(() => this.#onProposal(p))
+  }
+
+  #onProposal(p: Proposal): void {
     this.#joinIfNext(p.block.header.height)
     const h = this.#height
     const header = p.block.header
     if (h === null || header.height !== h.height) return
     if (!equalBytes(p.proposer, this.#schedule.proposer(header.height, p.attempt))) return
-    const byTxid = new Map(p.block.transactions.map((tx) => [txidToHex(computeTxid(tx)), tx]))
-    for (const c of p.certificates) {
-      const tx = byTxid.get(txidToHex(c.txid))
-      if (tx !== undefined && !this.#host.isFinal(c.txid)) this.#host.adoptCertificate(tx, c)
-    }
     const hash = bytesToHex(blockHash(header))
     let valid = true
     try {
-      const registry = this.#host.registry()
+      const registry = this.#view.registry
       validateHandoff(p.block, p.reports, {
-        committee: this.#host.committee,
+        committee: this.#view.committee,
         next: registry.nextCommittee(),
         changing: registry.changing,
-        ownReport: this.#host.reportedAt(h.height),
+        ownReport: this.#view.reportedAt(h.height),
       })
       validateBlock(p.block, {
         height: h.height,
         prevHash: this.#tip.hash,
-        epoch: this.#host.committee.epoch,
-        committee: this.#host.committee,
+        epoch: this.#view.committee.epoch,
+        committee: this.#view.committee,
         schedule: this.#schedule,
         attempt: p.attempt,
-        outputValue: (o) => this.#host.ledger.utxos.get(o)?.output.value,
-        isFinal: (t) => this.#host.isFinal(t),
+        outputValue: (o) => this.#view.ledger.utxos.get(o)?.output.value,
+        isFinal: (t) => this.#view.isFinal(t),
         bounties: registry.pendingBounties(),
       })
     } catch (e) {
@@ -235,7 +257,11 @@ export class Chain {
   }
 
   /** Routes the block votes of a verified batch from a committee member. */
-  onBatch(batch: VoteBatch): void {
+  onBatch(batch: VoteBatch): ChainOutput[] {
+    return this.#run(() => this.#onBatch(batch))
+  }
+
+  #onBatch(batch: VoteBatch): void {
     // One pass to find the block votes: most batches carry transaction votes only.
     const next = this.#tip.height + 1
     const votes: number[] = []
@@ -252,10 +278,10 @@ export class Chain {
     if (votes.length === 0) return
     const voter = keyId(batch.header.voterKey)
     if (lowest <= this.#tip.height) this.#helpBehind(voter, lowest)
-    const weight = this.#host.committee.weightOf(batch.header.voterKey)
-    if (weight === undefined || batch.header.epoch !== this.#host.committee.epoch) return
+    const weight = this.#view.committee.weightOf(batch.header.voterKey)
+    if (weight === undefined || batch.header.epoch !== this.#view.committee.epoch) return
     if (atNext) this.#joinIfNext(next)
-    if (highest > next) this.behind(voter)
+    if (highest > next) this.#behind(voter)
     const h = this.#height
     let entries: ((i: number) => CertificateEntry) | undefined
     let buffered = false
@@ -295,29 +321,37 @@ export class Chain {
    * it lacks, a few at a time, at most once a second per member.
    */
   #helpBehind(peer: PeerId, height: number): void {
-    const now = this.#host.now()
+    const now = this.#view.now()
     if (now - (this.#helped.get(peer) ?? -Infinity) < 1_000) return
     this.#helped.set(peer, now)
     for (let h = height; h <= Math.min(this.#tip.height, height + HELP_BLOCKS - 1); h++)
-      this.onRequest(h, peer)
+      this.#answer(h, peer)
   }
 
   /** Answers a peer that missed a commit. */
-  onRequest(height: number, from: PeerId): void {
+  onRequest(height: number, from: PeerId): ChainOutput[] {
+    return this.#run(() => this.#answer(height, from))
+  }
+
+  #answer(height: number, from: PeerId): void {
     const c = this.#recent.get(height)
     if (c !== undefined)
-      this.#host.send(from, { type: 'BlockCommit', block: c.block, certificate: c.certificate })
+      this.#send(from, { type: 'BlockCommit', block: c.block, certificate: c.certificate })
   }
 
   /** A committed block from a peer: applied when it is the next one and its certificate holds. */
-  onCommit(block: Block, certificate: BlockCertificate, from?: PeerId): void {
-    if (block.header.height > this.#tip.height + 1 && from !== undefined) this.behind(from)
+  onCommit(block: Block, certificate: BlockCertificate, from?: PeerId): ChainOutput[] {
+    return this.#run(() => this.#onCommit(block, certificate, from))
+  }
+
+  #onCommit(block: Block, certificate: BlockCertificate, from?: PeerId): void {
+    if (block.header.height > this.#tip.height + 1 && from !== undefined) this.#behind(from)
     if (block.header.height !== this.#tip.height + 1) return
     if (!equalBytes(certificate.blockHash, blockHash(block.header))) return
     if (!equalBytes(block.header.prevHash, this.#tip.hash)) return
     if (!bodyMatchesHeader(block)) return
     try {
-      checkBlockCertificate(certificate, this.#host.committee)
+      checkBlockCertificate(certificate, this.#view.committee)
     } catch (e) {
       if (e instanceof TimeCoinError) return
       throw e
@@ -328,14 +362,18 @@ export class Chain {
     if (ahead !== null) {
       this.#aheadPeer = null
       this.#lastBlockRequest = -Infinity
-      this.behind(ahead)
+      this.#behind(ahead)
     }
   }
 
   /** A member's lock report for the committee-changing block at our next height. */
-  onLockReport(report: LockReport, txs: readonly Transaction[]): void {
-    const committee = this.#host.committee
-    if (!this.#host.registry().changing) return
+  onLockReport(report: LockReport, txs: readonly Transaction[]): ChainOutput[] {
+    return this.#run(() => this.#onLockReport(report, txs))
+  }
+
+  #onLockReport(report: LockReport, txs: readonly Transaction[]): void {
+    const committee = this.#view.committee
+    if (!this.#view.registry.changing) return
     if (report.epoch !== committee.epoch || report.height !== this.#tip.height + 1) return
     if ((committee.weightOf(report.voterKey) ?? 0) === 0) return
     const named = new Set(report.txids.map(txidToHex))
@@ -357,11 +395,15 @@ export class Chain {
    * Others vote or commit above our next height (or in a later epoch): we missed a commit; ask
    * `peer` for it (at most once a second). Each block that arrives this way asks for the next.
    */
-  behind(peer: PeerId): void {
+  behind(peer: PeerId): ChainOutput[] {
+    return this.#run(() => this.#behind(peer))
+  }
+
+  #behind(peer: PeerId): void {
     this.#aheadPeer = peer
-    if (this.#host.now() - this.#lastBlockRequest < 1_000) return
-    this.#lastBlockRequest = this.#host.now()
-    this.#host.send(peer, { type: 'BlockRequest', height: this.#tip.height + 1 })
+    if (this.#view.now() - this.#lastBlockRequest < 1_000) return
+    this.#lastBlockRequest = this.#view.now()
+    this.#send(peer, { type: 'BlockRequest', height: this.#tip.height + 1 })
   }
 
   /**
@@ -372,15 +414,14 @@ export class Chain {
    */
   #resend(): void {
     if (this.#height === null) return
-    if (this.#host.registry().changing) this.#host.seal(this.#height.height)
-    for (const leaf of this.#ownVotes.values()) this.#host.vote(leaf, [])
+    if (this.#view.registry.changing) this.#out.push({ type: 'seal', height: this.#height.height })
+    for (const leaf of this.#ownVotes.values()) this.#out.push({ type: 'vote', leaf, ops: [] })
     if (this.#lastProposal !== null) {
       const proposal = this.#lastProposal
-      for (const peer of this.#host.voters())
-        this.#host.send(peer, { type: 'BlockProposal', proposal })
+      for (const peer of this.#view.voters) this.#send(peer, { type: 'BlockProposal', proposal })
     }
     this.#resendDelay = Math.min(2 * this.#resendDelay, 8 * this.#resendBase())
-    this.#host.setTimer(RESEND, this.#host.now() + this.#resendDelay)
+    this.#setTimer(RESEND, this.#view.now() + this.#resendDelay)
   }
 
   #resendBase(): number {
@@ -390,11 +431,11 @@ export class Chain {
   #rearmResend(): void {
     if (this.#resendDelay === this.#resendBase()) return
     this.#resendDelay = this.#resendBase()
-    this.#host.setTimer(RESEND, this.#host.now() + this.#resendDelay)
+    this.#setTimer(RESEND, this.#view.now() + this.#resendDelay)
   }
 
   #joinIfNext(height: number): void {
-    if (this.#height !== null || height !== this.#tip.height + 1 || !this.#host.isVoter()) return
+    if (this.#height !== null || height !== this.#tip.height + 1 || !this.#view.isVoter) return
     this.#open(height)
     this.#apply(this.#height!.start())
     this.#replayEarly()
@@ -403,8 +444,8 @@ export class Chain {
   #open(height: number): void {
     this.#height = new TimeLockHeight(
       height,
-      this.#host.committee,
-      (attempt) => equalBytes(this.#schedule.proposer(height, attempt), this.#host.key.publicKey),
+      this.#view.committee,
+      (attempt) => equalBytes(this.#schedule.proposer(height, attempt), this.#view.key.publicKey),
       this.#config.timeouts,
     )
     this.#blocks = new Map()
@@ -415,7 +456,7 @@ export class Chain {
     this.#blockReports = new Map()
     this.#waiting = null
     // Before any prevote for a committee-changing block: seal and report (§4.8).
-    if (this.#host.registry().changing) this.#host.seal(height)
+    if (this.#view.registry.changing) this.#out.push({ type: 'seal', height })
     this.#rearmResend()
   }
 
@@ -437,14 +478,15 @@ export class Chain {
             leaf.kind === 'prevote' || leaf.kind === 'precommit'
               ? leaf.blockHash
               : new Uint8Array(32)
-          this.#host.vote(leaf, [blockVoteOp(h.height, o.attempt, o.type, blockHash)])
+          this.#out.push({
+            type: 'vote',
+            leaf,
+            ops: [blockVoteOp(h.height, o.attempt, o.type, blockHash)],
+          })
           break
         }
         case 'timeout':
-          this.#host.setTimer(
-            `${TIMER}${h.height}:${o.step}:${o.attempt}`,
-            this.#host.now() + o.afterMs,
-          )
+          this.#setTimer(`${TIMER}${h.height}:${o.step}:${o.attempt}`, this.#view.now() + o.afterMs)
           break
         case 'decide': {
           const block = this.#blocks.get(o.value)
@@ -454,12 +496,12 @@ export class Chain {
             height: h.height,
             attempt: o.attempt,
             blockHash: fromHex(o.value),
-            epoch: this.#host.committee.epoch,
+            epoch: this.#view.committee.epoch,
             entries: [...entries.values()],
           }
           this.#commit(block, certificate)
-          for (const peer of new Set([...this.#host.voters(), ...this.#host.followers()]))
-            this.#host.send(peer, { type: 'BlockCommit', block, certificate })
+          for (const peer of new Set([...this.#view.voters, ...this.#view.followers]))
+            this.#send(peer, { type: 'BlockCommit', block, certificate })
           return
         }
       }
@@ -479,14 +521,14 @@ export class Chain {
       block = this.#blocks.get(value)
       reports = this.#blockReports.get(value) ?? []
     } else {
-      if (this.#host.registry().changing) {
+      if (this.#view.registry.changing) {
         const held = [...this.#reports.values()]
         const weight = held.reduce(
-          (w, r) => w + (this.#host.committee.weightOf(r.report.voterKey) ?? 0),
+          (w, r) => w + (this.#view.committee.weightOf(r.report.voterKey) ?? 0),
           0,
         )
         // Not yet reports from > 2/3 of the weight: propose when they arrive (or others time out).
-        if (!this.#host.committee.isQuorum(weight)) {
+        if (!this.#view.committee.isQuorum(weight)) {
           this.#waiting = { attempt, validAttempt }
           return
         }
@@ -496,63 +538,38 @@ export class Chain {
     }
     if (block === undefined) return
     const certificates = block.transactions
-      .map((tx) => this.#host.certificateOf(computeTxid(tx)))
+      .map((tx) => this.#view.certificateOf(computeTxid(tx)))
       .filter((c): c is FinalityCertificate => c !== undefined)
     const proposal = signProposal(
       block,
       attempt,
       value === null ? -1 : validAttempt,
       certificates,
-      this.#host.signer,
-      this.#host.genesisHash,
+      this.#view.signer,
+      this.#view.genesisHash,
       reports,
     )
     this.#lastProposal = proposal
-    for (const peer of this.#host.voters())
-      this.#host.send(peer, { type: 'BlockProposal', proposal })
-    this.onProposal(proposal)
+    for (const peer of this.#view.voters) this.#send(peer, { type: 'BlockProposal', proposal })
+    // Our own proposal reaches us like anyone's, after this call (never handled inside it).
+    this.#out.push({ type: 'send', to: SELF, message: { type: 'BlockProposal', proposal } })
   }
 
   #build(height: number, attempt: number): Block {
-    const entries = dependencyOrder(
-      [...this.#host.ledger.mempool.entries()].filter((e) => e.status === 'finalized'),
+    const finalized = [...this.#view.ledger.mempool.entries()].filter(
+      (e) => e.status === 'finalized',
     )
-    const fees = entries.reduce((a, e) => a + e.fee, 0n)
-    const registry = this.#host.registry()
-    const reward = blockReward(
-      this.#host.committee,
-      this.#host.key.publicKey,
-      fees,
-      registry.pendingBounties(),
-    )
-    const confirmed = new Set(entries.map((e) => txidToHex(e.txid)))
-    const carried = new Map<string, Transaction>()
-    if (this.#host.registry().changing) {
-      for (const { txs } of this.#reports.values())
-        for (const tx of txs) {
-          const id = txidToHex(computeTxid(tx))
-          if (!confirmed.has(id)) carried.set(id, tx)
-        }
-    }
-    const carriedTxs = [...carried.values()]
-    return {
-      header: {
-        version: 1,
-        height,
-        attempt,
-        prevHash: this.#tip.hash,
-        epoch: this.#host.committee.epoch,
-        timestamp: this.#host.now(),
-        proposer: this.#host.key.publicKey,
-        txRoot: transactionRoot(entries.map((e) => e.txid)),
-        rewardHash: rewardHash(reward),
-        carryRoot: transactionRoot(carriedTxs.map(computeTxid)),
-        committeeHash: committeeHash(this.#host.registry().nextCommittee()),
-      },
-      transactions: entries.map((e) => e.tx),
-      reward,
-      carried: carriedTxs,
-    }
+    return buildBlock({
+      height,
+      attempt,
+      prevHash: this.#tip.hash,
+      timestamp: this.#view.now(),
+      proposer: this.#view.key.publicKey,
+      committee: this.#view.committee,
+      registry: this.#view.registry,
+      finalized,
+      reported: [...this.#reports.values()].map((r) => r.txs),
+    })
   }
 
   #commit(block: Block, certificate: BlockCertificate): void {
@@ -560,14 +577,14 @@ export class Chain {
     const txs = block.transactions.map((tx) => ({ tx, txid: computeTxid(tx) }))
     let ops: readonly BatchOp[]
     try {
-      ops = this.#host.ledger.confirmBlock(height, txs, {
+      ops = this.#view.ledger.confirmBlock(height, txs, {
         txid: rewardTxid(height, block.header.prevHash),
         outputs: block.reward,
       }).ops
     } catch (e) {
       if (!(e instanceof TimeCoinError)) throw e
       // Certified, yet our ledger cannot apply it (a parent we never saw): we need block sync.
-      this.#host.emit({
+      this.#out.push({
         type: 'alarm',
         code: 'CHAIN_BEHIND',
         message: `cannot apply block ${height}: ${e.message}`,
@@ -575,7 +592,7 @@ export class Chain {
       return
     }
     const carried = block.carried.map((tx) => ({ tx, txid: computeTxid(tx) }))
-    const { registry, changed } = this.#host.registry().afterBlock(height, txs, carried)
+    const { registry, changed } = this.#view.registry.afterBlock(height, txs, carried)
     const hash = blockHash(block.header)
     this.#tip = { height, hash }
     this.#recent.set(height, { block, certificate })
@@ -585,21 +602,32 @@ export class Chain {
       for (const tx of old.block.transactions) this.#included.delete(txidToHex(computeTxid(tx)))
       this.#recent.delete(height - RECENT_BLOCKS)
     }
-    this.#host.persist([...ops, ...commitOps(block, certificate, registry, changed)], true)
+    this.#out.push({
+      type: 'persist',
+      ops: [...ops, ...commitOps(block, certificate, registry, changed)],
+      sync: true,
+    })
     this.#reports = new Map()
     this.#waiting = null
     if (changed) this.#schedule = new ProposerSchedule(registry.committee, height + 1)
-    this.#host.advance(registry, changed, carried)
-    this.#host.emit({ type: 'committed', height, hash, transactions: txs.length })
     this.#height = null
     this.#early = this.#early.filter((b) =>
       b.leaves.some((l) => (l.kind === 'prevote' || l.kind === 'precommit') && l.height > height),
     )
-    this.#host.setTimer(START, this.#host.now() + this.#config.intervalMs)
+    this.#setTimer(START, this.#view.now() + this.#config.intervalMs)
+    this.#out.push({
+      type: 'committed',
+      height,
+      hash,
+      transactions: txs.length,
+      registry,
+      changed,
+      carried,
+    })
   }
 
   /** Replays buffered votes once a new height opened. */
   #replayEarly(): void {
-    for (const b of this.#early.splice(0)) this.onBatch(b)
+    for (const batch of this.#early.splice(0)) this.#out.push({ type: 'replay', batch })
   }
 }

@@ -16,4 +16,14 @@ export type { Effect, EngineEvent } from './events.ts'
 export { type EngineConfig, FinalityEngine, type StoredChainState } from './finality-engine.ts'
 export type { Message, MessageType, PeerId } from './messages.ts'
 export { messageBundle, preverify } from './preverify.ts'
+export {
+  EngineRuntime,
+  genesisBatch,
+  type Notification,
+  type OpenEngineConfig,
+  openEngine,
+  type RuntimePorts,
+  storeWriter,
+  type TimerHandle,
+} from './runtime.ts'
 export { VotePipeline } from './vote-pipeline.ts'

@@ -8,10 +8,12 @@ import {
   COIN,
   Committee,
   type CommitteeMember,
+  type ConsensusRules,
   equalBytes,
   getPublicKey,
   type KeyPair,
   type Message,
+  SAFE_RULES,
   sha256,
   type Txid,
   type TxOutput,
@@ -63,10 +65,18 @@ export interface RunReport {
   readonly slashings: number
 }
 
-/** The simulator's deliberately unsafe quorum: half the weight instead of ⌊2W/3⌋ + 1. */
-class HalfThresholdCommittee extends Committee {
-  protected override quorum(totalWeight: number): number {
-    return Math.floor(totalWeight / 2)
+/** The simulator's deliberately unsafe rules, one per scenario kind (SAFE_RULES otherwise). */
+function rulesOf(unsafe: Scenario['unsafe']): ConsensusRules {
+  switch (unsafe) {
+    case null:
+      return SAFE_RULES
+    case 'half-threshold':
+      // Half the weight instead of ⌊2W/3⌋ + 1: two halves can both certify.
+      return { ...SAFE_RULES, quorum: (totalWeight) => Math.floor(totalWeight / 2) }
+    case 'accept-conflicts':
+      return { ...SAFE_RULES, acceptConflicts: true }
+    case 'handoff-without-seals':
+      return { ...SAFE_RULES, sealBeforeHandoff: false }
   }
 }
 
@@ -150,18 +160,15 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     key: k.publicKey,
     weight: s.weights[i]!,
   }))
-  const committee =
-    s.unsafe === 'half-threshold'
-      ? new HalfThresholdCommittee(0, members)
-      : new Committee(0, members)
+  const rules = rulesOf(s.unsafe)
+  const committee = new Committee(0, members, rules.quorum)
   const oracle = new Oracle(committee)
   const world = new SimWorld({
     sim,
     genesisHash: GENESIS_HASH,
     committee,
     oracle,
-    ...(s.unsafe === 'accept-conflicts' ? { unsafe: { acceptConflicts: true } } : {}),
-    ...(s.unsafe === 'handoff-without-seals' ? { unsafe: { handoffWithoutSeals: true } } : {}),
+    rules,
     ...(options.diskSyncMs === undefined ? {} : { diskSyncMs: options.diskSyncMs }),
     ...(s.mempool ? { mempool: s.mempool } : {}),
     ...(s.blocks

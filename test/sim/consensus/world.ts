@@ -4,10 +4,11 @@ import {
   bytesToHex,
   type ChainConfig,
   type Committee,
+  type ConsensusRules,
   computeTxid,
-  type EngineConfig,
   type MempoolLimits,
   type Message,
+  SAFE_RULES,
   type Transaction,
   type Txid,
 } from '../../../src/core/index.ts'
@@ -21,8 +22,8 @@ export class SimWorld {
   readonly genesisHash: Uint8Array
   readonly committee: Committee
   readonly oracle: Oracle
-  /** Deliberately unsafe engine rules (only the oracle's self-tests set them). */
-  readonly unsafe: EngineConfig['unsafeTestRules']
+  /** The engines' rules: SAFE_RULES, or deliberately unsafe ones (the oracle's self-tests). */
+  readonly rules: ConsensusRules
   readonly chain: ChainConfig | undefined
   readonly mempool: MempoolLimits | undefined
   /** Every masternode's peer id: non-voters among them follow the chain (committed blocks). */
@@ -37,7 +38,7 @@ export class SimWorld {
     genesisHash: Uint8Array
     committee: Committee
     oracle: Oracle
-    unsafe?: EngineConfig['unsafeTestRules']
+    rules?: ConsensusRules
     diskSyncMs?: { minMs: number; maxMs: number }
     chain?: ChainConfig
     mempool?: MempoolLimits
@@ -48,7 +49,7 @@ export class SimWorld {
     this.genesisHash = opts.genesisHash
     this.committee = opts.committee
     this.oracle = opts.oracle
-    this.unsafe = opts.unsafe
+    this.rules = opts.rules ?? SAFE_RULES
     this.#disk = opts.diskSyncMs ?? { minMs: 0.2, maxMs: 2 }
   }
 

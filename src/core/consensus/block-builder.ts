@@ -1,0 +1,98 @@
+/**
+ * The block a leader proposes, built from what it holds: every final, unconfirmed transaction (in
+ * dependency order, parents first, at most MAX_BLOCK_TRANSACTIONS), the reward shared by weight
+ * with the fees to the leader and pending slashing bounties, and — for a committee-changing block
+ * — the carry set: the union of the lock reports it holds, less what this block confirms. Pure:
+ * the same inputs give the same block (docs/PROTOCOL.md §15, §18).
+ */
+import type { Amount } from '../primitives/amount.ts'
+import { computeTxid, type Transaction } from '../primitives/transaction.ts'
+import { type Txid, txidToHex } from '../primitives/txid.ts'
+import {
+  type Block,
+  blockReward,
+  MAX_BLOCK_TRANSACTIONS,
+  rewardHash,
+  transactionRoot,
+} from './block.ts'
+import { type Committee, committeeHash } from './committee.ts'
+import type { Registry } from './registry.ts'
+
+/** A final transaction waiting for a block, with its fee. */
+export interface FinalEntry {
+  readonly tx: Transaction
+  readonly txid: Txid
+  readonly fee: Amount
+}
+
+export interface BlockInputs {
+  readonly height: number
+  readonly attempt: number
+  readonly prevHash: Uint8Array
+  readonly timestamp: number
+  /** The leader's masternode key. */
+  readonly proposer: Uint8Array
+  /** The committee voting on this block (C_e of block height − 1). */
+  readonly committee: Committee
+  readonly registry: Registry
+  readonly finalized: readonly FinalEntry[]
+  /** The transactions of the lock reports held (used only when the block changes the committee). */
+  readonly reported: readonly (readonly Transaction[])[]
+}
+
+/** Final transactions in an order where every parent comes before its children. */
+export function dependencyOrder<E extends FinalEntry>(entries: readonly E[]): E[] {
+  const pending = new Map(entries.map((e) => [txidToHex(e.txid), e]))
+  const out: E[] = []
+  while (pending.size > 0 && out.length < MAX_BLOCK_TRANSACTIONS) {
+    let progressed = false
+    for (const [id, e] of pending) {
+      if (e.tx.inputs.some((i) => pending.has(txidToHex(i.outpoint.txid)))) continue
+      out.push(e)
+      pending.delete(id)
+      progressed = true
+      if (out.length >= MAX_BLOCK_TRANSACTIONS) break
+    }
+    if (!progressed) break
+  }
+  return out
+}
+
+export function buildBlock(input: BlockInputs): Block {
+  const entries = dependencyOrder(input.finalized)
+  const fees = entries.reduce((a, e) => a + e.fee, 0n)
+  const reward = blockReward(
+    input.committee,
+    input.proposer,
+    fees,
+    input.registry.pendingBounties(),
+  )
+  const confirmed = new Set(entries.map((e) => txidToHex(e.txid)))
+  const carried = new Map<string, Transaction>()
+  if (input.registry.changing) {
+    for (const txs of input.reported)
+      for (const tx of txs) {
+        const id = txidToHex(computeTxid(tx))
+        if (!confirmed.has(id)) carried.set(id, tx)
+      }
+  }
+  const carriedTxs = [...carried.values()]
+  return {
+    header: {
+      version: 1,
+      height: input.height,
+      attempt: input.attempt,
+      prevHash: input.prevHash,
+      epoch: input.committee.epoch,
+      timestamp: input.timestamp,
+      proposer: input.proposer,
+      txRoot: transactionRoot(entries.map((e) => e.txid)),
+      rewardHash: rewardHash(reward),
+      carryRoot: transactionRoot(carriedTxs.map(computeTxid)),
+      committeeHash: committeeHash(input.registry.nextCommittee()),
+    },
+    transactions: entries.map((e) => e.tx),
+    reward,
+    carried: carriedTxs,
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The engine's side of block production: it owns the node's `Chain`, gives it a query-only view
+ * of the engine, and carries out what each chain call returns. Effects (sends, writes, timers)
+ * and vote leaves are carried out at once; a commit, the chain's own proposal and buffered votes
+ * go on the loopback queue, so the engine acts on them after the current event — never inside the
+ * handler that produced them (docs/ARCHITECTURE.md §3).
+ */
+import type { Block } from '../consensus/block.ts'
+import type { BlockCertificate } from '../consensus/block-certificate.ts'
+import type { LockReport } from '../consensus/lock-report.ts'
+import type { Proposal } from '../consensus/proposal.ts'
+import type { VoteBatch } from '../consensus/vote-batch.ts'
+import type { KeyPair, Signer } from '../crypto/ed25519.ts'
+import type { Transaction } from '../primitives/transaction.ts'
+import { type Txid, txidToHex } from '../primitives/txid.ts'
+import { Chain, type ChainConfig, type ChainOutput, type ChainView, SELF } from './chain.ts'
+import type { ChainTip, StoredBlockVote } from './chain-store.ts'
+import type { EngineContext } from './context.ts'
+import type { PeerId } from './messages.ts'
+
+export class ChainLink {
+  readonly #ctx: EngineContext
+  readonly #chain: Chain
+
+  constructor(
+    ctx: EngineContext,
+    key: KeyPair,
+    signer: Signer,
+    config: ChainConfig,
+    tip: ChainTip,
+  ) {
+    this.#ctx = ctx
+    const epochs = () => ctx.epochs
+    const view: ChainView = {
+      get committee() {
+        return epochs().committee
+      },
+      get registry() {
+        return epochs().registry
+      },
+      get isVoter() {
+        return epochs().isVoter
+      },
+      get voters() {
+        return epochs().voters
+      },
+      followers: ctx.followers,
+      reportedAt: (height) => epochs().reportedAt(height),
+      ledger: ctx.ledger,
+      key,
+      signer,
+      genesisHash: ctx.genesisHash,
+      now: () => ctx.now,
+      certificateOf: (txid) => ctx.certificateOf(txid),
+      isFinal: (txid) => ctx.isFinal(txid),
+    }
+    this.#chain = new Chain(view, config, tip)
+  }
+
+  get tip(): ChainTip {
+    return this.#chain.tip
+  }
+
+  inclusion(txid: Txid): { block: Block; certificate: BlockCertificate } | undefined {
+    return this.#chain.inclusion(txid)
+  }
+
+  start(ownVotes: readonly StoredBlockVote[]): void {
+    this.#carryOut(this.#chain.start(ownVotes))
+  }
+
+  onTimer(id: string): void {
+    this.#carryOut(this.#chain.onTimer(id))
+  }
+
+  /** A proposal: the certificates it carries are applied first, so its transactions are final. */
+  onProposal(proposal: Proposal): void {
+    const ctx = this.#ctx
+    const byTxid = new Map(
+      proposal.block.transactions.map((tx) => [txidToHex(ctx.knownOf(tx).txid), tx]),
+    )
+    for (const c of proposal.certificates) {
+      const tx = byTxid.get(txidToHex(c.txid))
+      if (tx !== undefined && !ctx.isFinal(c.txid)) ctx.finality.adopt(tx, c)
+    }
+    this.#carryOut(this.#chain.onProposal(proposal))
+  }
+
+  onBatch(batch: VoteBatch): void {
+    this.#carryOut(this.#chain.onBatch(batch))
+  }
+
+  onCommit(block: Block, certificate: BlockCertificate, from: PeerId): void {
+    this.#carryOut(this.#chain.onCommit(block, certificate, from))
+  }
+
+  onRequest(height: number, from: PeerId): void {
+    this.#carryOut(this.#chain.onRequest(height, from))
+  }
+
+  onLockReport(report: LockReport, txs: readonly Transaction[]): void {
+    for (const tx of txs) this.#ctx.knownOf(tx)
+    this.#carryOut(this.#chain.onLockReport(report, txs))
+  }
+
+  behind(peer: PeerId): void {
+    this.#carryOut(this.#chain.behind(peer))
+  }
+
+  #carryOut(outputs: readonly ChainOutput[]): void {
+    const ctx = this.#ctx
+    for (const o of outputs) {
+      switch (o.type) {
+        case 'send':
+          if (o.to === SELF) ctx.loopback.push({ kind: 'self', message: o.message })
+          else if (o.to !== ctx.self) ctx.emit(o)
+          break
+        case 'setTimer':
+        case 'alarm':
+          ctx.emit(o)
+          break
+        case 'persist':
+          ctx.persist(o.ops, o.sync)
+          break
+        case 'vote':
+          ctx.voting.enqueue(o.leaf, o.ops)
+          break
+        case 'seal':
+          ctx.epochs.seal(o.height)
+          break
+        case 'committed': {
+          const { type: _, ...commit } = o
+          ctx.loopback.push({ kind: 'committed', ...commit })
+          break
+        }
+        case 'replay':
+          ctx.loopback.push({ kind: 'chainBatch', batch: o.batch })
+          break
+      }
+    }
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * What the parts of one engine share while it handles one event: the node's identity and keys,
+ * the ledger, the clock reading of this event, the effects emitted so far, the loopback queue,
+ * and the transactions it knows. The parts (voting, fetching, finality, epochs, the chain link)
+ * reach each other through it.
+ *
+ * Invariants kept here:
+ *  - Effects leave in emission order; a persist gets a fresh id, answered by one `persisted` event.
+ *  - A message to this node itself is never handled inside the handler that sent it: it goes on
+ *    the loopback queue, which the engine drains after the current event (docs/ARCHITECTURE.md §3).
+ *  - Every transaction object is hashed once (txid and size remembered per object).
+ */
+import type { FinalityCertificate } from '../consensus/certificate.ts'
+import type { ConfirmedTx, Registry } from '../consensus/registry.ts'
+import type { ConsensusRules } from '../consensus/rules.ts'
+import type { VoteBatch } from '../consensus/vote-batch.ts'
+import type { KeyPair, Signer } from '../crypto/ed25519.ts'
+import { equalBytes } from '../encoding/bytes.ts'
+import type { PeerAction } from '../errors.ts'
+import type { Ledger } from '../ledger/ledger.ts'
+import type { UtxoStateKind } from '../ledger/utxo-state.ts'
+import { computeTxid, encodeTransaction, type Transaction } from '../primitives/transaction.ts'
+import { type Txid, txidToHex } from '../primitives/txid.ts'
+import type { BatchOp } from '../storage/store.ts'
+import type { ChainLink } from './chain-link.ts'
+import type { Epochs } from './epochs.ts'
+import type { Effect } from './events.ts'
+import type { Fetching } from './fetching.ts'
+import type { Finality } from './finality.ts'
+import type { Message, PeerId } from './messages.ts'
+import type { Voting } from './voting.ts'
+
+export interface KnownTx {
+  readonly tx: Transaction
+  readonly txid: Txid
+  readonly size: number
+}
+
+/** Work queued for after the current event (never run inside the handler that queued it). */
+export type Loopback =
+  /** A message this node sent to itself (its own proposal, lock report or vote batch). */
+  | { readonly kind: 'self'; readonly message: Message }
+  /** A block committed here: enter its registry (and epoch, if it changed the committee). */
+  | {
+      readonly kind: 'committed'
+      readonly height: number
+      readonly hash: Uint8Array
+      readonly transactions: number
+      readonly registry: Registry
+      readonly changed: boolean
+      readonly carried: readonly ConfirmedTx[]
+    }
+  /** Block votes buffered by the chain until their height opened. */
+  | { readonly kind: 'chainBatch'; readonly batch: VoteBatch }
+
+export interface EngineSettings {
+  readonly ledger: Ledger
+  readonly genesisHash: Uint8Array
+  readonly key: KeyPair | undefined
+  readonly signer: Signer | undefined
+  readonly self: PeerId
+  readonly rules: ConsensusRules
+  /** Masternodes that do not vote now but follow the chain: they get every committed block. */
+  readonly followers: readonly PeerId[]
+  readonly retryMinMs: number
+  readonly retryMaxMs: number
+  readonly expireEveryMs: number
+}
+
+export class EngineContext {
+  readonly ledger: Ledger
+  readonly genesisHash: Uint8Array
+  readonly key: KeyPair | undefined
+  readonly signer: Signer | undefined
+  readonly self: PeerId
+  readonly rules: ConsensusRules
+  readonly followers: readonly PeerId[]
+  readonly retryMinMs: number
+  readonly retryMaxMs: number
+  readonly expireEveryMs: number
+  /** The engine clock of the event being handled (whole milliseconds). */
+  now = 0
+  out: Effect[] = []
+  readonly loopback: Loopback[] = []
+  /** Wallets (and other non-members) waiting for a transaction's votes and certificate. */
+  readonly subscribers = new Map<string, Set<PeerId>>()
+  readonly #txs = new Map<string, KnownTx>()
+  readonly #byObject = new WeakMap<Transaction, KnownTx>()
+  #nextPersistId = 1
+  // The parts, wired once by the engine's constructor.
+  voting!: Voting
+  fetching!: Fetching
+  finality!: Finality
+  epochs!: Epochs
+  chain: ChainLink | null = null
+
+  constructor(settings: EngineSettings) {
+    this.ledger = settings.ledger
+    this.genesisHash = settings.genesisHash
+    this.key = settings.key
+    this.signer = settings.signer
+    this.self = settings.self
+    this.rules = settings.rules
+    this.followers = settings.followers
+    this.retryMinMs = settings.retryMinMs
+    this.retryMaxMs = settings.retryMaxMs
+    this.expireEveryMs = settings.expireEveryMs
+  }
+
+  // ── effects ───────────────────────────────────────────────────────────────
+
+  emit(effect: Effect): void {
+    this.out.push(effect)
+  }
+
+  /** Sends `message`; to this node itself it goes on the loopback queue instead. */
+  send(to: PeerId, message: Message): void {
+    if (to === this.self) this.loopback.push({ kind: 'self', message })
+    else this.out.push({ type: 'send', to, message })
+  }
+
+  nextPersistId(): number {
+    return this.#nextPersistId++
+  }
+
+  persist(ops: readonly BatchOp[], sync: boolean): void {
+    if (ops.length > 0) this.out.push({ type: 'persist', id: this.#nextPersistId++, ops, sync })
+  }
+
+  penalize(peer: PeerId, action: PeerAction, reason: string): void {
+    this.out.push({ type: 'penalize', peer, action, reason })
+  }
+
+  // ── known transactions ────────────────────────────────────────────────────
+
+  /** Txid and size of a transaction object, computed once per object. */
+  knownOf(tx: Transaction): KnownTx {
+    let known = this.#byObject.get(tx)
+    if (known === undefined) {
+      known = this.remember({ tx, txid: computeTxid(tx), size: encodeTransaction(tx).length })
+      this.#byObject.set(tx, known)
+    }
+    return known
+  }
+
+  remember(known: KnownTx): KnownTx {
+    const id = txidToHex(known.txid)
+    const existing = this.#txs.get(id)
+    if (existing !== undefined) return existing
+    this.#txs.set(id, known)
+    return known
+  }
+
+  known(id: string): KnownTx | undefined {
+    return this.#txs.get(id)
+  }
+
+  knownTxs(): IterableIterator<[string, KnownTx]> {
+    return this.#txs.entries()
+  }
+
+  forget(id: string): void {
+    this.#txs.delete(id)
+  }
+
+  // ── queries over the ledger ───────────────────────────────────────────────
+
+  /** Whether `txid` is final here (certificate applied, not yet confirmed, or confirmed). */
+  isFinal(txid: Txid): boolean {
+    if (this.ledger.mempool.get(txid)?.status === 'finalized') return true
+    const kind = this.spentBy(txid)
+    return kind === 'SpentFinalized' || kind === 'Confirmed'
+  }
+
+  /** Whether a block holds `txid` (its first input is Confirmed by it). */
+  confirmed(txid: Txid): boolean {
+    return this.spentBy(txid) === 'Confirmed'
+  }
+
+  /** The state of a known transaction's first input, if that state names this transaction. */
+  spentBy(txid: Txid): UtxoStateKind | undefined {
+    const first = this.#txs.get(txidToHex(txid))?.tx.inputs[0]
+    const state = first === undefined ? undefined : this.ledger.utxos.get(first.outpoint)?.state
+    return state !== undefined && 'txid' in state && equalBytes(state.txid, txid)
+      ? state.kind
+      : undefined
+  }
+
+  certificateOf(txid: Txid): FinalityCertificate | undefined {
+    return this.finality.certificateOf(txid)
+  }
+
+  subscribe(id: string, peer: PeerId): void {
+    const set = this.subscribers.get(id) ?? new Set<PeerId>()
+    this.subscribers.set(id, set.add(peer))
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Counting votes and applying certificates: verified vote batches go into the tally of their
+ * epoch (the current one and the previous, whose certificates stay valid); a transaction whose
+ * Accept weight reaches the quorum of its epoch's committee gets a certificate and is finalized;
+ * certificates from peers are checked against the committee of THEIR epoch, never the receiver's.
+ * Invariants:
+ *  - Finality comes only from a certificate that verifies against C_epoch (current or previous
+ *    epoch), from a committee at or above the minimum size.
+ *  - Two conflicting certificates never both apply: the ledger refuses the second and an alarm
+ *    is raised (LEDGER_DOUBLE_FINALITY).
+ *  - Votes of epoch current + 1 are buffered (bounded) and replayed after the committee change.
+ */
+import {
+  checkCertificate,
+  type FinalityCertificate,
+  FinalityCertificateCodec,
+} from '../consensus/certificate.ts'
+import type { Committee } from '../consensus/committee.ts'
+import type { VoteBatch } from '../consensus/vote-batch.ts'
+import { VoteTally } from '../consensus/vote-tally.ts'
+import { equalBytes } from '../encoding/bytes.ts'
+import { ConsensusError, LedgerError, PeerAction, TimeCoinError } from '../errors.ts'
+import type { Transaction } from '../primitives/transaction.ts'
+import { type Txid, txidToHex } from '../primitives/txid.ts'
+import type { EngineContext, KnownTx } from './context.ts'
+import type { PeerId } from './messages.ts'
+
+/** Vote batches of the next epoch kept while this node is behind a committee change. */
+const MAX_NEXT_EPOCH = 10_000
+
+export class Finality {
+  readonly #ctx: EngineContext
+  /** Vote tallies of the current and the previous epoch (its certificates stay valid). */
+  readonly #tallies = new Map<number, VoteTally>()
+  /** Batches of epoch current + 1 (we are behind a committee change): replayed after it. */
+  #nextEpoch: { batch: VoteBatch; from: PeerId }[] = []
+  /** Decoded certificates of final, unconfirmed transactions (the ledger keeps their bytes). */
+  readonly #certificates = new Map<string, FinalityCertificate>()
+
+  constructor(ctx: EngineContext) {
+    this.#ctx = ctx
+  }
+
+  /** A new epoch: its tally; tallies older than the previous epoch are dropped. */
+  enterEpoch(committee: Committee): void {
+    this.#tallies.set(committee.epoch, new VoteTally(committee))
+    for (const epoch of this.#tallies.keys())
+      if (epoch + 1 < committee.epoch) this.#tallies.delete(epoch)
+  }
+
+  get #tally(): VoteTally {
+    return this.#tallies.get(this.#ctx.epochs.committee.epoch)!
+  }
+
+  /** Accept weight counted for `txid` in the current epoch. */
+  acceptWeight(txid: Txid): number {
+    return this.#tally.acceptWeight(txid)
+  }
+
+  /** Members whose vote on `txid` was counted in the current epoch. */
+  votersOf(txid: Txid): ReadonlySet<string> {
+    return this.#tally.votersOf(txid)
+  }
+
+  /** A verified batch from a peer. */
+  onBatch(batch: VoteBatch, from: PeerId): void {
+    const ctx = this.#ctx
+    const epoch = ctx.epochs.committee.epoch
+    if (batch.header.epoch > epoch) {
+      // A committee change we have not applied yet: keep votes of the next epoch (replayed after
+      // it), and fetch the blocks we miss.
+      const next = batch.header.epoch === epoch + 1
+      if (next && this.#nextEpoch.length < MAX_NEXT_EPOCH) this.#nextEpoch.push({ batch, from })
+      ctx.chain?.behind(from)
+      return
+    }
+    if (ctx.key !== undefined && equalBytes(batch.header.voterKey, ctx.key.publicKey)) {
+      if (ctx.voting.adoptOwnBatch(batch)) this.count(batch)
+      return
+    }
+    const update = this.count(batch)
+    if (update === null) return
+    for (const txid of [...update.accepted, ...update.rejected]) {
+      for (const s of ctx.subscribers.get(txidToHex(txid)) ?? []) {
+        if (s !== from) ctx.send(s, { type: 'InstantFinalityVote', batch })
+      }
+    }
+    for (const txid of update.accepted) {
+      // The voter that sent the vote has the transaction: ask it alone.
+      if (ctx.known(txidToHex(txid)) === undefined) ctx.fetching.request(txid, from, false)
+    }
+  }
+
+  /** Replays the votes of the epoch just entered that arrived while we were behind. */
+  replayNextEpoch(): void {
+    for (const { batch, from } of this.#nextEpoch.splice(0)) this.onBatch(batch, from)
+  }
+
+  /** Counts a verified batch (block votes go to the chain) and finalizes what reached quorum. */
+  count(batch: VoteBatch) {
+    const ctx = this.#ctx
+    ctx.chain?.onBatch(batch)
+    const tally = this.#tallies.get(batch.header.epoch)
+    // No finality from a committee below the minimum, whoever signs.
+    if (tally === undefined || ctx.epochs.belowMinimum(tally.committee)) return null
+    const update = tally.add(batch)
+    for (const txid of update?.accepted ?? []) {
+      if (ctx.isFinal(txid)) continue
+      const certificate = tally.certificate(txid)
+      const known = ctx.known(txidToHex(txid))
+      if (certificate !== null && known !== undefined) this.finalize(known, certificate)
+    }
+    return update
+  }
+
+  onCertificate(tx: Transaction, certificate: FinalityCertificate, from: PeerId): void {
+    const ctx = this.#ctx
+    const known = ctx.knownOf(tx)
+    if (ctx.isFinal(known.txid)) return
+    // A certificate of an epoch we have not reached: we are behind, not the sender wrong.
+    if (certificate.epoch > ctx.epochs.committee.epoch) return
+    const e = this.check(certificate)
+    if (e !== null)
+      return ctx.penalize(from, e.peerAction ?? PeerAction.LowToleranceError, e.message)
+    this.finalize(known, certificate)
+  }
+
+  /** Applies a certificate carried by a block proposal (ignored unless it verifies). */
+  adopt(tx: Transaction, certificate: FinalityCertificate): void {
+    if (this.check(certificate) === null) this.finalize(this.#ctx.knownOf(tx), certificate)
+  }
+
+  finalize(known: KnownTx, certificate: FinalityCertificate): void {
+    const ctx = this.#ctx
+    const { tx, txid, size } = known
+    const id = txidToHex(txid)
+    let ops: ReturnType<EngineContext['ledger']['finalize']>['ops']
+    try {
+      ops = ctx.ledger.finalize(
+        tx,
+        txid,
+        FinalityCertificateCodec.encode(certificate),
+        size,
+        ctx.now,
+      ).ops
+    } catch (e) {
+      if (e instanceof LedgerError && e.code === 'LEDGER_MISSING_INPUT') {
+        // A parent is not final here yet: keep the certificate, fetch the parents.
+        const parents = tx.inputs.filter((i) => ctx.ledger.utxos.get(i.outpoint) === undefined)
+        return ctx.fetching.holdCertificate(
+          known,
+          certificate,
+          parents.map((i) => i.outpoint.txid),
+        )
+      }
+      if (e instanceof LedgerError && e.code === 'LEDGER_DOUBLE_FINALITY') {
+        return ctx.emit({ type: 'alarm', code: e.code, message: e.message })
+      }
+      throw e
+    }
+    this.#certificates.set(id, certificate)
+    ctx.persist(ops, false)
+    ctx.emit({ type: 'finalized', txid, tx, certificate })
+    for (const s of ctx.subscribers.get(id) ?? [])
+      ctx.send(s, { type: 'FinalityCertificate', tx, certificate })
+    // Final: from now on the certificate answers every question about this transaction.
+    ctx.subscribers.delete(id)
+    ctx.voting.forget(id)
+    for (const tally of this.#tallies.values()) tally.forget(txid)
+    ctx.fetching.onFinal(txid)
+  }
+
+  /** A confirmed transaction needs nothing in memory: its block answers for it. */
+  forget(id: string, txid: Txid): void {
+    this.#certificates.delete(id)
+    for (const tally of this.#tallies.values()) tally.forget(txid)
+  }
+
+  /** Checks a certificate against the committee of its epoch (current or previous only). */
+  check(certificate: FinalityCertificate): TimeCoinError | null {
+    const epochs = this.#ctx.epochs
+    const committee = epochs.registry.committeeOf(certificate.epoch) ?? epochs.committee
+    if (epochs.belowMinimum(committee))
+      return new ConsensusError(
+        'COMMITTEE_INVALID',
+        `epoch ${committee.epoch} has fewer than ${epochs.registry.minVoters} voting members`,
+      )
+    try {
+      checkCertificate(certificate, committee, epochs.committee.epoch)
+      return null
+    } catch (e) {
+      if (e instanceof TimeCoinError) return e
+      throw e
+    }
+  }
+
+  certificateOf(txid: Txid): FinalityCertificate | undefined {
+    const id = txidToHex(txid)
+    const bytes = this.#ctx.ledger.certificate(txid)
+    if (bytes === undefined) return undefined
+    let certificate = this.#certificates.get(id)
+    if (certificate === undefined) {
+      certificate = FinalityCertificateCodec.decode(bytes)
+      this.#certificates.set(id, certificate)
+    }
+    return certificate
+  }
+}

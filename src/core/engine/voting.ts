@@ -1,0 +1,249 @@
+/**
+ * Deciding and voting on transactions: validate, lock, record the decision, and sign it in a vote
+ * batch only once the lock and the decision are durable (persist before send). Invariants:
+ *  - Accept exactly when the transaction is valid and all its inputs could be locked for it;
+ *    Reject only on a named conflict or invalidity; an unknown parent defers, never rejects.
+ *  - A decision never changes: once stored for a txid and epoch it is the only one this node
+ *    signs for them, also after a restart (asserted where a decision is stored).
+ *  - Nothing is signed before the write that holds it is durable (group commit: vote-pipeline.ts).
+ *  - A sealed epoch gets no Accept outside the seal (epochs.ts answers `sealBars`).
+ * docs/ARCHITECTURE.md §4 lists these rules and where each is enforced.
+ */
+import { signVoteBatch, type VoteBatch } from '../consensus/vote-batch.ts'
+import { NO_CONFLICT, type VoteLeaf } from '../consensus/vote-leaf.ts'
+import { equalBytes } from '../encoding/bytes.ts'
+import { LedgerError, TimeCoinError } from '../errors.ts'
+import type { Transaction } from '../primitives/transaction.ts'
+import { type Txid, txidToHex } from '../primitives/txid.ts'
+import type { BatchOp } from '../storage/store.ts'
+import type { EngineContext, KnownTx } from './context.ts'
+import { type Decision, decisionOp, lastSeqOp, type StoredVotingState } from './decision-store.ts'
+import type { PeerId } from './messages.ts'
+import { type PersistRequest, VotePipeline } from './vote-pipeline.ts'
+
+export function leafOf(d: Decision): VoteLeaf {
+  return d.kind === 'accept'
+    ? { kind: 'txAccept', txid: d.txid }
+    : { kind: 'txReject', txid: d.txid, conflictingTxid: d.conflictingTxid }
+}
+
+function sameDecision(a: Decision, b: Decision): boolean {
+  return (
+    a.kind === b.kind &&
+    a.epoch === b.epoch &&
+    (a.kind === 'accept' ||
+      (b.kind === 'reject' && equalBytes(a.conflictingTxid, b.conflictingTxid)))
+  )
+}
+
+export class Voting {
+  readonly #ctx: EngineContext
+  readonly #decisions = new Map<string, Decision>()
+  readonly #pipeline: VotePipeline
+  /** This node's latest batch holding each txid's decision (re-sent when asked again). */
+  readonly #ownBatches = new Map<string, VoteBatch>()
+
+  constructor(ctx: EngineContext, stored: StoredVotingState | undefined) {
+    this.#ctx = ctx
+    for (const d of stored?.decisions ?? []) this.#decisions.set(txidToHex(d.txid), d)
+    this.#pipeline = new VotePipeline(stored?.lastSeq ?? 0, () => ctx.nextPersistId())
+  }
+
+  decisionOf(txid: Txid): Decision | undefined {
+    return this.#decisions.get(txidToHex(txid))
+  }
+
+  /** Accept decisions of this node whose transactions it knows (the carry set's candidates). */
+  acceptedKnown(): Decision[] {
+    return [...this.#decisions.values()].filter(
+      (d) => d.kind === 'accept' && this.#ctx.known(txidToHex(d.txid)) !== undefined,
+    )
+  }
+
+  forget(id: string): void {
+    this.#ownBatches.delete(id)
+  }
+
+  /** A transaction from a peer (`asked`: it wants our vote) or submitted locally (`from` null). */
+  onTransaction(tx: Transaction, from: PeerId | null, asked: boolean): void {
+    const ctx = this.#ctx
+    const known = ctx.knownOf(tx)
+    const id = txidToHex(known.txid)
+    const isMember = from !== null && ctx.epochs.isMember(from)
+    // Proofs go to whoever asks, and to wallets; a member merely relaying it (forwarding is
+    // one hop, and it will hear the votes) needs no certificate back.
+    const wantsProof = from !== null && (asked || !isMember)
+    const certificate = ctx.certificateOf(known.txid)
+    if (certificate !== undefined) {
+      if (wantsProof) ctx.send(from, { type: 'FinalityCertificate', tx, certificate })
+      return
+    }
+    // Confirmed: the certified block that holds it is the proof.
+    const included = ctx.chain?.inclusion(known.txid)
+    if (included !== undefined) {
+      if (wantsProof) ctx.send(from, { type: 'BlockCommit', ...included })
+      return
+    }
+    // A wallet (not a member) that sent it wants the votes and the certificate.
+    if (from !== null && !isMember) ctx.subscribe(id, from)
+    const decision = this.#decisions.get(id)
+    if (decision !== undefined) {
+      if (asked && from !== null) this.#resendDecision(decision, from)
+      return
+    }
+    if (ctx.ledger.mempool.get(known.txid) !== undefined) return
+    this.decide(known, from)
+  }
+
+  /** Decides `known` in the current epoch: Accept with a lock, Reject, defer, or hold (sealed). */
+  decide(known: KnownTx, from: PeerId | null): void {
+    const ctx = this.#ctx
+    const { tx, txid, size } = known
+    const epoch = ctx.epochs.committee.epoch
+    // Handoff locks, frozen inputs and locked collateral come before the UTXO set's answer.
+    const barred = ctx.epochs.epochBar(tx, txid)
+    if (barred !== null)
+      return this.vote({ kind: 'reject', txid, epoch, conflictingTxid: barred }, [])
+    let check: ReturnType<EngineContext['ledger']['checkSpend']>
+    try {
+      check = ctx.ledger.checkSpend(tx, txid)
+    } catch (e) {
+      if (!(e instanceof TimeCoinError)) throw e
+      if (from !== null && e.peerAction !== undefined) ctx.penalize(from, e.peerAction, e.message)
+      return this.vote({ kind: 'reject', txid, epoch, conflictingTxid: NO_CONFLICT }, [])
+    }
+    if (check.status === 'missing')
+      return ctx.fetching.defer(
+        known,
+        check.outpoints.map((o) => o.txid),
+        from,
+      )
+    // Spent final by this very transaction (confirmed, certificate gone): nothing to decide.
+    if (check.status === 'conflict' && equalBytes(check.txid, txid)) return
+    if (check.status === 'conflict' && ctx.rules.acceptConflicts)
+      return this.vote({ kind: 'accept', txid, epoch }, [])
+    if (check.status === 'conflict') {
+      this.vote({ kind: 'reject', txid, epoch, conflictingTxid: check.txid }, [])
+      return this.#forward(tx, from)
+    }
+    const voter = ctx.epochs.isVoter
+    // Sealed for the handoff: no Accept of this epoch outside our report; decide in the next one.
+    if (voter && ctx.epochs.sealBars(txid)) return ctx.epochs.hold(txid)
+    let ops: readonly BatchOp[]
+    try {
+      ops = ctx.ledger.admit(tx, txid, size, ctx.now, voter).ops
+    } catch (e) {
+      // A full mempool refuses before voting; the sender may retry later.
+      if (e instanceof LedgerError && e.code === 'MEMPOOL_FULL') return
+      throw e
+    }
+    if (voter) this.vote({ kind: 'accept', txid, epoch }, ops)
+    else ctx.persist(ops, false)
+    this.#forward(tx, from)
+    ctx.fetching.armRetry(txid)
+  }
+
+  /** Records a decision (non-voters make none) and queues its leaf behind a durable write. */
+  vote(decision: Decision, ledgerOps: readonly BatchOp[]): void {
+    if (!this.#ctx.epochs.isVoter) return
+    const id = txidToHex(decision.txid)
+    const before = this.#decisions.get(id)
+    // A decision never changes within its epoch; a new epoch may decide anew (handoff).
+    if (before !== undefined && before.epoch === decision.epoch && !sameDecision(before, decision))
+      throw new Error(`invariant: decision on ${id} in epoch ${decision.epoch} would change`)
+    this.#decisions.set(id, decision)
+    this.enqueue(leafOf(decision), [...ledgerOps, decisionOp(decision)])
+  }
+
+  /** Queues a leaf (a transaction decision or a block vote) behind a durable write of `ops`. */
+  enqueue(leaf: VoteLeaf, ops: readonly BatchOp[]): void {
+    this.#startWrite(this.#pipeline.enqueue(leaf, ops))
+  }
+
+  /** Announces a decision again (after a restart or a new epoch), in a new batch. */
+  reannounce(txid: Txid): void {
+    const decision = this.#decisions.get(txidToHex(txid))
+    if (decision !== undefined) this.enqueue(leafOf(decision), [])
+  }
+
+  #resendDecision(decision: Decision, to: PeerId): void {
+    const batch = this.#ownBatches.get(txidToHex(decision.txid))
+    if (batch !== undefined) this.#ctx.send(to, { type: 'InstantFinalityVote', batch })
+    // Not in memory (restarted, or still in flight): re-batch the same decision.
+    else this.enqueue(leafOf(decision), [])
+  }
+
+  #startWrite(request: PersistRequest | null): void {
+    if (request !== null)
+      this.#ctx.emit({ type: 'persist', id: request.id, ops: request.ops, sync: true })
+  }
+
+  /**
+   * Write `id` is durable: if it was the pipeline's, sign ONE batch over everything it held and
+   * send it to every member and to the wallets waiting for those transactions. Returns whether
+   * the write was the pipeline's.
+   */
+  onPersisted(id: number): boolean {
+    const ctx = this.#ctx
+    const done = this.#pipeline.persisted(id)
+    if (done === null) return false
+    if (ctx.signer === undefined) return true
+    const batch = signVoteBatch(
+      done.ready.leaves,
+      { epoch: ctx.epochs.committee.epoch, seq: done.ready.seq, timestamp: ctx.now },
+      ctx.signer,
+      ctx.genesisHash,
+    )
+    const audience = new Set(ctx.epochs.voters)
+    for (const leaf of batch.leaves) {
+      if (leaf.kind !== 'txAccept' && leaf.kind !== 'txReject') continue
+      const tx = txidToHex(leaf.txid)
+      this.#ownBatches.set(tx, batch)
+      for (const s of ctx.subscribers.get(tx) ?? []) audience.add(s)
+    }
+    // Our own copy is counted after this event, through the loopback queue.
+    for (const peer of audience) ctx.send(peer, { type: 'InstantFinalityVote', batch })
+    this.#startWrite(done.next)
+    return true
+  }
+
+  /**
+   * A batch signed with our own key that we did not just make: we were restored from an older
+   * backup. Adopt its decisions so we never contradict them, and never reuse its seq.
+   */
+  adoptOwnBatch(batch: VoteBatch): boolean {
+    if (batch.header.seq <= this.#pipeline.lastSeq) return false
+    const ops: BatchOp[] = []
+    for (const leaf of batch.leaves) {
+      if (leaf.kind !== 'txAccept' && leaf.kind !== 'txReject') continue
+      const id = txidToHex(leaf.txid)
+      if (this.#decisions.has(id)) continue
+      const d: Decision =
+        leaf.kind === 'txAccept'
+          ? { kind: 'accept', txid: leaf.txid, epoch: batch.header.epoch }
+          : {
+              kind: 'reject',
+              txid: leaf.txid,
+              epoch: batch.header.epoch,
+              conflictingTxid: leaf.conflictingTxid,
+            }
+      this.#decisions.set(id, d)
+      ops.push(decisionOp(d))
+    }
+    this.#pipeline.raiseSeq(batch.header.seq)
+    this.#ctx.persist([...ops, lastSeqOp(this.#pipeline.lastSeq)], true)
+    return true
+  }
+
+  /**
+   * New transactions go straight to every member, in one hop — by the member that got it from a
+   * wallet (or locally). A member that got it from another member does not forward it again: the
+   * first one already reached everyone, and retries cover losses.
+   */
+  #forward(tx: Transaction, from: PeerId | null): void {
+    const ctx = this.#ctx
+    if (from !== null && ctx.epochs.isMember(from)) return
+    for (const peer of ctx.epochs.voters)
+      if (peer !== from && peer !== ctx.self) ctx.send(peer, { type: 'TransactionBroadcast', tx })
+  }
+}
