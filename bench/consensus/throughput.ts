@@ -1,5 +1,6 @@
-// The wall-clock half of `npm run bench:consensus`: 4 real FinalityEngines in this process, each
-// with its own MemoryStore, joined by a zero-latency in-process network. Every delivered message
+// The wall-clock half of `npm run bench:consensus`: 4 real engines in this process on the one
+// runtime (openEngine + EngineRuntime), each with its own MemoryStore, joined by a zero-latency
+// in-process network. Every delivered message
 // is pre-verified the way a shell does it (messageBundle, then the native+noble verifier's
 // `verifyMany`, concurrently), each node verifying for itself; durable writes complete on a later
 // turn of the event loop (as a real store's callback does), so group commit can gather votes.
@@ -14,21 +15,19 @@ import {
   computeTxid,
   createEd25519Verifier,
   type Ed25519Verifier,
-  type Effect,
-  type EngineEvent,
-  FinalityEngine,
+  EngineRuntime,
   getPublicKey,
   inputSigningMessage,
   type KeyPair,
-  Ledger,
-  loadVotingState,
   MemoryStore,
   type Message,
   MIN_FEE,
   messageBundle,
+  openEngine,
   type PeerId,
   type SignatureCheck,
   sha256,
+  type TimeCoinError,
   type Transaction,
   type TxOutput,
   utf8ToBytes,
@@ -59,10 +58,8 @@ export interface ThroughputOptions {
 interface Node {
   readonly index: number
   readonly key: KeyPair
-  readonly engine: FinalityEngine
-  readonly store: MemoryStore
+  readonly runtime: EngineRuntime
   readonly verified: Map<string, Promise<boolean>>
-  readonly timers: Map<string, ReturnType<typeof setTimeout>>
 }
 
 /** Signed transactions spending distinct genesis coins, and the genesis outputs they spend. */
@@ -146,21 +143,6 @@ export async function finalizedThroughput(
   )
 
   const nodes = new Map<PeerId, Node>()
-  for (const [index, key] of mnKeys.entries()) {
-    const store = new MemoryStore()
-    const fresh = new Ledger({ genesisHash: GENESIS_HASH })
-    await store.write(fresh.createOutputs(GENESIS_TXID, outputs, 0).ops)
-    const ledger = await Ledger.open(store, { genesisHash: GENESIS_HASH })
-    const engine = new FinalityEngine({
-      genesisHash: GENESIS_HASH,
-      committee,
-      ledger,
-      key,
-      voting: await loadVotingState(store),
-    })
-    nodes.set(engine.id, { index, key, engine, store, verified: new Map(), timers: new Map() })
-  }
-  const peers = [...nodes.keys()]
 
   // ── counters ──
   let verifications = 0
@@ -188,14 +170,14 @@ export async function finalizedThroughput(
    * signature it verified or is verifying (by signature, key and message), so a copy of a message
    * that arrives while the first is still being verified waits for that verdict.
    */
-  async function preverify(node: Node, message: Message): Promise<boolean> {
+  async function preverify(node: Node, message: Message): Promise<TimeCoinError | null> {
     try {
       const bundle = messageBundle(message, GENESIS_HASH)
-      if (bundle.checks.length === 0) return true
+      if (bundle.checks.length === 0) return null
       if (!opts.verdictCache) {
         verifications += bundle.checks.length
         assertVerdicts(bundle, await verifier.verifyMany(bundle.checks))
-        return true
+        return null
       }
       const verdicts = bundle.checks.map((c) => {
         const id = hex(c.signature) + hex(c.publicKey) + hex(c.message)
@@ -208,12 +190,72 @@ export async function finalizedThroughput(
         return verdict
       })
       assertVerdicts(bundle, await Promise.all(verdicts))
-      return true
-    } catch {
+      return null
+    } catch (e) {
       rejected++
-      return false
+      return e as TimeCoinError
     }
   }
+
+  function onFinalized(txid: Uint8Array): void {
+    const id = bytesToHex(txid)
+    const count = (finalAt.get(id) ?? 0) + 1
+    finalAt.set(id, count)
+    if (count !== nodes.size) return
+    latencies.push(performance.now() - (submittedAt.get(id) ?? Number.NaN))
+    submittedAt.delete(id)
+    done++
+    if (done === total) resolveDone()
+    else submitNext()
+  }
+
+  for (const [index, key] of mnKeys.entries()) {
+    const store = new MemoryStore()
+    const engine = await openEngine(store, {
+      genesisHash: GENESIS_HASH,
+      genesis: { txid: GENESIS_TXID, outputs },
+      committee,
+      key,
+    })
+    const self = engine.id
+    const node: Node = {
+      index,
+      key,
+      verified: new Map(),
+      runtime: new EngineRuntime(engine, {
+        clock: () => performance.now(),
+        timers: (_id, at, fire) => {
+          const t = setTimeout(fire, Math.max(0, at - performance.now()))
+          t.unref()
+          return { cancel: () => clearTimeout(t) }
+        },
+        transport: (to, message) => {
+          if (message.type === 'InstantFinalityVote') batches.add(message.batch)
+          send(self, to, message)
+        },
+        // Applied now, in emission order; the store's answer comes on a later turn.
+        store: (ops, sync, done) => {
+          store.write(ops, { sync }).then(
+            () => setImmediate(done),
+            (err: unknown) => {
+              engineErrors++
+              process.stderr.write(`store error: ${String(err)}\n`)
+            },
+          )
+        },
+        verify: (message) => preverify(node, message),
+        notify: (n) => {
+          if (n.type === 'finalized') onFinalized(n.txid)
+          else if (n.type === 'alarm') {
+            engineErrors++
+            process.stderr.write(`alarm at mn${index}: ${n.code} ${n.message}\n`)
+          }
+        },
+      }),
+    }
+    nodes.set(self, node)
+  }
+  const peers = [...nodes.keys()]
 
   function send(from: PeerId, to: PeerId, message: Message): void {
     const node = nodes.get(to)
@@ -222,76 +264,7 @@ export async function finalizedThroughput(
       return
     }
     delivered[message.type] = (delivered[message.type] ?? 0) + 1
-    void preverify(node, message).then((ok) => {
-      if (ok) handle(node, { type: 'message', from, message })
-    })
-  }
-
-  function handle(node: Node, event: EngineEvent): void {
-    let effects: Effect[]
-    try {
-      effects = node.engine.handle(event, performance.now())
-    } catch (e) {
-      engineErrors++
-      if (engineErrors === 1) process.stderr.write(`engine error: ${(e as Error).stack}\n`)
-      return
-    }
-    apply(node, effects)
-  }
-
-  function apply(node: Node, effects: readonly Effect[]): void {
-    for (const e of effects) {
-      switch (e.type) {
-        case 'send':
-          if (e.message.type === 'InstantFinalityVote') batches.add(e.message.batch)
-          send(node.engine.id, e.to, e.message)
-          break
-        case 'persist':
-          // Applied now, in emission order; the store's answer comes on a later turn.
-          node.store.write(e.ops, { sync: e.sync }).then(
-            () => setImmediate(() => handle(node, { type: 'persisted', id: e.id })),
-            (err: unknown) => {
-              engineErrors++
-              process.stderr.write(`store error: ${String(err)}\n`)
-            },
-          )
-          break
-        case 'setTimer': {
-          clearTimeout(node.timers.get(e.id))
-          const delay = Math.max(0, e.at - performance.now())
-          const t = setTimeout(() => {
-            node.timers.delete(e.id)
-            handle(node, { type: 'timer', id: e.id })
-          }, delay)
-          t.unref()
-          node.timers.set(e.id, t)
-          break
-        }
-        case 'clearTimer':
-          clearTimeout(node.timers.get(e.id))
-          node.timers.delete(e.id)
-          break
-        case 'finalized': {
-          const id = bytesToHex(e.txid)
-          const count = (finalAt.get(id) ?? 0) + 1
-          finalAt.set(id, count)
-          if (count === nodes.size) {
-            latencies.push(performance.now() - (submittedAt.get(id) ?? Number.NaN))
-            submittedAt.delete(id)
-            done++
-            if (done === total) resolveDone()
-            else submitNext()
-          }
-          break
-        }
-        case 'alarm':
-          engineErrors++
-          process.stderr.write(`alarm at mn${node.index}: ${e.code} ${e.message}\n`)
-          break
-        case 'penalize':
-          break
-      }
-    }
+    node.runtime.deliver(from, message)
   }
 
   function submitNext(): void {
@@ -303,7 +276,7 @@ export async function finalizedThroughput(
     send(`wallet-${i % 64}`, peers[i % peers.length]!, { type: 'TransactionBroadcast', tx })
   }
 
-  for (const node of nodes.values()) apply(node, node.engine.start(performance.now()))
+  for (const node of nodes.values()) node.runtime.start()
   const cpuStart = process.cpuUsage()
   const elu = performance.eventLoopUtilization()
   const start = performance.now()
@@ -321,7 +294,7 @@ export async function finalizedThroughput(
   const wallMs = performance.now() - start
   const cpu = process.cpuUsage(cpuStart)
   const mainThreadBusy = performance.eventLoopUtilization(elu).utilization
-  for (const node of nodes.values()) for (const t of node.timers.values()) clearTimeout(t)
+  for (const node of nodes.values()) node.runtime.stop()
   // Let in-flight work drain so it does not leak into the next measurement.
   await new Promise((r) => setTimeout(r, 200))
 
