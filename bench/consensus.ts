@@ -167,7 +167,7 @@ log('100 masternodes over uniform 50–150 ms RTT links')
 const uniform = await finalityLatency(
   {
     label:
-      '100 masternodes over uniform links: one-way 25–75 ms per pair, RTT 50–150 ms (DESIGN §9 row)',
+      '100 masternodes over uniform links: one-way 25–75 ms per pair, RTT 50–150 ms (the README target row)',
     latency: { minMs: 25, maxMs: 75 },
     seeds: ['2'],
   },

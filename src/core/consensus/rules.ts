@@ -1,6 +1,6 @@
 /**
  * The voting rules an engine follows, as one explicit object. Production code uses SAFE_RULES,
- * the protocol's rules (docs/PROTOCOL.md §10–§11, docs/ARCHITECTURE.md §3). Only the simulator
+ * the protocol's rules (docs/PROTOCOL.md §10–§11, docs/ARCHITECTURE.md §3.1, §3.5, §3.8). Only the simulator
  * constructs another: deliberately broken rules whose violations its safety oracle must catch —
  * the proof that the oracle can fail. Nothing else may pass anything but SAFE_RULES.
  */

@@ -3,7 +3,7 @@
  * of the engine, and carries out what each chain call returns. Effects (sends, writes, timers)
  * and vote leaves are carried out at once; a commit, the chain's own proposal and buffered votes
  * go on the loopback queue, so the engine acts on them after the current event — never inside the
- * handler that produced them (docs/ARCHITECTURE.md §3).
+ * handler that produced them (docs/ARCHITECTURE.md §2.2).
  */
 import type { Block } from '../consensus/block.ts'
 import type { BlockCertificate } from '../consensus/block-certificate.ts'
@@ -13,7 +13,8 @@ import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
-import { Chain, type ChainConfig, type ChainOutput, type ChainView, SELF } from './chain.ts'
+import { Chain, type ChainConfig, SELF } from './chain.ts'
+import type { ChainOutput, ChainView } from './chain-io.ts'
 import type { ChainTip, StoredBlockVote } from './chain-store.ts'
 import type { EngineContext } from './context.ts'
 import type { PeerId } from './messages.ts'

@@ -118,7 +118,7 @@ function committeeStepOp(
   }
 }
 
-/** The committee proof from genesis to this node's current epoch (DESIGN §4.5). */
+/** The committee proof from genesis to this node's current epoch (docs/PROTOCOL.md §18.5). */
 export async function loadCommitteeProof(store: Store): Promise<CommitteeProofStep[]> {
   const steps: CommitteeProofStep[] = []
   for await (const [, value] of store.iterate({ prefix: Uint8Array.of(Bucket.committeeStep) }))

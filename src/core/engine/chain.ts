@@ -18,13 +18,11 @@ import { buildBlock } from '../consensus/block-builder.ts'
 import { type BlockCertificate, checkBlockCertificate } from '../consensus/block-certificate.ts'
 import { validateBlock } from '../consensus/block-validation.ts'
 import type { FinalityCertificate } from '../consensus/certificate.ts'
-import type { Committee } from '../consensus/committee.ts'
 import { sortedReports, validateHandoff } from '../consensus/handoff.ts'
 import type { LockReport } from '../consensus/lock-report.ts'
 import { type Proposal, signProposal } from '../consensus/proposal.ts'
 import { ProposerSchedule } from '../consensus/proposer.ts'
 import { batchEntries, type CertificateEntry } from '../consensus/quorum-proof.ts'
-import type { ConfirmedTx, Registry } from '../consensus/registry.ts'
 import {
   NIL,
   TimeLockHeight,
@@ -33,15 +31,15 @@ import {
 } from '../consensus/timelock.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { VoteLeaf } from '../consensus/vote-leaf.ts'
-import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { bytesToHex, equalBytes, fromHex, keyId } from '../encoding/bytes.ts'
 import { TimeCoinError } from '../errors.ts'
-import type { Ledger } from '../ledger/ledger.ts'
 import { computeTxid, type Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
+import type { ChainOutput, ChainView } from './chain-io.ts'
 import { blockVoteOp, type ChainTip, commitOps, type StoredBlockVote } from './chain-store.ts'
 import type { Message, PeerId } from './messages.ts'
+import { RecentBlocks } from './recent-blocks.ts'
 
 export type { ChainTip, StoredBlockVote } from './chain-store.ts'
 
@@ -50,53 +48,6 @@ export interface ChainConfig {
   readonly intervalMs: number
   readonly timeouts: TimeLockTimeouts
 }
-
-/** What the chain may read of the engine that hosts it (queries only: no commands). */
-export interface ChainView {
-  /** The committee voting now (C_e); changes when a committee-changing block commits. */
-  readonly committee: Committee
-  readonly registry: Registry
-  /** Whether this node votes in the current epoch (others only follow committed blocks). */
-  readonly isVoter: boolean
-  /** Peers that get committed blocks besides the voters (non-voting masternodes). */
-  readonly followers: readonly PeerId[]
-  /** The voting members' peer ids (this node's own included). */
-  readonly voters: readonly PeerId[]
-  /** This node's report (key and carry set) if it sealed and reported at `height`. */
-  reportedAt(
-    height: number,
-  ): { readonly voterKey: Uint8Array; readonly txids: readonly Txid[] } | undefined
-  readonly ledger: Ledger
-  readonly key: KeyPair
-  readonly signer: Signer
-  readonly genesisHash: Uint8Array
-  now(): number
-  certificateOf(txid: Txid): FinalityCertificate | undefined
-  isFinal(txid: Txid): boolean
-}
-
-/** What a chain call asks the engine to carry out, in order. */
-export type ChainOutput =
-  | { readonly type: 'send'; readonly to: PeerId; readonly message: Message }
-  | { readonly type: 'setTimer'; readonly id: string; readonly at: number }
-  | { readonly type: 'persist'; readonly ops: readonly BatchOp[]; readonly sync: boolean }
-  /** A block vote, signed only once `ops` (and the leaf's decision) are durable. */
-  | { readonly type: 'vote'; readonly leaf: VoteLeaf; readonly ops: readonly BatchOp[] }
-  /** Seal the epoch for the committee-changing block at `height` and (re)send the lock report. */
-  | { readonly type: 'seal'; readonly height: number }
-  /** A block committed here: its registry after, whether it changed the committee, its carry set. */
-  | {
-      readonly type: 'committed'
-      readonly height: number
-      readonly hash: Uint8Array
-      readonly transactions: number
-      readonly registry: Registry
-      readonly changed: boolean
-      readonly carried: readonly ConfirmedTx[]
-    }
-  /** A buffered batch whose height is now open: hand it to `onBatch` after this call. */
-  | { readonly type: 'replay'; readonly batch: VoteBatch }
-  | { readonly type: 'alarm'; readonly code: string; readonly message: string }
 
 const TIMER = 'chain:'
 
@@ -111,8 +62,6 @@ const RESEND = `${TIMER}resend`
 const MAX_EARLY = 10_000
 /** Blocks sent at once to a member found voting on a height we already committed. */
 const HELP_BLOCKS = 8
-/** Committed blocks kept in memory to answer BlockRequest (older ones: block sync). */
-const RECENT_BLOCKS = 1_000
 const START = `${TIMER}start`
 export class Chain {
   #tip: ChainTip
@@ -130,9 +79,7 @@ export class Chain {
   /** This node's votes at the open height, re-sent until the height is decided. */
   #ownVotes = new Map<string, VoteLeaf>()
   #lastProposal: Proposal | null = null
-  readonly #recent = new Map<number, { block: Block; certificate: BlockCertificate }>()
-  /** txid (hex) → height, for transactions in the recent blocks. */
-  readonly #included = new Map<string, number>()
+  readonly #recent = new RecentBlocks()
   #lastBlockRequest = -Infinity
   /** When each lagging member was last sent the blocks it missed. */
   readonly #helped = new Map<string, number>()
@@ -311,8 +258,7 @@ export class Chain {
 
   /** The recent committed block holding `txid`, with its certificate: the proof it is final. */
   inclusion(txid: Txid): { block: Block; certificate: BlockCertificate } | undefined {
-    const height = this.#included.get(txidToHex(txid))
-    return height === undefined ? undefined : this.#recent.get(height)
+    return this.#recent.holding(txid)
   }
 
   /**
@@ -334,7 +280,7 @@ export class Chain {
   }
 
   #answer(height: number, from: PeerId): void {
-    const c = this.#recent.get(height)
+    const c = this.#recent.at(height)
     if (c !== undefined)
       this.#send(from, { type: 'BlockCommit', block: c.block, certificate: c.certificate })
   }
@@ -455,7 +401,7 @@ export class Chain {
     this.#resendDelay = 0
     this.#blockReports = new Map()
     this.#waiting = null
-    // Before any prevote for a committee-changing block: seal and report (§4.8).
+    // Before any prevote for a committee-changing block: seal and report (docs/ARCHITECTURE.md §3.8).
     if (this.#view.registry.changing) this.#out.push({ type: 'seal', height })
     this.#rearmResend()
   }
@@ -595,13 +541,11 @@ export class Chain {
     const { registry, changed } = this.#view.registry.afterBlock(height, txs, carried)
     const hash = blockHash(block.header)
     this.#tip = { height, hash }
-    this.#recent.set(height, { block, certificate })
-    for (const { txid } of txs) this.#included.set(txidToHex(txid), height)
-    const old = this.#recent.get(height - RECENT_BLOCKS)
-    if (old !== undefined) {
-      for (const tx of old.block.transactions) this.#included.delete(txidToHex(computeTxid(tx)))
-      this.#recent.delete(height - RECENT_BLOCKS)
-    }
+    this.#recent.add(
+      height,
+      { block, certificate },
+      txs.map((t) => t.txid),
+    )
     this.#out.push({
       type: 'persist',
       ops: [...ops, ...commitOps(block, certificate, registry, changed)],

@@ -7,7 +7,7 @@
  * Invariants kept here:
  *  - Effects leave in emission order; a persist gets a fresh id, answered by one `persisted` event.
  *  - A message to this node itself is never handled inside the handler that sent it: it goes on
- *    the loopback queue, which the engine drains after the current event (docs/ARCHITECTURE.md §3).
+ *    the loopback queue, which the engine drains after the current event (docs/ARCHITECTURE.md §2.2).
  *  - Every transaction object is hashed once (txid and size remembered per object).
  */
 import type { FinalityCertificate } from '../consensus/certificate.ts'

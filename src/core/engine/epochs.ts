@@ -9,7 +9,7 @@
  *    report (`sealBars`), also after a restart (the seal is a store record).
  *  - In the new epoch, carried transactions are accepted again for the same inputs; nothing else
  *    may take a carried input (consensus/epoch-rule.ts).
- * docs/ARCHITECTURE.md §5 explains the handoff; docs/PROTOCOL.md §18 gives its rules.
+ * docs/ARCHITECTURE.md §4 explains the handoff; docs/PROTOCOL.md §18 gives its rules.
  */
 import type { Committee } from '../consensus/committee.ts'
 import { epochBar } from '../consensus/epoch-rule.ts'

@@ -5,7 +5,7 @@
  * each event to the part it concerns, and then drains the loopback queue: messages this node sent
  * itself, commits and buffered block votes, each handled after the handler that produced it
  * returned. So no handler ever runs inside another, and the flow is one-way
- * (docs/ARCHITECTURE.md §3). The rules it follows are one explicit object: SAFE_RULES unless the
+ * (docs/ARCHITECTURE.md §2). The rules it follows are one explicit object: SAFE_RULES unless the
  * simulator hands in deliberately broken ones.
  */
 import type { Committee } from '../consensus/committee.ts'

@@ -9,7 +9,7 @@
  *  - A message reaches the engine only after its signatures verified; an invalid one costs its
  *    sender (a `penalize` notification) and changes nothing.
  *  - After `stop()` no event reaches the engine and no effect leaves it (a crashed process).
- * docs/ARCHITECTURE.md §3 describes the engine and this loop.
+ * docs/ARCHITECTURE.md §2 describes the engine and this loop.
  */
 
 import type { ConsensusRules } from '../consensus/rules.ts'

@@ -2,7 +2,7 @@
  * Group commit for votes. Decisions queue up; when no durable write is in flight, everything
  * queued is written in ONE synced batch together with the next sequence number, and only when
  * that write is durable is ONE batch signed over all of them. No timer: an idle node signs at
- * once, a busy node gathers while its write is in flight (persist before send, DESIGN §4.6).
+ * once, a busy node gathers while its write is in flight (persist before send, docs/ARCHITECTURE.md §3.2).
  */
 
 import { MAX_BATCH_LEAVES } from '../consensus/vote-batch.ts'

@@ -7,7 +7,7 @@
  *    signs for them, also after a restart (asserted where a decision is stored).
  *  - Nothing is signed before the write that holds it is durable (group commit: vote-pipeline.ts).
  *  - A sealed epoch gets no Accept outside the seal (epochs.ts answers `sealBars`).
- * docs/ARCHITECTURE.md §4 lists these rules and where each is enforced.
+ * docs/ARCHITECTURE.md §3 lists these rules and where each is enforced.
  */
 import { signVoteBatch, type VoteBatch } from '../consensus/vote-batch.ts'
 import { NO_CONFLICT, type VoteLeaf } from '../consensus/vote-leaf.ts'
