@@ -15,8 +15,11 @@ import {
   inputSigningMessage,
   keySigner,
   LockReportCodec,
+  LTHASH_BYTES,
+  LtHash,
   leafHash,
   lockReportSigningMessage,
+  ltHashElement,
   merklePath,
   merkleRoot,
   provePayload,
@@ -36,6 +39,8 @@ import {
   type VoteLeaf,
   voteLeafCoder,
 } from '../src/core/index.ts'
+import { LTHASH_ELEMENT_KEY } from '../src/core/ledger/lthash.ts'
+import { commitmentElement } from '../src/core/ledger/utxo-codec.ts'
 
 const secret = (i: number) => sha256(utf8ToBytes(`timecoin vector key ${i}`))
 const genesisHash = sha256(utf8ToBytes('timecoin vector genesis'))
@@ -154,6 +159,40 @@ const report = signLockReport(
   genesisHash,
 )
 
+// The UTXO-set commitment (LtHash16) over the payment's two outputs and the registration's
+// collateral: every element's vector, then the set of all three and the set after spending the
+// payment's change output.
+const commitmentOutputs = [
+  { txid, vout: 0, output: unsigned.outputs[0]! },
+  { txid, vout: 1, output: unsigned.outputs[1]! },
+  { txid: registrationTxid, vout: 1, output: registration.outputs[1]! },
+].map(({ txid, vout, output }) =>
+  commitmentElement({ outpoint: { txid, vout }, output, height: null, state: { kind: 'Unspent' } }),
+)
+const commitmentOf = (live: readonly number[]) => {
+  const acc = new LtHash()
+  for (const i of live) acc.add(commitmentOutputs[i]!)
+  return {
+    live,
+    stateSha256: bytesToHex(sha256(acc.serialize())),
+    digest: bytesToHex(acc.digest()),
+  }
+}
+const utxoCommitment = {
+  elementKey: bytesToHex(LTHASH_ELEMENT_KEY),
+  elements: commitmentOutputs.map((element) => {
+    const vector = ltHashElement(element)
+    return {
+      element: bytesToHex(element),
+      vectorHead: bytesToHex(vector.subarray(0, 32)),
+      vectorSha256: bytesToHex(sha256(vector)),
+    }
+  }),
+  emptyDigest: bytesToHex(new LtHash().digest()),
+  emptyStateBytes: LTHASH_BYTES,
+  sets: [commitmentOf([0, 1, 2]), commitmentOf([0, 2])],
+}
+
 const vectors = {
   description: 'TIME Coin protocol v1 vectors; see docs/PROTOCOL.md',
   keys,
@@ -207,5 +246,6 @@ const withHandoff = {
     signature: bytesToHex(report.signature),
     encoded: bytesToHex(LockReportCodec.encode(report)),
   },
+  utxoCommitment,
 }
 process.stdout.write(`${JSON.stringify(withHandoff, null, 2)}\n`)

@@ -46,7 +46,7 @@ import {
   encodeMempoolRecord,
   mempoolKey,
 } from '../../src/core/ledger/mempool-codec.ts'
-import { encodeUtxoRecord, UTXO_MUHASH_KEY, utxoKey } from '../../src/core/ledger/utxo-codec.ts'
+import { encodeUtxoRecord, UTXO_COMMITMENT_KEY, utxoKey } from '../../src/core/ledger/utxo-codec.ts'
 import { GENESIS_HASH, GENESIS_TXID, keyPair, payloadOf } from './ledger-fixture.ts'
 
 // ── scenarios ───────────────────────────────────────────────────────────────
@@ -1117,8 +1117,11 @@ export function ledgerStoreImage(ledger: Ledger, txids: readonly Txid[]): string
     const c = ledger.certificate(txid)
     if (c !== undefined) out.push(`${bytesToHex(certificateKey(txid))}=${bytesToHex(c)}`)
   }
-  // The commitment accumulator, persisted with every batch that changes the UTXO set.
-  out.push(`${bytesToHex(UTXO_MUHASH_KEY)}=${bytesToHex(ledger.utxos.commitmentState())}`)
+  // The commitment accumulator, persisted with every batch that changes the set of live outputs:
+  // there since the first output was created.
+  if (ledger.utxos.size > 0) {
+    out.push(`${bytesToHex(UTXO_COMMITMENT_KEY)}=${bytesToHex(ledger.utxos.commitmentState())}`)
+  }
   return out.sort()
 }
 

@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest'
 import {
+  type BatchOp,
   COIN,
+  equalBytes,
   Ledger,
   LedgerError,
   LOCK_EXPIRY_MS,
+  LtHash,
   MemoryStore,
   MIN_FEE,
-  MuHash,
   outPointToString,
   sha256,
   type Txid,
   txidToHex,
   utf8ToBytes,
 } from '../../src/core/index.ts'
+import { UTXO_COMMITMENT_KEY } from '../../src/core/ledger/utxo-codec.ts'
 import {
   coinsOf,
   GENESIS_HASH,
@@ -38,7 +41,8 @@ describe('Ledger', () => {
     await ledger.verify(a.tx, a.txid)
     expect(ledger.checkSpend(a.tx, a.txid)).toEqual({ status: 'spendable', fee: MIN_FEE })
     const t = ledger.admit(a.tx, a.txid, a.size, 1000)
-    expect(t.ops.length).toBe(4) // two UTXO records, the commitment accumulator, one mempool record
+    // Two UTXO records and one mempool record; a lock leaves the commitment (and its record) alone.
+    expect(t.ops.length).toBe(3)
     expect(stateOf(ledger, coins[0]!.outpoint)).toMatchObject({ kind: 'Locked', voted: false })
 
     // b spends coin 2 (free) and coin 1 (locked by a): nothing of b may be locked.
@@ -221,9 +225,9 @@ describe('Ledger', () => {
     })
   })
 
-  it('compares commitment accumulators without inverting (numerator and denominator differ)', () => {
-    const a = new MuHash()
-    const b = new MuHash()
+  it('commitment accumulators of the same set compare equal whatever the order of changes', () => {
+    const a = new LtHash()
+    const b = new LtHash()
     for (const x of ['x', 'y', 'z']) a.add(utf8ToBytes(x))
     b.add(utf8ToBytes('x'))
     b.add(utf8ToBytes('w'))
@@ -233,6 +237,65 @@ describe('Ledger', () => {
     b.add(utf8ToBytes('y'))
     expect(a.equals(b)).toBe(true)
     expect(a.digest()).toEqual(b.digest())
+  })
+
+  it('persists the accumulator only in batches that change the set of live outputs', () => {
+    const { ledger, coins } = genesisLedger(2)
+    const [coin] = coins
+    const tx = spend([coin!], [{ to: keyPair(5), value: 9n * COIN }])
+    const commitmentOps = (t: { ops: readonly BatchOp[] }) =>
+      t.ops.filter((op) => equalBytes(op.key, UTXO_COMMITMENT_KEY))
+    // A lock changes a UTXO record but not the live set: no accumulator in the batch.
+    expect(commitmentOps(ledger.admit(tx.tx, tx.txid, tx.size, 1_000))).toEqual([])
+    expect(commitmentOps(ledger.recordVotes(tx.txid, 2))).toEqual([])
+    // Final: one output spent, one created; the batch carries the accumulator's new state.
+    const final = ledger.finalize(tx.tx, tx.txid, new Uint8Array([1]), tx.size, 2_000)
+    expect(commitmentOps(final)).toEqual([
+      { type: 'put', key: UTXO_COMMITMENT_KEY, value: ledger.utxos.commitmentState() },
+    ])
+    expect(ledger.utxos.rescanMatches()).toBe(true)
+  })
+})
+
+describe("Ledger.admit with the caller's spend check", () => {
+  it('uses a fresh check of this ledger and gives the same batch as checking again', () => {
+    const run = (pass: boolean) => {
+      const { ledger, coins } = genesisLedger(2)
+      const a = spend([coins[0]!], [{ to: bob, value: 9n * COIN }])
+      const check = ledger.checkSpend(a.tx, a.txid)
+      return ledger.admit(a.tx, a.txid, a.size, 1_000, true, pass ? check : undefined)
+    }
+    expect(run(true)).toEqual(run(false))
+  })
+
+  it('checks again when the answer is stale, for another txid, or not its own', () => {
+    const { ledger, coins } = genesisLedger(3)
+    const a = spend([coins[0]!], [{ to: bob, value: 9n * COIN }])
+    const b = spend([coins[0]!], [{ to: carol, value: 9n * COIN }])
+    // Stale: b was spendable when checked, but a locked its input since.
+    const staleB = ledger.checkSpend(b.tx, b.txid)
+    expect(staleB.status).toBe('spendable')
+    ledger.admit(a.tx, a.txid, a.size, 1_000, false, ledger.checkSpend(a.tx, a.txid))
+    expect(() => ledger.admit(b.tx, b.txid, b.size, 1_001, false, staleB)).toThrow(
+      expect.objectContaining({ code: 'LEDGER_CONFLICT' }),
+    )
+    // Another txid's answer, or an answer this ledger never gave: checked again.
+    const c = spend([coins[1]!], [{ to: carol, value: 9n * COIN }])
+    const d = spend([coins[0]!, coins[2]!], [{ to: carol, value: 19n * COIN }])
+    const forC = ledger.checkSpend(c.tx, c.txid)
+    expect(() => ledger.admit(d.tx, d.txid, d.size, 1_002, false, forC)).toThrow(
+      expect.objectContaining({ code: 'LEDGER_CONFLICT' }),
+    )
+    const forged = { status: 'spendable', fee: 10n * COIN } as const
+    ledger.checkSpend(d.tx, d.txid)
+    expect(() => ledger.admit(d.tx, d.txid, d.size, 1_003, false, forged as never)).toThrow(
+      expect.objectContaining({ code: 'LEDGER_CONFLICT' }),
+    )
+    // The fee recorded is the ledger's own, never a passed answer's.
+    const e = spend([coins[2]!], [{ to: carol, value: 9n * COIN }])
+    ledger.checkSpend(e.tx, e.txid)
+    ledger.admit(e.tx, e.txid, e.size, 1_004, false, { status: 'spendable', fee: 1n } as never)
+    expect(ledger.mempool.get(e.txid)?.fee).toBe(1n * COIN)
   })
 })
 

@@ -18,12 +18,16 @@ import {
   getPublicKey,
   inputSigningMessage,
   LockReportCodec,
+  LTHASH_BYTES,
+  LtHash,
   leafHash,
   lockReportSigningMessage,
   lockReportsBundle,
+  ltHashElement,
   merklePath,
   merkleRoot,
   registrationMessage,
+  sha256,
   TransactionCodec,
   UnsignedTransactionCodec,
   VoteBatchCodec,
@@ -35,6 +39,8 @@ import {
   verifyVoteBatch,
   voteLeafCoder,
 } from '../../src/core/index.ts'
+import { LTHASH_ELEMENT_KEY } from '../../src/core/ledger/lthash.ts'
+import { commitmentElement } from '../../src/core/ledger/utxo-codec.ts'
 import { encodingCodeOf } from '../support/error-code.ts'
 import vectors from './protocol.json' with { type: 'json' }
 
@@ -147,6 +153,10 @@ describe('protocol vectors', () => {
         .map(([, v]) => v),
       vectors.certificate.committeeHash,
       ...Object.values(vectors.lockReport),
+      vectors.utxoCommitment.elementKey,
+      ...vectors.utxoCommitment.elements.flatMap((e) => Object.values(e)),
+      vectors.utxoCommitment.emptyDigest,
+      ...vectors.utxoCommitment.sets.flatMap((s) => [s.stateSha256, s.digest]),
     ]
     expect(quoted.filter((v) => !protocolDoc.includes(v))).toEqual([])
     // The annotated unsigned layout, with its spacing removed, is the unsigned encoding.
@@ -213,6 +223,46 @@ describe('protocol vectors', () => {
     expect(bytesToHex(report.signature)).toBe(l.signature)
     expect(bytesToHex(LockReportCodec.encode(report))).toBe(l.encoded)
     await verifyBundle(lockReportsBundle([report], genesis))
+  })
+
+  it('the UTXO commitment (LtHash16): exact elements, vectors, states and digests', () => {
+    const u = vectors.utxoCommitment
+    expect(bytesToHex(LTHASH_ELEMENT_KEY)).toBe(u.elementKey)
+    // The elements are the payment's two outputs and the registration's collateral output.
+    const { tx, txid } = decodeTransaction(fromHex(t.signed))
+    const reg = decodeTransaction(fromHex(vectors.registration.signed))
+    const outputs = [
+      { txid, vout: 0, output: tx.outputs[0]! },
+      { txid, vout: 1, output: tx.outputs[1]! },
+      { txid: reg.txid, vout: 1, output: reg.tx.outputs[1]! },
+    ]
+    const elements = outputs.map(({ txid, vout, output }) =>
+      commitmentElement({
+        outpoint: { txid, vout },
+        output,
+        height: null,
+        state: { kind: 'Unspent' },
+      }),
+    )
+    expect(elements.map(bytesToHex)).toEqual(u.elements.map((e) => e.element))
+    for (const [i, element] of elements.entries()) {
+      const vector = ltHashElement(element)
+      expect(vector.length).toBe(LTHASH_BYTES)
+      expect(bytesToHex(vector.subarray(0, 32))).toBe(u.elements[i]!.vectorHead)
+      expect(bytesToHex(sha256(vector))).toBe(u.elements[i]!.vectorSha256)
+    }
+    expect(bytesToHex(new LtHash().digest())).toBe(u.emptyDigest)
+    for (const set of u.sets) {
+      const acc = new LtHash()
+      for (const i of set.live) acc.add(elements[i]!)
+      expect(bytesToHex(sha256(acc.serialize()))).toBe(set.stateSha256)
+      expect(bytesToHex(acc.digest())).toBe(set.digest)
+    }
+    // Spending output 1 of the first set (a subtraction) gives the second set's state.
+    const spent = new LtHash()
+    for (const e of elements) spent.add(e)
+    spent.remove(elements[1]!)
+    expect(bytesToHex(spent.digest())).toBe(u.sets[1]!.digest)
   })
 
   it('no domain tag is a prefix of another', () => {

@@ -7,6 +7,7 @@ export {
   type SpendCheck,
   type Transition,
 } from './ledger.ts'
+export { LTHASH_BYTES, LTHASH_LANES, LtHash, ltHashElement } from './lthash.ts'
 export {
   DEFAULT_MEMPOOL_LIMITS,
   Mempool,

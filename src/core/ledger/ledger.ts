@@ -15,6 +15,8 @@ import type { Transaction, TxOutput } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import { Bucket } from '../storage/keys.ts'
 import type { BatchOp, Store } from '../storage/store.ts'
+import { LtHash } from './lthash.ts'
+import { txidKey } from './map-keys.ts'
 import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from './mempool.ts'
 import {
   certificateKey,
@@ -22,9 +24,8 @@ import {
   encodeMempoolRecord,
   mempoolKey,
 } from './mempool-codec.ts'
-import { MuHash } from './muhash.ts'
 import { verifyTransaction } from './tx-verify.ts'
-import { decodeUtxoRecord, encodeUtxoRecord, UTXO_MUHASH_KEY, utxoKey } from './utxo-codec.ts'
+import { decodeUtxoRecord, encodeUtxoRecord, UTXO_COMMITMENT_KEY, utxoKey } from './utxo-codec.ts'
 import { UtxoSet, type UtxoSummary } from './utxo-set.ts'
 import { assertTransition, isSpentFinal, spenderOf, type UtxoState } from './utxo-state.ts'
 
@@ -87,7 +88,11 @@ export class Ledger {
   readonly #verifier: Ed25519Verifier
   readonly #lockExpiryMs: number
   readonly #certificates = new Map<string, Uint8Array>()
-  #certificateChanges = new Map<string, { txid: Txid; certificate: Uint8Array | null }>()
+  readonly #certificateChanges = new Map<string, { txid: Txid; certificate: Uint8Array | null }>()
+  /** The last `checkSpend` answer, its txid and the UTXO set's version then (see `admit`). */
+  #lastCheck: SpendCheck | null = null
+  #lastCheckTxid: Txid | null = null
+  #lastCheckVersion = -1
 
   constructor(opts: LedgerOptions) {
     this.genesisHash = opts.genesisHash
@@ -99,18 +104,18 @@ export class Ledger {
   /** Rebuilds a ledger from everything persisted in `store`. */
   static async open(store: Store, opts: LedgerOptions): Promise<Ledger> {
     const ledger = new Ledger(opts)
-    // The persisted accumulator spares a MuHash step per output; without one, recompute.
-    const saved = await store.get(UTXO_MUHASH_KEY)
-    const muhash = saved === undefined ? null : MuHash.deserialize(saved)
+    // The persisted accumulator spares an LtHash step per output; without one, recompute.
+    const saved = await store.get(UTXO_COMMITMENT_KEY)
+    const commitment = saved === undefined ? null : LtHash.deserialize(saved)
     for await (const [key, value] of store.iterate({ prefix: Uint8Array.of(Bucket.utxo) })) {
-      ledger.utxos.load(decodeUtxoRecord(key, value), muhash === null)
+      ledger.utxos.load(decodeUtxoRecord(key, value), commitment === null)
     }
-    if (muhash !== null) ledger.utxos.restoreCommitment(muhash)
+    if (commitment !== null) ledger.utxos.restoreCommitment(commitment)
     for await (const [, value] of store.iterate({ prefix: Uint8Array.of(Bucket.mempool) })) {
       ledger.mempool.load(decodeMempoolRecord(value))
     }
     for await (const [key, value] of store.iterate({ prefix: Uint8Array.of(Bucket.certificate) })) {
-      ledger.#certificates.set(txidToHex(key.subarray(1) as Txid), value)
+      ledger.#certificates.set(txidKey(key.subarray(1)), value)
     }
     return ledger
   }
@@ -120,7 +125,7 @@ export class Ledger {
   }
 
   certificate(txid: Txid): Uint8Array | undefined {
-    return this.#certificates.get(txidToHex(txid))
+    return this.#certificates.get(txidKey(txid))
   }
 
   // ── validation ────────────────────────────────────────────────────────────
@@ -139,13 +144,24 @@ export class Ledger {
    * throws; a conflict or a missing parent is an answer, not an error.
    */
   checkSpend(tx: Transaction, txid: Txid): SpendCheck {
-    const missing: OutPoint[] = []
+    const check = this.#checkSpend(tx, txid)
+    this.#lastCheck = check
+    this.#lastCheckTxid = txid
+    this.#lastCheckVersion = this.utxos.version
+    return check
+  }
+
+  #checkSpend(tx: Transaction, txid: Txid): SpendCheck {
+    let missing: OutPoint[] | undefined
     let conflict: SpendCheck | undefined
     let inputTotal = 0n
-    for (const [i, input] of tx.inputs.entries()) {
+    const inputs = tx.inputs
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!
       const entry = this.utxos.get(input.outpoint)
       if (entry === undefined) {
-        missing.push(input.outpoint)
+        if (missing === undefined) missing = [input.outpoint]
+        else missing.push(input.outpoint)
         continue
       }
       if (!equalBytes(addressPayloadFromPublicKey(input.publicKey), entry.output.address)) {
@@ -167,8 +183,9 @@ export class Ledger {
       inputTotal += entry.output.value
     }
     if (conflict !== undefined) return conflict
-    if (missing.length > 0) return { status: 'missing', outpoints: missing }
-    const outputTotal = tx.outputs.reduce((sum, o) => sum + o.value, 0n)
+    if (missing !== undefined) return { status: 'missing', outpoints: missing }
+    let outputTotal = 0n
+    for (const o of tx.outputs) outputTotal += o.value
     if (inputTotal < outputTotal) {
       invalid('LEDGER_INSUFFICIENT_FUNDS', `inputs ${inputTotal} < outputs ${outputTotal}`)
     }
@@ -183,13 +200,31 @@ export class Ledger {
    * Admits a verified transaction: evicts cheaper pending ones if the mempool is full (or
    * refuses with MEMPOOL_FULL), locks every input for `txid` at once, and adds it as pending.
    * `voted` records that this node's Accept is being persisted in the same batch.
+   *
+   * `checked` is the answer of this ledger's `checkSpend(tx, txid)` the caller already has (the
+   * engine decides with it): admit uses it instead of checking again when it is this ledger's
+   * latest answer, for this txid, with no change to the UTXO set since — otherwise (another
+   * object, a stale answer, or none) it checks again, so passing it never changes the outcome.
    */
-  admit(tx: Transaction, txid: Txid, size: number, now: number, voted = false): Transition {
+  admit(
+    tx: Transaction,
+    txid: Txid,
+    size: number,
+    now: number,
+    voted = false,
+    checked?: SpendCheck,
+  ): Transition {
     assertTime(now)
     if (this.mempool.get(txid) !== undefined) {
       throw new LedgerError('MEMPOOL_DUPLICATE', `${txidToHex(txid)} is already in the mempool`)
     }
-    const check = this.checkSpend(tx, txid)
+    const check =
+      checked !== undefined &&
+      checked === this.#lastCheck &&
+      this.#lastCheckVersion === this.utxos.version &&
+      equalBytes(this.#lastCheckTxid!, txid)
+        ? checked
+        : this.#checkSpend(tx, txid)
     if (check.status === 'conflict') {
       throw new LedgerError(
         'LEDGER_CONFLICT',
@@ -268,6 +303,8 @@ export class Ledger {
     if (existing?.status === 'finalized') return this.#flush([])
     const final: UtxoState = { kind: 'SpentFinalized', txid }
     let inputTotal = 0n
+    let outputTotal = 0n
+    for (const o of tx.outputs) outputTotal += o.value
     for (const input of tx.inputs) {
       const entry = this.utxos.get(input.outpoint)
       if (entry === undefined) {
@@ -285,7 +322,7 @@ export class Ledger {
     for (const d of dead) this.#dropPending(d)
     for (const input of tx.inputs) this.utxos.setState(input.outpoint, final)
     this.#createOutputs(txid, tx.outputs, null)
-    const fee = (inputTotal - tx.outputs.reduce((s, o) => s + o.value, 0n)) as Amount
+    const fee = (inputTotal - outputTotal) as Amount
     if (existing !== undefined) this.mempool.update(txid, { status: 'finalized' })
     else
       this.mempool.add({ txid, tx, size, fee, status: 'finalized', voted: false, arrivedAt: now })
@@ -310,7 +347,7 @@ export class Ledger {
         this.utxos.setState(input.outpoint, { kind: 'Confirmed', txid, height })
       this.#createOutputs(txid, tx.outputs, height)
       if (this.mempool.remove(txid) !== undefined) removed.push(txid)
-      if (this.#certificates.has(txidToHex(txid))) this.#setCertificate(txid, null)
+      if (this.#certificates.has(txidKey(txid))) this.#setCertificate(txid, null)
     }
     // The reward is created in the same batch: a block is applied whole or not at all.
     if (reward !== undefined) this.#createOutputs(reward.txid, reward.outputs, height)
@@ -325,9 +362,11 @@ export class Ledger {
 
   /** Releases pending transactions whose locks back no vote and are older than the expiry. */
   expireLocks(now: number): Transition {
-    const expired = [...this.mempool.entries()]
-      .filter((e) => e.status === 'pending' && !e.voted && e.arrivedAt + this.#lockExpiryMs <= now)
-      .map((e) => e.txid)
+    const expired: Txid[] = []
+    for (const e of this.mempool.entries()) {
+      if (e.status === 'pending' && !e.voted && e.arrivedAt + this.#lockExpiryMs <= now)
+        expired.push(e.txid)
+    }
     for (const txid of expired) this.#dropPending(txid)
     return this.#flush(expired)
   }
@@ -374,12 +413,14 @@ export class Ledger {
 
   /** Mempool transactions other than `txid` spending any of `tx`'s inputs. */
   #conflictingMempool(tx: Transaction, txid: Txid): Txid[] {
-    const out = new Map<string, Txid>()
+    let out: Txid[] | undefined
     for (const input of tx.inputs) {
       const other = this.mempool.spenderOf(input.outpoint)
-      if (other !== undefined && !equalBytes(other, txid)) out.set(txidToHex(other), other)
+      if (other === undefined || equalBytes(other, txid)) continue
+      out ??= []
+      if (!out.some((o) => equalBytes(o, other))) out.push(other)
     }
-    return [...out.values()]
+    return out ?? []
   }
 
   /** Removes a pending transaction; its unvoted locks return to Unspent, voted ones stay. */
@@ -395,7 +436,7 @@ export class Ledger {
   }
 
   #setCertificate(txid: Txid, certificate: Uint8Array | null): void {
-    const id = txidToHex(txid)
+    const id = txidKey(txid)
     if (certificate === null) this.#certificates.delete(id)
     else this.#certificates.set(id, certificate)
     this.#certificateChanges.set(id, { txid, certificate })
@@ -403,12 +444,12 @@ export class Ledger {
 
   #flush(removed: readonly Txid[]): Transition {
     const ops: BatchOp[] = []
-    const changed = this.utxos.takeChanges()
-    for (const entry of changed) {
+    for (const entry of this.utxos.takeChanges()) {
       ops.push({ type: 'put', key: utxoKey(entry.outpoint), value: encodeUtxoRecord(entry) })
     }
-    if (changed.length > 0)
-      ops.push({ type: 'put', key: UTXO_MUHASH_KEY, value: this.utxos.commitmentState() })
+    // Only a change of the live set moves the accumulator (a lock does not).
+    const commitment = this.utxos.takeCommitmentChange()
+    if (commitment !== null) ops.push({ type: 'put', key: UTXO_COMMITMENT_KEY, value: commitment })
     for (const { txid, entry } of this.mempool.takeChanges()) {
       ops.push(
         entry === null
@@ -423,7 +464,7 @@ export class Ledger {
           : { type: 'put', key: certificateKey(txid), value: certificate },
       )
     }
-    this.#certificateChanges = new Map()
+    this.#certificateChanges.clear()
     return { ops, removed }
   }
 }

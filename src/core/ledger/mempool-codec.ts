@@ -7,6 +7,7 @@ import * as P from 'micro-packed'
 import { codec, fail } from '../encoding/codec.ts'
 import { bool, rangedU64, u8, u64 } from '../encoding/fields.ts'
 import { type Amount, MAX_AMOUNT } from '../primitives/amount.ts'
+import type { Transaction } from '../primitives/transaction.ts'
 import { decodeTransaction, encodeTransaction, MAX_TX_SIZE } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { Bucket, bucketKey } from '../storage/keys.ts'
@@ -28,7 +29,26 @@ const recordCoder = P.struct({
   tx: P.bytes(null),
 })
 
-const MempoolRecordCodec = codec('MempoolRecord', recordCoder, MAX_TX_SIZE + 64)
+export const MempoolRecordCodec = codec('MempoolRecord', recordCoder, MAX_TX_SIZE + 64)
+
+/** status u8 ‖ voted u8 ‖ arrivedAt u64 ‖ fee u64, then the signed transaction. */
+const HEADER_BYTES = 18
+
+/**
+ * Signed encodings of transactions already encoded or decoded here, by object: a mempool record
+ * is written when a transaction is admitted and again when it is finalized (transactions are
+ * immutable values, so the bytes stay right).
+ */
+const encodedTxs = new WeakMap<Transaction, Uint8Array>()
+
+function transactionBytes(tx: Transaction): Uint8Array {
+  let bytes = encodedTxs.get(tx)
+  if (bytes === undefined) {
+    bytes = encodeTransaction(tx)
+    encodedTxs.set(tx, bytes)
+  }
+  return bytes
+}
 
 export function mempoolKey(txid: Txid): Uint8Array {
   return bucketKey(Bucket.mempool, txid)
@@ -38,19 +58,44 @@ export function certificateKey(txid: Txid): Uint8Array {
   return bucketKey(Bucket.certificate, txid)
 }
 
+/**
+ * The record in the exact bytes of `MempoolRecordCodec`, written directly with the transaction's
+ * encoding reused (a test checks it against the codec); anything out of range goes through the
+ * codec for its typed error.
+ */
 export function encodeMempoolRecord(e: MempoolEntry): Uint8Array {
-  return MempoolRecordCodec.encode({
-    status: e.status,
-    voted: e.voted,
-    arrivedAt: BigInt(e.arrivedAt),
-    fee: e.fee,
-    tx: encodeTransaction(e.tx),
-  })
+  const tx = transactionBytes(e.tx)
+  const status = STATUSES.indexOf(e.status)
+  if (
+    status === -1 ||
+    e.fee < 0n ||
+    e.fee > MAX_AMOUNT ||
+    !Number.isSafeInteger(e.arrivedAt) ||
+    e.arrivedAt < 0 ||
+    HEADER_BYTES + tx.length > MempoolRecordCodec.maxSize
+  ) {
+    return MempoolRecordCodec.encode({
+      status: e.status,
+      voted: e.voted,
+      arrivedAt: BigInt(e.arrivedAt),
+      fee: e.fee,
+      tx,
+    })
+  }
+  const out = new Uint8Array(HEADER_BYTES + tx.length)
+  const view = new DataView(out.buffer)
+  out[0] = status
+  out[1] = e.voted ? 1 : 0
+  view.setBigUint64(2, BigInt(e.arrivedAt), true)
+  view.setBigUint64(10, e.fee, true)
+  out.set(tx, HEADER_BYTES)
+  return out
 }
 
 export function decodeMempoolRecord(value: Uint8Array): MempoolEntry {
   const r = MempoolRecordCodec.decode(value)
   const { tx, txid, size } = decodeTransaction(r.tx)
+  encodedTxs.set(tx, r.tx.slice())
   return {
     txid,
     tx,

@@ -9,6 +9,7 @@ import type { Amount } from '../primitives/amount.ts'
 import { outPointToString } from '../primitives/outpoint.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
+import { outPointKey, txidKey } from './map-keys.ts'
 
 export type MempoolStatus = 'pending' | 'finalized'
 
@@ -65,7 +66,7 @@ export class Mempool {
   }
 
   get(txid: Txid): MempoolEntry | undefined {
-    return this.#entries.get(txidToHex(txid))
+    return this.#entries.get(txidKey(txid))
   }
 
   entries(): IterableIterator<MempoolEntry> {
@@ -74,7 +75,7 @@ export class Mempool {
 
   /** The mempool transaction spending `outpoint`, if any. */
   spenderOf(outpoint: { txid: Txid; vout: number }): Txid | undefined {
-    return this.#spends.get(outPointToString(outpoint))
+    return this.#spends.get(outPointKey(outpoint))
   }
 
   /** Loads a stored entry without recording a change. */
@@ -83,11 +84,15 @@ export class Mempool {
   }
 
   add(entry: MempoolEntry): void {
-    const id = txidToHex(entry.txid)
-    if (this.#entries.has(id))
-      throw new LedgerError('MEMPOOL_DUPLICATE', `${id} is already in the mempool`)
+    const id = txidKey(entry.txid)
+    if (this.#entries.has(id)) {
+      throw new LedgerError(
+        'MEMPOOL_DUPLICATE',
+        `${txidToHex(entry.txid)} is already in the mempool`,
+      )
+    }
     for (const input of entry.tx.inputs) {
-      const other = this.#spends.get(outPointToString(input.outpoint))
+      const other = this.#spends.get(outPointKey(input.outpoint))
       if (other !== undefined) {
         throw new LedgerError(
           'LEDGER_CONFLICT',
@@ -100,10 +105,10 @@ export class Mempool {
   }
 
   update(txid: Txid, patch: Partial<Pick<MempoolEntry, 'status' | 'voted'>>): MempoolEntry {
-    const id = txidToHex(txid)
+    const id = txidKey(txid)
     const entry = this.#entries.get(id)
     if (entry === undefined)
-      throw new LedgerError('LEDGER_UNKNOWN_TX', `${id} is not in the mempool`)
+      throw new LedgerError('LEDGER_UNKNOWN_TX', `${txidToHex(txid)} is not in the mempool`)
     const next = { ...entry, ...patch }
     this.#entries.set(id, next)
     this.#changed.set(id, { txid, entry: next })
@@ -111,12 +116,12 @@ export class Mempool {
   }
 
   remove(txid: Txid): MempoolEntry | undefined {
-    const id = txidToHex(txid)
+    const id = txidKey(txid)
     const entry = this.#entries.get(id)
     if (entry === undefined) return undefined
     this.#entries.delete(id)
     this.#bytes -= entry.size
-    for (const input of entry.tx.inputs) this.#spends.delete(outPointToString(input.outpoint))
+    for (const input of entry.tx.inputs) this.#spends.delete(outPointKey(input.outpoint))
     this.#changed.set(id, { txid, entry: null })
     return entry
   }
@@ -148,15 +153,16 @@ export class Mempool {
 
   /** Changes since the last call, cleared. */
   takeChanges(): MempoolChange[] {
-    const out = [...this.#changed.values()]
-    this.#changed = new Map()
+    const changed = this.#changed
+    if (changed.size === 0) return []
+    const out = [...changed.values()]
+    changed.clear()
     return out
   }
 
   #insert(entry: MempoolEntry): void {
-    this.#entries.set(txidToHex(entry.txid), entry)
+    this.#entries.set(txidKey(entry.txid), entry)
     this.#bytes += entry.size
-    for (const input of entry.tx.inputs)
-      this.#spends.set(outPointToString(input.outpoint), entry.txid)
+    for (const input of entry.tx.inputs) this.#spends.set(outPointKey(input.outpoint), entry.txid)
   }
 }

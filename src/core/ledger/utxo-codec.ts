@@ -15,6 +15,13 @@ import type { UtxoEntry, UtxoState } from './utxo-state.ts'
 
 const NO_HEIGHT = 0xffff_ffff
 const STATE_KINDS = ['Unspent', 'Locked', 'SpentPending', 'SpentFinalized', 'Confirmed'] as const
+const KIND_CODE: Record<UtxoState['kind'], number> = {
+  Unspent: 0,
+  Locked: 1,
+  SpentPending: 2,
+  SpentFinalized: 3,
+  Confirmed: 4,
+}
 
 const stateCoder = P.wrap<UtxoState>({
   encodeStream(w, s) {
@@ -77,8 +84,9 @@ const entryValueCoder = P.struct({
 /** Value of a UTXO record (the outpoint is in the key). */
 export const UtxoRecordCodec = codec('UtxoRecord', entryValueCoder, 128)
 
-/** `0x21 ‖ "utxoMuHash"` → the UTXO commitment accumulator, written with every UTXO change. */
-export const UTXO_MUHASH_KEY = MetaKey.utxoMuHash
+/** `0x21 ‖ "utxoLtHash"` → the UTXO commitment accumulator (LtHash16 state, 2048 bytes), written
+ * in every batch that changes the set of live outputs. */
+export const UTXO_COMMITMENT_KEY = MetaKey.utxoLtHash
 
 export function utxoKey(outpoint: OutPoint): Uint8Array {
   const key = new Uint8Array(37)
@@ -115,7 +123,7 @@ export function encodeUtxoRecord(entry: UtxoEntry): Uint8Array {
   view.setBigUint64(0, output.value, true)
   out.set(output.address, 8)
   view.setUint32(28, height ?? NO_HEIGHT, true)
-  out[32] = STATE_KINDS.indexOf(state.kind)
+  out[32] = KIND_CODE[state.kind]
   if (state.kind === 'Unspent') return out
   out.set(state.txid, 33)
   if (state.kind === 'Locked') {
@@ -135,13 +143,20 @@ export function decodeUtxoRecord(key: Uint8Array, value: Uint8Array): UtxoEntry 
   return { outpoint: outpointFromUtxoKey(key), output, height: height ?? null, state }
 }
 
-/** Bytes hashed into the UTXO-set commitment for one live output: outpoint ‖ value ‖ address. */
-export function commitmentElement(entry: UtxoEntry): Uint8Array {
-  const out = new Uint8Array(32 + 4 + 8 + 20)
-  const view = new DataView(out.buffer)
+/** Bytes of one live output's commitment element: outpoint ‖ value ‖ address. */
+export const COMMITMENT_ELEMENT_BYTES = 32 + 4 + 8 + 20
+
+/** Writes `entry`'s commitment element (txid ‖ u32le vout ‖ u64le value ‖ address) into `out`. */
+export function writeCommitmentElement(entry: UtxoEntry, out: Uint8Array): Uint8Array {
+  const view = new DataView(out.buffer, out.byteOffset, COMMITMENT_ELEMENT_BYTES)
   out.set(entry.outpoint.txid, 0)
   view.setUint32(32, entry.outpoint.vout, true)
   view.setBigUint64(36, entry.output.value, true)
   out.set(entry.output.address, 44)
   return out
+}
+
+/** Bytes hashed into the UTXO-set commitment for one live output: outpoint ‖ value ‖ address. */
+export function commitmentElement(entry: UtxoEntry): Uint8Array {
+  return writeCommitmentElement(entry, new Uint8Array(COMMITMENT_ELEMENT_BYTES))
 }

@@ -1,39 +1,51 @@
 /**
- * The UTXO set in memory, with the incremental MuHash commitment over its live outputs. Every
- * change goes through `#set`, which checks the transition rule and keeps the count, the total
- * and the commitment in step with the entries (asserted against a rescan by the property tests).
- * Changed entries are recorded so the ledger can persist exactly them in one batch.
+ * The UTXO set in memory, with the incremental LtHash commitment over its live outputs. Every
+ * change goes through `#put`, which keeps the count, the total and the commitment in step with
+ * the entries (asserted against a rescan by the property tests). Changed entries are recorded so
+ * the ledger can persist exactly them in one batch, and the accumulator's state only when the set
+ * of live outputs changed.
  */
 import { LedgerError } from '../errors.ts'
 import type { Amount } from '../primitives/amount.ts'
 import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
 import type { TxOutput } from '../primitives/transaction.ts'
-import { MuHash } from './muhash.ts'
-import { commitmentElement } from './utxo-codec.ts'
+import { LtHash } from './lthash.ts'
+import { outPointKey } from './map-keys.ts'
+import { COMMITMENT_ELEMENT_BYTES, writeCommitmentElement } from './utxo-codec.ts'
 import { assertTransition, isLive, type UtxoEntry, type UtxoState } from './utxo-state.ts'
 
 export interface UtxoSummary {
   /** Live outputs: not spent by a final transaction. */
   readonly count: number
   readonly total: Amount
-  /** MuHash3072 of the live outputs (outpoint ‖ value ‖ address), 32 bytes. */
+  /** LtHash16 digest of the live outputs (outpoint ‖ value ‖ address), 32 bytes. */
   readonly commitment: Uint8Array
 }
 
 export class UtxoSet {
   readonly #entries = new Map<string, UtxoEntry>()
-  #commitment = new MuHash()
+  #commitment = new LtHash()
   #count = 0
   #total = 0n
   /** Entries changed since the last `takeChanges()`, by key. */
   #changed = new Map<string, UtxoEntry>()
+  /** Whether the commitment changed since the last `takeCommitmentChange()`. */
+  #commitmentChanged = false
+  #version = 0
+  /** Scratch for one commitment element (the accumulator consumes it at once). */
+  readonly #element = new Uint8Array(COMMITMENT_ELEMENT_BYTES)
 
   get(outpoint: OutPoint): UtxoEntry | undefined {
-    return this.#entries.get(outPointToString(outpoint))
+    return this.#entries.get(outPointKey(outpoint))
   }
 
   get size(): number {
     return this.#entries.size
+  }
+
+  /** Counts every change to an entry: equal versions mean nothing changed in between. */
+  get version(): number {
+    return this.#version
   }
 
   entries(): IterableIterator<UtxoEntry> {
@@ -53,21 +65,32 @@ export class UtxoSet {
    * `commitment: false` the accumulator is left alone, for `restoreCommitment` to set at the end.
    */
   load(entry: UtxoEntry, commitment = true): void {
-    this.#put(outPointToString(entry.outpoint), entry, commitment)
+    this.#put(outPointKey(entry.outpoint), entry, commitment)
   }
 
-  /** The commitment accumulator's state, persisted with every batch that changes the set. */
+  /** The commitment accumulator's state (2048 bytes), as persisted. */
   commitmentState(): Uint8Array {
     return this.#commitment.serialize()
   }
 
-  restoreCommitment(state: MuHash): void {
+  /**
+   * The accumulator's state if the set of live outputs changed since the last call (the ledger
+   * persists it in that transition's batch), else null; clears the mark.
+   */
+  takeCommitmentChange(): Uint8Array | null {
+    if (!this.#commitmentChanged) return null
+    this.#commitmentChanged = false
+    return this.#commitment.serialize()
+  }
+
+  restoreCommitment(state: LtHash): void {
     this.#commitment = state
+    this.#version++
   }
 
   /** Adds a new output (from a final transaction, a block or genesis). */
   create(outpoint: OutPoint, output: TxOutput, height: number | null): void {
-    const key = outPointToString(outpoint)
+    const key = outPointKey(outpoint)
     const existing = this.#entries.get(key)
     if (existing !== undefined) {
       if (existing.height === null && height !== null) this.#record(key, { ...existing, height })
@@ -78,10 +101,10 @@ export class UtxoSet {
 
   /** Moves one entry to `state`, enforcing the transition rule. */
   setState(outpoint: OutPoint, state: UtxoState): void {
-    const key = outPointToString(outpoint)
+    const key = outPointKey(outpoint)
     const entry = this.#entries.get(key)
     if (entry === undefined) {
-      throw new LedgerError('LEDGER_MISSING_INPUT', `no UTXO ${key}`)
+      throw new LedgerError('LEDGER_MISSING_INPUT', `no UTXO ${outPointToString(outpoint)}`)
     }
     assertTransition(outpoint, entry.state, state)
     this.#record(key, { ...entry, state })
@@ -89,8 +112,10 @@ export class UtxoSet {
 
   /** The entries changed since the last call, cleared. */
   takeChanges(): UtxoEntry[] {
-    const out = [...this.#changed.values()]
-    this.#changed = new Map()
+    const changed = this.#changed
+    if (changed.size === 0) return []
+    const out = [...changed.values()]
+    changed.clear()
     return out
   }
 
@@ -111,13 +136,13 @@ export class UtxoSet {
     return count === this.#count && total === this.#total && accumulator.equals(this.#commitment)
   }
 
-  #rescan(): { count: number; total: Amount; accumulator: MuHash } {
-    const accumulator = new MuHash()
+  #rescan(): { count: number; total: Amount; accumulator: LtHash } {
+    const accumulator = new LtHash()
     let count = 0
     let total = 0n
     for (const e of this.#entries.values()) {
       if (!isLive(e.state)) continue
-      accumulator.add(commitmentElement(e))
+      accumulator.add(writeCommitmentElement(e, this.#element))
       count++
       total += e.output.value
     }
@@ -125,25 +150,27 @@ export class UtxoSet {
   }
 
   #record(key: string, entry: UtxoEntry): void {
-    this.#put(key, entry)
+    if (this.#put(key, entry)) this.#commitmentChanged = true
     this.#changed.set(key, entry)
   }
 
   /** The commitment element depends only on outpoint and output, which never change: only a
-   * change of liveness touches the accumulator. */
-  #put(key: string, entry: UtxoEntry, commitment = true): void {
+   * change of liveness touches the accumulator. Returns whether it did. */
+  #put(key: string, entry: UtxoEntry, commitment = true): boolean {
     const before = this.#entries.get(key)
     const wasLive = before !== undefined && isLive(before.state)
     const nowLive = isLive(entry.state)
     if (wasLive && !nowLive) {
-      if (commitment) this.#commitment.remove(commitmentElement(before))
+      if (commitment) this.#commitment.remove(writeCommitmentElement(before, this.#element))
       this.#count--
       this.#total -= before.output.value
     } else if (!wasLive && nowLive) {
-      if (commitment) this.#commitment.add(commitmentElement(entry))
+      if (commitment) this.#commitment.add(writeCommitmentElement(entry, this.#element))
       this.#count++
       this.#total += entry.output.value
     }
     this.#entries.set(key, entry)
+    this.#version++
+    return wasLive !== nowLive
   }
 }

@@ -48,11 +48,13 @@ export const NodeMeta = {
     record: 'the masternode registry after the tip (registry record); in every commit batch',
     writtenBy: 'src/core/consensus/registry-codec.ts',
   },
-  utxoMuHash: {
-    name: 'utxoMuHash',
+  // Retired, never to be reused: utxoMuHash (the MuHash3072 accumulator that utxoLtHash replaced;
+  // a store that still has it recomputes the commitment once on open).
+  utxoLtHash: {
+    name: 'utxoLtHash',
     record:
-      'the UTXO commitment accumulator, numerator ‖ denominator (384 bytes each, big-endian); ' +
-      'in every batch that changes the UTXO set',
+      'the UTXO commitment accumulator (LtHash16): 1024 lanes, u16 little-endian, 2048 bytes; ' +
+      'in every batch that changes the set of live outputs',
     writtenBy: 'src/core/ledger/ledger.ts',
   },
 } as const satisfies Record<string, NodeMetaEntry>
