@@ -33,6 +33,7 @@ import {
   utf8ToBytes,
   type VoteBatch,
 } from '../../src/core/index.ts'
+import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
 import {
   GENESIS_HASH,
   GENESIS_TXID,
@@ -216,6 +217,8 @@ export async function finalizedThroughput(
       genesis: { txid: GENESIS_TXID, outputs },
       committee,
       key,
+      // As a Node masternode signs: node:crypto (the same bytes as noble, far cheaper).
+      signer: nativeSigner(key),
     })
     const self = engine.id
     const node: Node = {

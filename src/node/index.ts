@@ -3,4 +3,5 @@
  * and later libp2p transports, RPC and the masternode daemon).
  */
 export * from '../core/index.ts'
+export * from './crypto/index.ts'
 export * from './storage/index.ts'

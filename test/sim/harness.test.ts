@@ -110,15 +110,3 @@ describe('createSim', () => {
     expect(pingRun('some other seed', { SIM_SEED: replay })).toBe(message)
   })
 })
-
-describe('the simulator signer', () => {
-  it('signs exactly as the core (RFC 8032 is deterministic)', async () => {
-    const { generateKeyPair, sign } = await import('../../src/core/index.ts')
-    const { nativeSigner } = await import('./consensus/sync-verifier.ts')
-    for (let i = 0; i < 20; i++) {
-      const key = generateKeyPair()
-      const message = new TextEncoder().encode(`message ${i}`)
-      expect(nativeSigner(key).sign(message)).toEqual(sign(message, key.secretKey))
-    }
-  })
-})

@@ -14,10 +14,11 @@ import {
   type Txid,
   type TxOutput,
 } from '../../../src/core/index.ts'
+import { nativeSigner } from '../../../src/node/crypto/native-signer.ts'
 import type { NodeId } from '../network.ts'
 import type { Prng } from '../prng.ts'
 import { SimDisk } from './sim-disk.ts'
-import { nativeSigner, preverifySync } from './sync-verifier.ts'
+import { preverifySync } from './sync-verifier.ts'
 import type { SimWorld } from './world.ts'
 
 export class SimMasternode {

@@ -1,44 +1,16 @@
 // A synchronous Ed25519 verifier for the simulator: node:crypto first (its "valid" is final, as in
 // the core's native path), noble ZIP215 as the arbiter. Verdicts are cached per message object,
 // because the simulated network hands every receiver the same object.
-import {
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  sign as nodeSign,
-  verify,
-} from 'node:crypto'
+import { createPublicKey, type KeyObject, verify } from 'node:crypto'
 import {
   assertVerdicts,
-  type KeyPair,
   type Message,
   malformation,
   messageBundle,
   nobleVerify,
   type SignatureCheck,
-  type Signer,
   type TimeCoinError,
 } from '../../../src/core/index.ts'
-
-const PKCS8_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-])
-
-/**
- * node:crypto's Ed25519 signer: RFC 8032 signing is deterministic, so it makes the same bytes as
- * the core's noble signer (a test checks) at a fraction of the cost.
- */
-export function nativeSigner(key: KeyPair): Signer {
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([PKCS8_PREFIX, key.secretKey]),
-    format: 'der',
-    type: 'pkcs8',
-  })
-  return {
-    publicKey: key.publicKey,
-    sign: (message) => new Uint8Array(nodeSign(null, message, privateKey)),
-  }
-}
 
 const SPKI_PREFIX = Uint8Array.from([
   0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,

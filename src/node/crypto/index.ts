@@ -1,0 +1,1 @@
+export { nativeSigner } from './native-signer.ts'
