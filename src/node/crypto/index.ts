@@ -1,1 +1,2 @@
 export { nativeSigner } from './native-signer.ts'
+export { createVerifierPool, type VerifierPool } from './verifier-pool.ts'

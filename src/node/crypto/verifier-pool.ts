@@ -1,0 +1,127 @@
+/**
+ * Ed25519 verification off the main thread for the Node shell: a pool of worker threads, each
+ * verifying whole batches with node:crypto (the noble ZIP215 arbiter for anything it does not
+ * accept, exactly the core's rule). A `verifyMany` call is one packed message to one worker, so
+ * the engine's thread pays a copy per check instead of a WebCrypto job. Wrap it in the core's
+ * `createBatchVerifier` to gather the checks of one turn into one call. Workers are unref'd (they
+ * never keep a process alive) and `close()` ends them.
+ */
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import {
+  CryptoError,
+  type Ed25519Verifier,
+  malformation,
+  PeerAction,
+  type SignatureCheck,
+  type Verdict,
+} from '../../core/index.ts'
+
+export interface VerifierPool extends Ed25519Verifier {
+  readonly workers: number
+  close(): Promise<void>
+}
+
+interface Job {
+  readonly resolve: (verdicts: Uint8Array) => void
+  readonly reject: (error: unknown) => void
+}
+
+const INVALID = (): CryptoError =>
+  new CryptoError('SIGNATURE_INVALID', 'signature does not verify', PeerAction.LowToleranceError)
+
+/** The worker's URL: its .ts source when running from source, its .js when built. */
+function workerUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js'
+  return new URL(`./verify-worker.${ext}`, import.meta.url)
+}
+
+function pack(checks: readonly SignatureCheck[]): ArrayBuffer {
+  let size = 4
+  for (const c of checks) size += 100 + c.message.length
+  const buffer = new ArrayBuffer(size)
+  const bytes = new Uint8Array(buffer)
+  const view = new DataView(buffer)
+  view.setUint32(0, checks.length, true)
+  let at = 4
+  for (const c of checks) {
+    // Malformed lengths never reach a worker (verifyMany answers them here).
+    bytes.set(c.signature, at)
+    bytes.set(c.publicKey, at + 64)
+    view.setUint32(at + 96, c.message.length, true)
+    bytes.set(c.message, at + 100)
+    at += 100 + c.message.length
+  }
+  return buffer
+}
+
+export function createVerifierPool(size = Math.max(1, availableParallelism())): VerifierPool {
+  const workers = Array.from({ length: size }, () => {
+    const w = new Worker(workerUrl())
+    w.unref()
+    return w
+  })
+  const jobs = new Map<number, Job>()
+  let nextId = 0
+  let next = 0
+  for (const w of workers) {
+    w.on('message', ({ id, verdicts }: { id: number; verdicts: Uint8Array }) => {
+      const job = jobs.get(id)
+      jobs.delete(id)
+      job?.resolve(verdicts)
+    })
+    w.on('error', (error) => {
+      for (const job of jobs.values()) job.reject(error)
+      jobs.clear()
+    })
+  }
+
+  function run(checks: readonly SignatureCheck[]): Promise<Uint8Array> {
+    const id = nextId++
+    const worker = workers[next]!
+    next = (next + 1) % workers.length
+    return new Promise((resolve, reject) => {
+      jobs.set(id, { resolve, reject })
+      const batch = pack(checks)
+      worker.postMessage({ id, batch }, [batch])
+    })
+  }
+
+  async function verifyMany(checks: readonly SignatureCheck[]): Promise<boolean[]> {
+    const out = checks.map((c) => malformation(c.signature, c.publicKey) === null)
+    const wellFormed = checks.filter((_, i) => out[i])
+    if (wellFormed.length === 0) return out.map(() => false)
+    const verdicts = await run(wellFormed)
+    let j = 0
+    return out.map((ok) => ok && verdicts[j++] === 1)
+  }
+
+  async function check(
+    signature: Uint8Array,
+    message: Uint8Array,
+    publicKey: Uint8Array,
+  ): Promise<Verdict> {
+    const bad = malformation(signature, publicKey)
+    if (bad !== null) return { valid: false, error: bad }
+    const [ok] = await verifyMany([{ signature, message, publicKey }])
+    return ok ? { valid: true } : { valid: false, error: INVALID() }
+  }
+
+  return {
+    workers: size,
+    backend: async () => 'native+noble',
+    check,
+    verify: async (signature, message, publicKey) =>
+      (await check(signature, message, publicKey)).valid,
+    async assertValid(signature, message, publicKey) {
+      const verdict = await check(signature, message, publicKey)
+      if (!verdict.valid) throw verdict.error
+    },
+    verifyMany,
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()))
+      for (const job of jobs.values()) job.reject(new Error('the verifier pool is closed'))
+      jobs.clear()
+    },
+  }
+}

@@ -1,0 +1,36 @@
+// The Node shell's worker-pool verifier must give every conformance vector the ZIP215 verdict, as
+// every other backend does, one by one and in batches, and end its workers on close.
+import { afterAll, describe, expect, it } from 'vitest'
+import { createVerifierPool } from '../../src/node/crypto/verifier-pool.ts'
+import { suites } from '../support/ed25519-vectors.ts'
+
+describe('createVerifierPool', () => {
+  const pool = createVerifierPool(2)
+  afterAll(() => pool.close())
+
+  for (const [suite, cases] of Object.entries(suites)) {
+    it(`${suite}: verifyMany gives every ZIP215 verdict`, async () => {
+      expect(await pool.verifyMany(cases)).toEqual(cases.map((c) => c.expected))
+    })
+  }
+
+  it('answers one check at a time too, with a typed error for an invalid signature', async () => {
+    const [good, bad] = [suites.rfc8032![0]!, suites.wycheproof!.find((c) => !c.expected)!]
+    expect(await pool.verify(good.signature, good.message, good.publicKey)).toBe(true)
+    await expect(pool.assertValid(bad.signature, bad.message, bad.publicKey)).rejects.toMatchObject(
+      { code: expect.any(String) },
+    )
+  })
+
+  it('refuses malformed inputs without a worker, and an empty batch', async () => {
+    const good = suites.rfc8032![0]!
+    expect(await pool.verifyMany([])).toEqual([])
+    expect(
+      await pool.verifyMany([
+        { ...good, signature: good.signature.subarray(0, 63) },
+        { ...good, publicKey: new Uint8Array(31) },
+        good,
+      ]),
+    ).toEqual([false, false, true])
+  })
+})
