@@ -4,9 +4,9 @@
  * against accepts a subset of ZIP215 (checked by the shared vectors); anything else falls back
  * to the noble arbiter. Imported keys are cached, since committees sign with few keys.
  */
-import { bytesToHex } from '../encoding/bytes.ts'
-
 const KEY_CACHE_LIMIT = 4096
+
+const FALSE = Promise.resolve(false)
 
 // RFC 8032 §7.1 test 1: a known-good triple the platform must accept before we trust it.
 const PROBE_PUBLIC_KEY = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'
@@ -26,9 +26,23 @@ function plain(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
     : new Uint8Array(bytes)
 }
 
+/** A public key as 16 UTF-16 code units (a map key; one allocation, no hex). */
+function keyId(k: Uint8Array): string {
+  // biome-ignore format: one argument per byte pair
+  return String.fromCharCode(
+    k[0]! | (k[1]! << 8), k[2]! | (k[3]! << 8), k[4]! | (k[5]! << 8), k[6]! | (k[7]! << 8),
+    k[8]! | (k[9]! << 8), k[10]! | (k[11]! << 8), k[12]! | (k[13]! << 8), k[14]! | (k[15]! << 8),
+    k[16]! | (k[17]! << 8), k[18]! | (k[19]! << 8), k[20]! | (k[21]! << 8), k[22]! | (k[23]! << 8),
+    k[24]! | (k[25]! << 8), k[26]! | (k[27]! << 8), k[28]! | (k[29]! << 8), k[30]! | (k[31]! << 8),
+  )
+}
+
 export class NativeEd25519 {
   readonly #subtle: SubtleCrypto
-  readonly #keys = new Map<string, Promise<CryptoKey | null>>()
+  /** Imported keys (null: the platform refused the key), at most KEY_CACHE_LIMIT, oldest out. */
+  readonly #keys = new Map<string, CryptoKey | null>()
+  /** Imports still in progress. */
+  readonly #importing = new Map<string, Promise<CryptoKey | null>>()
 
   private constructor(subtle: SubtleCrypto) {
     this.#subtle = subtle
@@ -45,40 +59,55 @@ export class NativeEd25519 {
       const good = await native.verify(sig, new Uint8Array(0), pub)
       const bad = await native.verify(sig, new Uint8Array([1]), pub)
       native.#keys.clear()
+      native.#importing.clear()
       return good && !bad ? native : null
     } catch {
       return null
     }
   }
 
-  /** True only if the platform says valid. False means "not proven here", never "invalid". */
-  async verify(
-    signature: Uint8Array,
-    message: Uint8Array,
-    publicKey: Uint8Array,
-  ): Promise<boolean> {
-    const key = await this.#importKey(publicKey)
-    if (key === null) return false
+  /**
+   * True only if the platform says valid. False means "not proven here", never "invalid". A
+   * 32-byte key already imported costs no extra promise hop (this runs for every signature).
+   */
+  verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+    if (publicKey.length !== 32) return FALSE
+    const id = keyId(publicKey)
+    const key = this.#keys.get(id)
+    if (key === null) return FALSE
+    if (key !== undefined) return this.#verifyWith(key, signature, message)
+    return this.#importKey(publicKey, id).then((k) =>
+      k === null ? false : this.#verifyWith(k, signature, message),
+    )
+  }
+
+  #verifyWith(key: CryptoKey, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
     try {
-      return await this.#subtle.verify('Ed25519', key, plain(signature), plain(message))
+      return this.#subtle
+        .verify('Ed25519', key, plain(signature), plain(message))
+        .catch(() => false)
     } catch {
-      return false
+      return FALSE
     }
   }
 
-  #importKey(publicKey: Uint8Array): Promise<CryptoKey | null> {
-    const id = bytesToHex(publicKey)
-    let key = this.#keys.get(id)
-    if (key === undefined) {
-      if (this.#keys.size >= KEY_CACHE_LIMIT) {
-        const oldest = this.#keys.keys().next().value
-        if (oldest !== undefined) this.#keys.delete(oldest)
-      }
-      key = this.#subtle
+  #importKey(publicKey: Uint8Array, id: string): Promise<CryptoKey | null> {
+    let pending = this.#importing.get(id)
+    if (pending === undefined) {
+      pending = this.#subtle
         .importKey('raw', plain(publicKey.slice()), { name: 'Ed25519' }, false, ['verify'])
         .catch(() => null)
-      this.#keys.set(id, key)
+        .then((key) => {
+          this.#importing.delete(id)
+          if (this.#keys.size >= KEY_CACHE_LIMIT) {
+            const oldest = this.#keys.keys().next().value
+            if (oldest !== undefined) this.#keys.delete(oldest)
+          }
+          this.#keys.set(id, key)
+          return key
+        })
+      this.#importing.set(id, pending)
     }
-    return key
+    return pending
   }
 }

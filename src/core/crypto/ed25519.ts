@@ -51,10 +51,33 @@ export interface Ed25519Options {
   readonly native?: boolean
 }
 
-function readScalarLE(bytes: Uint8Array): bigint {
-  let n = 0n
-  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!)
-  return n
+/** GROUP_ORDER as 32 little-endian bytes. */
+const ORDER_LE = (() => {
+  const out = new Uint8Array(32)
+  let n = GROUP_ORDER
+  for (let i = 0; i < 32; i++, n >>= 8n) out[i] = Number(n & 0xffn)
+  return out
+})()
+
+/** Whether the signature's S (its last 32 bytes, little-endian) is below the group order. */
+function canonicalScalar(signature: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) {
+    const s = signature[32 + i]!
+    const l = ORDER_LE[i]!
+    if (s !== l) return s < l
+  }
+  return false // equal to L
+}
+
+/** The structural checks of `malformation`, without building an error (the hot path). */
+function wellFormed(signature: Uint8Array, publicKey: Uint8Array): boolean {
+  return (
+    publicKey instanceof Uint8Array &&
+    publicKey.length === PUBLIC_KEY_LENGTH &&
+    signature instanceof Uint8Array &&
+    signature.length === SIGNATURE_LENGTH &&
+    canonicalScalar(signature)
+  )
 }
 
 /** Structural checks shared by every backend; null when the inputs are well-formed. */
@@ -73,7 +96,7 @@ export function malformation(signature: Uint8Array, publicKey: Uint8Array): Cryp
       PeerAction.LowToleranceError,
     )
   }
-  if (readScalarLE(signature.subarray(32)) >= GROUP_ORDER) {
+  if (!canonicalScalar(signature)) {
     return new CryptoError(
       'SIGNATURE_S_NOT_CANONICAL',
       'signature scalar S is not below the group order (malleated signature)',
@@ -89,7 +112,7 @@ export function nobleVerify(
   message: Uint8Array,
   publicKey: Uint8Array,
 ): boolean {
-  if (malformation(signature, publicKey) !== null) return false
+  if (!wellFormed(signature, publicKey)) return false
   try {
     return ed.verify(signature, message, publicKey, { zip215: true })
   } catch {
@@ -104,6 +127,28 @@ const INVALID = (): CryptoError =>
 export function createEd25519Verifier(options: Ed25519Options = {}): Ed25519Verifier {
   const native: Promise<NativeEd25519 | null> =
     options.native === false ? Promise.resolve(null) : NativeEd25519.detect()
+  /** The detected native path once known (undefined until detection finishes). */
+  let detected: NativeEd25519 | null | undefined
+  void native.then((n) => {
+    detected = n
+  })
+
+  /**
+   * The verdict alone, with as few promise hops as possible: this is every signature's path
+   * through `verifyMany` (a native "valid" is final; anything else asks noble).
+   */
+  function valid(
+    signature: Uint8Array,
+    message: Uint8Array,
+    publicKey: Uint8Array,
+  ): boolean | Promise<boolean> {
+    if (!wellFormed(signature, publicKey)) return false
+    if (detected === undefined) return native.then(() => valid(signature, message, publicKey))
+    if (detected === null) return nobleVerify(signature, message, publicKey)
+    return detected
+      .verify(signature, message, publicKey)
+      .then((ok) => ok || nobleVerify(signature, message, publicKey))
+  }
 
   async function check(
     signature: Uint8Array,
@@ -125,16 +170,14 @@ export function createEd25519Verifier(options: Ed25519Options = {}): Ed25519Veri
     },
     check,
     async verify(signature, message, publicKey) {
-      return (await check(signature, message, publicKey)).valid
+      return valid(signature, message, publicKey)
     },
     async assertValid(signature, message, publicKey) {
       const verdict = await check(signature, message, publicKey)
       if (!verdict.valid) throw verdict.error
     },
-    async verifyMany(checks) {
-      return Promise.all(
-        checks.map(async (c) => (await check(c.signature, c.message, c.publicKey)).valid),
-      )
+    verifyMany(checks) {
+      return Promise.all(checks.map((c) => valid(c.signature, c.message, c.publicKey)))
     },
   }
 }

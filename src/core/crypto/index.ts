@@ -24,3 +24,11 @@ export {
 export { randomBytes } from './random.ts'
 export { domainMessage, HASH_LENGTH, sha256, sha256d, taggedHash } from './sha256.ts'
 export { assertVerdicts, type SignatureBundle, verifyBundle } from './signature-bundle.ts'
+export {
+  type BatchVerifier,
+  type BatchVerifierOptions,
+  type BatchVerifierStats,
+  createBatchVerifier,
+  DEFAULT_VERDICT_CACHE_ENTRIES,
+  DEFAULT_VERIFY_BATCH,
+} from './verify-queue.ts'
