@@ -1,19 +1,21 @@
 // The wall-clock half of `npm run bench:consensus`: 4 real engines in this process on the one
 // runtime (openEngine + EngineRuntime), each with its own MemoryStore, joined by a zero-latency
-// in-process network. Every delivered message
-// is pre-verified the way a shell does it (messageBundle, then the native+noble verifier's
-// `verifyMany`, concurrently), each node verifying for itself; durable writes complete on a later
+// in-process network. Every delivered message is pre-verified the way the Node shell does it
+// (messageBundle, then one `verifyMany` per turn through a batching front on the worker-pool
+// verifier), each node verifying for itself; durable writes complete on a later
 // turn of the event loop (as a real store's callback does), so group commit can gather votes.
 // Wallet transactions are signed before timing; a window of them is kept in flight and the clock
 // stops when every one is final at all 4 masternodes.
 import { performance } from 'node:perf_hooks'
 import {
   assertVerdicts,
+  type BatchVerifier,
   bytesToHex,
   COIN,
   Committee,
   computeTxid,
-  createEd25519Verifier,
+  createBatchVerifier,
+  DEFAULT_VERDICT_CACHE_ENTRIES,
   type Ed25519Verifier,
   EngineRuntime,
   getPublicKey,
@@ -53,6 +55,8 @@ export interface ThroughputOptions {
   readonly walletKeys: number
   /** Each node remembers the signatures it has verified (by signature, key and message). */
   readonly verdictCache: boolean
+  /** Verifies for every node (each behind its own batching, remembering front). */
+  readonly verifier: Ed25519Verifier
   readonly timeoutMs: number
 }
 
@@ -60,7 +64,7 @@ interface Node {
   readonly index: number
   readonly key: KeyPair
   readonly runtime: EngineRuntime
-  readonly verified: Map<string, Promise<boolean>>
+  readonly verifier: BatchVerifier
 }
 
 /** Signed transactions spending distinct genesis coins, and the genesis outputs they spend. */
@@ -95,9 +99,9 @@ export function prepareTransactions(count: number, walletKeys: number) {
  */
 export async function verifyBound(
   txs: readonly Transaction[],
+  verifier: Ed25519Verifier,
   ms = 1500,
 ): Promise<{ perSec: number; mainThreadMicrosPerVerify: number }> {
-  const verifier = createEd25519Verifier()
   const checks: SignatureCheck[] = txs.slice(0, 4096).map((tx) => {
     return {
       signature: tx.inputs[0]!.signature,
@@ -133,7 +137,6 @@ export async function finalizedThroughput(
 ) {
   const { outputs, txs } = prepared
   const total = Math.min(opts.transactions, txs.length)
-  const verifier: Ed25519Verifier = createEd25519Verifier()
   const mnKeys = Array.from({ length: opts.masternodes }, (_, i) => {
     const secretKey = sha256(utf8ToBytes(`bench masternode ${i}`))
     return { secretKey, publicKey: getPublicKey(secretKey) }
@@ -146,8 +149,6 @@ export async function finalizedThroughput(
   const nodes = new Map<PeerId, Node>()
 
   // ── counters ──
-  let verifications = 0
-  let cacheHits = 0
   let rejected = 0
   let engineErrors = 0
   let toWallets = 0
@@ -163,34 +164,17 @@ export async function finalizedThroughput(
     resolveDone = r
   })
 
-  const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
-
   /**
    * What a shell does before the engine sees a message: build the bundle (structure checks,
-   * Merkle root), then verify its signatures. With `verdictCache` each node remembers every
-   * signature it verified or is verifying (by signature, key and message), so a copy of a message
-   * that arrives while the first is still being verified waits for that verdict.
+   * Merkle root), then verify its signatures through the node's batching front, which gathers the
+   * checks of one turn into one `verifyMany` and (with `verdictCache`) remembers every verdict, so
+   * a copy of a message that arrives while the first is still being verified waits for it.
    */
   async function preverify(node: Node, message: Message): Promise<TimeCoinError | null> {
     try {
       const bundle = messageBundle(message, GENESIS_HASH)
       if (bundle.checks.length === 0) return null
-      if (!opts.verdictCache) {
-        verifications += bundle.checks.length
-        assertVerdicts(bundle, await verifier.verifyMany(bundle.checks))
-        return null
-      }
-      const verdicts = bundle.checks.map((c) => {
-        const id = hex(c.signature) + hex(c.publicKey) + hex(c.message)
-        let verdict = node.verified.get(id)
-        if (verdict === undefined) {
-          verifications++
-          verdict = verifier.verify(c.signature, c.message, c.publicKey)
-          node.verified.set(id, verdict)
-        } else cacheHits++
-        return verdict
-      })
-      assertVerdicts(bundle, await Promise.all(verdicts))
+      assertVerdicts(bundle, await node.verifier.verifyMany(bundle.checks))
       return null
     } catch (e) {
       rejected++
@@ -224,7 +208,9 @@ export async function finalizedThroughput(
     const node: Node = {
       index,
       key,
-      verified: new Map(),
+      verifier: createBatchVerifier(opts.verifier, {
+        cacheEntries: opts.verdictCache ? DEFAULT_VERDICT_CACHE_ENTRIES : 0,
+      }),
       runtime: new EngineRuntime(engine, {
         clock: () => performance.now(),
         timers: (_id, at, fire) => {
@@ -301,6 +287,13 @@ export async function finalizedThroughput(
   // Let in-flight work drain so it does not leak into the next measurement.
   await new Promise((r) => setTimeout(r, 200))
 
+  let verifications = 0
+  let cacheHits = 0
+  for (const node of nodes.values()) {
+    const stats = node.verifier.stats()
+    verifications += stats.verified
+    cacheHits += stats.cacheHits + stats.inFlightHits
+  }
   let leaves = 0
   for (const b of batches) leaves += b.leaves.length
   latencies.sort((a, b) => a - b)

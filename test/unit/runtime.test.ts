@@ -156,6 +156,37 @@ describe('EngineRuntime', () => {
     await expect(h.runtime.submit(forged)).rejects.toThrow()
   })
 
+  it('hands messages on in arrival order, whichever verifies first', async () => {
+    const engine = await openEngine(new MemoryStore(), config)
+    const release: (() => void)[] = []
+    const runtime = new EngineRuntime(engine, {
+      clock: () => 0,
+      timers: () => ({ cancel: () => {} }),
+      transport: () => {},
+      store: (_ops, _sync, done) => done(),
+      // Every verdict waits until released: the test releases them last-first.
+      verify: () => new Promise((resolve) => release.push(() => resolve(null))),
+    })
+    runtime.start()
+    const rival = spend(
+      [{ outpoint: { txid: genesisTxid, vout: 0 }, value: 10n * COIN, owner: alice }],
+      [{ to: alice, value: 9n * COIN }],
+    )
+    runtime.deliver('wallet-1', { type: 'TransactionBroadcast', tx: pay.tx })
+    runtime.deliver('wallet-2', { type: 'TransactionBroadcast', tx: rival.tx })
+    release[1]!()
+    await Promise.resolve()
+    // The rival verified first, but waits for the payment that arrived before it.
+    expect(engine.decisionOf(rival.txid)).toBeUndefined()
+    release[0]!()
+    await runtime.idle()
+    expect(engine.decisionOf(pay.txid)?.kind).toBe('accept')
+    expect(engine.decisionOf(rival.txid)).toMatchObject({
+      kind: 'reject',
+      conflictingTxid: pay.txid,
+    })
+  })
+
   it('after stop, no event reaches the engine and no effect leaves it', async () => {
     const engine = await openEngine(new MemoryStore(), config)
     const h = harness(engine)

@@ -7,7 +7,8 @@
  *  - Effects are carried out in emission order. Writes reach the store in that order; each
  *    write's `persisted` event comes only after the store reports it done (durable when `sync`).
  *  - A message reaches the engine only after its signatures verified; an invalid one costs its
- *    sender (a `penalize` notification) and changes nothing.
+ *    sender (a `penalize` notification) and changes nothing. Messages reach it in arrival order,
+ *    however their verifications interleave.
  *  - After `stop()` no event reaches the engine and no effect leaves it (a crashed process).
  * docs/ARCHITECTURE.md §2 describes the engine and this loop.
  */
@@ -71,12 +72,20 @@ export function storeWriter(
   }
 }
 
+interface Arrival {
+  readonly then: (error: TimeCoinError | null) => void
+  done: boolean
+  error: TimeCoinError | null
+}
+
 export class EngineRuntime {
   readonly engine: FinalityEngine
   readonly #ports: RuntimePorts
   readonly #timers = new Map<string, TimerHandle>()
   #stopped = false
   #inFlight = 0
+  /** Messages in arrival order, waiting for their own or an earlier message's verification. */
+  readonly #arrivals: Arrival[] = []
   /** Events that arrived while effects were being carried out: handled right after, in order. */
   readonly #queue: EngineEvent[] = []
   #busy = false
@@ -119,6 +128,7 @@ export class EngineRuntime {
     this.#stopped = true
     for (const t of this.#timers.values()) t.cancel()
     this.#timers.clear()
+    this.#arrivals.length = 0
     this.#settle(this.#inFlight)
   }
 
@@ -149,6 +159,11 @@ export class EngineRuntime {
     })
   }
 
+  /**
+   * Verifies `message`, then calls `then` with the verdict — in arrival order: verifications run
+   * concurrently, but a message is handed on only after every message that arrived before it (so
+   * a vote never overtakes the transaction it votes on just because it verified sooner).
+   */
   #verified(message: Message, then: (error: TimeCoinError | null) => void): void {
     let verdict: ReturnType<RuntimePorts['verify']>
     try {
@@ -157,20 +172,33 @@ export class EngineRuntime {
       if (!(e instanceof TimeCoinError)) throw e
       verdict = e
     }
-    if (!(verdict instanceof Promise)) return then(verdict)
+    if (!(verdict instanceof Promise) && this.#arrivals.length === 0) return then(verdict)
+    const arrival: Arrival = { then, done: false, error: null }
+    this.#arrivals.push(arrival)
+    if (!(verdict instanceof Promise)) return this.#answered(arrival, verdict)
     this.#inFlight++
     verdict.then(
       (error) => {
         this.#settle(1)
-        if (!this.#stopped) then(error)
+        this.#answered(arrival, error)
       },
       (e: unknown) => {
         this.#settle(1)
-        if (this.#stopped) return
-        if (e instanceof TimeCoinError) then(e)
-        else throw e
+        if (!(e instanceof TimeCoinError)) throw e
+        this.#answered(arrival, e)
       },
     )
+  }
+
+  /** Records a verdict and hands on every answered message at the head of the arrival queue. */
+  #answered(arrival: Arrival, error: TimeCoinError | null): void {
+    arrival.done = true
+    arrival.error = error
+    const arrivals = this.#arrivals
+    let n = 0
+    while (n < arrivals.length && arrivals[n]!.done) n++
+    if (n === 0) return
+    for (const a of arrivals.splice(0, n)) if (!this.#stopped) a.then(a.error)
   }
 
   /** Handles one event, or queues it when a port answered inside the effect loop. */

@@ -1,10 +1,11 @@
 /**
  * Ed25519 verification off the main thread for the Node shell: a pool of worker threads, each
  * verifying whole batches with node:crypto (the noble ZIP215 arbiter for anything it does not
- * accept, exactly the core's rule). A `verifyMany` call is one packed message to one worker, so
- * the engine's thread pays a copy per check instead of a WebCrypto job. Wrap it in the core's
- * `createBatchVerifier` to gather the checks of one turn into one call. Workers are unref'd (they
- * never keep a process alive) and `close()` ends them.
+ * accept, exactly the core's rule). Every check asked for during one turn of the event loop is
+ * gathered and sent at its end (setImmediate) as at most one packed message per worker, so the
+ * engine's thread pays a copy per check instead of a WebCrypto job or a message. The core's
+ * `createBatchVerifier` in front adds a verdict cache. Workers are unref'd (they never keep a
+ * process alive) and `close()` ends them.
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
@@ -26,6 +27,9 @@ interface Job {
   readonly resolve: (verdicts: Uint8Array) => void
   readonly reject: (error: unknown) => void
 }
+
+/** Checks below which a turn's work is not split across workers (a message has a fixed cost). */
+const MIN_SHARE = 16
 
 const INVALID = (): CryptoError =>
   new CryptoError('SIGNATURE_INVALID', 'signature does not verify', PeerAction.LowToleranceError)
@@ -64,6 +68,13 @@ export function createVerifierPool(size = Math.max(1, availableParallelism())): 
   const jobs = new Map<number, Job>()
   let nextId = 0
   let next = 0
+  /** Checks gathered this turn, each with where its verdict goes. */
+  let gathered: {
+    check: SignatureCheck
+    resolve: (ok: boolean) => void
+    reject: (e: unknown) => void
+  }[] = []
+  let flushing = false
   for (const w of workers) {
     w.on('message', ({ id, verdicts }: { id: number; verdicts: Uint8Array }) => {
       const job = jobs.get(id)
@@ -87,13 +98,39 @@ export function createVerifierPool(size = Math.max(1, availableParallelism())): 
     })
   }
 
-  async function verifyMany(checks: readonly SignatureCheck[]): Promise<boolean[]> {
-    const out = checks.map((c) => malformation(c.signature, c.publicKey) === null)
-    const wellFormed = checks.filter((_, i) => out[i])
-    if (wellFormed.length === 0) return out.map(() => false)
-    const verdicts = await run(wellFormed)
-    let j = 0
-    return out.map((ok) => ok && verdicts[j++] === 1)
+  /** Sends this turn's checks: one share per worker (no share below MIN_SHARE checks). */
+  function flush(): void {
+    flushing = false
+    const all = gathered
+    gathered = []
+    const shares = Math.max(1, Math.min(workers.length, Math.floor(all.length / MIN_SHARE)))
+    const per = Math.ceil(all.length / shares)
+    for (let at = 0; at < all.length; at += per) {
+      const share = all.slice(at, at + per)
+      run(share.map((g) => g.check)).then(
+        (verdicts) => {
+          for (const [i, g] of share.entries()) g.resolve(verdicts[i] === 1)
+        },
+        (error: unknown) => {
+          for (const g of share) g.reject(error)
+        },
+      )
+    }
+  }
+
+  function verifyOne(check: SignatureCheck): Promise<boolean> {
+    if (malformation(check.signature, check.publicKey) !== null) return Promise.resolve(false)
+    return new Promise((resolve, reject) => {
+      gathered.push({ check, resolve, reject })
+      if (!flushing) {
+        flushing = true
+        setImmediate(flush)
+      }
+    })
+  }
+
+  function verifyMany(checks: readonly SignatureCheck[]): Promise<boolean[]> {
+    return Promise.all(checks.map(verifyOne))
   }
 
   async function check(
@@ -103,8 +140,9 @@ export function createVerifierPool(size = Math.max(1, availableParallelism())): 
   ): Promise<Verdict> {
     const bad = malformation(signature, publicKey)
     if (bad !== null) return { valid: false, error: bad }
-    const [ok] = await verifyMany([{ signature, message, publicKey }])
-    return ok ? { valid: true } : { valid: false, error: INVALID() }
+    return (await verifyOne({ signature, message, publicKey }))
+      ? { valid: true }
+      : { valid: false, error: INVALID() }
   }
 
   return {
