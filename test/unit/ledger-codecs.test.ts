@@ -2,14 +2,23 @@
 // the canonical codec's bytes, and map keys are distinct exactly when outpoints (txids) are.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type Amount, computeTxid, MAX_AMOUNT, type Txid } from '../../src/core/index.ts'
+import {
+  type Amount,
+  computeTxid,
+  MAX_AMOUNT,
+  type Txid,
+  type TxOutput,
+  type UtxoEntry,
+} from '../../src/core/index.ts'
 import { outPointKey, txidKey } from '../../src/core/ledger/map-keys.ts'
 import type { MempoolEntry } from '../../src/core/ledger/mempool.ts'
 import {
   decodeMempoolRecord,
   encodeMempoolRecord,
   MempoolRecordCodec,
+  mempoolRecordSize,
 } from '../../src/core/ledger/mempool-codec.ts'
+import { encodeUtxoRecord, utxoRecordSize } from '../../src/core/ledger/utxo-codec.ts'
 import { encodeTransaction } from '../../src/core/primitives/transaction.ts'
 import { arbBytes, arbOutPoint, arbTransaction } from '../support/arbitraries.ts'
 
@@ -53,6 +62,21 @@ describe('mempool record', () => {
     )
   })
 
+  it('is written into a view of a larger buffer exactly as on its own', () => {
+    fc.assert(
+      fc.property(arbEntry, fc.nat({ max: 50 }), (e, offset) => {
+        const size = mempoolRecordSize(e)
+        const slab = new Uint8Array(offset + size + 7).fill(0xee)
+        const view = encodeMempoolRecord(e, slab.subarray(offset, offset + size))
+        expect(view).toEqual(encodeMempoolRecord(e))
+        expect(slab.subarray(0, offset).every((b) => b === 0xee)).toBe(true)
+        expect(slab.subarray(offset + size).every((b) => b === 0xee)).toBe(true)
+        expect(() => encodeMempoolRecord(e, new Uint8Array(size + 1))).toThrow(RangeError)
+      }),
+      { numRuns: 50 },
+    )
+  })
+
   it('refuses an out-of-range fee with the codec error', () => {
     fc.assert(
       fc.property(arbEntry, (e) => {
@@ -93,5 +117,46 @@ describe('ledger map keys', () => {
         expect(txidKey(a)).toBe(txidKey(a.slice()))
       }),
     )
+  })
+})
+
+describe('UTXO record into a view', () => {
+  it('is written into a view of a larger buffer exactly as on its own, for every state', () => {
+    const txid = new Uint8Array(32).fill(9) as Txid
+    const output: TxOutput = {
+      value: 123_456_789n as Amount,
+      address: new Uint8Array(20).fill(4) as TxOutput['address'],
+    }
+    const states = [
+      { kind: 'Unspent' as const },
+      { kind: 'Locked' as const, txid, lockedAt: 1_700_000_000_000, voted: true },
+      { kind: 'SpentPending' as const, txid, votes: 7, voted: false },
+      { kind: 'SpentFinalized' as const, txid },
+      { kind: 'Confirmed' as const, txid, height: 42 },
+    ]
+    for (const [i, state] of states.entries()) {
+      const entry: UtxoEntry = {
+        outpoint: { txid, vout: i },
+        output,
+        height: i === 0 ? null : i,
+        state,
+      }
+      const size = utxoRecordSize(entry)
+      const slab = new Uint8Array(size + 10).fill(0xee)
+      expect(encodeUtxoRecord(entry, slab.subarray(5, 5 + size))).toEqual(encodeUtxoRecord(entry))
+      expect([...slab.subarray(0, 5), ...slab.subarray(5 + size)].every((b) => b === 0xee)).toBe(
+        true,
+      )
+      expect(() => encodeUtxoRecord(entry, new Uint8Array(size - 1))).toThrow(RangeError)
+    }
+    // Out of range: no size, and the codec's typed error.
+    const bad: UtxoEntry = {
+      outpoint: { txid, vout: 0 },
+      output: { ...output, value: (MAX_AMOUNT + 1n) as Amount },
+      height: null,
+      state: states[0]!,
+    }
+    expect(utxoRecordSize(bad)).toBe(-1)
+    expect(() => encodeUtxoRecord(bad)).toThrow(expect.objectContaining({ code: 'OUT_OF_RANGE' }))
   })
 })

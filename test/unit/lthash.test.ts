@@ -125,6 +125,13 @@ describe('LtHash16', () => {
     // The state is a copy: changing the accumulator afterwards leaves it alone.
     h.add(utf8ToBytes('d'))
     expect(back.serialize()).toEqual(state)
+    // Into a given view: the same bytes, nothing around them touched.
+    const slab = new Uint8Array(LTHASH_BYTES + 4).fill(0xee)
+    expect(back.serialize(slab.subarray(2, 2 + LTHASH_BYTES))).toEqual(state)
+    expect([slab[0], slab[1], slab[LTHASH_BYTES + 2], slab[LTHASH_BYTES + 3]]).toEqual([
+      0xee, 0xee, 0xee, 0xee,
+    ])
+    expect(() => back.serialize(new Uint8Array(LTHASH_BYTES - 1))).toThrow(RangeError)
     expect(LtHash.deserialize(state.subarray(1))).toBeNull()
     expect(LtHash.deserialize(new Uint8Array(LTHASH_BYTES + 2))).toBeNull()
   })

@@ -15,7 +15,7 @@ import type { Transaction, TxOutput } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import { Bucket } from '../storage/keys.ts'
 import type { BatchOp, Store } from '../storage/store.ts'
-import { LtHash } from './lthash.ts'
+import { LTHASH_BYTES, LtHash } from './lthash.ts'
 import { txidKey } from './map-keys.ts'
 import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from './mempool.ts'
 import {
@@ -23,9 +23,16 @@ import {
   decodeMempoolRecord,
   encodeMempoolRecord,
   mempoolKey,
+  mempoolRecordSize,
 } from './mempool-codec.ts'
 import { verifyTransaction } from './tx-verify.ts'
-import { decodeUtxoRecord, encodeUtxoRecord, UTXO_COMMITMENT_KEY, utxoKey } from './utxo-codec.ts'
+import {
+  decodeUtxoRecord,
+  encodeUtxoRecord,
+  UTXO_COMMITMENT_KEY,
+  utxoKey,
+  utxoRecordSize,
+} from './utxo-codec.ts'
 import { UtxoSet, type UtxoSummary } from './utxo-set.ts'
 import { assertTransition, isSpentFinal, spenderOf, type UtxoState } from './utxo-state.ts'
 
@@ -443,19 +450,39 @@ export class Ledger {
   }
 
   #flush(removed: readonly Txid[]): Transition {
-    const ops: BatchOp[] = []
-    for (const entry of this.utxos.takeChanges()) {
-      ops.push({ type: 'put', key: utxoKey(entry.outpoint), value: encodeUtxoRecord(entry) })
-    }
+    const utxos = this.utxos.takeChanges()
+    const mempool = this.mempool.takeChanges()
     // Only a change of the live set moves the accumulator (a lock does not).
-    const commitment = this.utxos.takeCommitmentChange()
-    if (commitment !== null) ops.push({ type: 'put', key: UTXO_COMMITMENT_KEY, value: commitment })
-    for (const { txid, entry } of this.mempool.takeChanges()) {
-      ops.push(
-        entry === null
-          ? { type: 'del', key: mempoolKey(txid) }
-          : { type: 'put', key: mempoolKey(txid), value: encodeMempoolRecord(entry) },
-      )
+    const commitment = this.utxos.commitmentChanged
+    // Every value this batch writes is a view into one buffer: one allocation per batch instead
+    // of one per record (records over 64 bytes are each a separate off-heap allocation).
+    let size = commitment ? LTHASH_BYTES : 0
+    for (const e of utxos) size += Math.max(0, utxoRecordSize(e))
+    for (const c of mempool) if (c.entry !== null) size += Math.max(0, mempoolRecordSize(c.entry))
+    const slab = new Uint8Array(size)
+    let at = 0
+    const view = (n: number): Uint8Array | undefined => {
+      if (n < 0) return undefined
+      const v = slab.subarray(at, at + n)
+      at += n
+      return v
+    }
+    const ops: BatchOp[] = []
+    for (const entry of utxos) {
+      const value = encodeUtxoRecord(entry, view(utxoRecordSize(entry)))
+      ops.push({ type: 'put', key: utxoKey(entry.outpoint), value })
+    }
+    if (commitment) {
+      const value = this.utxos.takeCommitmentChange(view(LTHASH_BYTES))!
+      ops.push({ type: 'put', key: UTXO_COMMITMENT_KEY, value })
+    }
+    for (const { txid, entry } of mempool) {
+      if (entry === null) {
+        ops.push({ type: 'del', key: mempoolKey(txid) })
+        continue
+      }
+      const value = encodeMempoolRecord(entry, view(mempoolRecordSize(entry)))
+      ops.push({ type: 'put', key: mempoolKey(txid), value })
     }
     for (const { txid, certificate } of this.#certificateChanges.values()) {
       ops.push(

@@ -34,10 +34,14 @@ function wordsLE(bytes: Uint8Array, out: Uint32Array): Uint32Array {
   return out
 }
 
-function bytesLE(words: Uint32Array): Uint8Array {
-  if (LITTLE_ENDIAN)
-    return new Uint8Array(words.buffer.slice(words.byteOffset, words.byteOffset + words.byteLength))
-  const out = new Uint8Array(words.length * 4)
+function bytesLE(
+  words: Uint32Array,
+  out: Uint8Array = new Uint8Array(words.length * 4),
+): Uint8Array {
+  if (LITTLE_ENDIAN) {
+    out.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength))
+    return out
+  }
   for (let i = 0, j = 0; i < words.length; i++, j += 4) {
     const w = words[i]!
     out[j] = w
@@ -374,9 +378,14 @@ export class LtHash {
     return copy
   }
 
-  /** The accumulator's state: the 1024 lanes as u16 little-endian, 2048 bytes, to persist. */
-  serialize(): Uint8Array {
-    return bytesLE(this.#lanes)
+  /**
+   * The accumulator's state: the 1024 lanes as u16 little-endian, 2048 bytes, to persist — a
+   * copy, written into `out` (2048 bytes) when given.
+   */
+  serialize(out?: Uint8Array): Uint8Array {
+    if (out !== undefined && out.length !== LTHASH_BYTES)
+      throw new RangeError(`LtHash state needs ${LTHASH_BYTES} bytes, got ${out.length}`)
+    return bytesLE(this.#lanes, out)
   }
 
   /** Restores `serialize()`d state (every 2048-byte string is one); null for another length. */

@@ -58,22 +58,33 @@ export function certificateKey(txid: Txid): Uint8Array {
   return bucketKey(Bucket.certificate, txid)
 }
 
+/** Whether `e`'s fields fit the record's ranges (else the codec encodes it, raising its error). */
+function inRange(e: MempoolEntry, tx: Uint8Array): boolean {
+  return (
+    STATUSES.includes(e.status) &&
+    e.fee >= 0n &&
+    e.fee <= MAX_AMOUNT &&
+    Number.isSafeInteger(e.arrivedAt) &&
+    e.arrivedAt >= 0 &&
+    HEADER_BYTES + tx.length <= MempoolRecordCodec.maxSize
+  )
+}
+
+/** Bytes of the record `encodeMempoolRecord` writes for `e`, or -1 when the codec must. */
+export function mempoolRecordSize(e: MempoolEntry): number {
+  const tx = transactionBytes(e.tx)
+  return inRange(e, tx) ? HEADER_BYTES + tx.length : -1
+}
+
 /**
  * The record in the exact bytes of `MempoolRecordCodec`, written directly with the transaction's
- * encoding reused (a test checks it against the codec); anything out of range goes through the
- * codec for its typed error.
+ * encoding reused (a test checks it against the codec) — into `out` when given (exactly
+ * `mempoolRecordSize(e)` bytes); anything out of range goes through the codec for its typed
+ * error.
  */
-export function encodeMempoolRecord(e: MempoolEntry): Uint8Array {
+export function encodeMempoolRecord(e: MempoolEntry, out?: Uint8Array): Uint8Array {
   const tx = transactionBytes(e.tx)
-  const status = STATUSES.indexOf(e.status)
-  if (
-    status === -1 ||
-    e.fee < 0n ||
-    e.fee > MAX_AMOUNT ||
-    !Number.isSafeInteger(e.arrivedAt) ||
-    e.arrivedAt < 0 ||
-    HEADER_BYTES + tx.length > MempoolRecordCodec.maxSize
-  ) {
+  if (!inRange(e, tx)) {
     return MempoolRecordCodec.encode({
       status: e.status,
       voted: e.voted,
@@ -82,14 +93,17 @@ export function encodeMempoolRecord(e: MempoolEntry): Uint8Array {
       tx,
     })
   }
-  const out = new Uint8Array(HEADER_BYTES + tx.length)
-  const view = new DataView(out.buffer)
-  out[0] = status
-  out[1] = e.voted ? 1 : 0
+  const size = HEADER_BYTES + tx.length
+  if (out !== undefined && out.length !== size)
+    throw new RangeError(`mempool record needs ${size} bytes, got ${out.length}`)
+  const o = out ?? new Uint8Array(size)
+  const view = new DataView(o.buffer, o.byteOffset, size)
+  o[0] = STATUSES.indexOf(e.status)
+  o[1] = e.voted ? 1 : 0
   view.setBigUint64(2, BigInt(e.arrivedAt), true)
   view.setBigUint64(10, e.fee, true)
-  out.set(tx, HEADER_BYTES)
-  return out
+  o.set(tx, HEADER_BYTES)
+  return o
 }
 
 export function decodeMempoolRecord(value: Uint8Array): MempoolEntry {

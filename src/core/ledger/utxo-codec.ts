@@ -110,32 +110,46 @@ const STATE_SIZE: Record<UtxoState['kind'], number> = {
 }
 
 /**
- * The UTXO record in the exact bytes of `UtxoRecordCodec`, written directly: this runs once per
- * output on every block and every sync chunk (a test checks it against the codec).
+ * Bytes of the record `encodeUtxoRecord` writes for `entry`, or -1 when a field is out of range
+ * (the codec then encodes it, raising its typed error).
  */
-export function encodeUtxoRecord(entry: UtxoEntry): Uint8Array {
+export function utxoRecordSize(entry: UtxoEntry): number {
+  const { output } = entry
+  if (output.value < 0n || output.value > MAX_AMOUNT || output.address.length !== 20) return -1
+  return 32 + STATE_SIZE[entry.state.kind]
+}
+
+/**
+ * The UTXO record in the exact bytes of `UtxoRecordCodec`, written directly: this runs once per
+ * output on every block and every sync chunk (a test checks it against the codec). With `out`
+ * (exactly `utxoRecordSize(entry)` bytes, e.g. a view into one buffer for a whole batch) it is
+ * written there.
+ */
+export function encodeUtxoRecord(entry: UtxoEntry, out?: Uint8Array): Uint8Array {
   const { output, height, state } = entry
-  if (output.value < 0n || output.value > MAX_AMOUNT || output.address.length !== 20) {
-    return UtxoRecordCodec.encode({ output, height, state }) // let the codec raise its typed error
-  }
-  const out = new Uint8Array(32 + STATE_SIZE[state.kind])
-  const view = new DataView(out.buffer)
+  const size = utxoRecordSize(entry)
+  if (size < 0) return UtxoRecordCodec.encode({ output, height, state }) // the codec's typed error
+  if (out !== undefined && out.length !== size)
+    throw new RangeError(`UTXO record needs ${size} bytes, got ${out.length}`)
+  const o = out ?? new Uint8Array(size)
+  const view = new DataView(o.buffer, o.byteOffset, size)
   view.setBigUint64(0, output.value, true)
-  out.set(output.address, 8)
+  o.set(output.address, 8)
   view.setUint32(28, height ?? NO_HEIGHT, true)
-  out[32] = KIND_CODE[state.kind]
-  if (state.kind === 'Unspent') return out
-  out.set(state.txid, 33)
+  o[32] = KIND_CODE[state.kind]
+  if (state.kind === 'Unspent') return o
+  o.set(state.txid, 33)
   if (state.kind === 'Locked') {
     view.setBigUint64(65, BigInt(state.lockedAt), true)
-    out[73] = state.voted ? 1 : 0
+    o[73] = state.voted ? 1 : 0
   } else if (state.kind === 'SpentPending') {
     view.setUint32(65, state.votes, true)
-    out[69] = state.voted ? 1 : 0
-  } else if (state.kind === 'Confirmed') {
-    view.setUint32(65, state.height, true)
+    o[69] = state.voted ? 1 : 0
+  } else {
+    // SpentFinalized has nothing more; Confirmed has its height.
+    if (state.kind === 'Confirmed') view.setUint32(65, state.height, true)
   }
-  return out
+  return o
 }
 
 export function decodeUtxoRecord(key: Uint8Array, value: Uint8Array): UtxoEntry {

@@ -75,12 +75,18 @@ export class UtxoSet {
 
   /**
    * The accumulator's state if the set of live outputs changed since the last call (the ledger
-   * persists it in that transition's batch), else null; clears the mark.
+   * persists it in that transition's batch), else null; clears the mark. Written into `out`
+   * (2048 bytes) when given.
    */
-  takeCommitmentChange(): Uint8Array | null {
+  takeCommitmentChange(out?: Uint8Array): Uint8Array | null {
     if (!this.#commitmentChanged) return null
     this.#commitmentChanged = false
-    return this.#commitment.serialize()
+    return this.#commitment.serialize(out)
+  }
+
+  /** Whether `takeCommitmentChange()` would return the state now. */
+  get commitmentChanged(): boolean {
+    return this.#commitmentChanged
   }
 
   restoreCommitment(state: LtHash): void {
