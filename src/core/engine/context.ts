@@ -19,7 +19,7 @@ import { equalBytes } from '../encoding/bytes.ts'
 import type { PeerAction } from '../errors.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import type { UtxoStateKind } from '../ledger/utxo-state.ts'
-import { computeTxid, encodeTransaction, type Transaction } from '../primitives/transaction.ts'
+import { computeTxid, type Transaction, transactionSize } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
 import type { ChainLink } from './chain-link.ts'
@@ -137,7 +137,7 @@ export class EngineContext {
   knownOf(tx: Transaction): KnownTx {
     let known = this.#byObject.get(tx)
     if (known === undefined) {
-      known = this.remember({ tx, txid: computeTxid(tx), size: encodeTransaction(tx).length })
+      known = this.remember({ tx, txid: computeTxid(tx), size: transactionSize(tx) })
       this.#byObject.set(tx, known)
     }
     return known

@@ -105,10 +105,11 @@ export class Finality {
     if (tally === undefined || ctx.epochs.belowMinimum(tally.committee)) return null
     const update = tally.add(batch)
     for (const txid of update?.accepted ?? []) {
-      if (ctx.isFinal(txid)) continue
+      // Quorum first: it is the cheap question, and most votes do not complete one.
       const certificate = tally.certificate(txid)
+      if (certificate === null || ctx.isFinal(txid)) continue
       const known = ctx.known(txidToHex(txid))
-      if (certificate !== null && known !== undefined) this.finalize(known, certificate)
+      if (known !== undefined) this.finalize(known, certificate)
     }
     return update
   }

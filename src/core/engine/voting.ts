@@ -131,7 +131,7 @@ export class Voting {
     if (voter && ctx.epochs.sealBars(txid)) return ctx.epochs.hold(txid)
     let ops: readonly BatchOp[]
     try {
-      ops = ctx.ledger.admit(tx, txid, size, ctx.now, voter).ops
+      ops = ctx.ledger.admit(tx, txid, size, ctx.now, voter, check).ops
     } catch (e) {
       // A full mempool refuses before voting; the sender may retry later.
       if (e instanceof LedgerError && e.code === 'MEMPOOL_FULL') return

@@ -8,12 +8,12 @@ import { MAX_AMOUNT } from './amount.ts'
 import { outPointToString } from './outpoint.ts'
 import { checkPayload } from './payload.ts'
 import {
-  encodeTransaction,
   MAX_TX_INPUTS,
   MAX_TX_OUTPUTS,
   MAX_TX_SIZE,
   type Transaction,
   TX_VERSION,
+  transactionSize,
 } from './transaction.ts'
 
 function reject(code: TransactionError['code'], message: string): never {
@@ -45,7 +45,7 @@ export function checkTransactionStructure(tx: Transaction): number {
   }
   if (total > MAX_AMOUNT) reject('TX_OUTPUT_TOTAL', `outputs total ${total} exceeds ${MAX_AMOUNT}`)
   checkPayload(tx)
-  const size = encodeTransaction(tx).length
+  const size = transactionSize(tx)
   if (size > MAX_TX_SIZE) reject('TX_TOO_LARGE', `${size} bytes > ${MAX_TX_SIZE}`)
   return size
 }

@@ -98,8 +98,37 @@ export const UnsignedTransactionCodec = codec('UnsignedTransaction', unsignedTxC
 /** The full wire form: unsigned encoding ‖ signature per input. */
 export const TransactionCodec = codec('Transaction', signedTxCoder, MAX_TX_SIZE)
 
+/**
+ * What is derived from a transaction object, computed once per object (transactions are
+ * immutable: every field is readonly) or handed over by the decoder, which gets both for free.
+ * The returned txid is shared: callers must not write into it.
+ */
+interface Derived {
+  txid?: Txid
+  size?: number
+}
+const derived = new WeakMap<object, Derived>()
+
+function derivedOf(tx: object): Derived {
+  let d = derived.get(tx)
+  if (d === undefined) {
+    d = {}
+    derived.set(tx, d)
+  }
+  return d
+}
+
 export function computeTxid(tx: UnsignedTransaction): Txid {
-  return taggedHash(DomainTags.txid, UnsignedTransactionCodec.encode(tx)) as Txid
+  const d = derivedOf(tx)
+  d.txid ??= taggedHash(DomainTags.txid, UnsignedTransactionCodec.encode(tx)) as Txid
+  return d.txid
+}
+
+/** Size of the signed encoding in bytes (computed once per object). */
+export function transactionSize(tx: Transaction): number {
+  const d = derivedOf(tx)
+  d.size ??= TransactionCodec.encode(tx).length
+  return d.size
 }
 
 export interface DecodedTransaction {
@@ -114,6 +143,7 @@ export function decodeTransaction(bytes: Uint8Array): DecodedTransaction {
   const tx = TransactionCodec.decode(bytes)
   const unsignedLength = bytes.length - TX_SIGNATURE_SIZE * tx.inputs.length
   const txid = taggedHash(DomainTags.txid, bytes.subarray(0, unsignedLength)) as Txid
+  derived.set(tx, { txid, size: bytes.length })
   return { tx, txid, size: bytes.length }
 }
 
