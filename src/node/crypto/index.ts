@@ -1,2 +1,3 @@
 export { nativeSigner } from './native-signer.ts'
+export { createThreadVerifier, nativeVerify } from './native-verify.ts'
 export { createVerifierPool, type VerifierPool } from './verifier-pool.ts'

@@ -1,9 +1,10 @@
 /**
  * Ed25519 verification off the main thread for the Node shell: a pool of worker threads, each
  * verifying whole batches with node:crypto (the noble ZIP215 arbiter for anything it does not
- * accept, exactly the core's rule). Every check asked for during one turn of the event loop is
- * gathered and sent at its end (setImmediate) as at most one packed message per worker, so the
- * engine's thread pays a copy per check instead of a WebCrypto job or a message. The core's
+ * accept, exactly the core's rule). Checks asked for during one turn of the event loop are
+ * gathered and sent at its end (setImmediate) as one packed message per idle worker, and a worker
+ * with a batch in flight gets the next only when it answers, so the engine's thread pays a copy
+ * per check instead of a WebCrypto job or a message. The core's
  * `createBatchVerifier` in front adds a verdict cache. Workers are unref'd (they never keep a
  * process alive) and `close()` ends them.
  */
@@ -67,7 +68,8 @@ export function createVerifierPool(size = Math.max(1, availableParallelism())): 
   })
   const jobs = new Map<number, Job>()
   let nextId = 0
-  let next = 0
+  /** Workers with a batch in flight. */
+  const busy = new Set<Worker>()
   /** Checks gathered this turn, each with where its verdict goes. */
   let gathered: {
     check: SignatureCheck
@@ -87,10 +89,8 @@ export function createVerifierPool(size = Math.max(1, availableParallelism())): 
     })
   }
 
-  function run(checks: readonly SignatureCheck[]): Promise<Uint8Array> {
+  function run(worker: Worker, checks: readonly SignatureCheck[]): Promise<Uint8Array> {
     const id = nextId++
-    const worker = workers[next]!
-    next = (next + 1) % workers.length
     return new Promise((resolve, reject) => {
       jobs.set(id, { resolve, reject })
       const batch = pack(checks)
@@ -98,21 +98,36 @@ export function createVerifierPool(size = Math.max(1, availableParallelism())): 
     })
   }
 
-  /** Sends this turn's checks: one share per worker (no share below MIN_SHARE checks). */
+  /**
+   * Sends what was gathered to the idle workers, a share each (no share below MIN_SHARE checks).
+   * A busy worker gets nothing more: checks that arrive meanwhile wait for the next idle one, so
+   * under load each message carries everything that came in while the last was being verified.
+   */
   function flush(): void {
     flushing = false
+    const free = workers.filter((w) => !busy.has(w))
+    if (gathered.length === 0 || free.length === 0) return
     const all = gathered
     gathered = []
-    const shares = Math.max(1, Math.min(workers.length, Math.floor(all.length / MIN_SHARE)))
+    const shares = Math.max(1, Math.min(free.length, Math.floor(all.length / MIN_SHARE)))
     const per = Math.ceil(all.length / shares)
-    for (let at = 0; at < all.length; at += per) {
+    for (let at = 0, w = 0; at < all.length; at += per, w++) {
+      const worker = free[w]!
       const share = all.slice(at, at + per)
-      run(share.map((g) => g.check)).then(
+      busy.add(worker)
+      run(
+        worker,
+        share.map((g) => g.check),
+      ).then(
         (verdicts) => {
+          busy.delete(worker)
           for (const [i, g] of share.entries()) g.resolve(verdicts[i] === 1)
+          flush()
         },
         (error: unknown) => {
+          busy.delete(worker)
           for (const g of share) g.reject(error)
+          flush()
         },
       )
     }
