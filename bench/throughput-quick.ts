@@ -3,6 +3,7 @@
 // checks. BENCH_TXS payments (default 3000), window BENCH_WINDOW (default 64), BENCH_MODE
 // `single` (default: all masternodes on one thread) or `threads` (a worker thread each, memory
 // stores), BENCH_STORE `memory` (default) or `leveldb` (as a daemon runs). Prints JSON.
+import { availableParallelism } from 'node:os'
 import { createVerifierPool } from '../src/node/crypto/verifier-pool.ts'
 import { threadedThroughput } from './consensus/threads.ts'
 import { finalizedThroughput, prepareTransactions, verifyBound } from './consensus/throughput.ts'
@@ -22,10 +23,19 @@ const options = {
   verdictCache: true,
   timeoutMs: 120_000,
 }
+// The masternodes' pool: a worker per core, as for the bound (POOL_WORKERS overrides).
+const poolSize = Number(process.env.POOL_WORKERS ?? availableParallelism())
+const nodeVerifier = createVerifierPool(poolSize)
 const run =
   mode === 'single'
-    ? await finalizedThroughput(prepared, { ...options, walletKeys: 256, verifier, store })
+    ? await finalizedThroughput(prepared, {
+        ...options,
+        walletKeys: 256,
+        verifier: nodeVerifier,
+        store,
+      })
     : await threadedThroughput(prepared, options)
+await nodeVerifier.close()
 const after = await verifyBound(prepared.txs, verifier)
 await verifier.close()
 const verifyPerSec = Math.round((before.perSec + after.perSec) / 2)
@@ -34,6 +44,7 @@ process.stdout.write(
   `${JSON.stringify(
     {
       mode,
+      poolWorkers: poolSize,
       finalizedTxPerSec: run.finalizedTxPerSec,
       verifyPerSec,
       verifyBoundTxPerSec: boundTxPerSec,
