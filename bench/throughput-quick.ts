@@ -3,10 +3,13 @@
 // checks. BENCH_TXS payments (default 3000), window BENCH_WINDOW (default 64), BENCH_MODE
 // `single` (default: all masternodes on one thread) or `threads` (a worker thread each, memory
 // stores), BENCH_STORE `memory` (default) or `leveldb` (as a daemon runs). Prints JSON.
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { availableParallelism } from 'node:os'
 import { createVerifierPool } from '../src/node/crypto/verifier-pool.ts'
 import { threadedThroughput } from './consensus/threads.ts'
 import { finalizedThroughput, prepareTransactions, verifyBound } from './consensus/throughput.ts'
+import { type CpuProfile, summarizeProfile } from './profile-summary.ts'
 
 const txs = Number(process.env.BENCH_TXS ?? 3000)
 const window = Number(process.env.BENCH_WINDOW ?? 64)
@@ -26,6 +29,15 @@ const options = {
 // The masternodes' pool: a worker per core, as for the bound (POOL_WORKERS overrides).
 const poolSize = Number(process.env.POOL_WORKERS ?? availableParallelism())
 const nodeVerifier = createVerifierPool(poolSize)
+// BENCH_PROFILE=<file.json>: the V8 profile of the timed run alone, summarized (profile-summary.ts).
+const profileTo = process.env.BENCH_PROFILE
+const session = profileTo === undefined ? undefined : new Session()
+if (session !== undefined) {
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: 200 })
+  await session.post('Profiler.start')
+}
 const run =
   mode === 'single'
     ? await finalizedThroughput(prepared, {
@@ -36,6 +48,15 @@ const run =
       })
     : await threadedThroughput(prepared, options)
 await nodeVerifier.close()
+if (session !== undefined && profileTo !== undefined) {
+  const { profile } = await session.post('Profiler.stop')
+  const summary = summarizeProfile(profile as unknown as CpuProfile, { top: 15 })
+  writeFileSync(
+    profileTo,
+    `${JSON.stringify({ mode, store, run: run.finalizedTxPerSec, ...summary }, null, 2)}\n`,
+  )
+  session.disconnect()
+}
 const after = await verifyBound(prepared.txs, verifier)
 await verifier.close()
 const verifyPerSec = Math.round((before.perSec + after.perSec) / 2)
