@@ -16,7 +16,6 @@ export {
   type MempoolLimits,
   type MempoolStatus,
 } from './mempool.ts'
-export { MuHash } from './muhash.ts'
 export { transactionBundle, verifyTransaction } from './tx-verify.ts'
 export { UtxoSet, type UtxoSummary } from './utxo-set.ts'
 export { isLive, type UtxoEntry, type UtxoState, type UtxoStateKind } from './utxo-state.ts'
