@@ -1,21 +1,8 @@
-// Throughput of N masternodes in this process, each on a worker thread of its own
-// (masternode-thread.ts) as N masternode processes would share the machine's cores, joined by
-// MessagePorts (a zero-latency network whose messages are structured clones). The driver thread
-// only plays the wallets: it keeps a window of signed payments in flight, each sent to one
-// masternode, and stops the clock when every payment is final at every masternode.
-import { performance } from 'node:perf_hooks'
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads'
-import {
-  bytesToHex,
-  type CommitteeMember,
-  computeTxid,
-  getPublicKey,
-  type PeerId,
-  sha256,
-  utf8ToBytes,
-} from '../../src/core/index.ts'
+import { bytesToHex, type CommitteeMember, type PeerId } from '../../src/core/index.ts'
 import { GENESIS_HASH, GENESIS_TXID } from '../../test/support/ledger-fixture.ts'
 import type { FromMasternode, MasternodeInit, ToMasternode } from './masternode-thread.ts'
+import { masternodeKeys, PaymentWindow } from './payment-window.ts'
 import type { prepareTransactions } from './throughput.ts'
 
 const round = (x: number, digits = 0) => Number(x.toFixed(digits))
@@ -33,12 +20,9 @@ export async function threadedThroughput(
   prepared: ReturnType<typeof prepareTransactions>,
   opts: ThreadedOptions,
 ) {
-  const { outputs, txs } = prepared
-  const total = Math.min(opts.transactions, txs.length)
-  const keys = Array.from({ length: opts.masternodes }, (_, i) => {
-    const secretKey = sha256(utf8ToBytes(`bench masternode ${i}`))
-    return { secretKey, publicKey: getPublicKey(secretKey) }
-  })
+  const { outputs } = prepared
+  const txs = prepared.txs.slice(0, opts.transactions)
+  const keys = masternodeKeys(opts.masternodes)
   const ids = keys.map((k) => bytesToHex(k.publicKey))
   const members: CommitteeMember[] = keys.map((k) => ({ key: k.publicKey, weight: 10 }))
   // One channel per pair of masternodes.
@@ -66,29 +50,15 @@ export async function threadedThroughput(
     return new Worker(url, { workerData: init, transferList: Object.values(ports[index]!) })
   })
 
-  const finalAt = new Map<string, number>()
-  const submittedAt = new Map<string, number>()
-  const latencies: number[] = []
-  let done = 0
-  let submitted = 0
-  let resolveDone: () => void = () => {}
-  const allDone = new Promise<void>((r) => {
-    resolveDone = r
-  })
   const send = (i: number, m: ToMasternode) => workers[i]!.postMessage(m)
-
-  function submitNext(): void {
-    if (submitted >= total) return
-    const i = submitted++
-    const tx = txs[i]!
-    submittedAt.set(bytesToHex(computeTxid(tx)), performance.now())
-    // One wallet per payment, talking to one masternode (round-robin).
+  // One wallet per payment, talking to one masternode (round-robin).
+  const payments = new PaymentWindow(txs, workers.length, (i, tx) =>
     send(i % workers.length, {
       type: 'deliver',
       from: `wallet-${i % 64}`,
       message: { type: 'TransactionBroadcast', tx },
-    })
-  }
+    }),
+  )
 
   const ready = workers.map(
     (w) =>
@@ -96,34 +66,13 @@ export async function threadedThroughput(
         w.once('error', reject)
         w.on('message', (m: FromMasternode) => {
           if (m.type === 'ready') return resolve()
-          if (m.type !== 'finalized') return
-          const count = (finalAt.get(m.txid) ?? 0) + 1
-          finalAt.set(m.txid, count)
-          if (count !== workers.length) return
-          latencies.push(performance.now() - (submittedAt.get(m.txid) ?? Number.NaN))
-          done++
-          if (done === total) resolveDone()
-          else submitNext()
+          if (m.type === 'finalized') payments.finalized(m.txid)
         })
       }),
   )
   await Promise.all(ready)
 
-  const cpuStart = process.cpuUsage()
-  const start = performance.now()
-  for (let i = 0; i < Math.min(opts.window, total); i++) submitNext()
-  let timedOut = false
-  await Promise.race([
-    allDone,
-    new Promise<void>((r) =>
-      setTimeout(() => {
-        timedOut = true
-        r()
-      }, opts.timeoutMs).unref(),
-    ),
-  ])
-  const wallMs = performance.now() - start
-  const cpu = process.cpuUsage(cpuStart)
+  const timing = await payments.run(opts.window, opts.timeoutMs)
 
   const stats = await Promise.all(
     workers.map(
@@ -142,22 +91,19 @@ export async function threadedThroughput(
   const delivered: Record<string, number> = {}
   for (const s of stats)
     for (const [k, v] of Object.entries(s.delivered)) delivered[k] = (delivered[k] ?? 0) + v
-  latencies.sort((a, b) => a - b)
-  const q = (p: number) =>
-    round(latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? 0, 1)
-  const per = (x: number) => round(x / Math.max(1, done), 2)
+  const per = (x: number) => payments.per(x)
   return {
     masternodes: opts.masternodes,
     threads: 'one worker thread per masternode',
-    transactions: total,
-    finalizedAtAllMasternodes: done,
-    timedOut,
+    transactions: txs.length,
+    finalizedAtAllMasternodes: payments.done,
+    timedOut: timing.timedOut,
     window: opts.window,
     verdictCache: opts.verdictCache,
-    wallMs: Math.round(wallMs),
-    finalizedTxPerSec: Math.round((done * 1000) / wallMs),
-    cpuSecondsPerSecond: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
-    submitToFinalEverywhereMs: { p50: q(0.5), p99: q(0.99) },
+    wallMs: Math.round(timing.wallMs),
+    finalizedTxPerSec: timing.finalizedTxPerSec,
+    cpuSecondsPerSecond: timing.cpuSecondsPerSecond,
+    submitToFinalEverywhereMs: payments.latencies(),
     voteBatches: sum((s) => s.batches),
     leavesPerBatch: round(
       sum((s) => s.leaves) /

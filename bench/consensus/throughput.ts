@@ -21,7 +21,6 @@ import {
   DEFAULT_VERDICT_CACHE_ENTRIES,
   type Ed25519Verifier,
   EngineRuntime,
-  getPublicKey,
   inputSigningMessage,
   type KeyPair,
   MemoryStore,
@@ -32,11 +31,9 @@ import {
   type PeerId,
   type SignatureCheck,
   type Store,
-  sha256,
   type TimeCoinError,
   type Transaction,
   type TxOutput,
-  utf8ToBytes,
   type VoteBatch,
 } from '../../src/core/index.ts'
 import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
@@ -48,6 +45,7 @@ import {
   payloadOf,
   spend,
 } from '../../test/support/ledger-fixture.ts'
+import { masternodeKeys, PaymentWindow } from './payment-window.ts'
 
 const round = (x: number, digits = 0) => Number(x.toFixed(digits))
 
@@ -147,12 +145,9 @@ export async function finalizedThroughput(
   prepared: ReturnType<typeof prepareTransactions>,
   opts: ThroughputOptions,
 ) {
-  const { outputs, txs } = prepared
-  const total = Math.min(opts.transactions, txs.length)
-  const mnKeys = Array.from({ length: opts.masternodes }, (_, i) => {
-    const secretKey = sha256(utf8ToBytes(`bench masternode ${i}`))
-    return { secretKey, publicKey: getPublicKey(secretKey) }
-  })
+  const { outputs } = prepared
+  const txs = prepared.txs.slice(0, opts.transactions)
+  const mnKeys = masternodeKeys(opts.masternodes)
   const committee = new Committee(
     0,
     mnKeys.map((k) => ({ key: k.publicKey, weight: 10 })),
@@ -167,15 +162,10 @@ export async function finalizedThroughput(
   let toWallets = 0
   const delivered: Record<string, number> = {}
   const batches = new Set<VoteBatch>()
-  const finalAt = new Map<string, number>()
-  const submittedAt = new Map<string, number>()
-  const latencies: number[] = []
-  let done = 0
-  let submitted = 0
-  let resolveDone: () => void = () => {}
-  const allDone = new Promise<void>((r) => {
-    resolveDone = r
-  })
+  // One wallet peer per payment, as a light wallet talks to one masternode.
+  const payments = new PaymentWindow(txs, opts.masternodes, (i, tx) =>
+    send(`wallet-${i % 64}`, peers[i % peers.length]!, { type: 'TransactionBroadcast', tx }),
+  )
 
   /**
    * What a shell does before the engine sees a message: build the bundle (structure checks,
@@ -193,18 +183,6 @@ export async function finalizedThroughput(
       rejected++
       return e as TimeCoinError
     }
-  }
-
-  function onFinalized(txid: Uint8Array): void {
-    const id = bytesToHex(txid)
-    const count = (finalAt.get(id) ?? 0) + 1
-    finalAt.set(id, count)
-    if (count !== nodes.size) return
-    latencies.push(performance.now() - (submittedAt.get(id) ?? Number.NaN))
-    submittedAt.delete(id)
-    done++
-    if (done === total) resolveDone()
-    else submitNext()
   }
 
   for (const [index, key] of mnKeys.entries()) {
@@ -250,7 +228,7 @@ export async function finalizedThroughput(
         },
         verify: (message) => preverify(node, message),
         notify: (n) => {
-          if (n.type === 'finalized') onFinalized(n.txid)
+          if (n.type === 'finalized') payments.finalized(bytesToHex(n.txid))
           else if (n.type === 'alarm') {
             engineErrors++
             process.stderr.write(`alarm at mn${index}: ${n.code} ${n.message}\n`)
@@ -272,33 +250,8 @@ export async function finalizedThroughput(
     node.runtime.deliver(from, message)
   }
 
-  function submitNext(): void {
-    if (submitted >= total) return
-    const i = submitted++
-    const tx = txs[i]!
-    submittedAt.set(bytesToHex(computeTxid(tx)), performance.now())
-    // One wallet peer per transaction, as a light wallet talks to one masternode.
-    send(`wallet-${i % 64}`, peers[i % peers.length]!, { type: 'TransactionBroadcast', tx })
-  }
-
   for (const node of nodes.values()) node.runtime.start()
-  const cpuStart = process.cpuUsage()
-  const elu = performance.eventLoopUtilization()
-  const start = performance.now()
-  for (let i = 0; i < Math.min(opts.window, total); i++) submitNext()
-  let timedOut = false
-  await Promise.race([
-    allDone,
-    new Promise<void>((r) =>
-      setTimeout(() => {
-        timedOut = true
-        r()
-      }, opts.timeoutMs).unref(),
-    ),
-  ])
-  const wallMs = performance.now() - start
-  const cpu = process.cpuUsage(cpuStart)
-  const mainThreadBusy = performance.eventLoopUtilization(elu).utilization
+  const timing = await payments.run(opts.window, opts.timeoutMs)
   for (const node of nodes.values()) node.runtime.stop()
   // Let in-flight work drain so it does not leak into the next measurement.
   await new Promise((r) => setTimeout(r, 200))
@@ -316,23 +269,20 @@ export async function finalizedThroughput(
   }
   let leaves = 0
   for (const b of batches) leaves += b.leaves.length
-  latencies.sort((a, b) => a - b)
-  const q = (p: number) =>
-    round(latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? 0, 1)
-  const per = (x: number) => round(x / Math.max(1, done), 2)
+  const per = (x: number) => payments.per(x)
   return {
     masternodes: opts.masternodes,
     store: opts.store ?? 'memory',
-    transactions: total,
-    finalizedAtAllMasternodes: done,
-    timedOut,
+    transactions: txs.length,
+    finalizedAtAllMasternodes: payments.done,
+    timedOut: timing.timedOut,
     window: opts.window,
     verdictCache: opts.verdictCache,
-    wallMs: Math.round(wallMs),
-    finalizedTxPerSec: Math.round((done * 1000) / wallMs),
-    cpuSecondsPerSecond: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
-    mainThreadBusy: round(mainThreadBusy, 2),
-    submitToFinalEverywhereMs: { p50: q(0.5), p99: q(0.99) },
+    wallMs: Math.round(timing.wallMs),
+    finalizedTxPerSec: timing.finalizedTxPerSec,
+    cpuSecondsPerSecond: timing.cpuSecondsPerSecond,
+    mainThreadBusy: timing.mainThreadBusy,
+    submitToFinalEverywhereMs: payments.latencies(),
     voteBatches: batches.size,
     leavesPerBatch: round(leaves / Math.max(1, batches.size), 1),
     perFinalizedTx: {
