@@ -1,6 +1,8 @@
-// The Node shell's worker-pool verifier must give every conformance vector the ZIP215 verdict, as
-// every other backend does, one by one and in batches, and end its workers on close.
+// The Node shell's verifiers (the worker pool, and the same-thread one) must give every
+// conformance vector the ZIP215 verdict, as every other backend does, one by one and in batches;
+// the pool ends its workers on close.
 import { afterAll, describe, expect, it } from 'vitest'
+import { createThreadVerifier } from '../../src/node/crypto/native-verify.ts'
 import { createVerifierPool } from '../../src/node/crypto/verifier-pool.ts'
 import { suites } from '../support/ed25519-vectors.ts'
 
@@ -33,4 +35,17 @@ describe('createVerifierPool', () => {
       ]),
     ).toEqual([false, false, true])
   })
+})
+
+describe('createThreadVerifier', () => {
+  const verifier = createThreadVerifier()
+  for (const [suite, cases] of Object.entries(suites)) {
+    it(`${suite}: every ZIP215 verdict, one by one and in a batch`, async () => {
+      const expected = cases.map((c) => c.expected)
+      expect(await verifier.verifyMany(cases)).toEqual(expected)
+      const one: boolean[] = []
+      for (const c of cases) one.push(await verifier.verify(c.signature, c.message, c.publicKey))
+      expect(one).toEqual(expected)
+    })
+  }
 })

@@ -150,6 +150,23 @@ export function createEd25519Verifier(options: Ed25519Options = {}): Ed25519Veri
       .then((ok) => ok || nobleVerify(signature, message, publicKey))
   }
 
+  return verifierFrom(
+    async () => ((await native) === null ? 'noble' : 'native+noble'),
+    (c) => valid(c.signature, c.message, c.publicKey),
+  )
+}
+
+/**
+ * A whole `Ed25519Verifier` from its one essential part: `valid`, the verdict on one well-formed
+ * check (native first, batched, on another thread: as the implementation likes). Malformed
+ * inputs get their typed error (or `false`) without reaching `valid`; an invalid signature gets
+ * SIGNATURE_INVALID; `verifyMany` asks `valid` for every check at once.
+ */
+export function verifierFrom(
+  backend: () => Promise<Ed25519Backend>,
+  valid: (check: SignatureCheck) => boolean | Promise<boolean>,
+): Ed25519Verifier {
+  const verdictOf = (c: SignatureCheck) => (wellFormed(c.signature, c.publicKey) ? valid(c) : false)
   async function check(
     signature: Uint8Array,
     message: Uint8Array,
@@ -157,27 +174,22 @@ export function createEd25519Verifier(options: Ed25519Options = {}): Ed25519Veri
   ): Promise<Verdict> {
     const bad = malformation(signature, publicKey)
     if (bad !== null) return { valid: false, error: bad }
-    const fast = await native
-    if (fast !== null && (await fast.verify(signature, message, publicKey))) return { valid: true }
-    return nobleVerify(signature, message, publicKey)
+    return (await valid({ signature, message, publicKey }))
       ? { valid: true }
       : { valid: false, error: INVALID() }
   }
-
   return {
-    async backend() {
-      return (await native) === null ? 'noble' : 'native+noble'
-    },
+    backend,
     check,
     async verify(signature, message, publicKey) {
-      return valid(signature, message, publicKey)
+      return verdictOf({ signature, message, publicKey })
     },
     async assertValid(signature, message, publicKey) {
       const verdict = await check(signature, message, publicKey)
       if (!verdict.valid) throw verdict.error
     },
     verifyMany(checks) {
-      return Promise.all(checks.map((c) => valid(c.signature, c.message, c.publicKey)))
+      return Promise.all(checks.map(verdictOf))
     },
   }
 }

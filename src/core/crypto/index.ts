@@ -20,6 +20,7 @@ export {
   type Signer,
   sign,
   type Verdict,
+  verifierFrom,
 } from './ed25519.ts'
 export { randomBytes } from './random.ts'
 export { domainMessage, HASH_LENGTH, sha256, sha256d, taggedHash } from './sha256.ts'

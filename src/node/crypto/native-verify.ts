@@ -5,13 +5,7 @@
  * a masternode that verifies on its own thread (`createThreadVerifier`).
  */
 import { createPublicKey, type KeyObject, verify } from 'node:crypto'
-import {
-  CryptoError,
-  type Ed25519Verifier,
-  malformation,
-  nobleVerify,
-  PeerAction,
-} from '../../core/index.ts'
+import { type Ed25519Verifier, malformation, nobleVerify, verifierFrom } from '../../core/index.ts'
 
 const KEY_CACHE_LIMIT = 4096
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
@@ -57,29 +51,8 @@ export function nativeVerify(
  * than it saves.
  */
 export function createThreadVerifier(): Ed25519Verifier {
-  const check = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => {
-    const bad = malformation(signature, publicKey)
-    if (bad !== null) return { valid: false as const, error: bad }
-    return nativeVerify(signature, message, publicKey)
-      ? { valid: true as const }
-      : {
-          valid: false as const,
-          error: new CryptoError(
-            'SIGNATURE_INVALID',
-            'signature does not verify',
-            PeerAction.LowToleranceError,
-          ),
-        }
-  }
-  return {
-    backend: async () => 'native+noble',
-    check: async (s, m, p) => check(s, m, p),
-    verify: async (s, m, p) => nativeVerify(s, m, p),
-    async assertValid(s, m, p) {
-      const verdict = check(s, m, p)
-      if (!verdict.valid) throw verdict.error
-    },
-    verifyMany: async (checks) =>
-      checks.map((c) => nativeVerify(c.signature, c.message, c.publicKey)),
-  }
+  return verifierFrom(
+    async () => 'native+noble',
+    (c) => nativeVerify(c.signature, c.message, c.publicKey),
+  )
 }

@@ -10,14 +10,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import {
-  CryptoError,
-  type Ed25519Verifier,
-  malformation,
-  PeerAction,
-  type SignatureCheck,
-  type Verdict,
-} from '../../core/index.ts'
+import { type Ed25519Verifier, type SignatureCheck, verifierFrom } from '../../core/index.ts'
 
 export interface VerifierPool extends Ed25519Verifier {
   readonly workers: number
@@ -31,9 +24,6 @@ interface Job {
 
 /** Checks below which a turn's work is not split across workers (a message has a fixed cost). */
 const MIN_SHARE = 16
-
-const INVALID = (): CryptoError =>
-  new CryptoError('SIGNATURE_INVALID', 'signature does not verify', PeerAction.LowToleranceError)
 
 /** The worker's URL: its .ts source when running from source, its .js when built. */
 function workerUrl(): URL {
@@ -133,8 +123,8 @@ export function createVerifierPool(size = Math.max(1, availableParallelism())): 
     }
   }
 
+  /** The verdict on a well-formed check (verifierFrom answers malformed ones). */
   function verifyOne(check: SignatureCheck): Promise<boolean> {
-    if (malformation(check.signature, check.publicKey) !== null) return Promise.resolve(false)
     return new Promise((resolve, reject) => {
       gathered.push({ check, resolve, reject })
       if (!flushing) {
@@ -144,33 +134,9 @@ export function createVerifierPool(size = Math.max(1, availableParallelism())): 
     })
   }
 
-  function verifyMany(checks: readonly SignatureCheck[]): Promise<boolean[]> {
-    return Promise.all(checks.map(verifyOne))
-  }
-
-  async function check(
-    signature: Uint8Array,
-    message: Uint8Array,
-    publicKey: Uint8Array,
-  ): Promise<Verdict> {
-    const bad = malformation(signature, publicKey)
-    if (bad !== null) return { valid: false, error: bad }
-    return (await verifyOne({ signature, message, publicKey }))
-      ? { valid: true }
-      : { valid: false, error: INVALID() }
-  }
-
   return {
+    ...verifierFrom(async () => 'native+noble', verifyOne),
     workers: size,
-    backend: async () => 'native+noble',
-    check,
-    verify: async (signature, message, publicKey) =>
-      (await check(signature, message, publicKey)).valid,
-    async assertValid(signature, message, publicKey) {
-      const verdict = await check(signature, message, publicKey)
-      if (!verdict.valid) throw verdict.error
-    },
-    verifyMany,
     async close() {
       await Promise.all(workers.map((w) => w.terminate()))
       for (const job of jobs.values()) job.reject(new Error('the verifier pool is closed'))
