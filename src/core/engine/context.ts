@@ -53,19 +53,20 @@ export type Loopback =
   /** Block votes buffered by the chain until their height opened. */
   | { readonly kind: 'chainBatch'; readonly batch: VoteBatch }
 
-export interface EngineSettings {
-  readonly ledger: Ledger
-  readonly genesisHash: Uint8Array
-  readonly key: KeyPair | undefined
-  readonly signer: Signer | undefined
-  readonly self: PeerId
-  readonly rules: ConsensusRules
-  /** Masternodes that do not vote now but follow the chain: they get every committed block. */
-  readonly followers: readonly PeerId[]
-  readonly retryMinMs: number
-  readonly retryMaxMs: number
-  readonly expireEveryMs: number
-}
+/** What the engine hands its context once: identity, keys, ledger, rules and timings. */
+export type EngineSettings = Pick<
+  EngineContext,
+  | 'ledger'
+  | 'genesisHash'
+  | 'key'
+  | 'signer'
+  | 'self'
+  | 'rules'
+  | 'followers'
+  | 'retryMinMs'
+  | 'retryMaxMs'
+  | 'expireEveryMs'
+>
 
 export class EngineContext {
   readonly ledger: Ledger
@@ -74,6 +75,7 @@ export class EngineContext {
   readonly signer: Signer | undefined
   readonly self: PeerId
   readonly rules: ConsensusRules
+  /** Masternodes that do not vote now but follow the chain: they get every committed block. */
   readonly followers: readonly PeerId[]
   readonly retryMinMs: number
   readonly retryMaxMs: number
