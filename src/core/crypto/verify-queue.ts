@@ -12,15 +12,12 @@
  * verifier gave for the same triple. A failed `verifyMany` rejects its checks and caches none.
  * Isomorphic: no timers beyond `queueMicrotask`; a shell may pass its own `schedule`.
  */
-import { CryptoError, PeerAction } from '../errors.ts'
 import {
-  type Ed25519Backend,
   type Ed25519Verifier,
-  malformation,
   PUBLIC_KEY_LENGTH,
   SIGNATURE_LENGTH,
   type SignatureCheck,
-  type Verdict,
+  verifierFrom,
 } from './ed25519.ts'
 import { sha256 } from './sha256.ts'
 
@@ -64,9 +61,6 @@ interface Pending {
   /** The cache key, or null when the check is not cached. */
   readonly key: string | null
 }
-
-const INVALID = (): CryptoError =>
-  new CryptoError('SIGNATURE_INVALID', 'signature does not verify', PeerAction.LowToleranceError)
 
 /** Scratch for building cache keys: signature ‖ public key ‖ message (or its hash), padded. */
 const keyBytes = new Uint8Array(SIGNATURE_LENGTH + PUBLIC_KEY_LENGTH + EXACT_MESSAGE_MAX + 2)
@@ -207,36 +201,9 @@ export function createBatchVerifier(
     return verdict
   }
 
-  async function check(
-    signature: Uint8Array,
-    message: Uint8Array,
-    publicKey: Uint8Array,
-  ): Promise<Verdict> {
-    const bad = malformation(signature, publicKey)
-    if (bad !== null) {
-      submitted++
-      return { valid: false, error: bad }
-    }
-    return (await submit({ signature, message, publicKey }))
-      ? { valid: true }
-      : { valid: false, error: INVALID() }
-  }
-
+  // Malformed inputs are answered by verifierFrom, never queued.
   return {
-    backend(): Promise<Ed25519Backend> {
-      return verifier.backend()
-    },
-    check,
-    verify(signature, message, publicKey) {
-      return submit({ signature, message, publicKey })
-    },
-    async assertValid(signature, message, publicKey) {
-      const verdict = await check(signature, message, publicKey)
-      if (!verdict.valid) throw verdict.error
-    },
-    verifyMany(checks) {
-      return Promise.all(checks.map(submit))
-    },
+    ...verifierFrom(() => verifier.backend(), submit),
     stats() {
       return {
         submitted,
