@@ -15,6 +15,7 @@ import {
   openEngine,
   type PeerId,
   type EngineRuntime as Runtime,
+  storeWriter,
   type TimeCoinError,
   type Transaction,
   type Txid,
@@ -98,9 +99,7 @@ export class Cluster {
         this.sent.push(message)
         this.queue.push({ from: engine.id, to, message })
       },
-      store: (ops, sync, done) => {
-        store.write(ops, { sync }).then(done, (e: unknown) => node.alarms.push(String(e)))
-      },
+      store: storeWriter(store, (e) => node.alarms.push(`store: ${String(e)}`)),
       verify: (message) => verified(message, opts.genesisHash),
       notify: (n) => {
         if (n.type === 'finalized') node.finalized.set(bytesToHex(n.txid), this.now)

@@ -229,4 +229,28 @@ describe('EngineRuntime', () => {
     fired[1]!()
     expect(seen.filter((e) => e.type === 'setTimer')).toHaveLength(3)
   })
+
+  it('a timer port that fires at once: the firing is handled after the current effects', async () => {
+    const engine = await openEngine(new MemoryStore(), config)
+    const seen: Effect[] = []
+    let firstArming = true
+    const runtime = new EngineRuntime(engine, {
+      clock: () => 0,
+      timers: (_id, _at, fire) => {
+        // Fires the very first arming synchronously, inside the runtime's effect loop.
+        if (firstArming) {
+          firstArming = false
+          fire()
+        }
+        return { cancel: () => {} }
+      },
+      transport: () => {},
+      store: (_ops, _sync, done) => done(),
+      verify: () => null,
+      beforeEffect: (e) => seen.push(e),
+    })
+    expect(() => runtime.start()).not.toThrow()
+    // The expiry timer fired once (its handler re-armed it): two armings, no stale handle kept.
+    expect(seen.filter((e) => e.type === 'setTimer')).toHaveLength(2)
+  })
 })

@@ -40,7 +40,7 @@ export interface TimerHandle {
 export interface RuntimePorts {
   /** The engine clock, in milliseconds (monotonic). */
   readonly clock: () => number
-  /** Calls `fire` at engine time `at` (at once if it has passed); `id` names the timer. */
+  /** Calls `fire` at engine time `at` (soon, if it has passed); `id` names the timer. */
   readonly timers: (id: string, at: number, fire: () => void) => TimerHandle
   /** Sends a message to a peer (best effort: the engine re-sends what matters). */
   readonly transport: (to: PeerId, message: Message) => void
@@ -82,6 +82,8 @@ export class EngineRuntime {
   readonly engine: FinalityEngine
   readonly #ports: RuntimePorts
   readonly #timers = new Map<string, TimerHandle>()
+  /** The live arming of each timer id (a firing of any other arming is stale). */
+  readonly #slots = new Map<string, object>()
   #stopped = false
   #inFlight = 0
   /** Messages in arrival order, waiting for their own or an earlier message's verification. */
@@ -128,6 +130,7 @@ export class EngineRuntime {
     this.#stopped = true
     for (const t of this.#timers.values()) t.cancel()
     this.#timers.clear()
+    this.#slots.clear()
     this.#arrivals.length = 0
     this.#settle(this.#inFlight)
   }
@@ -239,17 +242,23 @@ export class EngineRuntime {
         }
         case 'setTimer': {
           this.#timers.get(e.id)?.cancel()
-          const handle = ports.timers(e.id, e.at, () => {
-            if (this.#timers.get(e.id) !== handle) return
+          // The slot is ours until a later setTimer or clearTimer of the same id replaces it; a
+          // firing of a replaced timer (or one the port answers at once) reaches nothing stale.
+          const slot: { handle?: TimerHandle } = {}
+          this.#slots.set(e.id, slot)
+          slot.handle = ports.timers(e.id, e.at, () => {
+            if (this.#slots.get(e.id) !== slot) return
+            this.#slots.delete(e.id)
             this.#timers.delete(e.id)
             this.#handle({ type: 'timer', id: e.id })
           })
-          this.#timers.set(e.id, handle)
+          if (this.#slots.get(e.id) === slot) this.#timers.set(e.id, slot.handle)
           break
         }
         case 'clearTimer':
           this.#timers.get(e.id)?.cancel()
           this.#timers.delete(e.id)
+          this.#slots.delete(e.id)
           break
         default:
           this.#notify(e)
