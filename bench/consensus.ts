@@ -7,11 +7,12 @@
 //     network, with vote batching effectively off (instant durable writes) and on (2–10 ms);
 //  3. simulated: finality latency of 100 masternodes over Azure region RTTs (and over uniform
 //     50–150 ms RTT links) against the median RTT between the masternodes.
-// About 3 minutes on 2 cores. BENCH_TXS sets the transactions of the main throughput run.
+// About 3–4 minutes on 2 cores. BENCH_TXS sets the transactions of the main throughput run.
 // Azure latencies: Microsoft Azure network round-trip latency statistics (CC BY 4.0).
 import { loadavg } from 'node:os'
 import { createVerifierPool } from '../src/node/crypto/verifier-pool.ts'
 import { finalityLatency, signaturesPerTx } from './consensus/simulated.ts'
+import { threadedThroughput } from './consensus/threads.ts'
 import { finalizedThroughput, prepareTransactions, verifyBound } from './consensus/throughput.ts'
 import { report } from './measure.ts'
 
@@ -27,7 +28,7 @@ const log = (line: string) =>
 const MASTERNODES = 4
 const TXS = Number(process.env.BENCH_TXS ?? 5000)
 const SWEEP_TXS = 1000
-const WINDOWS = [4, 16, 64]
+const WINDOWS = [16, 64, 256]
 
 log(`signing ${TXS} transactions`)
 const prepared = prepareTransactions(Math.max(TXS, SWEEP_TXS), 256)
@@ -70,6 +71,14 @@ const noCache = await finalizedThroughput(prepared, {
   window: best.window,
   verdictCache: false,
 })
+log('again with a worker thread per masternode')
+const threaded = await threadedThroughput(prepared, {
+  masternodes: MASTERNODES,
+  transactions: Math.min(TXS, 3000),
+  window: best.window,
+  verdictCache: true,
+  timeoutMs: 60_000,
+})
 const verifyAfter = await verifyBound(prepared.txs, verifier)
 await verifier.close()
 const verifyPerSec = Math.round((verifyBefore.perSec + verifyAfter.perSec) / 2)
@@ -79,17 +88,28 @@ const verifyBoundTxPerSec = Math.round(verifyPerSec / minimalVerifications)
 
 const throughput = {
   setup:
-    `${MASTERNODES} FinalityEngines in one process, equal weights, each with its own MemoryStore ` +
-    '(writes applied at once, their "durable" answer on the next event-loop turn via setImmediate, ' +
-    'so group commit gathers votes meanwhile); zero-latency in-process network; every delivered ' +
-    'message pre-verified per node (messageBundle + createEd25519Verifier, native WebCrypto first, ' +
-    'concurrent); 1-input 2-output payments from distinct pre-funded genesis coins of 256 wallet keys, ' +
-    'signed before timing, each sent to one masternode (round-robin); a fixed window of transactions ' +
-    'in flight, the clock stops when all are final at all 4 masternodes; engine timers are real',
+    `${MASTERNODES} masternodes in one process on one thread, each on the one runtime (openEngine + ` +
+    'EngineRuntime) with its own MemoryStore (writes applied at once, their "durable" answer on the ' +
+    'next event-loop turn via setImmediate, so group commit gathers votes meanwhile) and the ' +
+    'node:crypto signer; zero-latency in-process network; every delivered message pre-verified per ' +
+    'node (messageBundle, then its own batching front with a verdict cache over the shared worker-pool ' +
+    'verifier); 1-input 2-output payments from distinct pre-funded genesis coins of 256 wallet keys, ' +
+    'signed before timing, each sent to one masternode (round-robin); a fixed window of payments in ' +
+    'flight, the clock stops when all are final at all 4 masternodes; engine timers are real. ' +
+    '`threaded`: the same with a worker thread per masternode (MessagePorts between them, each ' +
+    'verifying on its own thread).',
   signedTransactionsBeforeTiming: prepared.txs.length,
   signingMs: Math.round(prepared.signMs),
   windowSweep: { transactionsEach: SWEEP_TXS, results: sweep },
   main,
+  threaded: {
+    transactions: threaded.transactions,
+    window: threaded.window,
+    finalizedTxPerSec: threaded.finalizedTxPerSec,
+    cpuSecondsPerSecond: threaded.cpuSecondsPerSecond,
+    submitToFinalEverywhereMs: threaded.submitToFinalEverywhereMs,
+    ratioToVerifyBound: round(threaded.finalizedTxPerSec / verifyBoundTxPerSec, 3),
+  },
   withoutVerdictCache: {
     transactions: noCache.transactions,
     window: noCache.window,
