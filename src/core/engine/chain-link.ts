@@ -11,8 +11,9 @@ import type { LockReport } from '../consensus/lock-report.ts'
 import type { Proposal } from '../consensus/proposal.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
+import { txidKey } from '../ledger/map-keys.ts'
 import type { Transaction } from '../primitives/transaction.ts'
-import { type Txid, txidToHex } from '../primitives/txid.ts'
+import type { Txid } from '../primitives/txid.ts'
 import { Chain, type ChainConfig, SELF } from './chain.ts'
 import type { ChainOutput, ChainView } from './chain-io.ts'
 import type { ChainTip, StoredBlockVote } from './chain-store.ts'
@@ -78,10 +79,10 @@ export class ChainLink {
   onProposal(proposal: Proposal): void {
     const ctx = this.#ctx
     const byTxid = new Map(
-      proposal.block.transactions.map((tx) => [txidToHex(ctx.knownOf(tx).txid), tx]),
+      proposal.block.transactions.map((tx) => [txidKey(ctx.knownOf(tx).txid), tx]),
     )
     for (const c of proposal.certificates) {
-      const tx = byTxid.get(txidToHex(c.txid))
+      const tx = byTxid.get(txidKey(c.txid))
       if (tx !== undefined && !ctx.isFinal(c.txid)) ctx.finality.adopt(tx, c)
     }
     this.#carryOut(this.#chain.onProposal(proposal))

@@ -18,9 +18,10 @@ import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import type { PeerAction } from '../errors.ts'
 import type { Ledger } from '../ledger/ledger.ts'
+import { txidKey } from '../ledger/map-keys.ts'
 import type { UtxoStateKind } from '../ledger/utxo-state.ts'
 import { computeTxid, type Transaction, transactionSize } from '../primitives/transaction.ts'
-import { type Txid, txidToHex } from '../primitives/txid.ts'
+import type { Txid } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
 import type { ChainLink } from './chain-link.ts'
 import type { Epochs } from './epochs.ts'
@@ -146,7 +147,7 @@ export class EngineContext {
   }
 
   remember(known: KnownTx): KnownTx {
-    const id = txidToHex(known.txid)
+    const id = txidKey(known.txid)
     const existing = this.#txs.get(id)
     if (existing !== undefined) return existing
     this.#txs.set(id, known)
@@ -181,7 +182,7 @@ export class EngineContext {
 
   /** The state of a known transaction's first input, if that state names this transaction. */
   spentBy(txid: Txid): UtxoStateKind | undefined {
-    const first = this.#txs.get(txidToHex(txid))?.tx.inputs[0]
+    const first = this.#txs.get(txidKey(txid))?.tx.inputs[0]
     const state = first === undefined ? undefined : this.ledger.utxos.get(first.outpoint)?.state
     return state !== undefined && 'txid' in state && equalBytes(state.txid, txid)
       ? state.kind

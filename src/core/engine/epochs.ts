@@ -18,8 +18,9 @@ import { type ConfirmedTx, Registry, type RegistryState } from '../consensus/reg
 import { NO_CONFLICT } from '../consensus/vote-leaf.ts'
 import { bytesToHex } from '../encoding/bytes.ts'
 import { TimeCoinError } from '../errors.ts'
+import { txidKey } from '../ledger/map-keys.ts'
 import type { Transaction } from '../primitives/transaction.ts'
-import { type Txid, txidToHex } from '../primitives/txid.ts'
+import type { Txid } from '../primitives/txid.ts'
 import type { EngineContext, KnownTx } from './context.ts'
 import type { PeerId } from './messages.ts'
 import { type Seal, sealOp } from './seal-store.ts'
@@ -44,7 +45,7 @@ export class Epochs {
     this.#registry = registry
     const current = seal?.epoch === registry.committee.epoch ? seal : null
     this.#seal = current
-    this.#sealed = new Set(current?.txids.map(txidToHex) ?? [])
+    this.#sealed = new Set(current?.txids.map(txidKey) ?? [])
     this.#sealDurable = current !== null
   }
 
@@ -110,7 +111,7 @@ export class Epochs {
   epochBar(tx: Transaction, txid: Txid): Txid | null {
     const ctx = this.#ctx
     return epochBar(tx, txid, this.#registry, {
-      known: (t) => ctx.known(txidToHex(t))?.tx,
+      known: (t) => ctx.known(txidKey(t))?.tx,
       confirmed: (t) => ctx.confirmed(t),
     })
   }
@@ -120,13 +121,13 @@ export class Epochs {
     return (
       this.#ctx.rules.sealBeforeHandoff &&
       this.#seal?.epoch === this.committee.epoch &&
-      !this.#sealed.has(txidToHex(txid))
+      !this.#sealed.has(txidKey(txid))
     )
   }
 
   /** Keeps `txid` for the next epoch (sealed now). */
   hold(txid: Txid): void {
-    this.#held.add(txidToHex(txid))
+    this.#held.add(txidKey(txid))
   }
 
   /** This node's report (key and carry set) if it sealed and reported at `height`. */
@@ -152,7 +153,7 @@ export class Epochs {
       const carry = ctx.voting.acceptedKnown().filter((d) => !ctx.confirmed(d.txid))
       const seal: Seal = { epoch, height, txids: carry.map((d) => d.txid) }
       this.#seal = seal
-      this.#sealed = new Set(seal.txids.map(txidToHex))
+      this.#sealed = new Set(seal.txids.map(txidKey))
       this.#sealDurable = false
       this.#sealWrite = ctx.nextPersistId()
       return ctx.emit({ type: 'persist', id: this.#sealWrite, ops: [sealOp(seal)], sync: true })
@@ -174,7 +175,7 @@ export class Epochs {
     const seal = this.#seal
     if (seal === null || ctx.signer === undefined) return
     const report = signLockReport(seal, ctx.signer, ctx.genesisHash)
-    const txs = seal.txids.map((t) => ctx.known(txidToHex(t))?.tx)
+    const txs = seal.txids.map((t) => ctx.known(txidKey(t))?.tx)
     if (txs.some((tx) => tx === undefined)) return
     const message = { type: 'LockReport' as const, report, txs: txs as Transaction[] }
     // Every member, this node included (its own copy arrives through the loopback queue).
@@ -198,10 +199,10 @@ export class Epochs {
     const again = new Map<string, KnownTx>()
     for (const { tx } of carried) {
       const known = ctx.knownOf(tx)
-      again.set(txidToHex(known.txid), known)
+      again.set(txidKey(known.txid), known)
     }
     for (const e of ctx.ledger.mempool.entries())
-      if (e.status === 'pending') again.set(txidToHex(e.txid), ctx.remember(e))
+      if (e.status === 'pending') again.set(txidKey(e.txid), ctx.remember(e))
     for (const id of this.#held) {
       const known = ctx.known(id)
       if (known !== undefined) again.set(id, known)

@@ -10,12 +10,19 @@
  *  - Retries stop once the transaction is final or has left the mempool.
  */
 import type { FinalityCertificate } from '../consensus/certificate.ts'
+import { fromHex } from '../encoding/bytes.ts'
+import { txidKey } from '../ledger/map-keys.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { EngineContext, KnownTx } from './context.ts'
 import type { PeerId } from './messages.ts'
 
 const RETRY = 'retry:'
 export const EXPIRE = 'expire'
+
+/** The retry timer of a transaction (its id names the txid in hex: timer ids reach the host). */
+function retryTimer(txid: Txid): string {
+  return RETRY + txidToHex(txid)
+}
 
 /** Whether timer `id` is a retry timer of this part. */
 export function isRetryTimer(id: string): boolean {
@@ -38,9 +45,9 @@ export class Fetching {
 
   /** `known` waits for `parents`; they are requested (from `from` and, with backoff, everyone). */
   defer(known: KnownTx, parents: readonly Txid[], from: PeerId | null): void {
-    const child = txidToHex(known.txid)
+    const child = txidKey(known.txid)
     for (const parent of parents) {
-      const id = txidToHex(parent)
+      const id = txidKey(parent)
       const waiting = this.#orphans.get(id) ?? new Set<string>()
       this.#orphans.set(id, waiting.add(child))
       this.request(parent, from)
@@ -53,14 +60,14 @@ export class Fetching {
     certificate: FinalityCertificate,
     parents: readonly Txid[],
   ): void {
-    this.#pendingCerts.set(txidToHex(known.txid), certificate)
+    this.#pendingCerts.set(txidKey(known.txid), certificate)
     this.defer(known, parents, null)
   }
 
   /** Asks for a transaction: `from` alone, or (with `everyone`) every member too. */
   request(txid: Txid, from: PeerId | null, everyone = true): void {
     const ctx = this.#ctx
-    const id = txidToHex(txid)
+    const id = txidKey(txid)
     const last = this.#requested.get(id)
     if (last !== undefined && ctx.now - last < ctx.retryMinMs) return
     this.#requested.set(id, ctx.now)
@@ -72,7 +79,7 @@ export class Fetching {
 
   onTransactionRequest(txid: Txid, from: PeerId): void {
     const ctx = this.#ctx
-    const known = ctx.known(txidToHex(txid))
+    const known = ctx.known(txidKey(txid))
     if (known === undefined) return
     const certificate = ctx.certificateOf(txid)
     if (certificate !== undefined)
@@ -82,11 +89,11 @@ export class Fetching {
 
   /** `txid` is final: stop asking for it, and wake the transactions that waited for it. */
   onFinal(txid: Txid): void {
-    const id = txidToHex(txid)
+    const id = txidKey(txid)
     this.#pendingCerts.delete(id)
     this.#retryDelay.delete(id)
     this.#requested.delete(id)
-    this.#ctx.emit({ type: 'clearTimer', id: RETRY + id })
+    this.#ctx.emit({ type: 'clearTimer', id: retryTimer(txid) })
     const children = this.#orphans.get(id)
     if (children === undefined) return
     this.#orphans.delete(id)
@@ -107,24 +114,24 @@ export class Fetching {
   /** Starts re-sending a pending transaction to the members, with backoff. */
   armRetry(txid: Txid): void {
     const ctx = this.#ctx
-    const id = txidToHex(txid)
+    const id = txidKey(txid)
     if (this.#retryDelay.has(id)) return
     this.#retryDelay.set(id, ctx.retryMinMs)
-    ctx.emit({ type: 'setTimer', id: RETRY + id, at: ctx.now + ctx.retryMinMs })
+    ctx.emit({ type: 'setTimer', id: retryTimer(txid), at: ctx.now + ctx.retryMinMs })
   }
 
   /** Transactions that left the mempool (expired locks): no more retries. */
   dropRetries(txids: readonly Txid[]): void {
-    for (const txid of txids) this.#retryDelay.delete(txidToHex(txid))
+    for (const txid of txids) this.#retryDelay.delete(txidKey(txid))
   }
 
   onRetryTimer(timer: string): void {
     const ctx = this.#ctx
-    const hex = timer.slice(RETRY.length)
-    const known = ctx.known(hex)
-    const delay = this.#retryDelay.get(hex)
+    const id = txidKey(fromHex(timer.slice(RETRY.length), 32))
+    const known = ctx.known(id)
+    const delay = this.#retryDelay.get(id)
     if (known === undefined || delay === undefined || ctx.isFinal(known.txid)) return
-    if (ctx.ledger.mempool.get(known.txid) === undefined) return void this.#retryDelay.delete(hex)
+    if (ctx.ledger.mempool.get(known.txid) === undefined) return void this.#retryDelay.delete(id)
     // First ask the members whose vote is missing; from then on ask everyone, since a member
     // that already voted may be final and answers with the certificate.
     const voted = delay === ctx.retryMinMs ? ctx.finality.votersOf(known.txid) : new Set<string>()
@@ -133,7 +140,7 @@ export class Fetching {
         ctx.send(peer, { type: 'InstantFinalityRequest', tx: known.tx })
     }
     const next = Math.min(delay * 2, ctx.retryMaxMs)
-    this.#retryDelay.set(hex, next)
+    this.#retryDelay.set(id, next)
     ctx.emit({ type: 'setTimer', id: timer, at: ctx.now + next })
   }
 }

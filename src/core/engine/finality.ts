@@ -10,18 +10,21 @@
  *    is raised (LEDGER_DOUBLE_FINALITY).
  *  - Votes of epoch current + 1 are buffered (bounded) and replayed after the committee change.
  */
+
 import {
   checkCertificate,
   type FinalityCertificate,
   FinalityCertificateCodec,
 } from '../consensus/certificate.ts'
+import { encodeFinalityCertificate } from '../consensus/certificate-encoder.ts'
 import type { Committee } from '../consensus/committee.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import { VoteTally } from '../consensus/vote-tally.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, LedgerError, PeerAction, TimeCoinError } from '../errors.ts'
+import { txidKey } from '../ledger/map-keys.ts'
 import type { Transaction } from '../primitives/transaction.ts'
-import { type Txid, txidToHex } from '../primitives/txid.ts'
+import type { Txid } from '../primitives/txid.ts'
 import type { EngineContext, KnownTx } from './context.ts'
 import type { PeerId } from './messages.ts'
 
@@ -81,13 +84,13 @@ export class Finality {
     const update = this.count(batch)
     if (update === null) return
     for (const txid of [...update.accepted, ...update.rejected]) {
-      for (const s of ctx.subscribers.get(txidToHex(txid)) ?? []) {
+      for (const s of ctx.subscribers.get(txidKey(txid)) ?? []) {
         if (s !== from) ctx.send(s, { type: 'InstantFinalityVote', batch })
       }
     }
     for (const txid of update.accepted) {
       // The voter that sent the vote has the transaction: ask it alone.
-      if (ctx.known(txidToHex(txid)) === undefined) ctx.fetching.request(txid, from, false)
+      if (ctx.known(txidKey(txid)) === undefined) ctx.fetching.request(txid, from, false)
     }
   }
 
@@ -108,7 +111,7 @@ export class Finality {
       // Quorum first: it is the cheap question, and most votes do not complete one.
       const certificate = tally.certificate(txid)
       if (certificate === null || ctx.isFinal(txid)) continue
-      const known = ctx.known(txidToHex(txid))
+      const known = ctx.known(txidKey(txid))
       if (known !== undefined) this.finalize(known, certificate)
     }
     return update
@@ -134,16 +137,10 @@ export class Finality {
   finalize(known: KnownTx, certificate: FinalityCertificate): void {
     const ctx = this.#ctx
     const { tx, txid, size } = known
-    const id = txidToHex(txid)
+    const id = txidKey(txid)
     let ops: ReturnType<EngineContext['ledger']['finalize']>['ops']
     try {
-      ops = ctx.ledger.finalize(
-        tx,
-        txid,
-        FinalityCertificateCodec.encode(certificate),
-        size,
-        ctx.now,
-      ).ops
+      ops = ctx.ledger.finalize(tx, txid, encodeFinalityCertificate(certificate), size, ctx.now).ops
     } catch (e) {
       if (e instanceof LedgerError && e.code === 'LEDGER_MISSING_INPUT') {
         // A parent is not final here yet: keep the certificate, fetch the parents.
@@ -196,7 +193,7 @@ export class Finality {
   }
 
   certificateOf(txid: Txid): FinalityCertificate | undefined {
-    const id = txidToHex(txid)
+    const id = txidKey(txid)
     const bytes = this.#ctx.ledger.certificate(txid)
     if (bytes === undefined) return undefined
     let certificate = this.#certificates.get(id)

@@ -13,6 +13,7 @@ import { signVoteBatch, type VoteBatch } from '../consensus/vote-batch.ts'
 import { NO_CONFLICT, type VoteLeaf } from '../consensus/vote-leaf.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { LedgerError, TimeCoinError } from '../errors.ts'
+import { txidKey } from '../ledger/map-keys.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
@@ -45,18 +46,18 @@ export class Voting {
 
   constructor(ctx: EngineContext, stored: StoredVotingState | undefined) {
     this.#ctx = ctx
-    for (const d of stored?.decisions ?? []) this.#decisions.set(txidToHex(d.txid), d)
+    for (const d of stored?.decisions ?? []) this.#decisions.set(txidKey(d.txid), d)
     this.#pipeline = new VotePipeline(stored?.lastSeq ?? 0, () => ctx.nextPersistId())
   }
 
   decisionOf(txid: Txid): Decision | undefined {
-    return this.#decisions.get(txidToHex(txid))
+    return this.#decisions.get(txidKey(txid))
   }
 
   /** Accept decisions of this node whose transactions it knows (the carry set's candidates). */
   acceptedKnown(): Decision[] {
     return [...this.#decisions.values()].filter(
-      (d) => d.kind === 'accept' && this.#ctx.known(txidToHex(d.txid)) !== undefined,
+      (d) => d.kind === 'accept' && this.#ctx.known(txidKey(d.txid)) !== undefined,
     )
   }
 
@@ -68,7 +69,7 @@ export class Voting {
   onTransaction(tx: Transaction, from: PeerId | null, asked: boolean): void {
     const ctx = this.#ctx
     const known = ctx.knownOf(tx)
-    const id = txidToHex(known.txid)
+    const id = txidKey(known.txid)
     const isMember = from !== null && ctx.epochs.isMember(from)
     // Proofs go to whoever asks, and to wallets; a member merely relaying it (forwarding is
     // one hop, and it will hear the votes) needs no certificate back.
@@ -146,11 +147,13 @@ export class Voting {
   /** Records a decision (non-voters make none) and queues its leaf behind a durable write. */
   vote(decision: Decision, ledgerOps: readonly BatchOp[]): void {
     if (!this.#ctx.epochs.isVoter) return
-    const id = txidToHex(decision.txid)
+    const id = txidKey(decision.txid)
     const before = this.#decisions.get(id)
     // A decision never changes within its epoch; a new epoch may decide anew (handoff).
     if (before !== undefined && before.epoch === decision.epoch && !sameDecision(before, decision))
-      throw new Error(`invariant: decision on ${id} in epoch ${decision.epoch} would change`)
+      throw new Error(
+        `invariant: decision on ${txidToHex(decision.txid)} in epoch ${decision.epoch} would change`,
+      )
     this.#decisions.set(id, decision)
     this.enqueue(leafOf(decision), [...ledgerOps, decisionOp(decision)])
   }
@@ -162,12 +165,12 @@ export class Voting {
 
   /** Announces a decision again (after a restart or a new epoch), in a new batch. */
   reannounce(txid: Txid): void {
-    const decision = this.#decisions.get(txidToHex(txid))
+    const decision = this.#decisions.get(txidKey(txid))
     if (decision !== undefined) this.enqueue(leafOf(decision), [])
   }
 
   #resendDecision(decision: Decision, to: PeerId): void {
-    const batch = this.#ownBatches.get(txidToHex(decision.txid))
+    const batch = this.#ownBatches.get(txidKey(decision.txid))
     if (batch !== undefined) this.#ctx.send(to, { type: 'InstantFinalityVote', batch })
     // Not in memory (restarted, or still in flight): re-batch the same decision.
     else this.enqueue(leafOf(decision), [])
@@ -197,7 +200,7 @@ export class Voting {
     const audience = new Set(ctx.epochs.voters)
     for (const leaf of batch.leaves) {
       if (leaf.kind !== 'txAccept' && leaf.kind !== 'txReject') continue
-      const tx = txidToHex(leaf.txid)
+      const tx = txidKey(leaf.txid)
       this.#ownBatches.set(tx, batch)
       for (const s of ctx.subscribers.get(tx) ?? []) audience.add(s)
     }
@@ -216,7 +219,7 @@ export class Voting {
     const ops: BatchOp[] = []
     for (const leaf of batch.leaves) {
       if (leaf.kind !== 'txAccept' && leaf.kind !== 'txReject') continue
-      const id = txidToHex(leaf.txid)
+      const id = txidKey(leaf.txid)
       if (this.#decisions.has(id)) continue
       const d: Decision =
         leaf.kind === 'txAccept'
