@@ -5,7 +5,6 @@
 // stores), BENCH_STORE `memory` (default) or `leveldb` (as a daemon runs). Prints JSON.
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
-import { availableParallelism } from 'node:os'
 import { createVerifierPool } from '../src/node/crypto/verifier-pool.ts'
 import { threadedThroughput } from './consensus/threads.ts'
 import { finalizedThroughput, prepareTransactions, verifyBound } from './consensus/throughput.ts'
@@ -26,9 +25,11 @@ const options = {
   verdictCache: true,
   timeoutMs: 120_000,
 }
-// The masternodes' pool: a worker per core, as for the bound (POOL_WORKERS overrides).
-const poolSize = Number(process.env.POOL_WORKERS ?? availableParallelism())
-const nodeVerifier = createVerifierPool(poolSize)
+// The masternodes' pool: its default size, as for the bound (POOL_WORKERS overrides).
+const nodeVerifier =
+  process.env.POOL_WORKERS === undefined
+    ? createVerifierPool()
+    : createVerifierPool(Number(process.env.POOL_WORKERS))
 // BENCH_PROFILE=<file.json>: the V8 profile of the timed run alone, summarized (profile-summary.ts).
 const profileTo = process.env.BENCH_PROFILE
 const session = profileTo === undefined ? undefined : new Session()
@@ -65,7 +66,7 @@ process.stdout.write(
   `${JSON.stringify(
     {
       mode,
-      poolWorkers: poolSize,
+      poolWorkers: nodeVerifier.workers,
       finalizedTxPerSec: run.finalizedTxPerSec,
       verifyPerSec,
       verifyBoundTxPerSec: boundTxPerSec,
