@@ -135,10 +135,9 @@ export class Fetching {
     // First ask the members whose vote is missing; from then on ask everyone, since a member
     // that already voted may be final and answers with the certificate.
     const voted = delay === ctx.retryMinMs ? ctx.finality.votersOf(known.txid) : new Set<string>()
-    for (const peer of ctx.epochs.voters) {
-      if (!voted.has(peer) && peer !== ctx.self)
-        ctx.send(peer, { type: 'InstantFinalityRequest', tx: known.tx })
-    }
+    const message = { type: 'InstantFinalityRequest' as const, tx: known.tx }
+    for (const peer of ctx.epochs.voters)
+      if (!voted.has(peer) && peer !== ctx.self) ctx.send(peer, message)
     const next = Math.min(delay * 2, ctx.retryMaxMs)
     this.#retryDelay.set(id, next)
     ctx.emit({ type: 'setTimer', id: timer, at: ctx.now + next })

@@ -205,7 +205,8 @@ export class Voting {
       for (const s of ctx.subscribers.get(tx) ?? []) audience.add(s)
     }
     // Our own copy is counted after this event, through the loopback queue.
-    for (const peer of audience) ctx.send(peer, { type: 'InstantFinalityVote', batch })
+    const message = { type: 'InstantFinalityVote' as const, batch }
+    for (const peer of audience) ctx.send(peer, message)
     this.#startWrite(done.next)
     return true
   }
@@ -246,7 +247,8 @@ export class Voting {
   #forward(tx: Transaction, from: PeerId | null): void {
     const ctx = this.#ctx
     if (from !== null && ctx.epochs.isMember(from)) return
+    const message = { type: 'TransactionBroadcast' as const, tx }
     for (const peer of ctx.epochs.voters)
-      if (peer !== from && peer !== ctx.self) ctx.send(peer, { type: 'TransactionBroadcast', tx })
+      if (peer !== from && peer !== ctx.self) ctx.send(peer, message)
   }
 }
