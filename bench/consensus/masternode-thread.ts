@@ -1,9 +1,3 @@
-// One masternode of the threaded throughput bench (threads.ts), on a worker thread of its own as a
-// masternode process would have: openEngine + EngineRuntime over a MemoryStore, the node:crypto
-// signer, signatures verified on this thread (createThreadVerifier behind a batching front with a
-// verdict cache), and one MessagePort per peer masternode. Messages cross threads by structured
-// clone, so every receiver holds its own copy (as a decoder would give it).
-import { performance } from 'node:perf_hooks'
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads'
 import {
   assertVerdicts,
@@ -25,6 +19,7 @@ import {
 } from '../../src/core/index.ts'
 import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
 import { createThreadVerifier } from '../../src/node/crypto/native-verify.ts'
+import { monotonicClock, nodeTimers } from '../../src/node/engine-ports.ts'
 
 export interface MasternodeInit {
   readonly index: number
@@ -95,12 +90,8 @@ async function preverify(message: Message): Promise<TimeCoinError | null> {
 }
 
 const runtime = new EngineRuntime(engine, {
-  clock: () => performance.now(),
-  timers: (_id, at, fire) => {
-    const t = setTimeout(fire, Math.max(0, at - performance.now()))
-    t.unref()
-    return { cancel: () => clearTimeout(t) }
-  },
+  clock: monotonicClock,
+  timers: nodeTimers,
   transport: (to, message) => {
     const peer = init.peers[to]
     if (peer === undefined) {

@@ -101,6 +101,25 @@ export class PaymentWindow {
     return { p50: q(0.5), p99: q(0.99) }
   }
 
+  /** The figures every throughput report shares, from `run`'s timing. */
+  summary(
+    timing: Awaited<ReturnType<PaymentWindow['run']>>,
+    opts: { readonly masternodes: number; readonly window: number; readonly verdictCache: boolean },
+  ) {
+    return {
+      masternodes: opts.masternodes,
+      transactions: this.#txs.length,
+      finalizedAtAllMasternodes: this.#done,
+      timedOut: timing.timedOut,
+      window: opts.window,
+      verdictCache: opts.verdictCache,
+      wallMs: Math.round(timing.wallMs),
+      finalizedTxPerSec: timing.finalizedTxPerSec,
+      cpuSecondsPerSecond: timing.cpuSecondsPerSecond,
+      submitToFinalEverywhereMs: this.latencies(),
+    }
+  }
+
   /** `x` per finalized payment. */
   per(x: number): number {
     return round(x / Math.max(1, this.#done), 2)

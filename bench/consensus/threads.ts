@@ -93,17 +93,8 @@ export async function threadedThroughput(
     for (const [k, v] of Object.entries(s.delivered)) delivered[k] = (delivered[k] ?? 0) + v
   const per = (x: number) => payments.per(x)
   return {
-    masternodes: opts.masternodes,
     threads: 'one worker thread per masternode',
-    transactions: txs.length,
-    finalizedAtAllMasternodes: payments.done,
-    timedOut: timing.timedOut,
-    window: opts.window,
-    verdictCache: opts.verdictCache,
-    wallMs: Math.round(timing.wallMs),
-    finalizedTxPerSec: timing.finalizedTxPerSec,
-    cpuSecondsPerSecond: timing.cpuSecondsPerSecond,
-    submitToFinalEverywhereMs: payments.latencies(),
+    ...payments.summary(timing, opts),
     voteBatches: sum((s) => s.batches),
     leavesPerBatch: round(
       sum((s) => s.leaves) /

@@ -37,6 +37,7 @@ import {
   type VoteBatch,
 } from '../../src/core/index.ts'
 import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
+import { monotonicClock, nodeTimers } from '../../src/node/engine-ports.ts'
 import { openLevelStore } from '../../src/node/storage/level-store.ts'
 import {
   GENESIS_HASH,
@@ -208,12 +209,8 @@ export async function finalizedThroughput(
         cacheEntries: opts.verdictCache ? DEFAULT_VERDICT_CACHE_ENTRIES : 0,
       }),
       runtime: new EngineRuntime(engine, {
-        clock: () => performance.now(),
-        timers: (_id, at, fire) => {
-          const t = setTimeout(fire, Math.max(0, at - performance.now()))
-          t.unref()
-          return { cancel: () => clearTimeout(t) }
-        },
+        clock: monotonicClock,
+        timers: nodeTimers,
         transport: (to, message) => {
           if (message.type === 'InstantFinalityVote') batches.add(message.batch)
           send(self, to, message)
@@ -274,18 +271,9 @@ export async function finalizedThroughput(
   for (const b of batches) leaves += b.leaves.length
   const per = (x: number) => payments.per(x)
   return {
-    masternodes: opts.masternodes,
     store: opts.store ?? 'memory',
-    transactions: txs.length,
-    finalizedAtAllMasternodes: payments.done,
-    timedOut: timing.timedOut,
-    window: opts.window,
-    verdictCache: opts.verdictCache,
-    wallMs: Math.round(timing.wallMs),
-    finalizedTxPerSec: timing.finalizedTxPerSec,
-    cpuSecondsPerSecond: timing.cpuSecondsPerSecond,
+    ...payments.summary(timing, opts),
     mainThreadBusy: timing.mainThreadBusy,
-    submitToFinalEverywhereMs: payments.latencies(),
     voteBatches: batches.size,
     leavesPerBatch: round(leaves / Math.max(1, batches.size), 1),
     perFinalizedTx: {

@@ -4,4 +4,5 @@
  */
 export * from '../core/index.ts'
 export * from './crypto/index.ts'
+export { monotonicClock, nodeTimers } from './engine-ports.ts'
 export * from './storage/index.ts'
