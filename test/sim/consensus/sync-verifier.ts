@@ -1,39 +1,14 @@
-// A synchronous Ed25519 verifier for the simulator: node:crypto first (its "valid" is final, as in
-// the core's native path), noble ZIP215 as the arbiter. Verdicts are cached per message object,
+// A synchronous Ed25519 verifier for the simulator: the Node shell's node:crypto verification (its
+// "valid" is final, as in the core's native path; noble ZIP215 as the arbiter). Verdicts are cached per message object,
 // because the simulated network hands every receiver the same object.
-import { createPublicKey, type KeyObject, verify } from 'node:crypto'
 import {
   assertVerdicts,
   type Message,
-  malformation,
   messageBundle,
-  nobleVerify,
   type SignatureCheck,
   type TimeCoinError,
 } from '../../../src/core/index.ts'
-
-const SPKI_PREFIX = Uint8Array.from([
-  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-])
-const keys = new Map<string, KeyObject | null>()
-
-function keyObject(publicKey: Uint8Array): KeyObject | null {
-  const id = Buffer.from(publicKey).toString('hex')
-  let key = keys.get(id)
-  if (key === undefined) {
-    try {
-      key = createPublicKey({
-        key: Buffer.concat([SPKI_PREFIX, publicKey]),
-        format: 'der',
-        type: 'spki',
-      })
-    } catch {
-      key = null
-    }
-    keys.set(id, key)
-  }
-  return key
-}
+import { nativeVerify } from '../../../src/node/crypto/native-verify.ts'
 
 /**
  * Verdicts by (signature, key, message): one batch signature reappears in every certificate
@@ -57,14 +32,7 @@ function hex(bytes: Uint8Array): string {
 }
 
 function verifyUncached(c: SignatureCheck): boolean {
-  if (malformation(c.signature, c.publicKey) !== null) return false
-  const key = keyObject(c.publicKey)
-  try {
-    if (key !== null && verify(null, c.message, key, c.signature)) return true
-  } catch {
-    // fall through to the arbiter
-  }
-  return nobleVerify(c.signature, c.message, c.publicKey)
+  return nativeVerify(c.signature, c.message, c.publicKey)
 }
 
 /** Verdicts by the objects a message carries (engines wrap one batch in a message per peer). */
