@@ -22,7 +22,6 @@ import { createThreadVerifier } from '../../src/node/crypto/native-verify.ts'
 import { monotonicClock, nodeTimers } from '../../src/node/engine-ports.ts'
 
 export interface MasternodeInit {
-  readonly index: number
   readonly key: KeyPair
   readonly members: readonly CommitteeMember[]
   readonly genesisHash: Uint8Array

@@ -39,7 +39,6 @@ export async function threadedThroughput(
   )
   const workers = keys.map((key, index) => {
     const init: MasternodeInit = {
-      index,
       key,
       members,
       genesisHash: GENESIS_HASH,

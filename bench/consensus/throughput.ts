@@ -22,7 +22,6 @@ import {
   type Ed25519Verifier,
   EngineRuntime,
   inputSigningMessage,
-  type KeyPair,
   MemoryStore,
   type Message,
   MIN_FEE,
@@ -67,8 +66,6 @@ export interface ThroughputOptions {
 }
 
 interface Node {
-  readonly index: number
-  readonly key: KeyPair
   readonly runtime: EngineRuntime
   readonly verifier: BatchVerifier
 }
@@ -203,8 +200,6 @@ export async function finalizedThroughput(
     })
     const self = engine.id
     const node: Node = {
-      index,
-      key,
       verifier: createBatchVerifier(opts.verifier, {
         cacheEntries: opts.verdictCache ? DEFAULT_VERDICT_CACHE_ENTRIES : 0,
       }),

@@ -24,7 +24,7 @@ describe('createVerifierPool', () => {
     )
   })
 
-  it('refuses malformed inputs without a worker, and an empty batch', async () => {
+  it('answers malformed inputs false (never a worker), and an empty batch with nothing', async () => {
     const good = suites.rfc8032![0]!
     expect(await pool.verifyMany([])).toEqual([])
     expect(

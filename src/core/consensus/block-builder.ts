@@ -41,7 +41,7 @@ export interface BlockInputs {
 }
 
 /** Final transactions in an order where every parent comes before its children. */
-export function dependencyOrder<E extends FinalEntry>(entries: readonly E[]): E[] {
+function dependencyOrder<E extends FinalEntry>(entries: readonly E[]): E[] {
   const pending = new Map(entries.map((e) => [txidToHex(e.txid), e]))
   const out: E[] = []
   while (pending.size > 0 && out.length < MAX_BLOCK_TRANSACTIONS) {

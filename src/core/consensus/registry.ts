@@ -17,13 +17,7 @@ import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
 import { TIERS } from '../primitives/tier.ts'
 import type { Transaction, TxOutput } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
-import {
-  Committee,
-  type CommitteeMember,
-  MAX_COMMITTEE_SIZE,
-  type QuorumRule,
-  quorumThreshold,
-} from './committee.ts'
+import { Committee, MAX_COMMITTEE_SIZE, type QuorumRule, quorumThreshold } from './committee.ts'
 import { slashBounty, slashOffender } from './slashing.ts'
 
 /** Epochs a deregistered member's collateral stays locked after its removal takes effect. */

@@ -4,6 +4,8 @@
  * against accepts a subset of ZIP215 (checked by the shared vectors); anything else falls back
  * to the noble arbiter. Imported keys are cached, since committees sign with few keys.
  */
+import { bytes32Key } from '../encoding/bytes.ts'
+
 const KEY_CACHE_LIMIT = 4096
 
 const FALSE = Promise.resolve(false)
@@ -24,17 +26,6 @@ function plain(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer
     ? (bytes as Uint8Array<ArrayBuffer>)
     : new Uint8Array(bytes)
-}
-
-/** A public key as 16 UTF-16 code units (a map key; one allocation, no hex). */
-function keyId(k: Uint8Array): string {
-  // biome-ignore format: one argument per byte pair
-  return String.fromCharCode(
-    k[0]! | (k[1]! << 8), k[2]! | (k[3]! << 8), k[4]! | (k[5]! << 8), k[6]! | (k[7]! << 8),
-    k[8]! | (k[9]! << 8), k[10]! | (k[11]! << 8), k[12]! | (k[13]! << 8), k[14]! | (k[15]! << 8),
-    k[16]! | (k[17]! << 8), k[18]! | (k[19]! << 8), k[20]! | (k[21]! << 8), k[22]! | (k[23]! << 8),
-    k[24]! | (k[25]! << 8), k[26]! | (k[27]! << 8), k[28]! | (k[29]! << 8), k[30]! | (k[31]! << 8),
-  )
 }
 
 export class NativeEd25519 {
@@ -72,7 +63,7 @@ export class NativeEd25519 {
    */
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
     if (publicKey.length !== 32) return FALSE
-    const id = keyId(publicKey)
+    const id = bytes32Key(publicKey)
     const key = this.#keys.get(id)
     if (key === null) return FALSE
     if (key !== undefined) return this.#verifyWith(key, signature, message)

@@ -60,3 +60,19 @@ export function keyId(key: Uint8Array): string {
   }
   return id
 }
+
+/**
+ * 32 bytes as 16 UTF-16 code units, then `a` and `b` (two more code units, zero by default): an
+ * in-memory map key in one allocation, no hex — about 9× cheaper than `bytesToHex`. Opaque (code
+ * units may be lone surrogates): never shown, logged or stored.
+ */
+// biome-ignore format: one argument per byte pair
+export function bytes32Key(t: Uint8Array, a = 0, b = 0): string {
+  return String.fromCharCode(
+    t[0]! | (t[1]! << 8), t[2]! | (t[3]! << 8), t[4]! | (t[5]! << 8), t[6]! | (t[7]! << 8),
+    t[8]! | (t[9]! << 8), t[10]! | (t[11]! << 8), t[12]! | (t[13]! << 8), t[14]! | (t[15]! << 8),
+    t[16]! | (t[17]! << 8), t[18]! | (t[19]! << 8), t[20]! | (t[21]! << 8), t[22]! | (t[23]! << 8),
+    t[24]! | (t[25]! << 8), t[26]! | (t[27]! << 8), t[28]! | (t[29]! << 8), t[30]! | (t[31]! << 8),
+    a, b,
+  )
+}

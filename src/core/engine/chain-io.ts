@@ -22,6 +22,8 @@ export interface ChainView {
   readonly isVoter: boolean
   /** Peers that get committed blocks besides the voters (non-voting masternodes). */
   readonly followers: readonly PeerId[]
+  /** This node's peer id (a message to it is delivered after the current call). */
+  readonly self: PeerId
   /** The voting members' peer ids (this node's own included). */
   readonly voters: readonly PeerId[]
   /** This node's report (key and carry set) if it sealed and reported at `height`. */
@@ -59,3 +61,6 @@ export type ChainOutput =
   /** A buffered batch whose height is now open: hand it to `onBatch` after this call. */
   | { readonly type: 'replay'; readonly batch: VoteBatch }
   | { readonly type: 'alarm'; readonly code: string; readonly message: string }
+
+/** A chain call's report of a committed block. */
+export type ChainCommit = Extract<ChainOutput, { readonly type: 'committed' }>

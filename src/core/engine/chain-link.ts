@@ -14,7 +14,7 @@ import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { txidKey } from '../ledger/map-keys.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
-import { Chain, type ChainConfig, SELF } from './chain.ts'
+import { Chain, type ChainConfig } from './chain.ts'
 import type { ChainOutput, ChainView } from './chain-io.ts'
 import type { ChainTip, StoredBlockVote } from './chain-store.ts'
 import type { EngineContext } from './context.ts'
@@ -46,6 +46,7 @@ export class ChainLink {
       get voters() {
         return epochs().voters
       },
+      self: ctx.self,
       followers: ctx.followers,
       reportedAt: (height) => epochs().reportedAt(height),
       ledger: ctx.ledger,
@@ -114,8 +115,7 @@ export class ChainLink {
     for (const o of outputs) {
       switch (o.type) {
         case 'send':
-          if (o.to === SELF) ctx.loopback.push({ kind: 'self', message: o.message })
-          else if (o.to !== ctx.self) ctx.emit(o)
+          ctx.send(o.to, o.message)
           break
         case 'setTimer':
         case 'alarm':
@@ -130,11 +130,9 @@ export class ChainLink {
         case 'seal':
           ctx.epochs.seal(o.height)
           break
-        case 'committed': {
-          const { type: _, ...commit } = o
-          ctx.loopback.push({ kind: 'committed', ...commit })
+        case 'committed':
+          ctx.loopback.push({ kind: 'committed', commit: o })
           break
-        }
         case 'replay':
           ctx.loopback.push({ kind: 'chainBatch', batch: o.batch })
           break

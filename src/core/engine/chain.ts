@@ -56,8 +56,6 @@ export function isChainTimer(id: string): boolean {
   return id.startsWith(TIMER)
 }
 
-/** The `to` of a message the chain sends to its own node (delivered after the current call). */
-export const SELF: PeerId = ''
 const RESEND = `${TIMER}resend`
 const MAX_EARLY = 10_000
 /** Blocks sent at once to a member found voting on a height we already committed. */
@@ -108,8 +106,9 @@ export class Chain {
     return this.#out
   }
 
+  /** Sends to a peer; never to this node itself (its own proposal is the one exception). */
   #send(to: PeerId, message: Message): void {
-    this.#out.push({ type: 'send', to, message })
+    if (to !== this.#view.self) this.#out.push({ type: 'send', to, message })
   }
 
   #setTimer(id: string, at: number): void {
@@ -498,7 +497,11 @@ export class Chain {
     this.#lastProposal = proposal
     for (const peer of this.#view.voters) this.#send(peer, { type: 'BlockProposal', proposal })
     // Our own proposal reaches us like anyone's, after this call (never handled inside it).
-    this.#out.push({ type: 'send', to: SELF, message: { type: 'BlockProposal', proposal } })
+    this.#out.push({
+      type: 'send',
+      to: this.#view.self,
+      message: { type: 'BlockProposal', proposal },
+    })
   }
 
   #build(height: number, attempt: number): Block {

@@ -11,7 +11,6 @@
  *  - Every transaction object is hashed once (txid and size remembered per object).
  */
 import type { FinalityCertificate } from '../consensus/certificate.ts'
-import type { ConfirmedTx, Registry } from '../consensus/registry.ts'
 import type { ConsensusRules } from '../consensus/rules.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
@@ -23,6 +22,7 @@ import type { UtxoStateKind } from '../ledger/utxo-state.ts'
 import { computeTxid, type Transaction, transactionSize } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
+import type { ChainCommit } from './chain-io.ts'
 import type { ChainLink } from './chain-link.ts'
 import type { Epochs } from './epochs.ts'
 import type { Effect } from './events.ts'
@@ -42,15 +42,7 @@ export type Loopback =
   /** A message this node sent to itself (its own proposal, lock report or vote batch). */
   | { readonly kind: 'self'; readonly message: Message }
   /** A block committed here: enter its registry (and epoch, if it changed the committee). */
-  | {
-      readonly kind: 'committed'
-      readonly height: number
-      readonly hash: Uint8Array
-      readonly transactions: number
-      readonly registry: Registry
-      readonly changed: boolean
-      readonly carried: readonly ConfirmedTx[]
-    }
+  | { readonly kind: 'committed'; readonly commit: ChainCommit }
   /** Block votes buffered by the chain until their height opened. */
   | { readonly kind: 'chainBatch'; readonly batch: VoteBatch }
 

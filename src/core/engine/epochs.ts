@@ -12,7 +12,7 @@
  * docs/ARCHITECTURE.md §4 explains the handoff; docs/PROTOCOL.md §18 gives its rules.
  */
 import type { Committee } from '../consensus/committee.ts'
-import { epochBar } from '../consensus/epoch-rule.ts'
+import { type EpochRuleLookups, epochBar } from '../consensus/epoch-rule.ts'
 import { signLockReport } from '../consensus/lock-report.ts'
 import { type ConfirmedTx, Registry, type RegistryState } from '../consensus/registry.ts'
 import { NO_CONFLICT } from '../consensus/vote-leaf.ts'
@@ -27,6 +27,8 @@ import { type Seal, sealOp } from './seal-store.ts'
 
 export class Epochs {
   readonly #ctx: EngineContext
+  /** What the epoch rule asks of this node (transactions it knows, which are confirmed). */
+  readonly #lookups: EpochRuleLookups
   #registry: Registry
   #isVoter = false
   #voters: readonly PeerId[] = []
@@ -42,6 +44,10 @@ export class Epochs {
 
   constructor(ctx: EngineContext, registry: Registry, seal: Seal | undefined) {
     this.#ctx = ctx
+    this.#lookups = {
+      known: (t) => ctx.known(txidKey(t))?.tx,
+      confirmed: (t) => ctx.confirmed(t),
+    }
     this.#registry = registry
     const current = seal?.epoch === registry.committee.epoch ? seal : null
     this.#seal = current
@@ -109,11 +115,7 @@ export class Epochs {
 
   /** Why this epoch forbids accepting `tx` (a named txid or NO_CONFLICT), or null. */
   epochBar(tx: Transaction, txid: Txid): Txid | null {
-    const ctx = this.#ctx
-    return epochBar(tx, txid, this.#registry, {
-      known: (t) => ctx.known(txidKey(t))?.tx,
-      confirmed: (t) => ctx.confirmed(t),
-    })
+    return epochBar(tx, txid, this.#registry, this.#lookups)
   }
 
   /** Whether the seal forbids accepting `txid` in this epoch. */

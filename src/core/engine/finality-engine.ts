@@ -234,13 +234,9 @@ export class FinalityEngine {
       case 'chainBatch':
         return ctx.chain?.onBatch(item.batch)
       case 'committed': {
-        ctx.epochs.advance(item.registry, item.changed, item.carried)
-        ctx.emit({
-          type: 'committed',
-          height: item.height,
-          hash: item.hash,
-          transactions: item.transactions,
-        })
+        const { height, hash, transactions, registry, changed, carried } = item.commit
+        ctx.epochs.advance(registry, changed, carried)
+        ctx.emit({ type: 'committed', height, hash, transactions })
         return this.#forgetConfirmed()
       }
     }

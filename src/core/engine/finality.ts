@@ -83,10 +83,14 @@ export class Finality {
     }
     const update = this.count(batch)
     if (update === null) return
-    for (const txid of [...update.accepted, ...update.rejected]) {
-      for (const s of ctx.subscribers.get(txidKey(txid)) ?? []) {
-        if (s !== from) ctx.send(s, { type: 'InstantFinalityVote', batch })
-      }
+    // Wallets waiting for these transactions get the batch, once each.
+    if (ctx.subscribers.size > 0) {
+      const audience = new Set<PeerId>()
+      for (const list of [update.accepted, update.rejected])
+        for (const txid of list)
+          for (const s of ctx.subscribers.get(txidKey(txid)) ?? []) if (s !== from) audience.add(s)
+      const message = { type: 'InstantFinalityVote' as const, batch }
+      for (const s of audience) ctx.send(s, message)
     }
     for (const txid of update.accepted) {
       // The voter that sent the vote has the transaction: ask it alone.

@@ -7,8 +7,7 @@ import * as P from 'micro-packed'
 import { codec, fail } from '../encoding/codec.ts'
 import { bool, rangedU64, u8, u64 } from '../encoding/fields.ts'
 import { type Amount, MAX_AMOUNT } from '../primitives/amount.ts'
-import type { Transaction } from '../primitives/transaction.ts'
-import { decodeTransaction, encodeTransaction, MAX_TX_SIZE } from '../primitives/transaction.ts'
+import { decodeTransaction, MAX_TX_SIZE, signedBytes } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { Bucket, bucketKey } from '../storage/keys.ts'
 import type { MempoolEntry, MempoolStatus } from './mempool.ts'
@@ -34,22 +33,6 @@ export const MempoolRecordCodec = codec('MempoolRecord', recordCoder, MAX_TX_SIZ
 /** status u8 ‖ voted u8 ‖ arrivedAt u64 ‖ fee u64, then the signed transaction. */
 const HEADER_BYTES = 18
 
-/**
- * Signed encodings of transactions already encoded or decoded here, by object: a mempool record
- * is written when a transaction is admitted and again when it is finalized (transactions are
- * immutable values, so the bytes stay right).
- */
-const encodedTxs = new WeakMap<Transaction, Uint8Array>()
-
-function transactionBytes(tx: Transaction): Uint8Array {
-  let bytes = encodedTxs.get(tx)
-  if (bytes === undefined) {
-    bytes = encodeTransaction(tx)
-    encodedTxs.set(tx, bytes)
-  }
-  return bytes
-}
-
 export function mempoolKey(txid: Txid): Uint8Array {
   return bucketKey(Bucket.mempool, txid)
 }
@@ -72,7 +55,7 @@ function inRange(e: MempoolEntry, tx: Uint8Array): boolean {
 
 /** Bytes of the record `encodeMempoolRecord` writes for `e`, or -1 when the codec must. */
 export function mempoolRecordSize(e: MempoolEntry): number {
-  const tx = transactionBytes(e.tx)
+  const tx = signedBytes(e.tx)
   return inRange(e, tx) ? HEADER_BYTES + tx.length : -1
 }
 
@@ -83,7 +66,7 @@ export function mempoolRecordSize(e: MempoolEntry): number {
  * error.
  */
 export function encodeMempoolRecord(e: MempoolEntry, out?: Uint8Array): Uint8Array {
-  const tx = transactionBytes(e.tx)
+  const tx = signedBytes(e.tx)
   if (!inRange(e, tx)) {
     return MempoolRecordCodec.encode({
       status: e.status,
@@ -109,7 +92,6 @@ export function encodeMempoolRecord(e: MempoolEntry, out?: Uint8Array): Uint8Arr
 export function decodeMempoolRecord(value: Uint8Array): MempoolEntry {
   const r = MempoolRecordCodec.decode(value)
   const { tx, txid, size } = decodeTransaction(r.tx)
-  encodedTxs.set(tx, r.tx.slice())
   return {
     txid,
     tx,

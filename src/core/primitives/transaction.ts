@@ -105,6 +105,8 @@ export const TransactionCodec = codec('Transaction', signedTxCoder, MAX_TX_SIZE)
  */
 interface Derived {
   txid?: Txid
+  /** The signed encoding, shared by every caller of `signedBytes`: never written into. */
+  bytes?: Uint8Array
   size?: number
 }
 const derived = new WeakMap<object, Derived>()
@@ -124,10 +126,20 @@ export function computeTxid(tx: UnsignedTransaction): Txid {
   return d.txid
 }
 
+/**
+ * The signed encoding, computed once per object and shared: a caller copies it, never writes
+ * into it (a mempool record is written when a transaction is admitted and again when final).
+ */
+export function signedBytes(tx: Transaction): Uint8Array {
+  const d = derivedOf(tx)
+  d.bytes ??= TransactionCodec.encode(tx)
+  return d.bytes
+}
+
 /** Size of the signed encoding in bytes (computed once per object). */
 export function transactionSize(tx: Transaction): number {
   const d = derivedOf(tx)
-  d.size ??= TransactionCodec.encode(tx).length
+  d.size ??= signedBytes(tx).length
   return d.size
 }
 
