@@ -110,6 +110,8 @@ export type LedgerErrorCode =
   | 'LEDGER_UNKNOWN_TX'
   | 'MEMPOOL_FULL'
   | 'MEMPOOL_DUPLICATE'
+  /** A genesis allocation with a bad output or outputs totalling more than MAX_AMOUNT. */
+  | 'LEDGER_GENESIS_INVALID'
 
 export class LedgerError extends TimeCoinError<LedgerErrorCode> {
   readonly domain = 'ledger'
@@ -117,6 +119,8 @@ export class LedgerError extends TimeCoinError<LedgerErrorCode> {
 
 export type ConsensusErrorCode =
   | 'COMMITTEE_INVALID'
+  /** A member weight or a committee's total weight above its bound (committee.ts). */
+  | 'COMMITTEE_WEIGHT_LIMIT'
   | 'MERKLE_EMPTY'
   | 'MERKLE_INDEX'
   | 'BATCH_INVALID'

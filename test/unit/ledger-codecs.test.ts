@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import {
   type Amount,
   computeTxid,
+  EncodingError,
   MAX_AMOUNT,
   type Txid,
   type TxOutput,
@@ -71,7 +72,7 @@ describe('mempool record', () => {
         expect(view).toEqual(encodeMempoolRecord(e))
         expect(slab.subarray(0, offset).every((b) => b === 0xee)).toBe(true)
         expect(slab.subarray(offset + size).every((b) => b === 0xee)).toBe(true)
-        expect(() => encodeMempoolRecord(e, new Uint8Array(size + 1))).toThrow(RangeError)
+        expect(() => encodeMempoolRecord(e, new Uint8Array(size + 1))).toThrow(EncodingError)
       }),
       { numRuns: 50 },
     )
@@ -147,7 +148,7 @@ describe('UTXO record into a view', () => {
       expect([...slab.subarray(0, 5), ...slab.subarray(5 + size)].every((b) => b === 0xee)).toBe(
         true,
       )
-      expect(() => encodeUtxoRecord(entry, new Uint8Array(size - 1))).toThrow(RangeError)
+      expect(() => encodeUtxoRecord(entry, new Uint8Array(size - 1))).toThrow(EncodingError)
     }
     // Out of range: no size, and the codec's typed error.
     const bad: UtxoEntry = {

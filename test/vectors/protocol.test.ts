@@ -32,12 +32,12 @@ import {
   UnsignedTransactionCodec,
   VoteBatchCodec,
   VoteBatchHeaderCodec,
+  VoteLeafCodec,
   verifyBundle,
   verifyCertificate,
   verifyTransaction,
   verifyTransactionSignatures,
   verifyVoteBatch,
-  voteLeafCoder,
 } from '../../src/core/index.ts'
 import { LTHASH_ELEMENT_KEY } from '../../src/core/ledger/lthash.ts'
 import { commitmentElement } from '../../src/core/ledger/utxo-codec.ts'
@@ -179,7 +179,7 @@ describe('protocol vectors', () => {
   it('vote leaves, Merkle root and paths, batch header and signature are exact', async () => {
     const v = vectors.votes
     const batch = VoteBatchCodec.decode(fromHex(v.batch))
-    expect(batch.leaves.map((l) => bytesToHex(voteLeafCoder.encode(l)))).toEqual(v.leaves)
+    expect(batch.leaves.map((l) => bytesToHex(VoteLeafCodec.encode(l)))).toEqual(v.leaves)
     const hashes = batch.leaves.map(leafHash)
     expect(hashes.map(bytesToHex)).toEqual(v.leafHashes)
     expect(bytesToHex(merkleRoot(hashes))).toBe(v.root)

@@ -1,17 +1,19 @@
 /**
  * The block a leader proposes, built from what it holds: every final, unconfirmed transaction (in
- * dependency order, parents first, at most MAX_BLOCK_TRANSACTIONS), the reward shared by weight
- * with the fees to the leader and pending slashing bounties, and — for a committee-changing block
- * — the carry set: the union of the lock reports it holds, less what this block confirms. Pure:
- * the same inputs give the same block (docs/PROTOCOL.md §15, §18).
+ * dependency order, parents first, at most MAX_BLOCK_TRANSACTIONS, and no more than keep the
+ * reward outputs within MAX_AMOUNT), the reward shared by weight with the fees to the leader and
+ * pending slashing bounties, and — for a committee-changing block — the carry set: the union of
+ * the lock reports it holds, less what this block confirms. Pure: the same inputs give the same
+ * block (docs/PROTOCOL.md §15, §18).
  */
 import type { Amount } from '../primitives/amount.ts'
-import { computeTxid, type Transaction } from '../primitives/transaction.ts'
+import { computeTxid, type Transaction, type TxOutput } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import {
   type Block,
   blockReward,
   MAX_BLOCK_TRANSACTIONS,
+  maxBlockFees,
   rewardHash,
   transactionRoot,
 } from './block.ts'
@@ -58,15 +60,27 @@ function dependencyOrder<E extends FinalEntry>(entries: readonly E[]): E[] {
   return out
 }
 
+/**
+ * The longest prefix of `ordered` whose fees, with the reward and `bounties`, keep the reward
+ * outputs within MAX_AMOUNT (a prefix of a dependency order is one too: parents stay first).
+ */
+function withinFeeLimit<E extends FinalEntry>(
+  ordered: readonly E[],
+  bounties: readonly TxOutput[],
+): { entries: readonly E[]; fees: bigint } {
+  const limit = maxBlockFees(bounties)
+  let fees = 0n
+  for (const [i, e] of ordered.entries()) {
+    if (fees + e.fee > limit) return { entries: ordered.slice(0, i), fees }
+    fees += e.fee
+  }
+  return { entries: ordered, fees }
+}
+
 export function buildBlock(input: BlockInputs): Block {
-  const entries = dependencyOrder(input.finalized)
-  const fees = entries.reduce((a, e) => a + e.fee, 0n)
-  const reward = blockReward(
-    input.committee,
-    input.proposer,
-    fees,
-    input.registry.pendingBounties(),
-  )
+  const bounties = input.registry.pendingBounties()
+  const { entries, fees } = withinFeeLimit(dependencyOrder(input.finalized), bounties)
+  const reward = blockReward(input.committee, input.proposer, fees, bounties)
   const confirmed = new Set(entries.map((e) => txidToHex(e.txid)))
   const carried = new Map<string, Transaction>()
   if (input.registry.changing) {

@@ -21,6 +21,7 @@ import {
   u32,
   u64Number,
 } from '../encoding/fields.ts'
+import { ConsensusError, PeerAction } from '../errors.ts'
 import { addressPayloadFromPublicKey } from '../primitives/address.ts'
 import { type Amount, COIN, MAX_AMOUNT } from '../primitives/amount.ts'
 import {
@@ -138,9 +139,19 @@ export function rewardTxid(height: number, prevHash: Uint8Array): Txid {
 }
 
 /**
+ * The most fees a block with `bounties` may pay its proposer: its reward outputs then total
+ * exactly MAX_AMOUNT (100 TIME + fees + bounties), the most any set of outputs may hold.
+ */
+export function maxBlockFees(bounties: readonly TxOutput[] = []): bigint {
+  return bounties.reduce((left, b) => left - b.value, MAX_AMOUNT - BLOCK_REWARD)
+}
+
+/**
  * The reward of a block: each voting member gets ⌊100 TIME × weight / W⌋ (members in key order,
  * paid to the address of their masternode key), and the proposer gets the remainder plus `fees`;
- * then the slashing bounties the block applies. Zero-value outputs are left out.
+ * then the slashing bounties the block applies. Zero-value outputs are left out. The outputs
+ * total 100 TIME + fees + bounties, which must not exceed MAX_AMOUNT (BLOCK_INVALID otherwise:
+ * `maxBlockFees` is what a builder may collect).
  */
 export function blockReward(
   committee: Committee,
@@ -148,6 +159,13 @@ export function blockReward(
   fees: bigint,
   bounties: readonly TxOutput[] = [],
 ): TxOutput[] {
+  if (fees < 0n || fees > maxBlockFees(bounties)) {
+    throw new ConsensusError(
+      'BLOCK_INVALID',
+      `fees ${fees} would take the reward outputs out of [0, ${MAX_AMOUNT}]`,
+      PeerAction.LowToleranceError,
+    )
+  }
   const out: TxOutput[] = []
   let paid = 0n
   for (const m of committee.voters) {

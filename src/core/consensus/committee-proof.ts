@@ -11,7 +11,7 @@ import type { Ed25519Verifier } from '../crypto/ed25519.ts'
 import { joinBundles, type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
-import { boundedArray, bytes32, u64Number } from '../encoding/fields.ts'
+import { boundedArray, bytes32, rangedU64Number } from '../encoding/fields.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
 import { type BlockHeader, blockHash, blockHeaderCoder } from './block.ts'
 import {
@@ -19,7 +19,13 @@ import {
   BlockCertificateCodec,
   checkBlockCertificate,
 } from './block-certificate.ts'
-import { Committee, type CommitteeMember, committeeHash, MAX_COMMITTEE_SIZE } from './committee.ts'
+import {
+  Committee,
+  type CommitteeMember,
+  committeeHash,
+  MAX_COMMITTEE_SIZE,
+  MAX_MEMBER_WEIGHT,
+} from './committee.ts'
 import { entriesSignatureBundle } from './quorum-proof.ts'
 
 export interface CommitteeProofStep {
@@ -37,7 +43,7 @@ const stepCoder = P.struct({
   certificate: P.prefix(P.U32LE, BlockCertificateCodec.coder),
   members: boundedArray(
     MAX_COMMITTEE_SIZE,
-    P.struct({ key: bytes32, weight: u64Number }),
+    P.struct({ key: bytes32, weight: rangedU64Number(MAX_MEMBER_WEIGHT, 'member weight') }),
     'committee members',
   ),
 }) as unknown as P.CoderType<CommitteeProofStep>
@@ -58,6 +64,16 @@ function invalid(step: number, message: string): never {
     `step ${step}: ${message}`,
     PeerAction.LowToleranceError,
   )
+}
+
+/** The committee a step names; members that cannot form one (duplicates, …) cost the sender. */
+function membersOf(step: number, epoch: number, members: readonly CommitteeMember[]): Committee {
+  try {
+    return new Committee(epoch, members)
+  } catch (e) {
+    if (e instanceof ConsensusError) invalid(step, `the members are not a committee: ${e.message}`)
+    throw e
+  }
 }
 
 /**
@@ -84,7 +100,7 @@ export function checkCommitteeProof(
     )
       invalid(i, 'the certificate is for another block')
     checkBlockCertificate(certificate, committee)
-    const next = new Committee(committee.epoch + 1, step.members)
+    const next = membersOf(i, committee.epoch + 1, step.members)
     if (!equalBytes(committeeHash(next), header.committeeHash))
       invalid(i, 'the members do not hash to the committee the block names')
     committee = next

@@ -2,6 +2,8 @@
  * The voting committee of one epoch: members, weights by collateral tier, and the quorum
  * threshold ⌊2W/3⌋ + 1 of total weight W. Any two quorums overlap by more than W/3. Members are
  * kept sorted by key so every node derives byte-identical committees from the same chain.
+ * Every committee — genesis, registry, committee proof — is built here, so every one keeps the
+ * weight bound (MAX_MEMBER_WEIGHT) that makes all weight arithmetic exact.
  */
 import { DomainTags } from '../crypto/domain.ts'
 import { taggedHash } from '../crypto/sha256.ts'
@@ -19,6 +21,29 @@ export const MIN_VOTING_MEMBERS: Readonly<Record<NetworkName, number>> = {
 }
 
 export const MAX_COMMITTEE_SIZE = 1_000
+
+/**
+ * Largest weight of one member: 2^30. Tiers grant at most 1,000 (primitives/tier.ts); only a
+ * genesis may grant more. With at most MAX_COMMITTEE_SIZE (< 2^10) members, a committee's total
+ * weight W stays at most MAX_TOTAL_WEIGHT < 2^40, so every weight computation in `number` is
+ * exact with room to spare (integers are exact below 2^53): 2W for the threshold, any sum of
+ * distinct voters' weights (≤ W, tallies and certificates), proposer priorities (within
+ * ±members × W < 2^50) and `BigInt(weight)` for the reward.
+ */
+export const MAX_MEMBER_WEIGHT = 2 ** 30
+
+/** Largest total weight of a committee: MAX_COMMITTEE_SIZE × MAX_MEMBER_WEIGHT (< 2^40). */
+export const MAX_TOTAL_WEIGHT = MAX_COMMITTEE_SIZE * MAX_MEMBER_WEIGHT
+
+/** Throws COMMITTEE_WEIGHT_LIMIT unless `weight` is an integer in [0, MAX_MEMBER_WEIGHT]. */
+export function checkMemberWeight(weight: number): void {
+  if (!Number.isInteger(weight) || weight < 0 || weight > MAX_MEMBER_WEIGHT) {
+    throw new ConsensusError(
+      'COMMITTEE_WEIGHT_LIMIT',
+      `member weight must be an integer in [0, ${MAX_MEMBER_WEIGHT}], got ${weight}`,
+    )
+  }
+}
 
 export interface CommitteeMember {
   /** The masternode's Ed25519 voting key. */
@@ -65,12 +90,7 @@ export class Committee {
     for (const m of members) {
       if (m.key.length !== 32)
         throw new ConsensusError('COMMITTEE_INVALID', 'member key must be 32 bytes')
-      if (!Number.isSafeInteger(m.weight) || m.weight < 0) {
-        throw new ConsensusError(
-          'COMMITTEE_INVALID',
-          `member weight must be a non-negative integer, got ${m.weight}`,
-        )
-      }
+      checkMemberWeight(m.weight)
       const id = bytesToHex(m.key)
       if (weights.has(id)) throw new ConsensusError('COMMITTEE_INVALID', `duplicate member ${id}`)
       weights.set(id, m.weight)
@@ -78,6 +98,14 @@ export class Committee {
     this.epoch = epoch
     this.members = [...members].sort((a, b) => compareBytes(a.key, b.key))
     this.totalWeight = members.reduce((s, m) => s + m.weight, 0)
+    // Implied by the two bounds above; checked so a change to either cannot go unnoticed.
+    if (this.totalWeight > MAX_TOTAL_WEIGHT) {
+      throw new ConsensusError(
+        'COMMITTEE_WEIGHT_LIMIT',
+        `total weight ${this.totalWeight} exceeds ${MAX_TOTAL_WEIGHT}`,
+      )
+    }
+
     this.quorum = quorum
     this.threshold = quorum(this.totalWeight)
     this.#weights = weights

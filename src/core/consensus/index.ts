@@ -10,6 +10,7 @@ export {
   blockReward,
   blockTxids,
   MAX_BLOCK_TRANSACTIONS,
+  maxBlockFees,
   rewardHash,
   rewardTxid,
   transactionRoot,
@@ -33,8 +34,11 @@ export {
 export {
   Committee,
   type CommitteeMember,
+  checkMemberWeight,
   committeeHash,
   MAX_COMMITTEE_SIZE,
+  MAX_MEMBER_WEIGHT,
+  MAX_TOTAL_WEIGHT,
   MIN_VOTING_MEMBERS,
   type QuorumRule,
   quorumThreshold,
@@ -57,12 +61,7 @@ export {
   evidenceSignatureBundle,
   verifyEvidence,
 } from './evidence.ts'
-export {
-  EVIDENCE_KINDS,
-  EvidenceCodec,
-  evidenceCoder,
-  MAX_EVIDENCE_ENCODING_SIZE,
-} from './evidence-codec.ts'
+export { EVIDENCE_KINDS, EvidenceCodec, MAX_EVIDENCE_ENCODING_SIZE } from './evidence-codec.ts'
 export { type HandoffContext, validateHandoff } from './handoff.ts'
 export {
   checkLockReports,
@@ -85,7 +84,6 @@ export { ProposerSchedule } from './proposer.ts'
 export {
   type CertificateEntry,
   certificateEntry,
-  certificateEntryCoder,
   checkQuorumEntries,
   entriesSignatureBundle,
   MAX_ENTRY_SIZE,
@@ -129,5 +127,12 @@ export {
   verifyVoteBatch,
   voteBatchBundle,
 } from './vote-batch.ts'
-export { LEAF_KINDS, leafHash, NO_CONFLICT, type VoteLeaf, voteLeafCoder } from './vote-leaf.ts'
+export {
+  LEAF_KINDS,
+  leafHash,
+  MAX_LEAF_SIZE,
+  NO_CONFLICT,
+  type VoteLeaf,
+  VoteLeafCodec,
+} from './vote-leaf.ts'
 export { type TallyUpdate, VoteTally } from './vote-tally.ts'

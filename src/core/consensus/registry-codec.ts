@@ -11,9 +11,9 @@ import {
   bytes20,
   bytes32,
   rangedU64,
+  rangedU64Number,
   u8,
   u32,
-  u64Number,
 } from '../encoding/fields.ts'
 import { MAX_AMOUNT } from '../primitives/amount.ts'
 import { outPointCoder } from '../primitives/outpoint.ts'
@@ -22,14 +22,14 @@ import type { Txid } from '../primitives/txid.ts'
 import { MetaKey } from '../storage/meta-keys.ts'
 import type { BatchOp } from '../storage/store.ts'
 import { MAX_CARRIED_TRANSACTIONS } from './block.ts'
-import { MAX_COMMITTEE_SIZE } from './committee.ts'
+import { MAX_COMMITTEE_SIZE, MAX_MEMBER_WEIGHT } from './committee.ts'
 import type { MemberRecord, MembershipChange, RegistryState } from './registry.ts'
 
 const MAX_OUTPOINTS = 1 << 20
 
 const memberCoder = P.struct({
   key: bytes32,
-  weight: u64Number,
+  weight: rangedU64Number(MAX_MEMBER_WEIGHT, 'member weight'),
   collateral: P.optional(bool, outPointCoder),
 })
 

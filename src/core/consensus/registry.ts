@@ -17,7 +17,13 @@ import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
 import { TIERS } from '../primitives/tier.ts'
 import type { Transaction, TxOutput } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
-import { Committee, MAX_COMMITTEE_SIZE, type QuorumRule, quorumThreshold } from './committee.ts'
+import {
+  Committee,
+  checkMemberWeight,
+  MAX_COMMITTEE_SIZE,
+  type QuorumRule,
+  quorumThreshold,
+} from './committee.ts'
 import { slashBounty, slashOffender } from './slashing.ts'
 
 /** Epochs a deregistered member's collateral stays locked after its removal takes effect. */
@@ -116,6 +122,8 @@ export class Registry {
       state.previous === null || state.epoch === 0
         ? null
         : toCommittee(quorum, state.epoch - 1, state.previous)
+    // A pending member's weight is bounded now, not when the next committee is built from it.
+    for (const c of state.pending) if (c.kind === 'add') checkMemberWeight(c.member.weight)
     const locked = new Map<string, number>()
     for (const m of state.members)
       if (m.collateral !== null) locked.set(outPointToString(m.collateral), NEVER)

@@ -6,7 +6,7 @@
 import * as P from 'micro-packed'
 import { sha256 } from '../crypto/sha256.ts'
 import { concatBytes } from '../encoding/bytes.ts'
-import { fail } from '../encoding/codec.ts'
+import { codec, fail } from '../encoding/codec.ts'
 import { bytes32, u8, u32 } from '../encoding/fields.ts'
 import type { Txid } from '../primitives/txid.ts'
 
@@ -75,6 +75,12 @@ export const voteLeafCoder = P.wrap<VoteLeaf>({
     }
   },
 })
+
+/** Largest leaf encoding: a txReject (kind, txid, conflicting txid). */
+export const MAX_LEAF_SIZE = 1 + 32 + 32
+
+/** A leaf on its own (vote batches embed `voteLeafCoder`). */
+export const VoteLeafCodec = codec('VoteLeaf', voteLeafCoder, MAX_LEAF_SIZE)
 
 export function leafHash(leaf: VoteLeaf): Uint8Array {
   return sha256(concatBytes(Uint8Array.of(LEAF_PREFIX), voteLeafCoder.encode(leaf)))

@@ -2,8 +2,13 @@
  * Field coders every schema is built from: fixed-width little-endian integers, fixed-size byte
  * strings, and length-prefixed arrays whose prefix is fixed-width (so no length has two
  * encodings) and checked against a per-field limit before any element is read.
+ *
+ * Every decoded byte string owns its bytes: it is a copy, never a view into the input (see
+ * `ownedBytes`), so a caller may reuse or overwrite its receive buffer as soon as `decode`
+ * returns without changing a key, txid or signature the engine keeps.
  */
 import * as P from 'micro-packed'
+import { EncodingError } from '../errors.ts'
 import { fail } from './codec.ts'
 
 export const u8 = P.U8
@@ -11,9 +16,24 @@ export const u16 = P.U16LE
 export const u32 = P.U32LE
 export const u64 = P.U64LE
 
-export const bytes20 = P.bytes(20)
-export const bytes32 = P.bytes(32)
-export const bytes64 = P.bytes(64)
+/**
+ * `P.bytes(len)` whose decoded value is a copy. micro-packed hands back a subarray of the input;
+ * decoded keys, txids, signatures, roots and paths outlive the input (the engine keeps them, and
+ * `keyId` caches by array), so one slice per field here keeps them intact when a shell reuses
+ * its receive buffers. Every byte field of every schema goes through this coder.
+ */
+export function ownedBytes(len: P.Length): P.CoderType<Uint8Array> {
+  const inner = P.bytes(len)
+  return P.wrap<Uint8Array>({
+    ...(inner.size === undefined ? {} : { size: inner.size }),
+    encodeStream: (w, value) => inner.encodeStream(w, value),
+    decodeStream: (r) => inner.decodeStream(r).slice(),
+  })
+}
+
+export const bytes20 = ownedBytes(20)
+export const bytes32 = ownedBytes(32)
+export const bytes64 = ownedBytes(64)
 
 /** Strict boolean: exactly 0x00 or 0x01. */
 export const bool = P.bool
@@ -38,7 +58,7 @@ export function boundedList<T>(max: number, inner: P.CoderType<T>, what: string)
 
 /** `u32 length ‖ bytes`, length ≤ max. */
 export function boundedBytes(max: number, what: string) {
-  return P.bytes(limitedLength(u32, max, what))
+  return ownedBytes(limitedLength(u32, max, what))
 }
 
 /** u64 restricted to [min, max]. */
@@ -69,3 +89,22 @@ export const u64Number = P.wrap<number>({
     return Number(n)
   },
 })
+
+/** u64 on the wire, an integer `number` in [0, max] in memory (`max` ≤ 2^53 − 1): weights. */
+export function rangedU64Number(max: number, what: string) {
+  if (!Number.isSafeInteger(max) || max < 0)
+    throw new EncodingError('OUT_OF_RANGE', `${what}: bound ${max} is not a safe u64`)
+  const limit = BigInt(max)
+  return P.wrap<number>({
+    encodeStream(w, n) {
+      if (!Number.isSafeInteger(n) || n < 0 || n > max)
+        fail('OUT_OF_RANGE', `${what}: ${n} not an integer in [0, ${max}]`)
+      u64.encodeStream(w, BigInt(n))
+    },
+    decodeStream(r) {
+      const n = u64.decodeStream(r)
+      if (n > limit) fail('OUT_OF_RANGE', `${what}: ${n} above ${max}`)
+      return Number(n)
+    },
+  })
+}

@@ -14,6 +14,7 @@ import { NIL } from '../consensus/timelock.ts'
 import { bytesToHex } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
 import { bytes32, u32 } from '../encoding/fields.ts'
+import { EncodingError } from '../errors.ts'
 import { Bucket, bucketKey } from '../storage/keys.ts'
 import { MetaKey } from '../storage/meta-keys.ts'
 import type { BatchOp, Store } from '../storage/store.ts'
@@ -60,6 +61,12 @@ function blockVoteKey(height: number, attempt: number, kind: 'prevote' | 'precom
 }
 
 function decodeBlockVote(key: Uint8Array, value: Uint8Array): StoredBlockVote {
+  if (key.length !== 10 || key[9]! > 1 || value.length !== 32) {
+    throw new EncodingError(
+      'INVALID_VALUE',
+      `block vote record: ${key.length}-byte key, ${value.length}-byte value`,
+    )
+  }
   const view = new DataView(key.buffer, key.byteOffset, key.byteLength)
   const isNil = value.every((b) => b === 0)
   return {

@@ -6,6 +6,7 @@
 import * as P from 'micro-packed'
 import { codec, fail } from '../encoding/codec.ts'
 import { bytes32, u8, u32, u64Number } from '../encoding/fields.ts'
+import { EncodingError } from '../errors.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { Bucket, bucketKey } from '../storage/keys.ts'
 import { MetaKey } from '../storage/meta-keys.ts'
@@ -56,6 +57,8 @@ export async function loadVotingState(store: Store): Promise<StoredVotingState> 
   const decisions: Decision[] = []
   for await (const [key, value] of store.iterate({ prefix: Uint8Array.of(Bucket.decision) })) {
     const d = DecisionCodec.decode(value)
+    if (key.length !== 33)
+      throw new EncodingError('INVALID_VALUE', `decision record: ${key.length}-byte key`)
     const txid = key.slice(1) as Txid
     decisions.push(
       d.kind === 'accept'

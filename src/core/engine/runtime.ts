@@ -15,6 +15,7 @@
 
 import type { ConsensusRules } from '../consensus/rules.ts'
 import { PeerAction, TimeCoinError } from '../errors.ts'
+import { checkGenesisAllocation } from '../ledger/genesis.ts'
 import { Ledger } from '../ledger/ledger.ts'
 import type { MempoolLimits } from '../ledger/mempool.ts'
 import type { Transaction, TxOutput } from '../primitives/transaction.ts'
@@ -286,6 +287,7 @@ export interface OpenEngineConfig extends Omit<EngineConfig, 'ledger' | 'voting'
 
 /** The first batch of a new store: its version and the genesis outputs, atomically. */
 export function genesisBatch(config: Pick<OpenEngineConfig, 'genesisHash' | 'genesis'>): BatchOp[] {
+  checkGenesisAllocation(config.genesis)
   const fresh = new Ledger({ genesisHash: config.genesisHash })
   return [
     storeVersionOp(),

@@ -1,3 +1,4 @@
+export { checkGenesisAllocation, type GenesisAllocation } from './genesis.ts'
 export {
   type BlockReward,
   type BlockTransaction,

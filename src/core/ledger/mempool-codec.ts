@@ -5,7 +5,8 @@
  */
 import * as P from 'micro-packed'
 import { codec, fail } from '../encoding/codec.ts'
-import { bool, rangedU64, u8, u64 } from '../encoding/fields.ts'
+import { bool, ownedBytes, rangedU64, u8, u64 } from '../encoding/fields.ts'
+import { EncodingError } from '../errors.ts'
 import { type Amount, MAX_AMOUNT } from '../primitives/amount.ts'
 import { decodeTransaction, MAX_TX_SIZE, signedBytes } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
@@ -25,7 +26,7 @@ const recordCoder = P.struct({
   voted: bool,
   arrivedAt: u64,
   fee: rangedU64(0n, MAX_AMOUNT, 'fee'),
-  tx: P.bytes(null),
+  tx: ownedBytes(null),
 })
 
 export const MempoolRecordCodec = codec('MempoolRecord', recordCoder, MAX_TX_SIZE + 64)
@@ -77,8 +78,12 @@ export function encodeMempoolRecord(e: MempoolEntry, out?: Uint8Array): Uint8Arr
     })
   }
   const size = HEADER_BYTES + tx.length
-  if (out !== undefined && out.length !== size)
-    throw new RangeError(`mempool record needs ${size} bytes, got ${out.length}`)
+  if (out !== undefined && out.length !== size) {
+    throw new EncodingError(
+      'INVALID_VALUE',
+      `mempool record needs ${size} bytes, got ${out.length}`,
+    )
+  }
   const o = out ?? new Uint8Array(size)
   const view = new DataView(o.buffer, o.byteOffset, size)
   o[0] = STATUSES.indexOf(e.status)
@@ -91,6 +96,8 @@ export function encodeMempoolRecord(e: MempoolEntry, out?: Uint8Array): Uint8Arr
 
 export function decodeMempoolRecord(value: Uint8Array): MempoolEntry {
   const r = MempoolRecordCodec.decode(value)
+  if (r.arrivedAt > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new EncodingError('OUT_OF_RANGE', `mempool record: arrival ${r.arrivedAt} above 2^53 − 1`)
   const { tx, txid, size } = decodeTransaction(r.tx)
   return {
     txid,

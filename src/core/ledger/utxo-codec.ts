@@ -1,10 +1,13 @@
 /**
  * Store encodings of ledger records. Keys follow docs/STORAGE.md: bucket byte, then big-endian
  * parts so byte order is numeric order. Values use the canonical little-endian field coders.
+ * Every function here fails with an EncodingError (never a RangeError of a DataView): a key or
+ * record of the wrong size, or a field out of its range, is refused, never wrapped or truncated.
  */
 import * as P from 'micro-packed'
 import { codec, fail } from '../encoding/codec.ts'
-import { bool, bytes20, bytes32, rangedU64, u8, u32, u64 } from '../encoding/fields.ts'
+import { bool, bytes20, bytes32, rangedU64, u8, u32, u64Number } from '../encoding/fields.ts'
+import { EncodingError } from '../errors.ts'
 import { MAX_AMOUNT } from '../primitives/amount.ts'
 import type { OutPoint } from '../primitives/outpoint.ts'
 import type { TxOutput } from '../primitives/transaction.ts'
@@ -29,7 +32,7 @@ const stateCoder = P.wrap<UtxoState>({
     if (s.kind === 'Unspent') return
     bytes32.encodeStream(w, s.txid)
     if (s.kind === 'Locked') {
-      u64.encodeStream(w, BigInt(s.lockedAt))
+      u64Number.encodeStream(w, s.lockedAt)
       bool.encodeStream(w, s.voted)
     } else if (s.kind === 'SpentPending') {
       u32.encodeStream(w, s.votes)
@@ -48,7 +51,7 @@ const stateCoder = P.wrap<UtxoState>({
         return {
           kind,
           txid,
-          lockedAt: Number(u64.decodeStream(r)),
+          lockedAt: u64Number.decodeStream(r),
           voted: bool.decodeStream(r),
         }
       case 'SpentPending':
@@ -68,7 +71,10 @@ const outputCoder = P.struct({
 
 /** A block height, or null (stored as 0xffffffff) for an output that is final but unconfirmed. */
 const heightCoder = P.wrap<number | null>({
-  encodeStream: (w, h) => u32.encodeStream(w, h ?? NO_HEIGHT),
+  encodeStream: (w, h) => {
+    if (h === NO_HEIGHT) fail('OUT_OF_RANGE', `height ${h} is the marker of no height`)
+    u32.encodeStream(w, h ?? NO_HEIGHT)
+  },
   decodeStream: (r) => {
     const h = u32.decodeStream(r)
     return h === NO_HEIGHT ? null : h
@@ -88,8 +94,13 @@ export const UtxoRecordCodec = codec('UtxoRecord', entryValueCoder, 128)
  * in every batch that changes the set of live outputs. */
 export const UTXO_COMMITMENT_KEY = MetaKey.utxoLtHash
 
+const UTXO_KEY_SIZE = 37
+
 export function utxoKey(outpoint: OutPoint): Uint8Array {
-  const key = new Uint8Array(37)
+  const { txid, vout } = outpoint
+  if (txid.length !== 32 || !isU32(vout))
+    throw new EncodingError('OUT_OF_RANGE', `not an outpoint: ${txid.length}-byte txid, ${vout}`)
+  const key = new Uint8Array(UTXO_KEY_SIZE)
   key[0] = Bucket.utxo
   key.set(outpoint.txid, 1)
   new DataView(key.buffer).setUint32(33, outpoint.vout, false)
@@ -97,6 +108,8 @@ export function utxoKey(outpoint: OutPoint): Uint8Array {
 }
 
 export function outpointFromUtxoKey(key: Uint8Array): OutPoint {
+  if (key.length !== UTXO_KEY_SIZE || key[0] !== Bucket.utxo)
+    throw new EncodingError('INVALID_VALUE', `not a UTXO key (${key.length} bytes)`)
   const view = new DataView(key.buffer, key.byteOffset, key.byteLength)
   return { txid: key.slice(1, 33) as Txid, vout: view.getUint32(33, false) }
 }
@@ -109,13 +122,28 @@ const STATE_SIZE: Record<UtxoState['kind'], number> = {
   Confirmed: 1 + 32 + 4,
 }
 
+function isU32(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff
+}
+
+/** Whether the state's own fields fit their coders (the txid is 32 bytes, numbers in range). */
+function stateInRange(s: UtxoState): boolean {
+  if (s.kind === 'Unspent') return true
+  if (s.txid.length !== 32) return false
+  if (s.kind === 'Locked') return Number.isSafeInteger(s.lockedAt) && s.lockedAt >= 0
+  if (s.kind === 'SpentPending') return isU32(s.votes)
+  return s.kind === 'SpentFinalized' || isU32(s.height)
+}
+
 /**
  * Bytes of the record `encodeUtxoRecord` writes for `entry`, or -1 when a field is out of range
  * (the codec then encodes it, raising its typed error).
  */
 export function utxoRecordSize(entry: UtxoEntry): number {
-  const { output } = entry
+  const { output, height } = entry
   if (output.value < 0n || output.value > MAX_AMOUNT || output.address.length !== 20) return -1
+  if (height !== null && (!isU32(height) || height === NO_HEIGHT)) return -1
+  if (!stateInRange(entry.state)) return -1
   return 32 + STATE_SIZE[entry.state.kind]
 }
 
@@ -130,7 +158,7 @@ export function encodeUtxoRecord(entry: UtxoEntry, out?: Uint8Array): Uint8Array
   const size = utxoRecordSize(entry)
   if (size < 0) return UtxoRecordCodec.encode({ output, height, state }) // the codec's typed error
   if (out !== undefined && out.length !== size)
-    throw new RangeError(`UTXO record needs ${size} bytes, got ${out.length}`)
+    throw new EncodingError('INVALID_VALUE', `UTXO record needs ${size} bytes, got ${out.length}`)
   const o = out ?? new Uint8Array(size)
   const view = new DataView(o.buffer, o.byteOffset, size)
   view.setBigUint64(0, output.value, true)

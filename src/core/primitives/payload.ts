@@ -8,7 +8,7 @@
  */
 import * as P from 'micro-packed'
 import { codec, fail } from '../encoding/codec.ts'
-import { bytes20, bytes32, bytes64, u8, u16, u32 } from '../encoding/fields.ts'
+import { bytes20, bytes32, bytes64, ownedBytes, u8, u16, u32 } from '../encoding/fields.ts'
 import { PeerAction, TransactionError } from '../errors.ts'
 import type { AddressPayload } from './address.ts'
 import { type RegistrableTier, TIER_CODES, TIERS, tierFromCode } from './tier.ts'
@@ -74,7 +74,7 @@ const tierCoder = P.wrap<RegistrableTier>({
 })
 
 /** `u32 length ‖ bytes`, 1 ≤ length ≤ MAX_EVIDENCE_SIZE. */
-const evidenceCoder = P.bytes(
+const evidenceCoder = ownedBytes(
   P.validate(u32, (n) => {
     if (n === 0) fail('INVALID_VALUE', 'slashing evidence is empty')
     if (n > MAX_EVIDENCE_SIZE) {
