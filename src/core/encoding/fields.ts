@@ -27,7 +27,9 @@ export function ownedBytes(len: P.Length): P.CoderType<Uint8Array> {
   return P.wrap<Uint8Array>({
     ...(inner.size === undefined ? {} : { size: inner.size }),
     encodeStream: (w, value) => inner.encodeStream(w, value),
-    decodeStream: (r) => inner.decodeStream(r).slice(),
+    // A fixed size is read directly (the hot case: keys, txids, signatures, hashes).
+    decodeStream:
+      typeof len === 'number' ? (r) => r.bytes(len).slice() : (r) => inner.decodeStream(r).slice(),
   })
 }
 
