@@ -29,6 +29,10 @@ export abstract class TimeCoinError<Code extends string = string> extends Error 
 
 export type CryptoErrorCode =
   | 'PUBLIC_KEY_LENGTH'
+  /** A key that is not the canonical encoding of its point (y ≥ p, or x = 0 signed negative). */
+  | 'PUBLIC_KEY_NOT_CANONICAL'
+  /** A key of small order: one of the eight torsion points, which "sign" for anyone under ZIP215. */
+  | 'PUBLIC_KEY_SMALL_ORDER'
   | 'SECRET_KEY_LENGTH'
   | 'SIGNATURE_LENGTH'
   | 'SIGNATURE_S_NOT_CANONICAL'
@@ -84,6 +88,8 @@ export type TransactionErrorCode =
   | 'TX_INPUT_INDEX'
   | 'TX_SIGNATURE'
   | 'TX_KEY_MISMATCH'
+  /** An input's key or a masternode key is not strong (docs/PROTOCOL.md §3.1; cause: why). */
+  | 'TX_WEAK_KEY'
   /** A special-transaction payload breaks a context-free rule (e.g. collateral output). */
   | 'TX_PAYLOAD'
   /** A registration or deregistration proof does not verify for this network. */
@@ -130,6 +136,8 @@ export type ConsensusErrorCode =
   | 'CERT_STALE_EPOCH'
   | 'CERT_UNKNOWN_VOTER'
   | 'CERT_DUPLICATE_VOTER'
+  /** An entry's voter key is not strong (docs/PROTOCOL.md §3.1; cause: why). */
+  | 'CERT_VOTER_KEY'
   | 'CERT_LEAF_INDEX'
   | 'CERT_PATH_LENGTH'
   | 'CERT_ROOT_MISMATCH'

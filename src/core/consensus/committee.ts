@@ -6,6 +6,7 @@
  * weight bound (MAX_MEMBER_WEIGHT) that makes all weight arithmetic exact.
  */
 import { DomainTags } from '../crypto/domain.ts'
+import { weakKeyError } from '../crypto/public-key-rule.ts'
 import { taggedHash } from '../crypto/sha256.ts'
 import { bytesToHex, compareBytes, keyId } from '../encoding/bytes.ts'
 import { ConsensusError } from '../errors.ts'
@@ -90,6 +91,10 @@ export class Committee {
     for (const m of members) {
       if (m.key.length !== 32)
         throw new ConsensusError('COMMITTEE_INVALID', 'member key must be 32 bytes')
+      // A weak key could vote without its holder (docs/PROTOCOL.md §3.1): no committee has one.
+      const weak = weakKeyError(m.key, 'member key')
+      if (weak !== null)
+        throw new ConsensusError('COMMITTEE_INVALID', weak.message, undefined, { cause: weak })
       checkMemberWeight(m.weight)
       const id = bytesToHex(m.key)
       if (weights.has(id)) throw new ConsensusError('COMMITTEE_INVALID', `duplicate member ${id}`)

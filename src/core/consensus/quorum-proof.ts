@@ -5,6 +5,7 @@
  * lengths, the leaf really under each signed root, and weight from the committee of that epoch.
  */
 import * as P from 'micro-packed'
+import { weakKeyError } from '../crypto/public-key-rule.ts'
 import type { SignatureBundle } from '../crypto/signature-bundle.ts'
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { bytes32, bytes64, limitedLength, u8, u32 } from '../encoding/fields.ts'
@@ -59,6 +60,18 @@ export function reject(code: ConsensusErrorCode, message: string): never {
   throw new ConsensusError(code, message, PeerAction.LowToleranceError)
 }
 
+/** CERT_VOTER_KEY unless every entry's voter key is strong (docs/PROTOCOL.md §3.1). */
+function checkVoterKeys(entries: readonly CertificateEntry[]): void {
+  for (let i = 0; i < entries.length; i++) {
+    const weak = weakKeyError(entries[i]!.header.voterKey, `entry ${i}: voter key`)
+    if (weak !== null) {
+      throw new ConsensusError('CERT_VOTER_KEY', weak.message, PeerAction.LowToleranceError, {
+        cause: weak,
+      })
+    }
+  }
+}
+
 /**
  * Checks every entry against `leaf` (a leaf hash) and `committee` (which must be C_epoch) and
  * returns the weight proven; throws unless it reaches the quorum. Signatures are separate.
@@ -72,6 +85,7 @@ export function checkQuorumEntries(
   if (epoch !== committee.epoch) {
     reject('CERT_EPOCH_MISMATCH', `certificate epoch ${epoch}, committee epoch ${committee.epoch}`)
   }
+  checkVoterKeys(entries)
   const voters = new Set<string>()
   let weight = 0
   for (const [i, e] of entries.entries()) {
@@ -109,11 +123,15 @@ export function checkQuorumEntries(
   return weight
 }
 
-/** The batch signatures of `entries`, as a bundle. Needs no committee (stateless). */
+/**
+ * The batch signatures of `entries`, as a bundle, after refusing any weak voter key (a signature
+ * by one proves nothing). Needs no committee (stateless).
+ */
 export function entriesSignatureBundle(
   entries: readonly CertificateEntry[],
   genesisHash: Uint8Array,
 ): SignatureBundle {
+  checkVoterKeys(entries)
   return {
     checks: entries.map((e) => ({
       signature: e.signature,

@@ -11,6 +11,7 @@
  * Immutable: `afterBlock` returns the next registry; the old one stays valid (the engine keeps
  * the previous epoch's committee for certificates of that epoch).
  */
+import { isStrongPublicKey } from '../crypto/public-key-rule.ts'
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, TimeCoinError } from '../errors.ts'
 import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
@@ -307,6 +308,8 @@ function collectChanges(
     if (p.type === 'register') {
       const id = bytesToHex(p.masternodeKey)
       if (registered.has(id) || registered.size >= MAX_COMMITTEE_SIZE) continue
+      // Refused as a transaction already (TX_WEAK_KEY); never let one reach a committee.
+      if (!isStrongPublicKey(p.masternodeKey)) continue
       const member: MemberRecord = {
         key: p.masternodeKey,
         weight: TIERS[p.tier].weight,

@@ -14,6 +14,7 @@ import {
   type Signer,
   sign,
 } from '../crypto/ed25519.ts'
+import { weakKeyError } from '../crypto/public-key-rule.ts'
 import { domainMessage } from '../crypto/sha256.ts'
 import { type SignatureBundle, verifyBundle } from '../crypto/signature-bundle.ts'
 import { equalBytes } from '../encoding/bytes.ts'
@@ -141,10 +142,17 @@ export function signVoteBatch(
 }
 
 /**
- * Checks a whole batch: leaf count and root match the leaves (thrown at once), and returns its
- * signature as a bundle. Membership and epoch are the caller's business (they need the committee).
+ * Checks a whole batch: a strong voter key (docs/PROTOCOL.md §3.1), leaf count and root match
+ * the leaves (thrown at once), and returns its signature as a bundle. Membership and epoch are
+ * the caller's business (they need the committee).
  */
 export function voteBatchBundle(batch: VoteBatch, genesisHash: Uint8Array): SignatureBundle {
+  const weak = weakKeyError(batch.header.voterKey, 'batch voter key')
+  if (weak !== null) {
+    throw new ConsensusError('BATCH_INVALID', weak.message, PeerAction.LowToleranceError, {
+      cause: weak,
+    })
+  }
   if (batch.leaves.length !== batch.header.leafCount || batch.leaves.length === 0) {
     throw new ConsensusError(
       'BATCH_INVALID',

@@ -22,6 +22,14 @@ export {
   type Verdict,
   verifierFrom,
 } from './ed25519.ts'
+export {
+  assertStrongPublicKey,
+  isStrongPublicKey,
+  keyWeakness,
+  SMALL_ORDER_KEYS,
+  type WeakKeyCode,
+  weakKeyError,
+} from './public-key-rule.ts'
 export { randomBytes } from './random.ts'
 export { domainMessage, HASH_LENGTH, sha256, sha256d, taggedHash } from './sha256.ts'
 export { assertVerdicts, type SignatureBundle, verifyBundle } from './signature-bundle.ts'

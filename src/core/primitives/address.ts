@@ -6,6 +6,7 @@
  */
 import { base58 } from '@scure/base'
 import { PUBLIC_KEY_LENGTH } from '../crypto/ed25519.ts'
+import { assertStrongPublicKey } from '../crypto/public-key-rule.ts'
 import { sha256, sha256d } from '../crypto/sha256.ts'
 import { concatBytes, equalBytes } from '../encoding/bytes.ts'
 import { AddressError, CryptoError, PeerAction } from '../errors.ts'
@@ -48,7 +49,12 @@ export function encodeAddress(payload: Uint8Array, network: NetworkName): Addres
   return `${ADDRESS_PREFIX}${addressDigit(network)}${base58.encode(concatBytes(p, checksum(p)))}` as Address
 }
 
+/**
+ * The text address of a key, for a wallet to show. Refuses a weak key (docs/PROTOCOL.md §3.1):
+ * anyone could spend what is paid to it. Keys from `getPublicKey` are never weak.
+ */
 export function addressFromPublicKey(publicKey: Uint8Array, network: NetworkName): Address {
+  assertStrongPublicKey(publicKey)
   return encodeAddress(addressPayloadFromPublicKey(publicKey), network)
 }
 

@@ -1,8 +1,10 @@
 /**
  * Context-free transaction rules: what can be judged from the transaction alone, before any
- * UTXO lookup, including the payload's (payload.ts: checkPayload). Fees, dust and spendability
+ * UTXO lookup, including the payload's (payload.ts: checkPayload) and the strong-key rule for
+ * every input key and masternode key (crypto/public-key-rule.ts). Fees, dust and spendability
  * need the ledger and live there.
  */
+import { weakKeyError } from '../crypto/public-key-rule.ts'
 import { PeerAction, TransactionError } from '../errors.ts'
 import { MAX_AMOUNT } from './amount.ts'
 import { outPointToString } from './outpoint.ts'
@@ -20,6 +22,15 @@ function reject(code: TransactionError['code'], message: string): never {
   throw new TransactionError(code, message, PeerAction.LowToleranceError)
 }
 
+/** TX_WEAK_KEY, caused by the key's CryptoError, unless `key` is strong (PROTOCOL.md §3.1). */
+function requireStrongKey(key: Uint8Array, what: string): void {
+  const weak = weakKeyError(key, what)
+  if (weak === null) return
+  throw new TransactionError('TX_WEAK_KEY', weak.message, PeerAction.LowToleranceError, {
+    cause: weak,
+  })
+}
+
 /** Throws a TransactionError for the first broken rule; returns the encoded size otherwise. */
 export function checkTransactionStructure(tx: Transaction): number {
   if (tx.version !== TX_VERSION) reject('TX_VERSION', `unsupported version ${tx.version}`)
@@ -31,10 +42,16 @@ export function checkTransactionStructure(tx: Transaction): number {
     reject('TX_TOO_MANY_OUTPUTS', `${tx.outputs.length} outputs > ${MAX_TX_OUTPUTS}`)
   }
   const seen = new Set<string>()
-  for (const input of tx.inputs) {
+  for (let i = 0; i < tx.inputs.length; i++) {
+    const input = tx.inputs[i]!
     const key = outPointToString(input.outpoint)
     if (seen.has(key)) reject('TX_DUPLICATE_INPUT', `input ${key} spent twice`)
     seen.add(key)
+    requireStrongKey(input.publicKey, `input ${i} public key`)
+  }
+  const payload = tx.payload
+  if (payload.type === 'register' || payload.type === 'deregister') {
+    requireStrongKey(payload.masternodeKey, `${payload.type} payload's masternode key`)
   }
   let total = 0n
   for (const [i, output] of tx.outputs.entries()) {
