@@ -126,6 +126,8 @@ describe('placeNodes', () => {
     const placed = placeNodes(7, m, Prng.fromSeed(3), { regions, access: { minMs: 5, maxMs: 20 } })
     expect(new Set(placed.map((p) => p.region))).toEqual(new Set(regions))
     expect(placed.every((p) => p.accessMs >= 5 && p.accessMs < 20)).toBe(true)
-    expect(() => placeNodes(1, m, Prng.fromSeed(3), { regions: ['Atlantis'] })).toThrow()
+    expect(() => placeNodes(1, m, Prng.fromSeed(3), { regions: ['Atlantis'] })).toThrow(
+      expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(/Atlantis/) }),
+    )
   })
 })

@@ -1,4 +1,4 @@
-import { EncodingError } from '../../src/core/index.ts'
+import { EncodingError, TimeCoinError } from '../../src/core/index.ts'
 
 /** The EncodingError code `f` throws, undefined if it returns, a marker for any other throw. */
 export function encodingCodeOf(f: () => unknown): string | undefined {
@@ -8,4 +8,29 @@ export function encodingCodeOf(f: () => unknown): string | undefined {
   } catch (e) {
     return e instanceof EncodingError ? e.code : `not an EncodingError: ${e}`
   }
+}
+
+function typed(e: unknown): string {
+  return e instanceof TimeCoinError ? `${e.name}:${e.code}` : `not a TimeCoinError: ${e}`
+}
+
+/**
+ * The class and code of the typed error `f` throws, as `ConsensusError:CERT_SIGNATURE`;
+ * undefined if it returns, a marker for any other throw (so no assertion passes on any value).
+ */
+export function typedErrorOf(f: () => unknown): string | undefined {
+  try {
+    f()
+    return undefined
+  } catch (e) {
+    return typed(e)
+  }
+}
+
+/** The class and code of the typed error `p` rejects with, as `typedErrorOf`. */
+export async function typedRejectionOf(p: Promise<unknown>): Promise<string | undefined> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => typed(e),
+  )
 }

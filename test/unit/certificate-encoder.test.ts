@@ -70,17 +70,25 @@ describe('encodeFinalityCertificate', () => {
       leafIndex: 0,
       path: [],
     }
-    const bad: FinalityCertificate[] = [
-      { ...base, epoch: -1 },
-      { ...base, txid: new Uint8Array(31) as Txid },
-      { ...base, entries: [{ ...entry, header: { ...entry.header, leafCount: 0 } }] },
-      { ...base, entries: [{ ...entry, header: { ...entry.header, seq: 2 ** 53 } }] },
-      { ...base, entries: [{ ...entry, signature: new Uint8Array(63) }] },
-      { ...base, entries: [{ ...entry, path: Array(13).fill(new Uint8Array(32)) }] },
+    const bad: [FinalityCertificate, string][] = [
+      [{ ...base, epoch: -1 }, 'OUT_OF_RANGE'],
+      [{ ...base, txid: new Uint8Array(31) as Txid }, 'INVALID_VALUE'],
+      [
+        { ...base, entries: [{ ...entry, header: { ...entry.header, leafCount: 0 } }] },
+        'INVALID_VALUE',
+      ],
+      [
+        { ...base, entries: [{ ...entry, header: { ...entry.header, seq: 2 ** 53 } }] },
+        'OUT_OF_RANGE',
+      ],
+      [{ ...base, entries: [{ ...entry, signature: new Uint8Array(63) }] }, 'INVALID_VALUE'],
+      [
+        { ...base, entries: [{ ...entry, path: Array(13).fill(new Uint8Array(32)) }] },
+        'LIMIT_EXCEEDED',
+      ],
     ]
-    for (const c of bad) {
-      const code = encodingCodeOf(() => FinalityCertificateCodec.encode(c))
-      expect(code).toBeDefined()
+    for (const [c, code] of bad) {
+      expect(encodingCodeOf(() => FinalityCertificateCodec.encode(c))).toBe(code)
       expect(encodingCodeOf(() => encodeFinalityCertificate(c))).toBe(code)
     }
   })

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest'
 import {
   type Amount,
   computeTxid,
-  EncodingError,
   MAX_AMOUNT,
   type Txid,
   type TxOutput,
@@ -22,6 +21,7 @@ import {
 import { encodeUtxoRecord, utxoRecordSize } from '../../src/core/ledger/utxo-codec.ts'
 import { encodeTransaction } from '../../src/core/primitives/transaction.ts'
 import { arbBytes, arbOutPoint, arbTransaction } from '../support/arbitraries.ts'
+import { encodingCodeOf } from '../support/error-code.ts'
 
 const arbEntry: fc.Arbitrary<MempoolEntry> = fc
   .record({
@@ -72,7 +72,9 @@ describe('mempool record', () => {
         expect(view).toEqual(encodeMempoolRecord(e))
         expect(slab.subarray(0, offset).every((b) => b === 0xee)).toBe(true)
         expect(slab.subarray(offset + size).every((b) => b === 0xee)).toBe(true)
-        expect(() => encodeMempoolRecord(e, new Uint8Array(size + 1))).toThrow(EncodingError)
+        expect(encodingCodeOf(() => encodeMempoolRecord(e, new Uint8Array(size + 1)))).toBe(
+          'INVALID_VALUE',
+        )
       }),
       { numRuns: 50 },
     )
@@ -148,7 +150,9 @@ describe('UTXO record into a view', () => {
       expect([...slab.subarray(0, 5), ...slab.subarray(5 + size)].every((b) => b === 0xee)).toBe(
         true,
       )
-      expect(() => encodeUtxoRecord(entry, new Uint8Array(size - 1))).toThrow(EncodingError)
+      expect(encodingCodeOf(() => encodeUtxoRecord(entry, new Uint8Array(size - 1)))).toBe(
+        'INVALID_VALUE',
+      )
     }
     // Out of range: no size, and the codec's typed error.
     const bad: UtxoEntry = {

@@ -25,6 +25,7 @@ import {
   utf8ToBytes,
   verifyBundle,
 } from '../../src/core/index.ts'
+import { typedRejectionOf } from '../support/error-code.ts'
 import { GENESIS_HASH, keyPair, payloadOf, spend } from '../support/ledger-fixture.ts'
 
 const masternodes = [0, 1, 2, 3].map((i) => keyPair(200 + i))
@@ -153,7 +154,7 @@ describe('EngineRuntime', () => {
     expect(h.notes[0]).toMatchObject({ type: 'penalize', peer: 'wallet-1' })
     expect(engine.decisionOf(pay.txid)).toBeUndefined()
     expect(h.log.filter((l) => l.startsWith('send') || l.startsWith('write'))).toEqual([])
-    await expect(h.runtime.submit(forged)).rejects.toThrow()
+    expect(await typedRejectionOf(h.runtime.submit(forged))).toBe('TransactionError:TX_SIGNATURE')
   })
 
   it('hands messages on in arrival order, whichever verifies first', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { type BatchOp, MemoryStore, StorageError } from '../../src/core/storage/index.ts'
+import { type BatchOp, MemoryStore } from '../../src/core/storage/index.ts'
 import { storeConformance } from '../storage/conformance.ts'
+import { typedRejectionOf } from '../support/error-code.ts'
 
 storeConformance('MemoryStore', async () => {
   const store = new MemoryStore()
@@ -54,6 +55,6 @@ describe('MemoryStore test hooks', () => {
     snapshot[0]![1][0] = 0xee
     expect(restored.size).toBe(2)
     expect(await restored.get(b(1))).toEqual(b(1))
-    await expect(store.get(b(1))).rejects.toBeInstanceOf(StorageError)
+    expect(await typedRejectionOf(store.get(b(1)))).toBe('StorageError:STORE_CLOSED')
   })
 })

@@ -108,18 +108,24 @@ describe('store version', () => {
   })
 
   it('changes nothing in a store it refuses', async () => {
-    const refused: StoreEntry[][] = [
-      [[MetaKey.dbVersion, StoreVersionCodec.encode(STORE_VERSION + 1)]],
-      [[MetaKey.dbVersion, Uint8Array.of(9)]],
+    const refused: [StoreEntry[], string][] = [
       [
-        [MetaKey.lastSeq, new Uint8Array(8)],
-        [bucketKey(Bucket.utxo, new Uint8Array(36)), Uint8Array.of(1, 2, 3)],
+        [[MetaKey.dbVersion, StoreVersionCodec.encode(STORE_VERSION + 1)]],
+        'STORE_VERSION_MISMATCH',
+      ],
+      [[[MetaKey.dbVersion, Uint8Array.of(9)]], 'STORE_VERSION_MISMATCH'],
+      [
+        [
+          [MetaKey.lastSeq, new Uint8Array(8)],
+          [bucketKey(Bucket.utxo, new Uint8Array(36)), Uint8Array.of(1, 2, 3)],
+        ],
+        'STORE_VERSION_MISSING',
       ],
     ]
-    for (const entries of refused) {
+    for (const [entries, code] of refused) {
       const { store, writes } = recordingStore(entries)
       const before = store.snapshot()
-      await expect(ensureStoreVersion(store)).rejects.toThrow(StorageError)
+      expect((await storageError(ensureStoreVersion(store))).code).toBe(code)
       expect(writes).toEqual([])
       expect(store.snapshot()).toEqual(before)
     }

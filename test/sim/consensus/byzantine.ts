@@ -40,7 +40,15 @@ export type ByzantineBehaviour =
    * "leader omitting carried locks".
    */
   | 'omit-carried'
+  /**
+   * Claims other members' keys without their signatures and pads its own votes (forger.ts):
+   * harmless unless a signature check is skipped or a voter counted twice. Drawn separately.
+   */
+  | 'forge'
+  /** Leads honest members into a TimeLock lock and tests it (lock-breaker.ts): named scenarios only. */
+  | 'lock-breaker'
 
+/** The behaviours random scenarios draw from (forgers are drawn separately, see scenario.ts). */
 export const BYZANTINE_BEHAVIOURS: readonly ByzantineBehaviour[] = [
   'silent',
   'equivocate',

@@ -9,6 +9,7 @@ import {
   committeeHash,
   type Evidence,
   equalBytes,
+  type FinalityCertificate,
   fromHex,
   outPointToString,
   type Transaction,
@@ -36,6 +37,16 @@ export class Oracle {
   readonly alarms: string[] = []
   /** height → block hash (hex) → nodes that committed it */
   readonly committed = new Map<number, Map<string, Set<string>>>()
+  /** Honest masternodes' keys (hex) → their names: what they sign must never contradict itself. */
+  readonly #honest = new Map<string, string>()
+  /** `${epoch}:${voter}:${txid}` → an honest voter's signed decision (kind). */
+  readonly #honestDecisions = new Map<string, string>()
+  /** `${epoch}:${voter}:${height}:${attempt}:${kind}` → an honest voter's signed block vote. */
+  readonly #honestBlockVotes = new Map<string, string>()
+  /** Certificates honest masternodes finalized with: where, txid, epoch and the voters named. */
+  readonly #applied: { where: string; id: string; epoch: number; voters: string[] }[] = []
+  /** Broken invariants reported by honest nodes' hosts (e.g. a vote sent before it was durable). */
+  readonly #breaches: string[] = []
   /** `${epoch}:${height}:${attempt}:${hash}` → voters with a validly signed precommit */
   readonly #precommits = new Map<string, Set<string>>()
   signatures = 0
@@ -51,6 +62,16 @@ export class Oracle {
     if (known === undefined) this.committees.set(committee.epoch, committee)
     else if (!equalBytes(committeeHash(known), committeeHash(committee)))
       this.#committeeClash.push(`${where} entered another committee for epoch ${committee.epoch}`)
+  }
+
+  /** `key`'s signatures are an honest node's: a contradiction among them is a violation. */
+  markHonest(key: Uint8Array, name: string): void {
+    this.#honest.set(bytesToHex(key), name)
+  }
+
+  /** A safety rule an honest node's host saw broken (reported with the violations). */
+  breach(message: string): void {
+    if (this.#breaches.length < 100) this.#breaches.push(message)
   }
 
   /** Committee changes seen (epochs after genesis). */
@@ -77,6 +98,7 @@ export class Oracle {
     if (!validSignature) return
     const epoch = batch.header.epoch
     const voter = bytesToHex(batch.header.voterKey)
+    if (this.#honest.has(voter)) this.#checkHonest(batch, voter)
     for (const leaf of batch.leaves) {
       if (leaf.kind === 'precommit' && leaf.blockHash.some((b) => b !== 0)) {
         const key = `${epoch}:${leaf.height}:${leaf.attempt}:${bytesToHex(leaf.blockHash)}`
@@ -94,13 +116,55 @@ export class Oracle {
     }
   }
 
+  /**
+   * An honest node never signs two different decisions on one transaction in one epoch, nor two
+   * different prevotes (or precommits) at one height and attempt — also not across a restart.
+   */
+  #checkHonest(batch: VoteBatch, voter: string): void {
+    const epoch = batch.header.epoch
+    const name = this.#honest.get(voter)!
+    for (const leaf of batch.leaves) {
+      let key: string
+      let value: string
+      let what: string
+      if (leaf.kind === 'txAccept' || leaf.kind === 'txReject') {
+        key = `${epoch}:${voter}:${txidToHex(leaf.txid)}`
+        value = leaf.kind
+        what = `${txidToHex(leaf.txid)}`
+      } else {
+        key = `${epoch}:${voter}:${leaf.height}:${leaf.attempt}:${leaf.kind}`
+        value = bytesToHex(leaf.blockHash)
+        what = `${leaf.kind} at height ${leaf.height}, attempt ${leaf.attempt}`
+      }
+      const map =
+        leaf.kind === 'txAccept' || leaf.kind === 'txReject'
+          ? this.#honestDecisions
+          : this.#honestBlockVotes
+      const before = map.get(key)
+      if (before === undefined) map.set(key, value)
+      else if (before !== value)
+        this.breach(`honest ${name} signed two different votes on ${what} in epoch ${epoch}`)
+    }
+  }
+
   recordArrival(txid: Txid, now: number): void {
     const id = txidToHex(txid)
     if (!this.firstArrival.has(id)) this.firstArrival.set(id, now)
   }
 
-  recordFinalized(where: string, txid: Txid, now: number): void {
+  /**
+   * `where` holds `txid` final from now on; a masternode names the certificate it applied, which
+   * must stand on validly signed Accepts of a quorum of its epoch (checked in `violations`).
+   */
+  recordFinalized(where: string, txid: Txid, now: number, certificate?: FinalityCertificate): void {
     const id = txidToHex(txid)
+    if (certificate !== undefined)
+      this.#applied.push({
+        where,
+        id,
+        epoch: certificate.epoch,
+        voters: certificate.entries.map((e) => bytesToHex(e.header.voterKey)),
+      })
     const at = this.finalized.get(id) ?? new Map<string, number>()
     if (!at.has(where)) at.set(where, now)
     this.finalized.set(id, at)
@@ -174,10 +238,37 @@ export class Oracle {
     return out
   }
 
+  /** Honest voters that Accepted two of `spenders` (transactions spending one output) in one epoch. */
+  #honestConflicts(outpoint: string, spenders: readonly string[]): string[] {
+    const out: string[] = []
+    const accepted = new Map<string, string>()
+    for (const id of spenders) {
+      for (const [epoch, voters] of this.#accepts.get(id) ?? []) {
+        for (const voter of voters) {
+          const name = this.#honest.get(voter)
+          if (name === undefined) continue
+          const key = `${epoch}:${voter}`
+          const other = accepted.get(key)
+          if (other === undefined) accepted.set(key, id)
+          else
+            out.push(
+              `honest ${name} Accepted ${other} and ${id} (both spend ${outpoint}) in epoch ${epoch}`,
+            )
+        }
+      }
+    }
+    return out
+  }
+
   violations(): string[] {
-    const found = [...this.alarms.map((a) => `alarm: ${a}`), ...this.#committeeClash]
+    const found = [
+      ...this.alarms.map((a) => `alarm: ${a}`),
+      ...this.#committeeClash,
+      ...new Set(this.#breaches),
+    ]
     for (const [outpoint, set] of this.#spenders) {
       if (set.size < 2) continue
+      found.push(...this.#honestConflicts(outpoint, [...set]))
       const final = [...set].filter((id) => this.finalized.has(id))
       if (final.length > 1)
         found.push(`${outpoint} finalized by ${final.join(' and ')} at honest nodes`)
@@ -187,6 +278,15 @@ export class Oracle {
           `${outpoint}: conflicting certificates buildable for ${certifiable.join(' and ')}`,
         )
       }
+    }
+    for (const a of this.#applied) {
+      const committee = this.committees.get(a.epoch)
+      const signed = this.#accepts.get(a.id)?.get(a.epoch) ?? new Set<string>()
+      const backed = new Set(a.voters.filter((v) => signed.has(v)))
+      if (committee !== undefined && !committee.isQuorum(weightOf(committee, backed)))
+        found.push(
+          `${a.where} finalized ${a.id} with a certificate of epoch ${a.epoch} that no quorum of signed Accepts backs`,
+        )
     }
     for (const [height, byHash] of this.committed) {
       if (byHash.size > 1)
@@ -199,6 +299,15 @@ export class Oracle {
       if (committee === undefined || !committee.isQuorum(weightOf(committee, voters))) continue
       const set = certified.get(Number(height)) ?? new Set<string>()
       certified.set(Number(height), set.add(hash!))
+    }
+    // Every block an honest node committed stands on signed precommits of a quorum.
+    for (const [height, byHash] of this.committed) {
+      for (const hash of byHash.keys()) {
+        if (!certified.get(height)?.has(hash))
+          found.push(
+            `height ${height}: honest nodes committed ${hash}, which no quorum of signed precommits backs`,
+          )
+      }
     }
     for (const [height, hashes] of certified) {
       if (hashes.size > 1)

@@ -26,12 +26,15 @@ import type { MsRange } from '../regions.ts'
 import { failWithSeed } from '../seed.ts'
 import { ByzantineMasternode, omitCarried } from './byzantine.ts'
 import { committeeProofFailures } from './committee-proofs.ts'
+import { Forger, type ForgerCoin } from './forger.ts'
+import { LockBreaker } from './lock-breaker.ts'
 import { Oracle } from './oracle.ts'
 import { Registrar } from './registrar.ts'
 import type { Scenario } from './scenario.ts'
 import { SimMasternode } from './sim-masternode.ts'
 import { SimWallet } from './sim-wallet.ts'
 import { Slasher } from './slasher.ts'
+import { installUnsafe } from './unsafe.ts'
 import { SimWorld } from './world.ts'
 
 export interface RunReport {
@@ -77,6 +80,15 @@ function rulesOf(unsafe: Scenario['unsafe']): ConsensusRules {
       return { ...SAFE_RULES, acceptConflicts: true }
     case 'handoff-without-seals':
       return { ...SAFE_RULES, sealBeforeHandoff: false }
+    case 'threshold-minus-one':
+      // ⌊2W/3⌋: two quorums may overlap in exactly W/3, all of it Byzantine at the boundary.
+      return { ...SAFE_RULES, quorum: (totalWeight) => Math.floor((2 * totalWeight) / 3) }
+    case 'threshold-plus-one':
+      // ⌊2W/3⌋ + 2: the honest weight alone may fall one short.
+      return { ...SAFE_RULES, quorum: (totalWeight) => Math.floor((2 * totalWeight) / 3) + 2 }
+    default:
+      // Breakage outside the rules object: unsafe.ts and the simulator's own ports.
+      return SAFE_RULES
   }
 }
 
@@ -143,6 +155,15 @@ export function retryWindow(loss: number): number {
 }
 
 export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<RunReport> {
+  const restore = installUnsafe(s.unsafe)
+  try {
+    return await run(s, options)
+  } finally {
+    restore()
+  }
+}
+
+async function run(s: Scenario, options: RunOptions): Promise<RunReport> {
   const n = s.weights.length
   const sim = createSim<Message>({
     seed: s.seed,
@@ -169,6 +190,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     committee,
     oracle,
     rules,
+    unsafe: s.unsafe,
     ...(options.diskSyncMs === undefined ? {} : { diskSyncMs: options.diskSyncMs }),
     ...(s.mempool ? { mempool: s.mempool } : {}),
     ...(s.blocks
@@ -195,6 +217,16 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
         address: addressPayloadFromPublicKey(operatorKey.publicKey),
       })
   }
+  // A forger spends a coin of its own twice (forger.ts).
+  const forgerCoins = new Map<number, ForgerCoin>()
+  for (const [i, b] of s.byzantine.entries()) {
+    if (b !== 'forge') continue
+    forgerCoins.set(i, { txid: GENESIS_TXID, vout: outputs.length, value: 100n * COIN })
+    outputs.push({
+      value: (100n * COIN) as Amount,
+      address: addressPayloadFromPublicKey(mnKeys[i]!.publicKey),
+    })
+  }
   const genesisTotal = outputs.reduce((a, o) => a + o.value, 0n)
 
   const honest: SimMasternode[] = []
@@ -207,6 +239,11 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
       const liar = new SimMasternode(world, i, mnKeys[i]!)
       liar.tamper = omitCarried(mnKeys[i]!, GENESIS_HASH)
       liars.push(liar)
+    } else if (behaviour === 'forge') {
+      const attackAt = prng.intIn(1_000, 60_000)
+      new Forger(world, i, mnKeys[i]!, forgerCoins.get(i)!, Math.min(attackAt, s.issueUntil))
+    } else if (behaviour === 'lock-breaker') {
+      new LockBreaker(world, i, mnKeys[i]!)
     } else if (behaviour) {
       new ByzantineMasternode(
         world,
@@ -227,6 +264,10 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     honest.push(new SimMasternode(world, id, key))
   }
   for (const m of [...honest, ...liars]) await m.boot({ txid: GENESIS_TXID, outputs })
+  for (const m of honest) {
+    oracle.markHonest(m.key.publicKey, `mn${m.id}`)
+    world.hosts.set(m.id, m)
+  }
 
   const honestIds = honest.map((m) => m.id)
   const wallets: SimWallet[] = walletKeys.map((key, w) => {
@@ -293,7 +334,10 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
       const evil = prng.pick(payers)
       const order = prng.shuffle([...Array(n).keys()])
       const cut = Math.max(1, Math.floor(n / 2))
-      evil.doubleSpend(prng.pick(payers).address, [order.slice(0, cut), order.slice(cut)])
+      evil.doubleSpend(
+        prng.pick(payers).address,
+        s.doubleSpendGroups ?? [order.slice(0, cut), order.slice(cut)],
+      )
     })
   }
   // Deliver received coins as soon as the payer's wallet saw finality.
@@ -310,7 +354,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     const { groups, from, to } = s.partition
     sim.scheduler.at(from, () => sim.network.partition(groups, { healAt: to }))
   }
-  const restarts: Promise<void>[] = []
+  const restarts = world.restarts
   for (const c of s.crashes) {
     const node = honest.find((m) => m.id === c.node)
     if (node === undefined) continue
@@ -318,6 +362,7 @@ export async function runScenario(s: Scenario, options: RunOptions = {}): Promis
     sim.scheduler.at(c.at + c.downFor, () => restarts.push(node.restart()))
   }
 
+  world.wallets.push(...wallets)
   options.setup?.(world)
   const quietAfter = Math.max(
     s.issueUntil,
@@ -430,24 +475,22 @@ function report(
       .filter((r) => r.epoch + 1 < lastEpoch)
       .map((r) => txidToHex(world.txidOf(r.tx))),
   )
-  if (s.unsafe === null) {
-    for (const t of issued) {
-      if (conflicted.has(t.id) || stale.has(t.id)) continue
-      if (!t.wallet.final.has(t.id)) liveness.push(`${t.id} never became final at its wallet`)
-      for (const m of honest) {
-        if (!m.up) continue
-        const entry = m.engine.ledger.mempool.get(world.txidOf(t.tx))
-        if (entry?.status === 'pending') {
-          const states = t.tx.inputs
-            .map((i) => m.engine.ledger.utxos.get(i.outpoint)?.state.kind)
-            .join(',')
-          liveness.push(
-            `${t.id} still pending at mn${m.id} (inputs ${states}, accept weight ${m.engine.acceptWeight(entry.txid)} ` +
-              `of ${m.engine.committee.threshold} in epoch ${m.engine.committee.epoch}, provable ` +
-              `${oracle.acceptWeight(t.id, m.engine.committee.epoch)}, decision ${m.engine.decisionOf(entry.txid)?.kind ?? 'none'} ` +
-              `epoch ${m.engine.decisionOf(entry.txid)?.epoch})`,
-          )
-        }
+  for (const t of issued) {
+    if (conflicted.has(t.id) || stale.has(t.id)) continue
+    if (!t.wallet.final.has(t.id)) liveness.push(`${t.id} never became final at its wallet`)
+    for (const m of honest) {
+      if (!m.up) continue
+      const entry = m.engine.ledger.mempool.get(world.txidOf(t.tx))
+      if (entry?.status === 'pending') {
+        const states = t.tx.inputs
+          .map((i) => m.engine.ledger.utxos.get(i.outpoint)?.state.kind)
+          .join(',')
+        liveness.push(
+          `${t.id} still pending at mn${m.id} (inputs ${states}, accept weight ${m.engine.acceptWeight(entry.txid)} ` +
+            `of ${m.engine.committee.threshold} in epoch ${m.engine.committee.epoch}, provable ` +
+            `${oracle.acceptWeight(t.id, m.engine.committee.epoch)}, decision ${m.engine.decisionOf(entry.txid)?.kind ?? 'none'} ` +
+            `epoch ${m.engine.decisionOf(entry.txid)?.epoch})`,
+        )
       }
     }
   }

@@ -7,7 +7,23 @@ import type { MsRange } from '../regions.ts'
 import type { Seed } from '../seed.ts'
 import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour } from './byzantine.ts'
 
-export type UnsafeRule = 'half-threshold' | 'accept-conflicts' | 'handoff-without-seals'
+/**
+ * Deliberate breakage the oracle must catch (the simulator's self-tests): broken voting rules
+ * (`half-threshold`, `threshold-minus-one` and `-plus-one`: the quorum off by one either way,
+ * `accept-conflicts`, `handoff-without-seals`, `prevote-ignores-lock`), a store that acknowledges
+ * writes before they are durable (`ack-before-sync`), and shell verifiers that skip a signature
+ * check (`unchecked-batch-signatures`, `unchecked-last-entry`: a certificate's last entry).
+ */
+export type UnsafeRule =
+  | 'half-threshold'
+  | 'threshold-minus-one'
+  | 'threshold-plus-one'
+  | 'accept-conflicts'
+  | 'handoff-without-seals'
+  | 'prevote-ignores-lock'
+  | 'ack-before-sync'
+  | 'unchecked-batch-signatures'
+  | 'unchecked-last-entry'
 
 export interface Scenario {
   readonly seed: Seed
@@ -32,6 +48,11 @@ export interface Scenario {
   readonly walletPeers: number
   readonly payments: number
   readonly doubleSpends: number
+  /**
+   * Who gets which spend of each double spend: the first spend to the first list of masternode
+   * indices, the second to the second (default: a random half each, Byzantine nodes included).
+   */
+  readonly doubleSpendGroups?: readonly [readonly number[], readonly number[]]
   /** Payments are issued in [0, issueUntil] ms. */
   readonly issueUntil: number
   /** Simulated time allowed after the last disturbance for everything to settle. */
@@ -148,5 +169,73 @@ export function randomScenario(seed: Seed, overrides: Partial<Scenario> = {}): S
       : scenario.faults
   const handoffDoubleSpend = standby > 0 && prng.chance(0.3)
   const cheapRegistrations = standby > 0 && prng.chance(0.3)
-  return { ...scenario, faults, standby, handoffDoubleSpend, cheapRegistrations, ...overrides }
+  return {
+    ...scenario,
+    faults,
+    standby,
+    handoffDoubleSpend,
+    cheapRegistrations,
+    ...extras(seed, weights, byzantine),
+    ...overrides,
+  }
+}
+
+/**
+ * Draws added later, from a stream of their own (so every earlier draw of a seed stays what it
+ * was): in a quarter of the runs arbitrary devnet weights (1–1,000 each), in a sixth boundary
+ * weights (the Byzantine members weigh exactly the most that stays below W/3, and W is rarely a
+ * multiple of 3: a quorum off by one shows there), the Byzantine set drawn again for the new
+ * weights; and in a third of the runs with Byzantine members one of them forges signatures.
+ */
+function extras(
+  seed: Seed,
+  drawn: readonly number[],
+  drawnByzantine: readonly (ByzantineBehaviour | null)[],
+): Pick<Scenario, 'weights' | 'byzantine'> {
+  const prng = Prng.fromSeed(seed).fork('scenario extras')
+  const n = drawn.length
+  const hadByzantine = drawnByzantine.some((b) => b !== null)
+  let weights = drawn
+  let byzantine = drawnByzantine
+  const kind = prng.pick(['drawn', 'drawn', 'drawn', 'drawn', 'devnet', 'devnet', 'boundary'])
+  if (kind === 'devnet') {
+    weights = Array.from({ length: n }, () => prng.intIn(1, 1_000))
+    const byz = hadByzantine ? byzantineSet(weights, prng, prng.range(0.3, 1)) : new Set<number>()
+    byzantine = weights.map((_, i) => (byz.has(i) ? prng.pick(BYZANTINE_BEHAVIOURS) : null))
+  } else if (kind === 'boundary' && hadByzantine) {
+    ;({ weights, byzantine } = boundaryWeights(n, prng))
+  }
+  const liars = [...byzantine.keys()].filter((i) => byzantine[i] !== null)
+  if (liars.length > 0 && prng.chance(0.3)) {
+    const forger = prng.pick(liars)
+    byzantine = byzantine.map((b, i) => (i === forger ? 'forge' : b))
+  }
+  return { weights, byzantine }
+}
+
+/**
+ * Arbitrary weights for `n` members where the Byzantine ones (1 to ⌊(n−1)/3⌋ of them, at least
+ * weight 1 each) weigh f = ⌈H/2⌉ − 1 together, H the honest weight: the largest f < W/3.
+ */
+export function boundaryWeights(
+  n: number,
+  prng: Prng,
+): { weights: number[]; byzantine: (ByzantineBehaviour | null)[] } {
+  const count = prng.intIn(1, Math.max(1, Math.floor((n - 1) / 3)))
+  const liars = new Set(prng.shuffle([...Array(n).keys()]).slice(0, count))
+  const weights = Array.from({ length: n }, () => prng.intIn(1, 1_000))
+  const honest = weights.reduce((a, w, i) => a + (liars.has(i) ? 0 : w), 0)
+  const f = Math.ceil(honest / 2) - 1
+  // Split f over the liars (each at least 1).
+  const ids = [...liars]
+  let left = f
+  ids.forEach((i, k) => {
+    const share = k === ids.length - 1 ? left : Math.max(1, Math.floor(f / ids.length))
+    weights[i] = share
+    left -= share
+  })
+  return {
+    weights,
+    byzantine: weights.map((_, i) => (liars.has(i) ? prng.pick(BYZANTINE_BEHAVIOURS) : null)),
+  }
 }

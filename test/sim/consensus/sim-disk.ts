@@ -8,6 +8,8 @@ export class SimDisk {
   readonly #durable = new Map<string, Uint8Array>()
   #unsynced: { readonly id: number; readonly ops: readonly BatchOp[] }[] = []
   writes = 0
+  /** Sees every operation as it becomes durable (the host's persist-before-send check). */
+  onDurable: ((op: BatchOp) => void) | null = null
   droppedOnCrash = 0
 
   /** Records a write; it is durable only once `sync(id)` (or a later synced write) completes. */
@@ -22,8 +24,9 @@ export class SimDisk {
       this.#apply(this.#unsynced.shift()!.ops)
   }
 
-  crash(prng: Prng): void {
-    const survive = prng.int(this.#unsynced.length + 1)
+  /** Crashes: a random prefix of the unsynced writes survives, or none with `dropUnsynced`. */
+  crash(prng: Prng, dropUnsynced = false): void {
+    const survive = dropUnsynced ? 0 : prng.int(this.#unsynced.length + 1)
     for (const w of this.#unsynced.slice(0, survive)) this.#apply(w.ops)
     this.droppedOnCrash += this.#unsynced.length - survive
     this.#unsynced = []
@@ -40,6 +43,7 @@ export class SimDisk {
 
   #apply(ops: readonly BatchOp[]): void {
     for (const op of ops) {
+      this.onDurable?.(op)
       const key = bytesToHex(op.key)
       if (op.type === 'put') this.#durable.set(key, op.value)
       else this.#durable.delete(key)

@@ -16,6 +16,9 @@ import type { Sim } from '../harness.ts'
 import type { NodeId } from '../network.ts'
 import type { Prng } from '../prng.ts'
 import type { Oracle } from './oracle.ts'
+import type { UnsafeRule } from './scenario.ts'
+import type { SimMasternode } from './sim-masternode.ts'
+import type { SimWallet } from './sim-wallet.ts'
 
 export class SimWorld {
   readonly sim: Sim<Message>
@@ -26,6 +29,13 @@ export class SimWorld {
   readonly rules: ConsensusRules
   readonly chain: ChainConfig | undefined
   readonly mempool: MempoolLimits | undefined
+  /** The scenario's deliberate breakage (the oracle's self-tests), or null: hosts read it too. */
+  readonly unsafe: UnsafeRule | null
+  /** Honest masternodes by node id, and the wallets (for scripted scenarios). */
+  readonly hosts = new Map<NodeId, SimMasternode>()
+  readonly wallets: SimWallet[] = []
+  /** Restarts under way (the run awaits them before its next event). */
+  readonly restarts: Promise<void>[] = []
   /** Every masternode's peer id: non-voters among them follow the chain (committed blocks). */
   readonly masternodes: string[] = []
   readonly #peers = new Map<NodeId, string>()
@@ -39,6 +49,7 @@ export class SimWorld {
     committee: Committee
     oracle: Oracle
     rules?: ConsensusRules
+    unsafe?: UnsafeRule | null
     diskSyncMs?: { minMs: number; maxMs: number }
     chain?: ChainConfig
     mempool?: MempoolLimits
@@ -50,6 +61,7 @@ export class SimWorld {
     this.committee = opts.committee
     this.oracle = opts.oracle
     this.rules = opts.rules ?? SAFE_RULES
+    this.unsafe = opts.unsafe ?? null
     this.#disk = opts.diskSyncMs ?? { minMs: 0.2, maxMs: 2 }
   }
 
