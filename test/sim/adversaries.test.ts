@@ -127,6 +127,38 @@ describe('TimeLock: a lock on a precommitted block', () => {
   )
 })
 
+describe('TimeLock: a lock against an older block re-proposed', () => {
+  it(
+    'holds: members locked in attempt 1 refuse a block re-proposed with valid attempt 0',
+    async () => {
+      for (const position of [0, 1, 2, 3]) {
+        const run = await lockBreak(`relock-${position}`, position, null, 'relock-breaker')
+        expectClean(run)
+        expect(Math.min(...run.report.tips)).toBeGreaterThanOrEqual(5)
+      }
+    },
+    TIMEOUT,
+  )
+
+  it(
+    'ignored for re-proposals: two blocks are certified at one height',
+    async () => {
+      const runs: AttackRun[] = []
+      for (const position of [0, 2])
+        runs.push(
+          await lockBreak(
+            `relock-${position}`,
+            position,
+            'reproposal-ignores-lock',
+            'relock-breaker',
+          ),
+        )
+      expect(caught(runs, /block certificates buildable for/)).toHaveLength(2)
+    },
+    TIMEOUT,
+  )
+})
+
 describe('unequal weights: the quorum at its boundary', () => {
   it(
     'Byzantine weight just under W/3 on both sides of a double spend certifies only one side',

@@ -52,21 +52,23 @@ export async function forgery(
 }
 
 /**
- * Four equal members, one of them the lock breaker (lock-breaker.ts) at `position`: honest
- * members locked on a precommitted block are offered another in the next attempt.
+ * Four equal members, one of them a lock breaker at `position`: honest members locked on a
+ * precommitted block are offered another — a fresh one in the next attempt (lock-breaker.ts), or
+ * an older one re-proposed with its earlier valid attempt (relock-breaker.ts).
  * Attempts: attempt-0 proposals the network kept from the unlocked member.
  */
 export async function lockBreak(
   seed: string,
   position: number,
   unsafe: Scenario['unsafe'] = null,
+  breaker: 'lock-breaker' | 'relock-breaker' = 'lock-breaker',
 ): Promise<AttackRun> {
   let attempts = 0
   const report = await runScenario(
     randomScenario(seed, {
       ...CALM,
       weights: [10, 10, 10, 10],
-      byzantine: [0, 1, 2, 3].map((i) => (i === position ? 'lock-breaker' : null)),
+      byzantine: [0, 1, 2, 3].map((i) => (i === position ? breaker : null)),
       blocks: { intervalMs: 3_000 },
       doubleSpends: 0,
       issueUntil: 10_000,

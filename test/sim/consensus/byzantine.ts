@@ -47,6 +47,8 @@ export type ByzantineBehaviour =
   | 'forge'
   /** Leads honest members into a TimeLock lock and tests it (lock-breaker.ts): named scenarios only. */
   | 'lock-breaker'
+  /** Tests the lock against a re-proposal with an older valid attempt (relock-breaker.ts). */
+  | 'relock-breaker'
 
 /** The behaviours random scenarios draw from (forgers are drawn separately, see scenario.ts). */
 export const BYZANTINE_BEHAVIOURS: readonly ByzantineBehaviour[] = [

@@ -29,6 +29,7 @@ import { committeeProofFailures } from './committee-proofs.ts'
 import { Forger, type ForgerCoin } from './forger.ts'
 import { LockBreaker } from './lock-breaker.ts'
 import { Oracle } from './oracle.ts'
+import { RelockBreaker } from './relock-breaker.ts'
 import { Registrar } from './registrar.ts'
 import type { Scenario } from './scenario.ts'
 import { SimMasternode } from './sim-masternode.ts'
@@ -244,6 +245,8 @@ async function run(s: Scenario, options: RunOptions): Promise<RunReport> {
       new Forger(world, i, mnKeys[i]!, forgerCoins.get(i)!, Math.min(attackAt, s.issueUntil))
     } else if (behaviour === 'lock-breaker') {
       new LockBreaker(world, i, mnKeys[i]!)
+    } else if (behaviour === 'relock-breaker') {
+      new RelockBreaker(world, i, mnKeys[i]!)
     } else if (behaviour) {
       new ByzantineMasternode(
         world,

@@ -10,7 +10,8 @@ import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour } from './byzantine.ts'
 /**
  * Deliberate breakage the oracle must catch (the simulator's self-tests): broken voting rules
  * (`half-threshold`, `threshold-minus-one` and `-plus-one`: the quorum off by one either way,
- * `accept-conflicts`, `handoff-without-seals`, `prevote-ignores-lock`), a store that acknowledges
+ * `accept-conflicts`, `handoff-without-seals`, `prevote-ignores-lock` or only for a re-proposal:
+ * `reproposal-ignores-lock`), a store that acknowledges
  * writes before they are durable (`ack-before-sync`), and shell verifiers that skip a signature
  * check (`unchecked-batch-signatures`, `unchecked-last-entry`: a certificate's last entry).
  */
@@ -21,6 +22,7 @@ export type UnsafeRule =
   | 'accept-conflicts'
   | 'handoff-without-seals'
   | 'prevote-ignores-lock'
+  | 'reproposal-ignores-lock'
   | 'ack-before-sync'
   | 'unchecked-batch-signatures'
   | 'unchecked-last-entry'

@@ -11,9 +11,11 @@ type Entry = 'onProposal' | 'onPrevote' | 'onPrecommit' | 'onTimeout'
 /**
  * TimeLock with its lock ignored when prevoting: every input is handled as if the node held no
  * lock (a lock taken during the call is kept, an older one is restored afterwards, so the node
- * still reports it). Precommitting and deciding are untouched.
+ * still reports it). Precommitting and deciding are untouched. With `reproposals`, only the rule
+ * for a re-proposal (one naming an earlier valid attempt) ignores it: the lock is shown as older
+ * than any attempt (−½) but on the same block, so a fresh proposal still meets it.
  */
-function prevoteIgnoresLock(): () => void {
+function prevoteIgnoresLock(reproposals: boolean): () => void {
   const proto = TimeLockHeight.prototype as unknown as Record<
     Entry,
     (this: TimeLockHeight, ...args: unknown[]) => unknown
@@ -25,12 +27,13 @@ function prevoteIgnoresLock(): () => void {
     proto[name] = function (this: TimeLockHeight, ...args: unknown[]) {
       const value = this.lockedValue
       const attempt = this.lockedAttempt
-      this.lockedValue = null
-      this.lockedAttempt = -1
+      const hidden = reproposals ? -0.5 : -1
+      if (!reproposals) this.lockedValue = null
+      if (attempt >= 0) this.lockedAttempt = hidden
       try {
         return original.apply(this, args)
       } finally {
-        if (this.lockedAttempt === -1) {
+        if (this.lockedAttempt === hidden) {
           this.lockedValue = value
           this.lockedAttempt = attempt
         }
@@ -44,6 +47,7 @@ function prevoteIgnoresLock(): () => void {
 
 /** Installs the in-process part of `unsafe` (if any) and returns what undoes it. */
 export function installUnsafe(unsafe: UnsafeRule | null): () => void {
-  if (unsafe === 'prevote-ignores-lock') return prevoteIgnoresLock()
+  if (unsafe === 'prevote-ignores-lock') return prevoteIgnoresLock(false)
+  if (unsafe === 'reproposal-ignores-lock') return prevoteIgnoresLock(true)
   return () => {}
 }
