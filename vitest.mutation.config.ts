@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config'
+
+// The tests StrykerJS runs against each mutant (`npm run mutation`, stryker.config.json): the
+// Node project's unit and protocol-vector tests only. Chromium runs the same files and adds no
+// killing power; the simulator campaign (test/sim) takes minutes per test and would be re-run for
+// every mutant it covers, so mutants are killed by unit tests instead (docs/TESTING.md).
+export default defineConfig({
+  test: {
+    name: 'node',
+    environment: 'node',
+    testTimeout: 30_000,
+    include: ['test/unit/**/*.test.ts', 'test/vectors/protocol.test.ts'],
+  },
+})
