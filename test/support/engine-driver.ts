@@ -6,6 +6,7 @@ import {
   bytesToHex,
   type ChainConfig,
   type Committee,
+  type EngineLimits,
   EngineRuntime,
   type FinalityEngine,
   type KeyPair,
@@ -46,6 +47,8 @@ export interface ClusterOptions {
   readonly drop?: (from: PeerId, to: PeerId, message: Message) => boolean
   /** Block production; timers decide when heights start (see `fireTimers`). */
   readonly chain?: ChainConfig
+  /** Engine state bounds other than the defaults. */
+  readonly limits?: Partial<EngineLimits>
 }
 
 export class Cluster {
@@ -73,6 +76,7 @@ export class Cluster {
       committee: opts.committee,
       key,
       ...(opts.chain ? { chain: opts.chain } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
     })
     const timers = new Map<string, () => void>()
     const node: ClusterNode = {

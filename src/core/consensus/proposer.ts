@@ -15,7 +15,9 @@ export class ProposerSchedule {
   readonly firstHeight: number
   readonly #members: readonly CommitteeMember[]
   readonly #priority: number[]
-  readonly #leaders: number[] = []
+  /** Leaders of steps #base, #base + 1, … (earlier steps forgotten: see forgetBefore). */
+  #leaders: number[] = []
+  #base = 0
 
   constructor(committee: Committee, firstHeight: number) {
     this.committee = committee
@@ -35,8 +37,39 @@ export class ProposerSchedule {
         `height ${height} is before this committee (from ${this.firstHeight})`,
       )
     }
-    while (this.#leaders.length <= step) this.#advance()
-    return this.#members[this.#leaders[step]!]!.key
+    // A forgotten step (a height long committed) is recomputed from the start, uncached.
+    if (step < this.#base) return this.#members[this.#replay(step)]!.key
+    while (this.#base + this.#leaders.length <= step) this.#advance()
+    return this.#members[this.#leaders[step - this.#base]!]!.key
+  }
+
+  /** Forgets the leaders of heights before `height` (committed: never asked again in practice). */
+  forgetBefore(height: number): void {
+    const drop = Math.min(height - this.firstHeight - this.#base, this.#leaders.length)
+    if (drop <= 0) return
+    this.#leaders = this.#leaders.slice(drop)
+    this.#base += drop
+  }
+
+  /** Leaders cached (at most the steps of the open height's attempts). */
+  get cached(): number {
+    return this.#leaders.length
+  }
+
+  /** The leader index of `step`, walked from the schedule's start without touching the cache. */
+  #replay(step: number): number {
+    const total = this.committee.totalWeight
+    const priority = this.#members.map(() => 0)
+    let best = 0
+    for (let s = 0; s <= step; s++) {
+      best = 0
+      for (let i = 0; i < this.#members.length; i++) {
+        priority[i]! += this.#members[i]!.weight
+        if (priority[i]! > priority[best]!) best = i
+      }
+      priority[best]! -= total
+    }
+    return best
   }
 
   #advance(): void {

@@ -166,6 +166,20 @@ export class TimeLockHeight {
     })
   }
 
+  /** Entry counts of this height's maps (votes are one entry per voter and attempt). */
+  sizes(): Record<string, number> {
+    let prevotes = 0
+    let precommits = 0
+    for (const t of this.#prevotes.values()) prevotes += t.byVoter.size
+    for (const t of this.#precommits.values()) precommits += t.byVoter.size
+    return {
+      'height.proposals': this.#proposals.size,
+      'height.prevotes': prevotes,
+      'height.precommits': precommits,
+      'height.done': this.#done.size,
+    }
+  }
+
   /** Weight of precommits for `value` at `attempt` (for assembling the block certificate). */
   precommitWeight(attempt: number, value: string): number {
     return this.#precommits.get(attempt)?.weight.get(value) ?? 0

@@ -76,6 +76,11 @@ export class VoteTally {
     return { accepted, rejected }
   }
 
+  /** Transactions with votes counted here. */
+  get size(): number {
+    return this.#byTx.size
+  }
+
   acceptWeight(txid: Txid): number {
     return this.#byTx.get(txidToHex(txid))?.acceptWeight ?? 0
   }

@@ -11,6 +11,7 @@ import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import type { Txid } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
+import type { EngineLimits } from './limits.ts'
 import type { Message, PeerId } from './messages.ts'
 
 /** What the chain may read of the engine that hosts it (queries only: no commands). */
@@ -37,6 +38,8 @@ export interface ChainView {
   now(): number
   certificateOf(txid: Txid): FinalityCertificate | undefined
   isFinal(txid: Txid): boolean
+  /** The bounds on the chain's buffers and recent blocks. */
+  readonly limits: EngineLimits
 }
 
 /** What a chain call asks the engine to carry out, in order. */

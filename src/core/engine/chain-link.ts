@@ -56,12 +56,17 @@ export class ChainLink {
       now: () => ctx.now,
       certificateOf: (txid) => ctx.certificateOf(txid),
       isFinal: (txid) => ctx.isFinal(txid),
+      limits: ctx.limits,
     }
     this.#chain = new Chain(view, config, tip)
   }
 
   get tip(): ChainTip {
     return this.#chain.tip
+  }
+
+  sizes(): Record<string, number> {
+    return this.#chain.sizes()
   }
 
   inclusion(txid: Txid): { block: Block; certificate: BlockCertificate } | undefined {

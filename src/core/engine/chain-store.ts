@@ -91,6 +91,15 @@ export function blockVoteOp(
   return { type: 'put', key: blockVoteKey(height, attempt, kind), value: hash }
 }
 
+/** Deletes one of this node's block votes (its height is committed: the vote binds no longer). */
+export function blockVoteDeleteOp(
+  height: number,
+  attempt: number,
+  kind: 'prevote' | 'precommit',
+): BatchOp {
+  return { type: 'del', key: blockVoteKey(height, attempt, kind) }
+}
+
 /** Everything a commit writes besides the ledger's own transition: one batch with it. */
 export function commitOps(
   block: Block,

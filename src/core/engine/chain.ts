@@ -36,8 +36,15 @@ import { TimeCoinError } from '../errors.ts'
 import { computeTxid, type Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
+import { BatchBuffer } from './batch-buffer.ts'
 import type { ChainOutput, ChainView } from './chain-io.ts'
-import { blockVoteOp, type ChainTip, commitOps, type StoredBlockVote } from './chain-store.ts'
+import {
+  blockVoteDeleteOp,
+  blockVoteOp,
+  type ChainTip,
+  commitOps,
+  type StoredBlockVote,
+} from './chain-store.ts'
 import type { Message, PeerId } from './messages.ts'
 import { RecentBlocks } from './recent-blocks.ts'
 
@@ -57,9 +64,10 @@ export function isChainTimer(id: string): boolean {
 }
 
 const RESEND = `${TIMER}resend`
-const MAX_EARLY = 10_000
 /** Blocks sent at once to a member found voting on a height we already committed. */
 const HELP_BLOCKS = 8
+/** A lagging member is sent blocks at most this often. */
+const HELP_EVERY_MS = 1_000
 const START = `${TIMER}start`
 export class Chain {
   #tip: ChainTip
@@ -72,12 +80,14 @@ export class Chain {
   #blocks = new Map<string, Block>()
   /** precommit entries by `${attempt}:${value}` → voter → entry. */
   #precommits = new Map<string, Map<string, CertificateEntry>>()
-  /** Votes for the next height that arrived early (buffered, not dropped). */
-  #early: VoteBatch[] = []
+  /** `${attempt}:${voter}` of each precommit kept at this height (a voter's first per attempt). */
+  #precommitted = new Set<string>()
+  /** Votes for the next heights that arrived early (buffered per member and in bytes, not dropped). */
+  readonly #early: BatchBuffer<{ readonly batch: VoteBatch }>
   /** This node's votes at the open height, re-sent until the height is decided. */
   #ownVotes = new Map<string, VoteLeaf>()
   #lastProposal: Proposal | null = null
-  readonly #recent = new RecentBlocks()
+  readonly #recent: RecentBlocks
   #lastBlockRequest = -Infinity
   /** When each lagging member was last sent the blocks it missed. */
   readonly #helped = new Map<string, number>()
@@ -97,6 +107,28 @@ export class Chain {
     this.#config = config
     this.#tip = tip
     this.#schedule = new ProposerSchedule(view.committee, view.registry.state.firstHeight)
+    const limits = view.limits
+    this.#early = new BatchBuffer(limits.maxEarlyBatchesPerVoter, limits.maxEarlyBytes)
+    this.#recent = new RecentBlocks(limits.recentBlocks, limits.recentBlockBytes)
+  }
+
+  /** Entry counts (and bytes) of the chain's maps, for FinalityEngine.stateSizes. */
+  sizes(): Record<string, number> {
+    let precommits = 0
+    for (const m of this.#precommits.values()) precommits += m.size
+    return {
+      'chain.blocks': this.#blocks.size,
+      'chain.blockReports': this.#blockReports.size,
+      'chain.precommits': precommits,
+      'chain.ownVotes': this.#ownVotes.size,
+      'chain.early': this.#early.size,
+      'chain.earlyBytes': this.#early.bytes,
+      'chain.helped': this.#helped.size,
+      'chain.reports': this.#reports.size,
+      'chain.schedule': this.#schedule.cached,
+      ...this.#recent.sizes(),
+      ...(this.#height?.sizes() ?? {}),
+    }
   }
 
   /** Runs one chain call and returns what it asks the engine to carry out. */
@@ -223,7 +255,10 @@ export class Chain {
     })
     if (votes.length === 0) return
     const voter = keyId(batch.header.voterKey)
-    if (lowest <= this.#tip.height) this.#helpBehind(voter, lowest)
+    // Only a member of the batch's epoch (current or previous) is sent the blocks it missed.
+    const ofEpoch = this.#view.registry.committeeOf(batch.header.epoch)
+    if (lowest <= this.#tip.height && (ofEpoch?.weightOf(batch.header.voterKey) ?? 0) > 0)
+      this.#helpBehind(voter, lowest)
     const weight = this.#view.committee.weightOf(batch.header.voterKey)
     if (weight === undefined || batch.header.epoch !== this.#view.committee.epoch) return
     if (atNext) this.#joinIfNext(next)
@@ -235,20 +270,29 @@ export class Chain {
       const leaf = batch.leaves[i]!
       if (leaf.kind !== 'prevote' && leaf.kind !== 'precommit') continue
       if (h === null || leaf.height !== h.height) {
-        // Votes for a height not open yet are kept for when it opens, not dropped.
-        const ahead = leaf.height > (h?.height ?? this.#tip.height)
-        if (ahead && !buffered && this.#early.length < MAX_EARLY) this.#early.push(batch)
+        // Votes for a height not open yet are kept for when it opens, not dropped (further ahead
+        // than a few heights, we fetch the blocks instead).
+        const ahead =
+          leaf.height > (h?.height ?? this.#tip.height) &&
+          leaf.height <= this.#tip.height + this.#view.limits.earlyHeights
+        if (ahead && !buffered) this.#early.add(voter, { batch })
         buffered ||= ahead
         continue
       }
+      // An attempt far past ours cannot be honest progress: its votes would only fill memory.
+      if (leaf.attempt > h.attempt + this.#view.limits.maxAttemptLead) continue
       const value = leaf.blockHash.every((b) => b === 0) ? NIL : bytesToHex(leaf.blockHash)
       if (leaf.kind === 'prevote') this.#apply(h.onPrevote(leaf.attempt, voter, value, weight))
       else {
-        entries ??= batchEntries(batch)
-        const key = `${leaf.attempt}:${value}`
-        const map = this.#precommits.get(key) ?? new Map<string, CertificateEntry>()
-        if (!map.has(voter)) map.set(voter, entries(i))
-        this.#precommits.set(key, map)
+        // A voter's first precommit at an attempt is the one counted (timelock.ts): keep only it.
+        const first = `${leaf.attempt}:${voter}`
+        if (!this.#precommitted.has(first)) {
+          this.#precommitted.add(first)
+          entries ??= batchEntries(batch)
+          const key = `${leaf.attempt}:${value}`
+          const map = this.#precommits.get(key) ?? new Map<string, CertificateEntry>()
+          this.#precommits.set(key, map.set(voter, entries(i)))
+        }
         this.#apply(h.onPrecommit(leaf.attempt, voter, value, weight))
       }
       if (this.#height !== h) return // committed meanwhile
@@ -267,7 +311,7 @@ export class Chain {
    */
   #helpBehind(peer: PeerId, height: number): void {
     const now = this.#view.now()
-    if (now - (this.#helped.get(peer) ?? -Infinity) < 1_000) return
+    if (now - (this.#helped.get(peer) ?? -Infinity) < HELP_EVERY_MS) return
     this.#helped.set(peer, now)
     for (let h = height; h <= Math.min(this.#tip.height, height + HELP_BLOCKS - 1); h++)
       this.#answer(h, peer)
@@ -395,6 +439,7 @@ export class Chain {
     )
     this.#blocks = new Map()
     this.#precommits = new Map()
+    this.#precommitted = new Set()
     this.#ownVotes = new Map()
     this.#lastProposal = null
     this.#resendDelay = 0
@@ -544,23 +589,40 @@ export class Chain {
     const { registry, changed } = this.#view.registry.afterBlock(height, txs, carried)
     const hash = blockHash(block.header)
     this.#tip = { height, hash }
+    const records = commitOps(block, certificate, registry, changed)
+    const encoded = records[0]?.type === 'put' ? records[0].value.length : 0
     this.#recent.add(
       height,
       { block, certificate },
       txs.map((t) => t.txid),
+      encoded,
     )
+    // This node's votes at the height are history now: the tip moves past them in this batch.
+    const votes =
+      this.#height?.height === height
+        ? [...this.#ownVotes.values()].flatMap((l) =>
+            l.kind === 'prevote' || l.kind === 'precommit'
+              ? [blockVoteDeleteOp(height, l.attempt, l.kind)]
+              : [],
+          )
+        : []
     this.#out.push({
       type: 'persist',
-      ops: [...ops, ...commitOps(block, certificate, registry, changed)],
+      ops: [...ops, ...records, ...votes],
       sync: true,
     })
     this.#reports = new Map()
     this.#waiting = null
     if (changed) this.#schedule = new ProposerSchedule(registry.committee, height + 1)
+    else this.#schedule.forgetBefore(height + 1)
     this.#height = null
-    this.#early = this.#early.filter((b) =>
-      b.leaves.some((l) => (l.kind === 'prevote' || l.kind === 'precommit') && l.height > height),
+    this.#early.retain(({ batch }) =>
+      batch.leaves.some(
+        (l) => (l.kind === 'prevote' || l.kind === 'precommit') && l.height > height,
+      ),
     )
+    const now = this.#view.now()
+    for (const [peer, at] of this.#helped) if (now - at >= HELP_EVERY_MS) this.#helped.delete(peer)
     this.#setTimer(START, this.#view.now() + this.#config.intervalMs)
     this.#out.push({
       type: 'committed',
@@ -575,6 +637,6 @@ export class Chain {
 
   /** Replays buffered votes once a new height opened. */
   #replayEarly(): void {
-    for (const batch of this.#early.splice(0)) this.#out.push({ type: 'replay', batch })
+    for (const { batch } of this.#early.drain()) this.#out.push({ type: 'replay', batch })
   }
 }

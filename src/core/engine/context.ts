@@ -28,6 +28,7 @@ import type { Epochs } from './epochs.ts'
 import type { Effect } from './events.ts'
 import type { Fetching } from './fetching.ts'
 import type { Finality } from './finality.ts'
+import type { EngineLimits } from './limits.ts'
 import type { Message, PeerId } from './messages.ts'
 import type { Voting } from './voting.ts'
 
@@ -59,6 +60,7 @@ export type EngineSettings = Pick<
   | 'retryMinMs'
   | 'retryMaxMs'
   | 'expireEveryMs'
+  | 'limits'
 >
 
 export class EngineContext {
@@ -73,6 +75,8 @@ export class EngineContext {
   readonly retryMinMs: number
   readonly retryMaxMs: number
   readonly expireEveryMs: number
+  /** Every bound on this engine's state (limits.ts). */
+  readonly limits: EngineLimits
   /** The engine clock of the event being handled (whole milliseconds). */
   now = 0
   out: Effect[] = []
@@ -80,6 +84,8 @@ export class EngineContext {
   /** Wallets (and other non-members) waiting for a transaction's votes and certificate. */
   readonly subscribers = new Map<string, Set<PeerId>>()
   readonly #txs = new Map<string, KnownTx>()
+  /** Signed bytes of the known transactions together. */
+  #txBytes = 0
   readonly #byObject = new WeakMap<Transaction, KnownTx>()
   #nextPersistId = 1
   // The parts, wired once by the engine's constructor.
@@ -100,6 +106,7 @@ export class EngineContext {
     this.retryMinMs = settings.retryMinMs
     this.retryMaxMs = settings.retryMaxMs
     this.expireEveryMs = settings.expireEveryMs
+    this.limits = settings.limits
   }
 
   // ── effects ───────────────────────────────────────────────────────────────
@@ -132,10 +139,11 @@ export class EngineContext {
   knownOf(tx: Transaction): KnownTx {
     let known = this.#byObject.get(tx)
     if (known === undefined) {
-      known = this.remember({ tx, txid: computeTxid(tx), size: transactionSize(tx) })
+      known = { tx, txid: computeTxid(tx), size: transactionSize(tx) }
       this.#byObject.set(tx, known)
     }
-    return known
+    // Known again if a sweep forgot it since this object was last seen.
+    return this.remember(known)
   }
 
   remember(known: KnownTx): KnownTx {
@@ -143,6 +151,7 @@ export class EngineContext {
     const existing = this.#txs.get(id)
     if (existing !== undefined) return existing
     this.#txs.set(id, known)
+    this.#txBytes += known.size
     return known
   }
 
@@ -154,8 +163,18 @@ export class EngineContext {
     return this.#txs.entries()
   }
 
+  /** Forgets a known transaction and the wallets waiting for it. */
   forget(id: string): void {
+    const known = this.#txs.get(id)
+    if (known === undefined) return
     this.#txs.delete(id)
+    this.#txBytes -= known.size
+    this.subscribers.delete(id)
+  }
+
+  /** How many transactions are known, and their signed bytes. */
+  knownSize(): { readonly count: number; readonly bytes: number } {
+    return { count: this.#txs.size, bytes: this.#txBytes }
   }
 
   // ── queries over the ledger ───────────────────────────────────────────────
@@ -185,8 +204,10 @@ export class EngineContext {
     return this.finality.certificateOf(txid)
   }
 
+  /** `peer` waits for `id`'s votes and certificate (a few wallets per transaction at most). */
   subscribe(id: string, peer: PeerId): void {
     const set = this.subscribers.get(id) ?? new Set<PeerId>()
-    this.subscribers.set(id, set.add(peer))
+    if (set.size < this.limits.maxSubscribersPerTx) set.add(peer)
+    this.subscribers.set(id, set)
   }
 }

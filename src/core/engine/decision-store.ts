@@ -44,6 +44,11 @@ export function decisionOp(d: Decision): BatchOp {
   return { type: 'put', key: bucketKey(Bucket.decision, d.txid), value: DecisionCodec.encode(d) }
 }
 
+/** Deletes a decision record that binds no longer (its transaction settled, its epoch gone). */
+export function decisionDeleteOp(txid: Txid): BatchOp {
+  return { type: 'del', key: bucketKey(Bucket.decision, txid) }
+}
+
 export function lastSeqOp(seq: number): BatchOp {
   return { type: 'put', key: MetaKey.lastSeq, value: SeqCodec.encode(seq) }
 }

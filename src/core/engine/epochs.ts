@@ -127,9 +127,18 @@ export class Epochs {
     )
   }
 
-  /** Keeps `txid` for the next epoch (sealed now). */
+  /** Keeps `txid` for the next epoch (sealed now); past the bound it is not kept (asked again later). */
   hold(txid: Txid): void {
-    this.#held.add(txidKey(txid))
+    if (this.#held.size < this.#ctx.limits.maxHeld) this.#held.add(txidKey(txid))
+  }
+
+  /** Whether this part still needs the transaction `id` (held for the next epoch, or sealed). */
+  holds(id: string): boolean {
+    return this.#held.has(id) || this.#sealed.has(id)
+  }
+
+  sizes(): Record<string, number> {
+    return { 'epochs.held': this.#held.size, 'epochs.sealed': this.#sealed.size }
   }
 
   /** This node's report (key and carry set) if it sealed and reported at `height`. */
@@ -210,12 +219,12 @@ export class Epochs {
       if (known !== undefined) again.set(id, known)
     }
     this.#held.clear()
-    for (const known of again.values()) this.#reconsider(known)
+    for (const known of again.values()) this.reconsider(known)
     ctx.finality.replayNextEpoch()
   }
 
   /** Decides `known` in the new epoch (a decision of an older epoch binds no longer). */
-  #reconsider(known: KnownTx): void {
+  reconsider(known: KnownTx): void {
     const ctx = this.#ctx
     const { txid } = known
     const epoch = this.committee.epoch

@@ -25,8 +25,9 @@ import { EngineContext, type Loopback } from './context.ts'
 import type { Decision, StoredVotingState } from './decision-store.ts'
 import { Epochs } from './epochs.ts'
 import type { Effect, EngineEvent } from './events.ts'
-import { EXPIRE, Fetching, isRetryTimer } from './fetching.ts'
+import { EXPIRE, Fetching, isRetryTimer, ORPHANS } from './fetching.ts'
 import { Finality } from './finality.ts'
+import { type EngineLimits, engineLimits } from './limits.ts'
 import type { Message, PeerId } from './messages.ts'
 import type { Seal } from './seal-store.ts'
 import { Voting } from './voting.ts'
@@ -56,7 +57,19 @@ export interface EngineConfig {
   readonly chain?: ChainConfig
   /** The tip and this node's own block votes, restored from the store (see loadChainState). */
   readonly chainState?: StoredChainState
+  /** Bounds on the engine's state other than the defaults (limits.ts). */
+  readonly limits?: Partial<EngineLimits>
 }
+
+/**
+ * Entry counts of every map an engine keeps, by name (`known.txs`, `voting.decisions`,
+ * `orphans.bytes`, `chain.recentBlocks`, `ledger.spent`, …), with encoded bytes where they
+ * matter (`…Bytes`, `….bytes`): what the bounds of limits.ts hold down (docs/ARCHITECTURE.md §2.3).
+ */
+export type StateSizes = Readonly<Record<string, number>>
+
+/** Known transactions may grow by this many past twice their count after the last sweep. */
+const SWEEP_SLACK = 1_024
 
 export interface StoredChainState {
   readonly tip: ChainTip
@@ -71,6 +84,8 @@ export class FinalityEngine {
   readonly ledger: Ledger
   readonly #ctx: EngineContext
   readonly #chainVotes: readonly StoredBlockVote[]
+  /** Known transactions beyond which a sweep runs after the current event. */
+  #sweepAt = SWEEP_SLACK
 
   /** `rules` is SAFE_RULES everywhere but in the simulator's proof that its oracle can fail. */
   constructor(config: EngineConfig, rules: ConsensusRules = SAFE_RULES) {
@@ -90,6 +105,7 @@ export class FinalityEngine {
       retryMinMs: config.retryMinMs ?? 1_000,
       retryMaxMs: config.retryMaxMs ?? 60_000,
       expireEveryMs: config.expireEveryMs ?? 60_000,
+      limits: engineLimits(config.limits),
     })
     this.#ctx = ctx
     const registry = Epochs.registryOf(
@@ -195,6 +211,7 @@ export class FinalityEngine {
     body()
     for (let item = ctx.loopback.shift(); item !== undefined; item = ctx.loopback.shift())
       this.#onLoopback(item)
+    if (ctx.knownSize().count > this.#sweepAt) this.#sweep()
     return ctx.out
   }
 
@@ -237,7 +254,7 @@ export class FinalityEngine {
         const { height, hash, transactions, registry, changed, carried } = item.commit
         ctx.epochs.advance(registry, changed, carried)
         ctx.emit({ type: 'committed', height, hash, transactions })
-        return this.#forgetConfirmed()
+        return this.#prune(height)
       }
     }
   }
@@ -251,22 +268,80 @@ export class FinalityEngine {
     const ctx = this.#ctx
     if (isChainTimer(id)) return ctx.chain?.onTimer(id)
     if (isRetryTimer(id)) return ctx.fetching.onRetryTimer(id)
+    if (id === ORPHANS) return ctx.fetching.onOrphanTimer()
     if (id !== EXPIRE) return
     const t = this.ledger.expireLocks(ctx.now)
     ctx.persist(t.ops, false)
     ctx.fetching.dropRetries(t.removed)
     ctx.emit({ type: 'setTimer', id: EXPIRE, at: ctx.now + ctx.expireEveryMs })
+    this.#sweep()
   }
 
-  /** Confirmed transactions need nothing kept in memory: their blocks answer for them. */
-  #forgetConfirmed(): void {
+  /**
+   * After a commit, what the block settled goes (docs/ARCHITECTURE.md §2.3): decisions on the
+   * transactions it confirmed or made impossible, and those two epochs old; spent outputs
+   * `spentOutputDepth` blocks deep — their records deleted in one write. Then orphans whose
+   * parents it created wake, and transactions nothing refers to any more are forgotten.
+   */
+  #prune(height: number): void {
     const ctx = this.#ctx
+    const spent = this.ledger.pruneSpent(height - ctx.limits.spentOutputDepth)
+    ctx.persist([...ctx.voting.settle(), ...spent.ops], false)
+    ctx.fetching.recheck()
+    this.#sweep()
+  }
+
+  /**
+   * Forgets the transactions nothing needs any more — not in the mempool, not decided here, not
+   * waiting as an orphan, not held or sealed for a handoff (a confirmed one is none of these) —
+   * with the wallets waiting for them, their votes and decoded certificate; then votes on
+   * transactions that never arrived and stale request marks. Runs after every commit, on the
+   * expiry timer, and after any event that doubled the known transactions since the last sweep.
+   */
+  #sweep(): void {
+    const ctx = this.#ctx
+    const mempool = this.ledger.mempool
     for (const [id, known] of ctx.knownTxs()) {
-      const state = this.ledger.utxos.get(known.tx.inputs[0]!.outpoint)?.state
-      if (state?.kind !== 'Confirmed' || !equalBytes(state.txid, known.txid)) continue
+      if (
+        mempool.get(known.txid) !== undefined ||
+        ctx.voting.has(id) ||
+        ctx.fetching.holds(id) ||
+        ctx.epochs.holds(id)
+      )
+        continue
       ctx.forget(id)
       ctx.finality.forget(id, known.txid)
       ctx.voting.forget(id)
+    }
+    ctx.finality.sweep()
+    ctx.fetching.sweep()
+    this.#sweepAt = 2 * ctx.knownSize().count + SWEEP_SLACK
+  }
+
+  /**
+   * Entry counts (and bytes) of every map this engine keeps: the figures the bounds of limits.ts
+   * hold down, for tests and the daemon's metrics.
+   */
+  stateSizes(): StateSizes {
+    const ctx = this.#ctx
+    const known = ctx.knownSize()
+    let subscribers = 0
+    for (const s of ctx.subscribers.values()) subscribers += s.size
+    const { utxos, mempool } = this.ledger
+    return {
+      'known.txs': known.count,
+      'known.bytes': known.bytes,
+      'known.subscribers': subscribers,
+      ...ctx.voting.sizes(),
+      ...ctx.fetching.sizes(),
+      ...ctx.finality.sizes(),
+      ...ctx.epochs.sizes(),
+      ...(ctx.chain?.sizes() ?? {}),
+      'ledger.utxos': utxos.size,
+      'ledger.spent': utxos.spent,
+      'ledger.mempool': mempool.count,
+      'ledger.mempoolBytes': mempool.bytes,
+      'ledger.certificates': this.ledger.certificates,
     }
   }
 }

@@ -20,28 +20,39 @@ import { encodeFinalityCertificate } from '../consensus/certificate-encoder.ts'
 import type { Committee } from '../consensus/committee.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import { VoteTally } from '../consensus/vote-tally.ts'
-import { equalBytes } from '../encoding/bytes.ts'
+import { equalBytes, keyId } from '../encoding/bytes.ts'
 import { ConsensusError, LedgerError, PeerAction, TimeCoinError } from '../errors.ts'
 import { txidKey } from '../ledger/map-keys.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
+import { BatchBuffer } from './batch-buffer.ts'
 import type { EngineContext, KnownTx } from './context.ts'
 import type { PeerId } from './messages.ts'
-
-/** Vote batches of the next epoch kept while this node is behind a committee change. */
-const MAX_NEXT_EPOCH = 10_000
 
 export class Finality {
   readonly #ctx: EngineContext
   /** Vote tallies of the current and the previous epoch (its certificates stay valid). */
   readonly #tallies = new Map<number, VoteTally>()
-  /** Batches of epoch current + 1 (we are behind a committee change): replayed after it. */
-  #nextEpoch: { batch: VoteBatch; from: PeerId }[] = []
+  /**
+   * Batches of epoch current + 1 (we are behind a committee change), from members of that
+   * epoch's committee only, bounded per member and in bytes: replayed after the change.
+   */
+  readonly #nextEpoch: BatchBuffer<{ readonly batch: VoteBatch; readonly from: PeerId }>
   /** Decoded certificates of final, unconfirmed transactions (the ledger keeps their bytes). */
   readonly #certificates = new Map<string, FinalityCertificate>()
+  /**
+   * Transactions voted on that this node does not know (requested from the voter), oldest
+   * first, with when they were first voted on: their tally entries are forgotten if they do not
+   * arrive within retryMaxMs, or to make room (bounded: limits.maxUnknownVoted).
+   */
+  readonly #unknown = new Map<string, { readonly txid: Txid; readonly at: number }>()
 
   constructor(ctx: EngineContext) {
     this.#ctx = ctx
+    this.#nextEpoch = new BatchBuffer(
+      ctx.limits.maxNextEpochBatchesPerMember,
+      ctx.limits.maxNextEpochBytes,
+    )
   }
 
   /** A new epoch: its tally; tallies older than the previous epoch are dropped. */
@@ -72,8 +83,7 @@ export class Finality {
     if (batch.header.epoch > epoch) {
       // A committee change we have not applied yet: keep votes of the next epoch (replayed after
       // it), and fetch the blocks we miss.
-      const next = batch.header.epoch === epoch + 1
-      if (next && this.#nextEpoch.length < MAX_NEXT_EPOCH) this.#nextEpoch.push({ batch, from })
+      if (batch.header.epoch === epoch + 1) this.#bufferNext(batch, from)
       ctx.chain?.behind(from)
       return
     }
@@ -96,11 +106,63 @@ export class Finality {
       // The voter that sent the vote has the transaction: ask it alone.
       if (ctx.known(txidKey(txid)) === undefined) ctx.fetching.request(txid, from, false)
     }
+    for (const list of [update.accepted, update.rejected])
+      for (const txid of list) if (ctx.known(txidKey(txid)) === undefined) this.#noteUnknown(txid)
+  }
+
+  /**
+   * Keeps a batch of the next epoch, if its voter is a member of the committee that epoch will
+   * have — known when the next block changes the committee — or, when we cannot know it (behind
+   * by more than that block), of the current one: from no one else.
+   */
+  #bufferNext(batch: VoteBatch, from: PeerId): void {
+    const registry = this.#ctx.epochs.registry
+    const committee = registry.changing ? registry.nextCommittee() : registry.committee
+    if ((committee.weightOf(batch.header.voterKey) ?? 0) <= 0) return
+    this.#nextEpoch.add(keyId(batch.header.voterKey), { batch, from })
   }
 
   /** Replays the votes of the epoch just entered that arrived while we were behind. */
   replayNextEpoch(): void {
-    for (const { batch, from } of this.#nextEpoch.splice(0)) this.onBatch(batch, from)
+    for (const { batch, from } of this.#nextEpoch.drain()) this.onBatch(batch, from)
+  }
+
+  #noteUnknown(txid: Txid): void {
+    const id = txidKey(txid)
+    if (this.#unknown.has(id)) return
+    this.#unknown.set(id, { txid, at: this.#ctx.now })
+    if (this.#unknown.size <= this.#ctx.limits.maxUnknownVoted) return
+    const [oldest, { txid: dropped }] = this.#unknown.entries().next().value!
+    this.#unknown.delete(oldest)
+    if (this.#ctx.known(oldest) === undefined) this.forget(oldest, dropped)
+  }
+
+  /**
+   * Forgets the votes on transactions that never arrived (voted on retryMaxMs ago and still
+   * unknown): a voter's batch cannot make this node hold votes for made-up transactions.
+   */
+  sweep(): void {
+    const ctx = this.#ctx
+    for (const [id, { txid, at }] of this.#unknown) {
+      if (ctx.known(id) !== undefined) this.#unknown.delete(id)
+      else if (ctx.now - at >= ctx.retryMaxMs) {
+        this.#unknown.delete(id)
+        this.forget(id, txid)
+      }
+    }
+  }
+
+  sizes(): Record<string, number> {
+    let txs = 0
+    for (const tally of this.#tallies.values()) txs += tally.size
+    return {
+      'finality.tallies': this.#tallies.size,
+      'finality.tallyTxs': txs,
+      'finality.unknownVoted': this.#unknown.size,
+      'finality.certificates': this.#certificates.size,
+      'finality.nextEpoch': this.#nextEpoch.size,
+      'finality.nextEpochBytes': this.#nextEpoch.bytes,
+    }
   }
 
   /** Counts a verified batch (block votes go to the chain) and finalizes what reached quorum. */

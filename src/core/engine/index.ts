@@ -13,7 +13,13 @@ export {
   type StoredVotingState,
 } from './decision-store.ts'
 export type { Effect, EngineEvent } from './events.ts'
-export { type EngineConfig, FinalityEngine, type StoredChainState } from './finality-engine.ts'
+export {
+  type EngineConfig,
+  FinalityEngine,
+  type StateSizes,
+  type StoredChainState,
+} from './finality-engine.ts'
+export { DEFAULT_LIMITS, type EngineLimits, engineLimits } from './limits.ts'
 export type { Message, MessageType, PeerId } from './messages.ts'
 export { messageBundle, preverify } from './preverify.ts'
 export {

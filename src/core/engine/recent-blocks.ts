@@ -1,16 +1,14 @@
 /**
- * The last RECENT_BLOCKS committed blocks with their certificates, kept in memory to answer
- * `BlockRequest`s from members that missed a commit and to prove that a recent transaction is
- * confirmed (older blocks: block sync). Bounded: adding block h drops block h − RECENT_BLOCKS and
- * the transaction index entries that pointed into it.
+ * The last committed blocks with their certificates, kept in memory to answer `BlockRequest`s
+ * from members that missed a commit and to prove that a recent transaction is confirmed (older
+ * blocks: block sync). Bounded in blocks and in encoded bytes (limits.ts: recentBlocks,
+ * recentBlockBytes): adding a block drops the oldest ones past either bound, with the transaction
+ * index entries that pointed into them.
  */
 import type { Block } from '../consensus/block.ts'
 import type { BlockCertificate } from '../consensus/block-certificate.ts'
 import { computeTxid } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
-
-/** Committed blocks kept in memory to answer BlockRequest (older ones: block sync). */
-export const RECENT_BLOCKS = 1_000
 
 export interface CertifiedBlock {
   readonly block: Block
@@ -18,17 +16,36 @@ export interface CertifiedBlock {
 }
 
 export class RecentBlocks {
-  readonly #byHeight = new Map<number, CertifiedBlock>()
+  readonly #maxBlocks: number
+  readonly #maxBytes: number
+  /** Height → block, certificate and encoded size, oldest first. */
+  readonly #byHeight = new Map<number, CertifiedBlock & { readonly bytes: number }>()
   /** txid (hex) → height, for transactions in the kept blocks. */
   readonly #included = new Map<string, number>()
+  #bytes = 0
 
-  add(height: number, committed: CertifiedBlock, txids: readonly Txid[]): void {
-    this.#byHeight.set(height, committed)
+  constructor(maxBlocks: number, maxBytes: number) {
+    this.#maxBlocks = maxBlocks
+    this.#maxBytes = maxBytes
+  }
+
+  /** Keeps committed block `height` (`bytes`: its encoded size with the certificate). */
+  add(height: number, committed: CertifiedBlock, txids: readonly Txid[], bytes: number): void {
+    this.#byHeight.set(height, { ...committed, bytes })
+    this.#bytes += bytes
     for (const txid of txids) this.#included.set(txidToHex(txid), height)
-    const old = this.#byHeight.get(height - RECENT_BLOCKS)
-    if (old === undefined) return
-    for (const tx of old.block.transactions) this.#included.delete(txidToHex(computeTxid(tx)))
-    this.#byHeight.delete(height - RECENT_BLOCKS)
+    while (
+      this.#byHeight.size > this.#maxBlocks ||
+      (this.#bytes > this.#maxBytes && this.#byHeight.size > 1)
+    ) {
+      const [oldHeight, old] = this.#byHeight.entries().next().value!
+      for (const tx of old.block.transactions) {
+        const id = txidToHex(computeTxid(tx))
+        if (this.#included.get(id) === oldHeight) this.#included.delete(id)
+      }
+      this.#byHeight.delete(oldHeight)
+      this.#bytes -= old.bytes
+    }
   }
 
   at(height: number): CertifiedBlock | undefined {
@@ -39,5 +56,13 @@ export class RecentBlocks {
   holding(txid: Txid): CertifiedBlock | undefined {
     const height = this.#included.get(txidToHex(txid))
     return height === undefined ? undefined : this.#byHeight.get(height)
+  }
+
+  sizes(): Record<string, number> {
+    return {
+      'chain.recentBlocks': this.#byHeight.size,
+      'chain.recentTxs': this.#included.size,
+      'chain.recentBytes': this.#bytes,
+    }
   }
 }

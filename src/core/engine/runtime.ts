@@ -26,7 +26,9 @@ import { loadChainState } from './chain-store.ts'
 import { loadVotingState } from './decision-store.ts'
 import type { Effect, EngineEvent } from './events.ts'
 import { type EngineConfig, FinalityEngine } from './finality-engine.ts'
+import { engineLimits } from './limits.ts'
 import type { Message, PeerId } from './messages.ts'
+import { pruneOnOpen } from './restore.ts'
 
 /** Effects that leave the engine for the host rather than for the network, disk or clock. */
 export type Notification = Extract<
@@ -318,7 +320,17 @@ export async function openEngine(
     genesisHash: config.genesisHash,
     ...(mempool === undefined ? {} : { mempool }),
   })
-  const voting = await loadVotingState(store)
   const chainState = await loadChainState(store, config.genesisHash)
+  // Only live state: leftovers of prunes a crash lost are deleted first (restore.ts).
+  const voting = await pruneOnOpen(
+    store,
+    ledger,
+    await loadVotingState(store),
+    {
+      tipHeight: chainState.tip.height,
+      epoch: chainState.registry?.epoch ?? config.committee.epoch,
+    },
+    engineLimits(config.limits),
+  )
   return new FinalityEngine({ ...engine, ledger, voting, chainState }, rules)
 }

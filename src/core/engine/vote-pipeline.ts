@@ -42,6 +42,11 @@ export class VotePipeline {
     return this.#lastSeq
   }
 
+  /** Leaves queued or in flight (each a decision or a block vote of this node). */
+  get queued(): number {
+    return this.#queue.length + (this.#inFlight?.items.length ?? 0)
+  }
+
   /** Raises the sequence floor (a batch of ours with a higher seq was seen). */
   raiseSeq(seq: number): void {
     this.#lastSeq = Math.max(this.#lastSeq, seq)

@@ -18,7 +18,13 @@ import type { Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
 import type { EngineContext, KnownTx } from './context.ts'
-import { type Decision, decisionOp, lastSeqOp, type StoredVotingState } from './decision-store.ts'
+import {
+  type Decision,
+  decisionDeleteOp,
+  decisionOp,
+  lastSeqOp,
+  type StoredVotingState,
+} from './decision-store.ts'
 import type { PeerId } from './messages.ts'
 import { type PersistRequest, VotePipeline } from './vote-pipeline.ts'
 
@@ -43,10 +49,14 @@ export class Voting {
   readonly #pipeline: VotePipeline
   /** This node's latest batch holding each txid's decision (re-sent when asked again). */
   readonly #ownBatches = new Map<string, VoteBatch>()
+  /** The Reject decisions (bounded: past limits.maxRejectDecisions none is made). */
+  readonly #rejects = new Set<string>()
+  /** Decisions queued again for a peer that asked (one fresh leaf each until it is signed). */
+  readonly #resending = new Set<string>()
 
   constructor(ctx: EngineContext, stored: StoredVotingState | undefined) {
     this.#ctx = ctx
-    for (const d of stored?.decisions ?? []) this.#decisions.set(txidKey(d.txid), d)
+    for (const d of stored?.decisions ?? []) this.#remember(txidKey(d.txid), d)
     this.#pipeline = new VotePipeline(stored?.lastSeq ?? 0, () => ctx.nextPersistId())
   }
 
@@ -63,6 +73,57 @@ export class Voting {
 
   forget(id: string): void {
     this.#ownBatches.delete(id)
+  }
+
+  /** Whether this node holds a decision on `id`. */
+  has(id: string): boolean {
+    return this.#decisions.has(id)
+  }
+
+  /**
+   * Forgets the decisions that bind no longer and returns the deletes of their records: a block
+   * settled the transaction (an input of it is Confirmed — for it, or for a conflicting one, so
+   * it can never be final), or the decision's epoch is two behind the current one (no
+   * certificate of it counts any more, docs/ARCHITECTURE.md §3.5). Every decided transaction is
+   * kept known until its decision goes, so the first test sees all of them but those adopted
+   * from an old backup of our own, which the second one catches.
+   */
+  settle(): BatchOp[] {
+    const epoch = this.#ctx.epochs.committee.epoch
+    const utxos = this.#ctx.ledger.utxos
+    const ops: BatchOp[] = []
+    for (const [id, d] of this.#decisions) {
+      const tx = this.#ctx.known(id)?.tx
+      const settled =
+        d.epoch + 2 <= epoch ||
+        (tx?.inputs.some((i) => utxos.get(i.outpoint)?.state.kind === 'Confirmed') ?? false)
+      if (!settled) continue
+      this.#drop(id)
+      ops.push(decisionDeleteOp(d.txid))
+    }
+    return ops
+  }
+
+  sizes(): Record<string, number> {
+    return {
+      'voting.decisions': this.#decisions.size,
+      'voting.rejects': this.#rejects.size,
+      'voting.ownBatches': this.#ownBatches.size,
+      'voting.queued': this.#pipeline.queued,
+    }
+  }
+
+  #remember(id: string, d: Decision): void {
+    this.#decisions.set(id, d)
+    if (d.kind === 'reject') this.#rejects.add(id)
+    else this.#rejects.delete(id)
+  }
+
+  #drop(id: string): void {
+    this.#decisions.delete(id)
+    this.#rejects.delete(id)
+    this.#ownBatches.delete(id)
+    this.#resending.delete(id)
   }
 
   /** A transaction from a peer (`asked`: it wants our vote) or submitted locally (`from` null). */
@@ -88,7 +149,9 @@ export class Voting {
     // A wallet (not a member) that sent it wants the votes and the certificate.
     if (from !== null && !isMember) ctx.subscribe(id, from)
     const decision = this.#decisions.get(id)
-    if (decision !== undefined) {
+    // Only a decision of this epoch is re-sent: one of an earlier epoch binds no longer (§3.3),
+    // and signed again in a batch of this epoch it would be a vote nothing durable backs.
+    if (decision !== undefined && decision.epoch === ctx.epochs.committee.epoch) {
       if (asked && from !== null) this.#resendDecision(decision, from)
       return
     }
@@ -123,6 +186,10 @@ export class Voting {
     if (check.status === 'conflict' && equalBytes(check.txid, txid)) return
     if (check.status === 'conflict' && ctx.rules.acceptConflicts)
       return this.vote({ kind: 'accept', txid, epoch }, [])
+    // An input a block spent for another transaction: this one can never be final, and any
+    // decision on it went when that block settled it (docs/ARCHITECTURE.md §2.3). None is made
+    // again — it could differ from the one pruned, and a decision never changes in its epoch.
+    if (check.status === 'conflict' && check.state === 'Confirmed') return
     if (check.status === 'conflict') {
       this.vote({ kind: 'reject', txid, epoch, conflictingTxid: check.txid }, [])
       return this.#forward(tx, from)
@@ -154,7 +221,15 @@ export class Voting {
       throw new Error(
         `invariant: decision on ${txidToHex(decision.txid)} in epoch ${decision.epoch} would change`,
       )
-    this.#decisions.set(id, decision)
+    // Past their bound no new Reject is made: a Reject only informs (it locks nothing and binds
+    // no one), and one forgotten to make room could later be decided differently in its epoch.
+    if (
+      decision.kind === 'reject' &&
+      !this.#rejects.has(id) &&
+      this.#rejects.size >= this.#ctx.limits.maxRejectDecisions
+    )
+      return
+    this.#remember(id, decision)
     this.enqueue(leafOf(decision), [...ledgerOps, decisionOp(decision)])
   }
 
@@ -163,17 +238,32 @@ export class Voting {
     this.#startWrite(this.#pipeline.enqueue(leaf, ops))
   }
 
-  /** Announces a decision again (after a restart or a new epoch), in a new batch. */
+  /**
+   * Announces a decision again after a restart, in a new batch. One of an earlier epoch (the
+   * crash lost its re-decision at the committee change) binds no longer: the transaction is
+   * decided anew in this epoch instead.
+   */
   reannounce(txid: Txid): void {
-    const decision = this.#decisions.get(txidKey(txid))
-    if (decision !== undefined) this.enqueue(leafOf(decision), [])
+    const id = txidKey(txid)
+    const decision = this.#decisions.get(id)
+    if (decision === undefined) return
+    if (decision.epoch === this.#ctx.epochs.committee.epoch) this.enqueue(leafOf(decision), [])
+    else {
+      const known = this.#ctx.known(id)
+      if (known !== undefined) this.#ctx.epochs.reconsider(known)
+    }
   }
 
   #resendDecision(decision: Decision, to: PeerId): void {
-    const batch = this.#ownBatches.get(txidKey(decision.txid))
+    const id = txidKey(decision.txid)
+    const batch = this.#ownBatches.get(id)
     if (batch !== undefined) this.#ctx.send(to, { type: 'InstantFinalityVote', batch })
-    // Not in memory (restarted, or still in flight): re-batch the same decision.
-    else this.enqueue(leafOf(decision), [])
+    // Not in memory (restarted, or still in flight): re-batch the same decision, once however
+    // often it is asked for meanwhile (the batch goes to every member and waiting wallet).
+    else if (!this.#resending.has(id)) {
+      this.#resending.add(id)
+      this.enqueue(leafOf(decision), [])
+    }
   }
 
   #startWrite(request: PersistRequest | null): void {
@@ -201,7 +291,9 @@ export class Voting {
     for (const leaf of batch.leaves) {
       if (leaf.kind !== 'txAccept' && leaf.kind !== 'txReject') continue
       const tx = txidKey(leaf.txid)
-      this.#ownBatches.set(tx, batch)
+      this.#resending.delete(tx)
+      // Kept only while the decision is held (a settled one is pruned with its batch).
+      if (this.#decisions.has(tx)) this.#ownBatches.set(tx, batch)
       for (const s of ctx.subscribers.get(tx) ?? []) audience.add(s)
     }
     // Our own copy is counted after this event, through the loopback queue.
@@ -231,7 +323,7 @@ export class Voting {
               epoch: batch.header.epoch,
               conflictingTxid: leaf.conflictingTxid,
             }
-      this.#decisions.set(id, d)
+      this.#remember(id, d)
       ops.push(decisionOp(d))
     }
     this.#pipeline.raiseSeq(batch.header.seq)

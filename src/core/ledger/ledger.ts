@@ -367,6 +367,26 @@ export class Ledger {
     return this.#flush([])
   }
 
+  /**
+   * Deletes the spent outputs whose spend a block at or below `height` confirmed. Until then a
+   * late conflicting spend of one is answered with its spender's txid; after, its input is
+   * simply missing (docs/STORAGE.md, "The ledger on disk"). Live outputs are never touched.
+   */
+  pruneSpent(height: number): Transition {
+    const pruned = this.utxos.pruneConfirmed(height)
+    const t = this.#flush([])
+    if (pruned.length === 0) return t
+    return {
+      ...t,
+      ops: [...t.ops, ...pruned.map((o) => ({ type: 'del' as const, key: utxoKey(o) }))],
+    }
+  }
+
+  /** Certificates of final, unconfirmed transactions held (one per finalized mempool entry). */
+  get certificates(): number {
+    return this.#certificates.size
+  }
+
   /** Releases pending transactions whose locks back no vote and are older than the expiry. */
   expireLocks(now: number): Transition {
     const expired: Txid[] = []

@@ -29,6 +29,8 @@ export class UtxoSet {
   #total = 0n
   /** Entries changed since the last `takeChanges()`, by key. */
   #changed = new Map<string, UtxoEntry>()
+  /** Spent outputs by the height of the block that confirmed their spend (pruned after a depth). */
+  readonly #confirmedAt = new Map<number, Set<string>>()
   /** Whether the commitment changed since the last `takeCommitmentChange()`. */
   #commitmentChanged = false
   #version = 0
@@ -125,6 +127,33 @@ export class UtxoSet {
     return out
   }
 
+  /**
+   * Removes the spent outputs whose spend a block at or below `height` confirmed (state
+   * Confirmed: no longer live, so count, total and commitment stay as they are) and returns
+   * them. Nothing is recorded as changed: the caller deletes their records.
+   */
+  pruneConfirmed(height: number): OutPoint[] {
+    const out: OutPoint[] = []
+    for (const [at, keys] of this.#confirmedAt) {
+      if (at > height) continue
+      for (const key of keys) {
+        const entry = this.#entries.get(key)
+        if (entry === undefined) continue
+        this.#entries.delete(key)
+        this.#changed.delete(key)
+        out.push(entry.outpoint)
+      }
+      this.#confirmedAt.delete(at)
+    }
+    if (out.length > 0) this.#version++
+    return out
+  }
+
+  /** How many entries are spent for good (SpentFinalized or Confirmed), kept until pruned. */
+  get spent(): number {
+    return this.#entries.size - this.#count
+  }
+
   /** Live outputs and their value, without the commitment (whose digest costs an inversion). */
   totals(): { readonly count: number; readonly total: Amount } {
     return { count: this.#count, total: this.#total as Amount }
@@ -174,6 +203,10 @@ export class UtxoSet {
       if (commitment) this.#commitment.add(writeCommitmentElement(entry, this.#element))
       this.#count++
       this.#total += entry.output.value
+    }
+    if (entry.state.kind === 'Confirmed' && before?.state.kind !== 'Confirmed') {
+      const at = this.#confirmedAt.get(entry.state.height) ?? new Set<string>()
+      this.#confirmedAt.set(entry.state.height, at.add(key))
     }
     this.#entries.set(key, entry)
     this.#version++

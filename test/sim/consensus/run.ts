@@ -113,6 +113,10 @@ export interface RunOptions {
   readonly trace?: (event: NetEvent<Message>) => void
   /** Runs once everything is built, before the first event (e.g. to install a message filter). */
   readonly setup?: (world: SimWorld) => void
+  /** Sees the honest masternodes once they are booted (e.g. to sample their state). */
+  readonly honest?: (nodes: readonly SimMasternode[], world: SimWorld) => void
+  /** Network and timer events allowed before the run counts as stuck (default 3,000,000). */
+  readonly maxEvents?: number
   /** With 'regions' latency: one-way access delay per node (default: the simulator's 1–10 ms). */
   readonly access?: MsRange
   /** With 'regions' latency: the regions to place nodes in (default: all usable ones). */
@@ -194,6 +198,7 @@ async function run(s: Scenario, options: RunOptions): Promise<RunReport> {
     unsafe: s.unsafe,
     ...(options.diskSyncMs === undefined ? {} : { diskSyncMs: options.diskSyncMs }),
     ...(s.mempool ? { mempool: s.mempool } : {}),
+    ...(s.limits ? { limits: s.limits } : {}),
     ...(s.blocks
       ? {
           chain: {
@@ -328,7 +333,9 @@ async function run(s: Scenario, options: RunOptions): Promise<RunReport> {
     sim.scheduler.at(prng.intIn(0, s.issueUntil), () => {
       const from = prng.pick(payers)
       const to = prng.pick(payers.filter((w) => w !== from))
-      const tx = from.pay(to.address, BigInt(prng.intIn(1, 20)) * COIN)
+      const tx = s.wholeCoinPayments
+        ? from.payWhole(to.address)
+        : from.pay(to.address, BigInt(prng.intIn(1, 20)) * COIN)
       if (tx !== null) payments.set(txidToHex(world.txidOf(tx)), { from, to })
     })
   }
@@ -367,6 +374,7 @@ async function run(s: Scenario, options: RunOptions): Promise<RunReport> {
 
   world.wallets.push(...wallets)
   options.setup?.(world)
+  options.honest?.(honest, world)
   const quietAfter = Math.max(
     s.issueUntil,
     s.partition?.to ?? 0,
@@ -382,12 +390,13 @@ async function run(s: Scenario, options: RunOptions): Promise<RunReport> {
   const slasher = s.blocks === null ? null : new Slasher(world, payers.at(-1)!)
   slasher?.start(end - settle / 2)
   let events = 0
+  const maxEvents = options.maxEvents ?? MAX_EVENTS
   for (;;) {
     const next = sim.scheduler.nextTime()
     if (next === undefined || next > end) break
     sim.scheduler.step()
     if (restarts.length > 0) await Promise.all(restarts.splice(0))
-    if (++events > MAX_EVENTS) failWithSeed(s.seed, `more than ${MAX_EVENTS} events`)
+    if (++events > maxEvents) failWithSeed(s.seed, `more than ${maxEvents} events`)
   }
 
   const proofs = await committeeProofFailures(world, honest)

@@ -1,7 +1,7 @@
 // A simulated run's whole configuration, drawn from its seed: committee size and weights, which
 // weight is Byzantine (always < W/3 unless a test asks otherwise) and how, network faults,
 // partitions, crashes, wallets and their payments. The same seed always gives the same scenario.
-import type { RegistrableTier } from '../../../src/core/index.ts'
+import type { EngineLimits, RegistrableTier } from '../../../src/core/index.ts'
 import { Prng } from '../prng.ts'
 import type { MsRange } from '../regions.ts'
 import type { Seed } from '../seed.ts'
@@ -79,6 +79,10 @@ export interface Scenario {
   readonly cheapRegistrations: boolean
   /** Mempool limits of every masternode (default: the ledger's). */
   readonly mempool?: { readonly maxCount: number; readonly maxBytes: number }
+  /** Payments spend one whole coin each (no change: coins never split), for long runs. */
+  readonly wholeCoinPayments?: boolean
+  /** Engine state bounds of every masternode other than the defaults (engine/limits.ts). */
+  readonly limits?: Partial<EngineLimits>
 }
 
 const SIZES = [4, 4, 4, 4, 5, 5, 6, 7, 7, 10, 10, 13, 16, 25, 40, 100]

@@ -32,6 +32,11 @@ export class SimDisk {
     this.#unsynced = []
   }
 
+  /** The durable records (key in hex, value), in no particular order. */
+  durable(): IterableIterator<[string, Uint8Array]> {
+    return this.#durable.entries()
+  }
+
   /** A store holding exactly the durable state, to restart from. */
   open(): MemoryStore {
     return MemoryStore.fromSnapshot(

@@ -180,6 +180,7 @@ export class SimMasternode {
         followers: world.masternodes,
         ...(world.chain ? { chain: world.chain } : {}),
         ...(world.mempool ? { mempool: world.mempool } : {}),
+        ...(world.limits ? { limits: world.limits } : {}),
       },
       world.rules,
     )

@@ -79,6 +79,21 @@ export class SimWallet {
   }
 
   /**
+   * Pays one whole final coin, less the fee, to `to`: one input and one output, so coins neither
+   * split nor merge and payments can go on for as long as a run lasts. Null if it has no coin.
+   */
+  payWhole(to: Uint8Array): Transaction | null {
+    const index = this.coins.findIndex((c) => c.value >= 2n * MIN_FEE)
+    if (index === -1) return null
+    const [coin] = this.coins.splice(index, 1)
+    const tx = this.#sign(coin!, [
+      { value: (coin!.value - MIN_FEE) as Amount, address: to as TxOutput['address'] },
+    ])
+    this.#send(tx, this.peers)
+    return tx
+  }
+
+  /**
    * A deliberate double spend: two transactions spending one coin, each sent to one half of the
    * peers at the same instant. Both coins are forfeited from the wallet's view.
    */

@@ -6,6 +6,7 @@ import {
   type Committee,
   type ConsensusRules,
   computeTxid,
+  type EngineLimits,
   type MempoolLimits,
   type Message,
   SAFE_RULES,
@@ -29,6 +30,8 @@ export class SimWorld {
   readonly rules: ConsensusRules
   readonly chain: ChainConfig | undefined
   readonly mempool: MempoolLimits | undefined
+  /** Engine state bounds of every masternode other than the defaults. */
+  readonly limits: Partial<EngineLimits> | undefined
   /** The scenario's deliberate breakage (the oracle's self-tests), or null: hosts read it too. */
   readonly unsafe: UnsafeRule | null
   /** Honest masternodes by node id, and the wallets (for scripted scenarios). */
@@ -53,9 +56,11 @@ export class SimWorld {
     diskSyncMs?: { minMs: number; maxMs: number }
     chain?: ChainConfig
     mempool?: MempoolLimits
+    limits?: Partial<EngineLimits>
   }) {
     this.chain = opts.chain
     this.mempool = opts.mempool
+    this.limits = opts.limits
     this.sim = opts.sim
     this.genesisHash = opts.genesisHash
     this.committee = opts.committee
