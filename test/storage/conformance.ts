@@ -157,15 +157,15 @@ export function storeConformance(
 
     it('rejects malformed keys, values and options with typed errors', async () => {
       const notBytes = [1, 2] as unknown as Uint8Array
-      await expectStorageError(store.put(new Uint8Array(0), b(1)), 'INVALID_KEY')
-      await expectStorageError(store.put(notBytes, b(1)), 'INVALID_KEY')
-      await expectStorageError(store.get('01' as unknown as Uint8Array), 'INVALID_KEY')
-      await expectStorageError(store.has(notBytes), 'INVALID_KEY')
-      await expectStorageError(store.delete(notBytes), 'INVALID_KEY')
-      await expectStorageError(store.put(b(1), notBytes), 'INVALID_VALUE')
+      await expectStorageError(store.put(new Uint8Array(0), b(1)), 'STORE_INVALID_KEY')
+      await expectStorageError(store.put(notBytes, b(1)), 'STORE_INVALID_KEY')
+      await expectStorageError(store.get('01' as unknown as Uint8Array), 'STORE_INVALID_KEY')
+      await expectStorageError(store.has(notBytes), 'STORE_INVALID_KEY')
+      await expectStorageError(store.delete(notBytes), 'STORE_INVALID_KEY')
+      await expectStorageError(store.put(b(1), notBytes), 'STORE_INVALID_VALUE')
       await expectStorageError(
         store.put(b(1), b(1), { sync: 'yes' as unknown as boolean }),
-        'INVALID_OPTION',
+        'STORE_INVALID_OPTION',
       )
       for (const opts of [
         { gt: b(1), gte: b(1) },
@@ -174,7 +174,7 @@ export function storeConformance(
         { limit: 1.5 },
         { prefix: notBytes },
       ]) {
-        await expectStorageError(collect(store.iterate(opts)), 'INVALID_OPTION')
+        await expectStorageError(collect(store.iterate(opts)), 'STORE_INVALID_OPTION')
       }
       expect(await scan(store)).toEqual([])
     })
@@ -329,19 +329,19 @@ export function storeConformance(
         { type: 'del', key: b(1) },
       ]
       const bad: [unknown, string][] = [
-        [{ type: 'put', key: 'k', value: b(1) }, 'INVALID_KEY'],
-        [{ type: 'put', key: new Uint8Array(0), value: b(1) }, 'INVALID_KEY'],
-        [{ type: 'del', key: undefined }, 'INVALID_KEY'],
-        [{ type: 'put', key: b(6), value: [1] }, 'INVALID_VALUE'],
-        [{ type: 'merge', key: b(6) }, 'INVALID_OP'],
-        [null, 'INVALID_OP'],
+        [{ type: 'put', key: 'k', value: b(1) }, 'STORE_INVALID_KEY'],
+        [{ type: 'put', key: new Uint8Array(0), value: b(1) }, 'STORE_INVALID_KEY'],
+        [{ type: 'del', key: undefined }, 'STORE_INVALID_KEY'],
+        [{ type: 'put', key: b(6), value: [1] }, 'STORE_INVALID_VALUE'],
+        [{ type: 'merge', key: b(6) }, 'STORE_INVALID_OP'],
+        [null, 'STORE_INVALID_OP'],
       ]
       for (const [op, code] of bad) {
         const ops = [...valid, op, ...valid] as BatchOp[]
         await expectStorageError(store.write(ops), code)
         expect(await scan(store)).toEqual(before)
       }
-      await expectStorageError(store.write('ops' as unknown as BatchOp[]), 'INVALID_OP')
+      await expectStorageError(store.write('ops' as unknown as BatchOp[]), 'STORE_INVALID_OP')
       expect(await scan(store)).toEqual(before)
     })
 

@@ -21,6 +21,7 @@ import {
   type Transaction,
   type Txid,
   type TxOutput,
+  type UtxoStateChange,
   verifyBundle,
 } from '../../src/core/index.ts'
 
@@ -31,7 +32,10 @@ export interface ClusterNode {
   readonly finalized: Map<string, number>
   readonly alarms: string[]
   readonly committed: number[]
-  readonly penalties: string[]
+  /** Every penalty the node imposed: on whom, the error code and the action. */
+  readonly penalties: { readonly peer: PeerId; readonly code: string; readonly action: string }[]
+  /** Every output state change the node reported, in order. */
+  readonly utxoStates: UtxoStateChange[]
   /** Armed timers by id: fired by `fireTimers`. */
   readonly timers: Map<string, () => void>
   down: boolean
@@ -87,6 +91,7 @@ export class Cluster {
       alarms: [],
       committed: [],
       penalties: [],
+      utxoStates: [],
       timers,
       down: false,
       get engine() {
@@ -109,7 +114,10 @@ export class Cluster {
         if (n.type === 'finalized') node.finalized.set(bytesToHex(n.txid), this.now)
         else if (n.type === 'alarm') node.alarms.push(`${n.code}: ${n.message}`)
         else if (n.type === 'committed') node.committed.push(n.height)
-        else node.penalties.push(n.reason)
+        else if (n.type === 'utxoState') {
+          const { type: _, ...change } = n
+          node.utxoStates.push(change)
+        } else node.penalties.push({ peer: n.peer, code: n.code, action: n.action })
       },
     })
     this.nodes.set(engine.id, node)

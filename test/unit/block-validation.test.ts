@@ -85,10 +85,6 @@ describe('block validation', () => {
     ['an attempt from the future', () => validateBlock(block(undefined, { attempt: 1 }), ctx())],
     ['a child before its parent', () => validateBlock(block([child, pay]), ctx())],
     ['a transaction twice', () => validateBlock(block([pay, pay], undefined, 2n * COIN), ctx())],
-    [
-      'a transaction that is not final',
-      () => validateBlock(block(), ctx({ isFinal: (t) => t === pay.txid })),
-    ],
     ['a reward that keeps the fees', () => validateBlock(block([pay, child], {}, 0n), ctx())],
     [
       'a transaction root over other transactions',
@@ -96,6 +92,15 @@ describe('block validation', () => {
     ],
   ])('refuses %s', (_, f) => {
     expect(f).toThrow(expect.objectContaining({ code: 'BLOCK_INVALID' }))
+  })
+
+  it('a block spending what is not final or unknown HERE is refused without blaming its sender', () => {
+    const notFinal = () => validateBlock(block(), ctx({ isFinal: (t) => t === pay.txid }))
+    expect(notFinal).toThrow(expect.objectContaining({ code: 'BLOCK_NOT_FINAL_HERE' }))
+    expect(notFinal).toThrow(expect.objectContaining({ peerAction: undefined }))
+    const unknown = () => validateBlock(block(), ctx({ outputValue: () => undefined }))
+    expect(unknown).toThrow(expect.objectContaining({ code: 'BLOCK_INPUT_UNKNOWN' }))
+    expect(unknown).toThrow(expect.objectContaining({ peerAction: undefined }))
   })
 
   it('a re-proposed block keeps its original proposer and attempt', () => {

@@ -82,15 +82,8 @@ function requestsIn(c: Cluster): PeerId[] {
   return c.queue.filter((q) => q.message.type === 'TransactionRequest').map((q) => q.to)
 }
 
-/** The kind of each penalty the node imposed, from its reason. */
 function codes(node: ClusterNode): string[] {
-  return node.penalties.map((reason) =>
-    reason.includes('never appeared')
-      ? 'PEER_ORPHAN_PARENTS_MISSING'
-      : reason.includes('waiting for unknown parents')
-        ? 'PEER_ORPHANS_LIMIT'
-        : reason,
-  )
+  return node.penalties.map((p) => p.code)
 }
 
 /** The store's keys in one bucket. */
@@ -145,6 +138,7 @@ describe('no amplification from made-up parents', () => {
     expect(total).toBeLessThanOrEqual(parents * 17)
     expect(node.engine.stateSizes()['orphans.txs']).toBe(0)
     expect(codes(node)).toEqual(['PEER_ORPHAN_PARENTS_MISSING'])
+    expect(node.penalties[0]?.peer).toBe(WALLET)
   })
 
   it('a flood of orphans from one peer is bounded per peer and in all, and costs the peer', async () => {
@@ -170,7 +164,7 @@ describe('no amplification from made-up parents', () => {
     c.now += DEFAULT_LIMITS.orphanTtlMs + 1
     await c.fireTimers((id) => id === 'orphans')
     expect(node.engine.stateSizes()['orphans.txs']).toBe(0)
-    const missing = codes(node).filter((code) => code === 'PEER_ORPHAN_PARENTS_MISSING')
+    const missing = node.penalties.filter((p) => p.code === 'PEER_ORPHAN_PARENTS_MISSING')
     expect(missing.length).toBe(12)
   })
 

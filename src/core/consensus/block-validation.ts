@@ -41,6 +41,11 @@ function invalid(message: string): never {
   throw new ConsensusError('BLOCK_INVALID', message, PeerAction.LowToleranceError)
 }
 
+/** A block this node cannot judge yet (it lacks a certificate or a parent): no one's fault. */
+function notHere(code: 'BLOCK_NOT_FINAL_HERE' | 'BLOCK_INPUT_UNKNOWN', message: string): never {
+  throw new ConsensusError(code, message)
+}
+
 /** Checks `block` against `ctx`; returns its txids and total fees. */
 export function validateBlock(
   block: Block,
@@ -58,6 +63,7 @@ export function validateBlock(
   if (block.transactions.length > MAX_BLOCK_TRANSACTIONS) invalid('too many transactions')
   const txids = block.transactions.map(computeTxid)
   if (!equalBytes(h.txRoot, transactionRoot(txids))) invalid('transaction root does not match')
+  const inBlock = new Set(txids.map(txidToHex))
   const created = new Map<string, bigint>()
   const spent = new Set<string>()
   const seen = new Set<string>()
@@ -67,14 +73,18 @@ export function validateBlock(
     const id = txidToHex(txid)
     if (seen.has(id)) invalid(`transaction ${id} appears twice`)
     seen.add(id)
-    if (!ctx.isFinal(txid)) invalid(`transaction ${id} is not final`)
+    if (!ctx.isFinal(txid)) notHere('BLOCK_NOT_FINAL_HERE', `transaction ${id} is not final here`)
     let inputs = 0n
     for (const input of tx.inputs) {
       const key = outPointToString(input.outpoint)
       if (spent.has(key)) invalid(`${key} spent twice in the block`)
       spent.add(key)
       const value = created.get(key) ?? ctx.outputValue(input.outpoint)
-      if (value === undefined) invalid(`${key} is unknown (a child before its parent?)`)
+      if (value === undefined) {
+        if (inBlock.has(txidToHex(input.outpoint.txid)))
+          invalid(`${key} is spent before the transaction that creates it`)
+        notHere('BLOCK_INPUT_UNKNOWN', `${key} is unknown here`)
+      }
       inputs += value
     }
     const outputs = tx.outputs.reduce((a, o) => a + o.value, 0n)

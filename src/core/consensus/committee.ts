@@ -110,7 +110,6 @@ export class Committee {
         `total weight ${this.totalWeight} exceeds ${MAX_TOTAL_WEIGHT}`,
       )
     }
-
     this.quorum = quorum
     this.threshold = quorum(this.totalWeight)
     this.#weights = weights

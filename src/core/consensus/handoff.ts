@@ -63,8 +63,10 @@ export function validateHandoff(
     const uncovered = own.txids
       .map(txidToHex)
       .filter((id) => !carried.has(id) && !confirmed.has(id))
+    // Not prevoted, but the leader may simply not have had our report in time: no penalty.
     if (uncovered.length > 0)
-      invalid(
+      throw new ConsensusError(
+        'BLOCK_OWN_REPORT_MISSING',
         `our lock report is not included and ${uncovered.length} of its locks are not carried`,
       )
   }

@@ -8,7 +8,9 @@ import type { ConfirmedTx, Registry } from '../consensus/registry.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { VoteLeaf } from '../consensus/vote-leaf.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
+import type { TimeCoinError } from '../errors.ts'
 import type { Ledger } from '../ledger/ledger.ts'
+import type { UtxoEntry } from '../ledger/utxo-state.ts'
 import type { Txid } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
 import type { EngineLimits } from './limits.ts'
@@ -46,7 +48,13 @@ export interface ChainView {
 export type ChainOutput =
   | { readonly type: 'send'; readonly to: PeerId; readonly message: Message }
   | { readonly type: 'setTimer'; readonly id: string; readonly at: number }
-  | { readonly type: 'persist'; readonly ops: readonly BatchOp[]; readonly sync: boolean }
+  | {
+      readonly type: 'persist'
+      readonly ops: readonly BatchOp[]
+      readonly sync: boolean
+      /** Outputs the write's ledger transition created or moved (their state-change effects). */
+      readonly moved?: readonly UtxoEntry[]
+    }
   /** A block vote, signed only once `ops` (and the leaf's decision) are durable. */
   | { readonly type: 'vote'; readonly leaf: VoteLeaf; readonly ops: readonly BatchOp[] }
   /** Seal the epoch for the committee-changing block at `height` and (re)send the lock report. */
@@ -64,6 +72,8 @@ export type ChainOutput =
   /** A buffered batch whose height is now open: hand it to `onBatch` after this call. */
   | { readonly type: 'replay'; readonly batch: VoteBatch }
   | { readonly type: 'alarm'; readonly code: string; readonly message: string }
+  /** A peer sent what `error` describes (costs it the error's action, if it has one). */
+  | { readonly type: 'penalize'; readonly peer: PeerId; readonly error: TimeCoinError }
 
 /** A chain call's report of a committed block. */
 export type ChainCommit = Extract<ChainOutput, { readonly type: 'committed' }>

@@ -82,16 +82,19 @@ export class ChainLink {
   }
 
   /** A proposal: the certificates it carries are applied first, so its transactions are final. */
-  onProposal(proposal: Proposal): void {
+  onProposal(proposal: Proposal, from: PeerId): void {
     const ctx = this.#ctx
     const byTxid = new Map(
       proposal.block.transactions.map((tx) => [txidKey(ctx.knownOf(tx).txid), tx]),
     )
     for (const c of proposal.certificates) {
       const tx = byTxid.get(txidKey(c.txid))
-      if (tx !== undefined && !ctx.isFinal(c.txid)) ctx.finality.adopt(tx, c)
+      if (tx === undefined || ctx.isFinal(c.txid)) continue
+      // A certificate that does not verify makes the proposal invalid: it costs the sender.
+      const error = ctx.finality.adopt(tx, c)
+      if (error !== null) return ctx.reject(from, error)
     }
-    this.#carryOut(this.#chain.onProposal(proposal))
+    this.#carryOut(this.#chain.onProposal(proposal, from))
   }
 
   onBatch(batch: VoteBatch): void {
@@ -106,9 +109,9 @@ export class ChainLink {
     this.#carryOut(this.#chain.onRequest(height, from))
   }
 
-  onLockReport(report: LockReport, txs: readonly Transaction[]): void {
+  onLockReport(report: LockReport, txs: readonly Transaction[], from: PeerId): void {
     for (const tx of txs) this.#ctx.knownOf(tx)
-    this.#carryOut(this.#chain.onLockReport(report, txs))
+    this.#carryOut(this.#chain.onLockReport(report, txs, from))
   }
 
   behind(peer: PeerId): void {
@@ -128,6 +131,7 @@ export class ChainLink {
           break
         case 'persist':
           ctx.persist(o.ops, o.sync)
+          if (o.moved !== undefined) ctx.outputsMoved(o.moved)
           break
         case 'vote':
           ctx.voting.enqueue(o.leaf, o.ops)
@@ -137,6 +141,9 @@ export class ChainLink {
           break
         case 'committed':
           ctx.loopback.push({ kind: 'committed', commit: o })
+          break
+        case 'penalize':
+          ctx.reject(o.peer, o.error)
           break
         case 'replay':
           ctx.loopback.push({ kind: 'chainBatch', batch: o.batch })

@@ -32,10 +32,10 @@ import {
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { VoteLeaf } from '../consensus/vote-leaf.ts'
 import { bytesToHex, equalBytes, fromHex, keyId } from '../encoding/bytes.ts'
-import { TimeCoinError } from '../errors.ts'
+import { ConsensusError, PeerAction, PeerError, TimeCoinError } from '../errors.ts'
+import type { Transition } from '../ledger/ledger.ts'
 import { computeTxid, type Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
-import type { BatchOp } from '../storage/store.ts'
 import { BatchBuffer } from './batch-buffer.ts'
 import type { ChainOutput, ChainView } from './chain-io.ts'
 import {
@@ -192,16 +192,26 @@ export class Chain {
    * A signed proposal (the engine has already applied the finality certificates it carries, so
    * validation sees its transactions final).
    */
-  onProposal(p: Proposal): ChainOutput[] {
-    return this.#run(() => this.#onProposal(p))
+  onProposal(p: Proposal, from: PeerId): ChainOutput[] {
+    return this.#run(() => this.#onProposal(p, from))
   }
 
-  #onProposal(p: Proposal): void {
+  #onProposal(p: Proposal, from: PeerId): void {
     this.#joinIfNext(p.block.header.height)
     const h = this.#height
     const header = p.block.header
+    // Another height: we are behind or it is late, no one's fault.
     if (h === null || header.height !== h.height) return
-    if (!equalBytes(p.proposer, this.#schedule.proposer(header.height, p.attempt))) return
+    if (!equalBytes(p.proposer, this.#schedule.proposer(header.height, p.attempt))) {
+      return this.#reject(
+        from,
+        new ConsensusError(
+          'PROPOSAL_WRONG_LEADER',
+          `(${header.height}, ${p.attempt}) is not ${bytesToHex(p.proposer)}'s to propose`,
+          PeerAction.MidToleranceError,
+        ),
+      )
+    }
     const hash = bytesToHex(blockHash(header))
     let valid = true
     try {
@@ -226,6 +236,8 @@ export class Chain {
     } catch (e) {
       if (!(e instanceof TimeCoinError)) throw e
       valid = false
+      // Invalid costs the sender; what we cannot judge yet (a parent, our report) does not.
+      this.#reject(from, e)
     }
     if (valid) {
       this.#blocks.set(hash, p.block)
@@ -319,7 +331,17 @@ export class Chain {
 
   /** Answers a peer that missed a commit. */
   onRequest(height: number, from: PeerId): ChainOutput[] {
-    return this.#run(() => this.#answer(height, from))
+    return this.#run(() => {
+      if (Number.isSafeInteger(height) && height >= 0) return this.#answer(height, from)
+      this.#reject(
+        from,
+        new PeerError(
+          'PEER_REQUEST_INVALID',
+          `block height ${height} cannot exist`,
+          PeerAction.LowToleranceError,
+        ),
+      )
+    })
   }
 
   #answer(height: number, from: PeerId): void {
@@ -335,15 +357,29 @@ export class Chain {
 
   #onCommit(block: Block, certificate: BlockCertificate, from?: PeerId): void {
     if (block.header.height > this.#tip.height + 1 && from !== undefined) this.#behind(from)
+    // Ahead of us (asked for above) or one we already have: late or early, not wrong.
     if (block.header.height !== this.#tip.height + 1) return
-    if (!equalBytes(certificate.blockHash, blockHash(block.header))) return
-    if (!equalBytes(block.header.prevHash, this.#tip.hash)) return
-    if (!bodyMatchesHeader(block)) return
-    try {
-      checkBlockCertificate(certificate, this.#view.committee)
-    } catch (e) {
-      if (e instanceof TimeCoinError) return
-      throw e
+    const wrong = (code: 'BLOCK_INVALID' | 'BLOCK_NOT_EXTENDING', why: string) =>
+      new ConsensusError(code, `block ${block.header.height}: ${why}`, PeerAction.LowToleranceError)
+    let error: TimeCoinError | null = null
+    if (!equalBytes(certificate.blockHash, blockHash(block.header)))
+      error = wrong('BLOCK_INVALID', 'the certificate is for another block')
+    // One block is certified per height: a certified one that does not extend our tip is forged.
+    else if (!equalBytes(block.header.prevHash, this.#tip.hash))
+      error = wrong('BLOCK_NOT_EXTENDING', 'does not extend our tip')
+    else if (!bodyMatchesHeader(block))
+      error = wrong('BLOCK_INVALID', 'the body does not match the header')
+    else {
+      try {
+        checkBlockCertificate(certificate, this.#view.committee)
+      } catch (e) {
+        if (!(e instanceof TimeCoinError)) throw e
+        error = e
+      }
+    }
+    if (error !== null) {
+      if (from !== undefined) this.#reject(from, error)
+      return
     }
     this.#commit(block, certificate)
     // Catching up: ask for the next block at once rather than wait for the next hint.
@@ -356,19 +392,27 @@ export class Chain {
   }
 
   /** A member's lock report for the committee-changing block at our next height. */
-  onLockReport(report: LockReport, txs: readonly Transaction[]): ChainOutput[] {
-    return this.#run(() => this.#onLockReport(report, txs))
+  onLockReport(report: LockReport, txs: readonly Transaction[], from: PeerId): ChainOutput[] {
+    return this.#run(() => this.#onLockReport(report, txs, from))
   }
 
-  #onLockReport(report: LockReport, txs: readonly Transaction[]): void {
+  #onLockReport(report: LockReport, txs: readonly Transaction[], from: PeerId): void {
     const committee = this.#view.committee
+    // Not for the block we are at (a handoff we passed or have not reached): timing, not fault.
     if (!this.#view.registry.changing) return
     if (report.epoch !== committee.epoch || report.height !== this.#tip.height + 1) return
-    if ((committee.weightOf(report.voterKey) ?? 0) === 0) return
+    const invalid = (why: string) =>
+      this.#reject(
+        from,
+        new ConsensusError('LOCK_REPORT_INVALID', why, PeerAction.LowToleranceError),
+      )
+    if ((committee.weightOf(report.voterKey) ?? 0) === 0)
+      return invalid(`the reporter is not a voting member of epoch ${committee.epoch}`)
     const named = new Set(report.txids.map(txidToHex))
     const given = new Set(txs.map((tx) => txidToHex(computeTxid(tx))))
-    // A report whose transactions we do not all hold cannot be carried: leave it out.
-    if (named.size !== given.size || [...named].some((id) => !given.has(id))) return
+    // A report whose transactions are not exactly the ones it names cannot be carried.
+    if (named.size !== given.size || [...named].some((id) => !given.has(id)))
+      return invalid('the transactions sent are not the ones the report names')
     this.#reports.set(bytesToHex(report.voterKey), { report, txs })
     const waiting = this.#waiting
     // Still in the attempt it waits to propose in (a later attempt has its own leader).
@@ -379,6 +423,11 @@ export class Chain {
   }
 
   // ── internals ─────────────────────────────────────────────────────────────
+
+  /** `peer` sent what `error` describes (an error without a peer action costs nothing). */
+  #reject(peer: PeerId, error: TimeCoinError): void {
+    this.#out.push({ type: 'penalize', peer, error })
+  }
 
   /**
    * Others vote or commit above our next height (or in a later epoch): we missed a commit; ask
@@ -569,12 +618,12 @@ export class Chain {
   #commit(block: Block, certificate: BlockCertificate): void {
     const height = block.header.height
     const txs = block.transactions.map((tx) => ({ tx, txid: computeTxid(tx) }))
-    let ops: readonly BatchOp[]
+    let applied: Transition
     try {
-      ops = this.#view.ledger.confirmBlock(height, txs, {
+      applied = this.#view.ledger.confirmBlock(height, txs, {
         txid: rewardTxid(height, block.header.prevHash),
         outputs: block.reward,
-      }).ops
+      })
     } catch (e) {
       if (!(e instanceof TimeCoinError)) throw e
       // Certified, yet our ledger cannot apply it (a parent we never saw): we need block sync.
@@ -608,8 +657,9 @@ export class Chain {
         : []
     this.#out.push({
       type: 'persist',
-      ops: [...ops, ...records, ...votes],
+      ops: [...applied.ops, ...records, ...votes],
       sync: true,
+      moved: applied.moved,
     })
     this.#reports = new Map()
     this.#waiting = null

@@ -15,17 +15,17 @@ import type { ConsensusRules } from '../consensus/rules.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { equalBytes } from '../encoding/bytes.ts'
-import type { PeerAction } from '../errors.ts'
+import type { TimeCoinError } from '../errors.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { txidKey } from '../ledger/map-keys.ts'
-import type { UtxoStateKind } from '../ledger/utxo-state.ts'
+import type { UtxoEntry, UtxoStateKind } from '../ledger/utxo-state.ts'
 import { computeTxid, type Transaction, transactionSize } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
 import type { ChainCommit } from './chain-io.ts'
 import type { ChainLink } from './chain-link.ts'
 import type { Epochs } from './epochs.ts'
-import type { Effect } from './events.ts'
+import type { Effect, UtxoStateChange } from './events.ts'
 import type { Fetching } from './fetching.ts'
 import type { Finality } from './finality.ts'
 import type { EngineLimits } from './limits.ts'
@@ -129,8 +129,39 @@ export class EngineContext {
     if (ops.length > 0) this.out.push({ type: 'persist', id: this.#nextPersistId++, ops, sync })
   }
 
-  penalize(peer: PeerId, action: PeerAction, reason: string): void {
-    this.out.push({ type: 'penalize', peer, action, reason })
+  /**
+   * One `utxoState` effect per output a ledger transition created or moved, with its proof where
+   * there is one: a created output carries its creator's certificate (or the block height that
+   * confirmed it), a final spend the spender's certificate, a confirmed spend its height.
+   */
+  outputsMoved(moved: readonly UtxoEntry[]): void {
+    for (const { outpoint, output, state, height } of moved) {
+      let change: UtxoStateChange = { outpoint, output, state }
+      if (state.kind === 'Confirmed') change = { ...change, height: state.height }
+      else if (state.kind === 'Unspent' && height !== null) change = { ...change, height }
+      else {
+        const by =
+          state.kind === 'SpentFinalized'
+            ? state.txid
+            : state.kind === 'Unspent'
+              ? outpoint.txid
+              : undefined
+        const certificate = by === undefined ? undefined : this.certificateOf(by)
+        if (certificate !== undefined) change = { ...change, certificate }
+      }
+      this.out.push({ type: 'utxoState', ...change })
+    }
+  }
+
+  /**
+   * `peer` sent what `error` describes: a `penalize` effect with the action the error carries.
+   * An error without an action is not the peer's fault (we are behind, it is early, a duplicate):
+   * ignored, at no cost to the peer (Lodestar's IGNORE against REJECT).
+   */
+  reject(peer: PeerId, error: TimeCoinError): void {
+    const action = error.peerAction
+    if (action === undefined) return
+    this.out.push({ type: 'penalize', peer, action, code: error.code, reason: error.message })
   }
 
   // ── known transactions ────────────────────────────────────────────────────

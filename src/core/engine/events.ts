@@ -4,7 +4,9 @@
  */
 import type { FinalityCertificate } from '../consensus/certificate.ts'
 import type { PeerAction } from '../errors.ts'
-import type { Transaction } from '../primitives/transaction.ts'
+import type { UtxoState } from '../ledger/utxo-state.ts'
+import type { OutPoint } from '../primitives/outpoint.ts'
+import type { Transaction, TxOutput } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
 import type { BatchOp } from '../storage/store.ts'
 import type { Message, PeerId } from './messages.ts'
@@ -41,6 +43,12 @@ export type Effect =
       readonly tx: Transaction
       readonly certificate: FinalityCertificate
     }
+  /**
+   * An output changed state here: created (Unspent), Locked, SpentPending, SpentFinalized,
+   * Confirmed, or an unvoted lock released (Unspent again). One effect per output and change, in
+   * the order the ledger applied them; the wallet protocol delivers them to subscribers.
+   */
+  | ({ readonly type: 'utxoState' } & UtxoStateChange)
   /** A block was committed here (its transactions are Confirmed). */
   | {
       readonly type: 'committed'
@@ -53,7 +61,24 @@ export type Effect =
       readonly type: 'penalize'
       readonly peer: PeerId
       readonly action: PeerAction
+      /** The typed error's code (docs/ERRORS.md). */
+      readonly code: string
       readonly reason: string
     }
   /** Something that must never happen did (e.g. two conflicting certificates): halt and alert. */
   | { readonly type: 'alarm'; readonly code: string; readonly message: string }
+
+/** One output's new state, with the proof a light client checks it by where there is one. */
+export interface UtxoStateChange {
+  readonly outpoint: OutPoint
+  /** The output (its value and the address payload it pays to). */
+  readonly output: TxOutput
+  readonly state: UtxoState
+  /**
+   * The certificate of the final transaction behind the state: the spender's for SpentFinalized,
+   * the creator's for an output created by a final, unconfirmed transaction.
+   */
+  readonly certificate?: FinalityCertificate
+  /** Height of the block behind the state: the spender's for Confirmed, the creator's for an output a block confirmed. */
+  readonly height?: number
+}

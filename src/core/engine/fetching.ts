@@ -14,7 +14,7 @@
  */
 import type { FinalityCertificate } from '../consensus/certificate.ts'
 import { fromHex } from '../encoding/bytes.ts'
-import { PeerAction } from '../errors.ts'
+import { PeerAction, PeerError } from '../errors.ts'
 import { txidKey } from '../ledger/map-keys.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { EngineContext, KnownTx } from './context.ts'
@@ -71,10 +71,13 @@ export class Fetching {
       ctx.now,
     )
     if (result.kind === 'peerFull' && from !== null)
-      ctx.penalize(
+      ctx.reject(
         from,
-        PeerAction.HighToleranceError,
-        `more than ${ctx.limits.maxOrphansPerPeer} transactions waiting for unknown parents`,
+        new PeerError(
+          'PEER_ORPHANS_LIMIT',
+          `more than ${ctx.limits.maxOrphansPerPeer} transactions waiting for unknown parents`,
+          PeerAction.HighToleranceError,
+        ),
       )
     for (const orphan of evicted) this.#dropped(orphan)
     if (result.kind !== 'added') return
@@ -243,10 +246,13 @@ export class Fetching {
       orphan.awaiting.size === orphan.named &&
       [...orphan.awaiting].every((p) => ctx.known(p) === undefined)
     if (expired && noneArrived && orphan.from !== null)
-      ctx.penalize(
+      ctx.reject(
         orphan.from,
-        PeerAction.MidToleranceError,
-        `transaction ${txidToHex(orphan.known.txid)} named parents that never appeared`,
+        new PeerError(
+          'PEER_ORPHAN_PARENTS_MISSING',
+          `transaction ${txidToHex(orphan.known.txid)} named parents that never appeared`,
+          PeerAction.MidToleranceError,
+        ),
       )
   }
 

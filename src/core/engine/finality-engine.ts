@@ -229,13 +229,13 @@ export class FinalityEngine {
       case 'TransactionRequest':
         return ctx.fetching.onTransactionRequest(m.txid, from)
       case 'BlockProposal':
-        return ctx.chain?.onProposal(m.proposal)
+        return ctx.chain?.onProposal(m.proposal, from)
       case 'BlockCommit':
         return ctx.chain?.onCommit(m.block, m.certificate, from)
       case 'BlockRequest':
         return ctx.chain?.onRequest(m.height, from)
       case 'LockReport':
-        return ctx.chain?.onLockReport(m.report, m.txs)
+        return ctx.chain?.onLockReport(m.report, m.txs, from)
     }
   }
 
@@ -272,6 +272,7 @@ export class FinalityEngine {
     if (id !== EXPIRE) return
     const t = this.ledger.expireLocks(ctx.now)
     ctx.persist(t.ops, false)
+    ctx.outputsMoved(t.moved)
     ctx.fetching.dropRetries(t.removed)
     ctx.emit({ type: 'setTimer', id: EXPIRE, at: ctx.now + ctx.expireEveryMs })
     this.#sweep()

@@ -22,9 +22,12 @@ import type { VoteBatch } from '../consensus/vote-batch.ts'
 import { VoteTally } from '../consensus/vote-tally.ts'
 import { equalBytes, keyId } from '../encoding/bytes.ts'
 import { ConsensusError, LedgerError, PeerAction, TimeCoinError } from '../errors.ts'
+import type { Transition } from '../ledger/ledger.ts'
 import { txidKey } from '../ledger/map-keys.ts'
+import type { UtxoEntry } from '../ledger/utxo-state.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
+import type { BatchOp } from '../storage/store.ts'
 import { BatchBuffer } from './batch-buffer.ts'
 import type { EngineContext, KnownTx } from './context.ts'
 import type { PeerId } from './messages.ts'
@@ -86,6 +89,19 @@ export class Finality {
       if (batch.header.epoch === epoch + 1) this.#bufferNext(batch, from)
       ctx.chain?.behind(from)
       return
+    }
+    // Older than the previous epoch: it counts nowhere any more (late, not wrong).
+    const committee = this.#tallies.get(batch.header.epoch)?.committee
+    if (committee === undefined) return
+    if (committee.weightOf(batch.header.voterKey) === undefined) {
+      return ctx.reject(
+        from,
+        new ConsensusError(
+          'BATCH_NOT_MEMBER',
+          `a vote batch of epoch ${batch.header.epoch} signed by a key outside its committee`,
+          PeerAction.LowToleranceError,
+        ),
+      )
     }
     if (ctx.key !== undefined && equalBytes(batch.header.voterKey, ctx.key.publicKey)) {
       if (ctx.voting.adoptOwnBatch(batch)) this.count(batch)
@@ -173,40 +189,83 @@ export class Finality {
     // No finality from a committee below the minimum, whoever signs.
     if (tally === undefined || ctx.epochs.belowMinimum(tally.committee)) return null
     const update = tally.add(batch)
-    for (const txid of update?.accepted ?? []) {
+    if (update === null) return null
+    const other = ctx.key === undefined || !equalBytes(batch.header.voterKey, ctx.key.publicKey)
+    const pending: Txid[] = []
+    for (const txid of update.accepted) {
       // Quorum first: it is the cheap question, and most votes do not complete one.
       const certificate = tally.certificate(txid)
-      if (certificate === null || ctx.isFinal(txid)) continue
+      if (certificate === null) {
+        if (other && this.#lockedHere(txid)) pending.push(txid)
+        continue
+      }
+      if (ctx.isFinal(txid)) continue
       const known = ctx.known(txidKey(txid))
       if (known !== undefined) this.finalize(known, certificate)
     }
+    if (pending.length > 0) this.#spentPending(pending, tally)
     return update
+  }
+
+  /** Whether `txid` is pending here with its first input Locked for it (inputs lock together). */
+  #lockedHere(txid: Txid): boolean {
+    const ledger = this.#ctx.ledger
+    // A voted lock left frozen after its transaction died has no mempool entry to record on.
+    const first = ledger.mempool.get(txid)?.tx.inputs[0]
+    const state = first === undefined ? undefined : ledger.utxos.get(first.outpoint)?.state
+    return state?.kind === 'Locked' && equalBytes(state.txid, txid)
+  }
+
+  /**
+   * Locked → SpentPending for transactions another member just voted Accept on, with the Accept
+   * weight seen then (the tally keeps counting; the stored state is not rewritten per vote), in
+   * one write for the whole batch.
+   */
+  #spentPending(txids: readonly Txid[], tally: VoteTally): void {
+    const ctx = this.#ctx
+    const ops: BatchOp[] = []
+    const moved: UtxoEntry[] = []
+    for (const txid of txids) {
+      const t = ctx.ledger.recordVotes(txid, tally.acceptWeight(txid))
+      ops.push(...t.ops)
+      moved.push(...t.moved)
+    }
+    ctx.persist(ops, false)
+    ctx.outputsMoved(moved)
   }
 
   onCertificate(tx: Transaction, certificate: FinalityCertificate, from: PeerId): void {
     const ctx = this.#ctx
     const known = ctx.knownOf(tx)
     if (ctx.isFinal(known.txid)) return
-    // A certificate of an epoch we have not reached: we are behind, not the sender wrong.
-    if (certificate.epoch > ctx.epochs.committee.epoch) return
+    // A certificate of an epoch we have not reached: we are behind, not the sender wrong. One
+    // older than the previous epoch was valid once (its transaction is in a block or carried).
+    const epoch = ctx.epochs.committee.epoch
+    if (certificate.epoch > epoch || certificate.epoch + 1 < epoch) return
     const e = this.check(certificate)
-    if (e !== null)
-      return ctx.penalize(from, e.peerAction ?? PeerAction.LowToleranceError, e.message)
+    if (e !== null) return ctx.reject(from, e)
     this.finalize(known, certificate)
   }
 
-  /** Applies a certificate carried by a block proposal (ignored unless it verifies). */
-  adopt(tx: Transaction, certificate: FinalityCertificate): void {
-    if (this.check(certificate) === null) this.finalize(this.#ctx.knownOf(tx), certificate)
+  /**
+   * Applies a certificate carried by a block proposal; returns why not if it does not verify.
+   * One of an epoch this node cannot judge (a later one: we are behind) is left alone, unblamed.
+   */
+  adopt(tx: Transaction, certificate: FinalityCertificate): TimeCoinError | null {
+    const epoch = this.#ctx.epochs.committee.epoch
+    if (certificate.epoch > epoch || certificate.epoch + 1 < epoch) return null
+    const error = this.check(certificate)
+    if (error === null) this.finalize(this.#ctx.knownOf(tx), certificate)
+    return error
   }
 
   finalize(known: KnownTx, certificate: FinalityCertificate): void {
     const ctx = this.#ctx
     const { tx, txid, size } = known
     const id = txidKey(txid)
-    let ops: ReturnType<EngineContext['ledger']['finalize']>['ops']
+    let applied: Transition
     try {
-      ops = ctx.ledger.finalize(tx, txid, encodeFinalityCertificate(certificate), size, ctx.now).ops
+      applied = ctx.ledger.finalize(tx, txid, encodeFinalityCertificate(certificate), size, ctx.now)
     } catch (e) {
       if (e instanceof LedgerError && e.code === 'LEDGER_MISSING_INPUT') {
         // A parent is not final here yet: keep the certificate, fetch the parents.
@@ -223,8 +282,9 @@ export class Finality {
       throw e
     }
     this.#certificates.set(id, certificate)
-    ctx.persist(ops, false)
+    ctx.persist(applied.ops, false)
     ctx.emit({ type: 'finalized', txid, tx, certificate })
+    ctx.outputsMoved(applied.moved)
     for (const s of ctx.subscribers.get(id) ?? [])
       ctx.send(s, { type: 'FinalityCertificate', tx, certificate })
     // Final: from now on the certificate answers every question about this transaction.
@@ -248,6 +308,7 @@ export class Finality {
       return new ConsensusError(
         'COMMITTEE_INVALID',
         `epoch ${committee.epoch} has fewer than ${epochs.registry.minVoters} voting members`,
+        PeerAction.LowToleranceError,
       )
     try {
       checkCertificate(certificate, committee, epochs.committee.epoch)

@@ -12,7 +12,7 @@ export {
   loadVotingState,
   type StoredVotingState,
 } from './decision-store.ts'
-export type { Effect, EngineEvent } from './events.ts'
+export type { Effect, EngineEvent, UtxoStateChange } from './events.ts'
 export {
   type EngineConfig,
   FinalityEngine,

@@ -33,7 +33,7 @@ import { pruneOnOpen } from './restore.ts'
 /** Effects that leave the engine for the host rather than for the network, disk or clock. */
 export type Notification = Extract<
   Effect,
-  { readonly type: 'finalized' | 'committed' | 'alarm' | 'penalize' }
+  { readonly type: 'finalized' | 'committed' | 'alarm' | 'penalize' | 'utxoState' }
 >
 
 export interface TimerHandle {
@@ -57,7 +57,10 @@ export interface RuntimePorts {
    * the typed error otherwise. May answer at once or later.
    */
   readonly verify: (message: Message) => TimeCoinError | null | Promise<TimeCoinError | null>
-  /** Finality, commits, alarms and penalties, for the host (metrics, wallets, peer scoring). */
+  /**
+   * Finality, commits, output state changes, alarms and penalties, for the host (metrics,
+   * wallets, peer scoring).
+   */
   readonly notify?: (notification: Notification) => void
   /** Sees all effects of one event before any is carried out (the simulator's oracle). */
   readonly observe?: (effects: readonly Effect[]) => void
@@ -148,6 +151,7 @@ export class EngineRuntime {
           type: 'penalize',
           peer: from,
           action: error.peerAction ?? PeerAction.LowToleranceError,
+          code: error.code,
           reason: error.message,
         })
     })

@@ -1,6 +1,6 @@
 /**
  * A member's seal of an epoch (committee handoff, docs/ARCHITECTURE.md §3.8), as a store record: nodeMeta
- * `seal` → u32 epoch ‖ u32 height ‖ u32 count ‖ txid…. It is written durably before the lock
+ * `seal` → u32 epoch ‖ u32 height ‖ u16 count ‖ txid…. It is written durably before the lock
  * report leaves; from then on the member signs no Accept of that epoch outside the report — also
  * after a restart, which is why it is a record and not memory.
  */

@@ -13,6 +13,7 @@ import { signVoteBatch, type VoteBatch } from '../consensus/vote-batch.ts'
 import { NO_CONFLICT, type VoteLeaf } from '../consensus/vote-leaf.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { LedgerError, TimeCoinError } from '../errors.ts'
+import type { Transition } from '../ledger/ledger.ts'
 import { txidKey } from '../ledger/map-keys.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
@@ -173,7 +174,7 @@ export class Voting {
       check = ctx.ledger.checkSpend(tx, txid)
     } catch (e) {
       if (!(e instanceof TimeCoinError)) throw e
-      if (from !== null && e.peerAction !== undefined) ctx.penalize(from, e.peerAction, e.message)
+      if (from !== null) ctx.reject(from, e)
       return this.vote({ kind: 'reject', txid, epoch, conflictingTxid: NO_CONFLICT }, [])
     }
     if (check.status === 'missing')
@@ -197,16 +198,17 @@ export class Voting {
     const voter = ctx.epochs.isVoter
     // Sealed for the handoff: no Accept of this epoch outside our report; decide in the next one.
     if (voter && ctx.epochs.sealBars(txid)) return ctx.epochs.hold(txid)
-    let ops: readonly BatchOp[]
+    let admitted: Transition
     try {
-      ops = ctx.ledger.admit(tx, txid, size, ctx.now, voter, check).ops
+      admitted = ctx.ledger.admit(tx, txid, size, ctx.now, voter, check)
     } catch (e) {
       // A full mempool refuses before voting; the sender may retry later.
       if (e instanceof LedgerError && e.code === 'MEMPOOL_FULL') return
       throw e
     }
-    if (voter) this.vote({ kind: 'accept', txid, epoch }, ops)
-    else ctx.persist(ops, false)
+    if (voter) this.vote({ kind: 'accept', txid, epoch }, admitted.ops)
+    else ctx.persist(admitted.ops, false)
+    ctx.outputsMoved(admitted.moved)
     this.#forward(tx, from)
     ctx.fetching.armRetry(txid)
   }
@@ -281,6 +283,13 @@ export class Voting {
     const done = this.#pipeline.persisted(id)
     if (done === null) return false
     if (ctx.signer === undefined) return true
+    // The committee changed while the write was in flight and this node left it: a batch signed
+    // now would come from outside the committee. The leaves are dropped (their decisions stay
+    // stored); the members that remain decide without them.
+    if (!ctx.epochs.isVoter) {
+      this.#startWrite(done.next)
+      return true
+    }
     const batch = signVoteBatch(
       done.ready.leaves,
       { epoch: ctx.epochs.committee.epoch, seq: done.ready.seq, timestamp: ctx.now },

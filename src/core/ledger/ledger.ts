@@ -34,7 +34,13 @@ import {
   utxoRecordSize,
 } from './utxo-codec.ts'
 import { UtxoSet, type UtxoSummary } from './utxo-set.ts'
-import { assertTransition, isSpentFinal, spenderOf, type UtxoState } from './utxo-state.ts'
+import {
+  assertTransition,
+  isSpentFinal,
+  spenderOf,
+  type UtxoEntry,
+  type UtxoState,
+} from './utxo-state.ts'
 
 /** Locks that back no persisted vote expire after this long (docs/ARCHITECTURE.md §3.6). */
 export const LOCK_EXPIRY_MS = 600_000
@@ -65,6 +71,8 @@ export interface Transition {
   readonly ops: readonly BatchOp[]
   /** Mempool transactions removed by this transition (evicted, expired or dead). */
   readonly removed: readonly Txid[]
+  /** Outputs created or moved to another state, as they are after the transition, in order. */
+  readonly moved: readonly UtxoEntry[]
 }
 
 /** A block's reward outputs, spendable as (txid, index) once the block is applied. */
@@ -512,6 +520,6 @@ export class Ledger {
       )
     }
     this.#certificateChanges.clear()
-    return { ops, removed }
+    return { ops, removed, moved: this.utxos.takeMoved() }
   }
 }

@@ -3,7 +3,8 @@
  * change goes through `#put`, which keeps the count, the total and the commitment in step with
  * the entries (asserted against a rescan by the property tests). Changed entries are recorded so
  * the ledger can persist exactly them in one batch, and the accumulator's state only when the set
- * of live outputs changed.
+ * of live outputs changed; entries whose state kind or height moved (or that are new) are
+ * recorded apart, for the state-change effects (a lock merely marked voted is not a move).
  */
 import { LedgerError } from '../errors.ts'
 import type { Amount } from '../primitives/amount.ts'
@@ -29,6 +30,8 @@ export class UtxoSet {
   #total = 0n
   /** Entries changed since the last `takeChanges()`, by key. */
   #changed = new Map<string, UtxoEntry>()
+  /** Keys created, or whose state kind or height changed, since the last `takeMoved()`. */
+  readonly #moved = new Set<string>()
   /** Spent outputs by the height of the block that confirmed their spend (pruned after a depth). */
   readonly #confirmedAt = new Map<number, Set<string>>()
   /** Whether the commitment changed since the last `takeCommitmentChange()`. */
@@ -127,6 +130,16 @@ export class UtxoSet {
     return out
   }
 
+  /** The entries (as they are now) created or moved to another state since the last call, cleared. */
+  takeMoved(): UtxoEntry[] {
+    const moved = this.#moved
+    if (moved.size === 0) return []
+    const out: UtxoEntry[] = []
+    for (const key of moved) out.push(this.#entries.get(key)!)
+    moved.clear()
+    return out
+  }
+
   /**
    * Removes the spent outputs whose spend a block at or below `height` confirmed (state
    * Confirmed: no longer live, so count, total and commitment stay as they are) and returns
@@ -141,6 +154,7 @@ export class UtxoSet {
         if (entry === undefined) continue
         this.#entries.delete(key)
         this.#changed.delete(key)
+        this.#moved.delete(key)
         out.push(entry.outpoint)
       }
       this.#confirmedAt.delete(at)
@@ -185,6 +199,13 @@ export class UtxoSet {
   }
 
   #record(key: string, entry: UtxoEntry): void {
+    const before = this.#entries.get(key)
+    if (
+      before === undefined ||
+      before.state.kind !== entry.state.kind ||
+      before.height !== entry.height
+    )
+      this.#moved.add(key)
     if (this.#put(key, entry)) this.#commitmentChanged = true
     this.#changed.set(key, entry)
   }

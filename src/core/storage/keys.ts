@@ -36,7 +36,7 @@ export const Bucket = {
 /** `bucket ‖ parts…`: the key of a record in a bucket. */
 export function bucketKey(bucket: number, ...parts: readonly Uint8Array[]): Uint8Array {
   if (!Number.isInteger(bucket) || bucket < 0 || bucket > 0xff) {
-    throw new StorageError('INVALID_KEY', `bucket must be a byte, got ${bucket}`)
+    throw new StorageError('STORE_INVALID_KEY', `bucket must be a byte, got ${bucket}`)
   }
   return concatBytes(Uint8Array.of(bucket), ...parts)
 }

@@ -69,6 +69,16 @@ export class Oracle {
     this.#honest.set(bytesToHex(key), name)
   }
 
+  /** Penalties an honest node imposed on another honest node (each one is a misjudgement). */
+  readonly wrongPenalties: string[] = []
+
+  /** `by` penalized `peer` for `code`: wrong if `peer` is an honest node's key (hex). */
+  recordPenalty(by: string, peer: string, code: string): void {
+    const honest = this.#honest.get(peer)
+    if (honest !== undefined && this.wrongPenalties.length < 100)
+      this.wrongPenalties.push(`${by} penalized honest ${honest}: ${code}`)
+  }
+
   /** A safety rule an honest node's host saw broken (reported with the violations). */
   breach(message: string): void {
     if (this.#breaches.length < 100) this.#breaches.push(message)

@@ -264,4 +264,114 @@ export const REGRESSIONS: readonly Regression[] = [
       cheapRegistrations: false,
     },
   },
+  {
+    name: 'seed 9094: a masternode that left the committee signed its in-flight votes in the new epoch',
+    caught:
+      'Found by a 100-seed campaign (npm run sim -- --runs 100 --first 9001) once honest nodes ' +
+      'recorded every penalty they imposed on one another: a standby masternode removed by block 31 ' +
+      'still had a prevote for height 31 waiting on its durable write, and signed it after the ' +
+      'commit in epoch 8, whose committee no longer held it; its peers penalized it (BATCH_NOT_MEMBER). ' +
+      'Fixed in Voting.onPersisted: a node that is no longer a voter signs nothing. Reverting the fix ' +
+      'fails this scenario with "penalized honest" liveness entries.',
+    scenario: {
+      seed: 9094,
+      weights: [100, 1000, 10, 100],
+      byzantine: [null, null, null, null],
+      latency: { minMs: 1, maxMs: 91 },
+      faults: { loss: 0.20040567442774773, duplicate: 0, reorder: 0 },
+      partition: {
+        groups: [
+          [3, 1],
+          [0, 2],
+        ],
+        from: 2405,
+        to: 24839,
+      },
+      crashes: [
+        { node: 0, at: 3400, downFor: 13657, midEvent: true },
+        { node: 3, at: 6774, downFor: 11395, midEvent: true },
+        { node: 0, at: 5073, downFor: 26464, midEvent: true },
+      ],
+      wallets: 5,
+      walletPeers: 2,
+      payments: 6,
+      doubleSpends: 1,
+      issueUntil: 5386,
+      settle: 240000,
+      unsafe: null,
+      blocks: { intervalMs: 15882 },
+      standby: 1,
+      handoffDoubleSpend: true,
+      cheapRegistrations: false,
+    },
+  },
+  {
+    name: 'seed 12065: a node behind a committee change blamed a proposal for its later-epoch certificates',
+    caught:
+      'Found by a 150-seed campaign (npm run sim -- --runs 150 --first 12001) with penalties between ' +
+      'honest nodes recorded: a node still in epoch 0 received a proposal (for a height it had not ' +
+      'reached) carrying an epoch-1 certificate, checked it against its own committee and penalized ' +
+      'the honest sender (CERT_EPOCH_MISMATCH). Fixed in Finality.adopt: a certificate of an epoch this ' +
+      'node cannot judge is left alone. Reverting the fix fails this scenario.',
+    scenario: {
+      seed: 12065,
+      weights: [
+        291, 75, 758, 905, 577, 122, 609, 242, 787, 188, 573, 415, 274, 115, 891, 760, 820, 813,
+        979, 548, 322, 579, 2, 3, 985,
+      ],
+      byzantine: [
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+      ],
+      latency: { minMs: 47, maxMs: 104 },
+      faults: { loss: 0.0849613392027095, duplicate: 0.03926789569668472, reorder: 0 },
+      partition: {
+        groups: [
+          [1, 18, 9, 24, 21, 11, 5, 20, 8, 17, 0, 12, 6, 22, 15, 3, 10, 4, 7, 2, 23, 13, 16],
+          [19, 14],
+        ],
+        from: 16474,
+        to: 94666,
+      },
+      crashes: [
+        { node: 6, at: 11774, downFor: 4274, midEvent: true },
+        { node: 5, at: 17992, downFor: 23263, midEvent: true },
+        { node: 14, at: 4505, downFor: 23094, midEvent: false },
+      ],
+      wallets: 4,
+      walletPeers: 2,
+      payments: 3,
+      doubleSpends: 0,
+      issueUntil: 18792,
+      settle: 240000,
+      unsafe: null,
+      blocks: { intervalMs: 21050 },
+      standby: 3,
+      handoffDoubleSpend: false,
+      cheapRegistrations: false,
+    },
+  },
 ]

@@ -455,7 +455,8 @@ function report(
 ): RunReport {
   const { oracle, committee } = world
   const conflicted = oracle.conflicted()
-  const liveness: string[] = [...proofFailures]
+  // An honest node penalized by another is a misjudged message: reported with liveness failures.
+  const liveness: string[] = [...proofFailures, ...world.oracle.wrongPenalties]
   const latencies: number[] = []
   const issued = wallets.flatMap((w) =>
     [...w.issued.entries()].map(([id, v]) => ({ id, ...v, wallet: w })),

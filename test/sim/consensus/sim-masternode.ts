@@ -252,7 +252,7 @@ export class SimMasternode {
         world.oracle.recordCommitted(`mn${this.id}`, n.height, n.hash)
         return world.oracle.recordCommittee(this.engine.committee, `mn${this.id}`)
       case 'penalize':
-        return
+        return world.oracle.recordPenalty(`mn${this.id}`, n.peer, n.code)
     }
   }
 }

@@ -1,0 +1,522 @@
+/**
+ * Every error code of the project in one table: the error class (domain) that throws it, the
+ * JSON-RPC error code it maps to (bitcoind's numbers, for the daemon's RPC) and what it means.
+ * Codes are unique across the project by construction — they are this object's keys — and each
+ * error class's code type is derived from the table (errors.ts), so a code that is not listed
+ * here does not compile. docs/ERRORS.md shows the same table; a test keeps the two in step.
+ */
+
+/** bitcoind's JSON-RPC error codes (src/rpc/protocol.h), by name. */
+export const RpcErrorCode = {
+  MISC_ERROR: -1,
+  TYPE_ERROR: -3,
+  INVALID_ADDRESS_OR_KEY: -5,
+  INVALID_PARAMETER: -8,
+  DATABASE_ERROR: -20,
+  DESERIALIZATION_ERROR: -22,
+  VERIFY_ERROR: -25,
+  VERIFY_REJECTED: -26,
+  VERIFY_ALREADY_IN_CHAIN: -27,
+} as const
+export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode]
+
+export type ErrorDomain =
+  | 'crypto'
+  | 'encoding'
+  | 'amount'
+  | 'address'
+  | 'transaction'
+  | 'ledger'
+  | 'consensus'
+  | 'evidence'
+  | 'peer'
+  | 'storage'
+
+export interface ErrorCodeInfo {
+  readonly domain: ErrorDomain
+  readonly rpc: RpcErrorCode
+  readonly meaning: string
+}
+
+const { MISC_ERROR, TYPE_ERROR, INVALID_ADDRESS_OR_KEY, INVALID_PARAMETER, DATABASE_ERROR } =
+  RpcErrorCode
+const { DESERIALIZATION_ERROR, VERIFY_ERROR, VERIFY_REJECTED, VERIFY_ALREADY_IN_CHAIN } =
+  RpcErrorCode
+
+export const ERROR_CODES = {
+  // ── crypto ──
+  PUBLIC_KEY_LENGTH: {
+    domain: 'crypto',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning: 'A public key that is not 32 bytes.',
+  },
+  PUBLIC_KEY_NOT_CANONICAL: {
+    domain: 'crypto',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning:
+      'A key that is not the canonical encoding of its point (y ≥ p, or x = 0 signed negative).',
+  },
+  PUBLIC_KEY_SMALL_ORDER: {
+    domain: 'crypto',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning:
+      'A key of small order: one of the eight torsion points, which "sign" for anyone under ZIP215.',
+  },
+  SECRET_KEY_LENGTH: {
+    domain: 'crypto',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning: 'A secret key that is not 32 bytes.',
+  },
+  SIGNATURE_LENGTH: {
+    domain: 'crypto',
+    rpc: DESERIALIZATION_ERROR,
+    meaning: 'A signature that is not 64 bytes.',
+  },
+  SIGNATURE_S_NOT_CANONICAL: {
+    domain: 'crypto',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A signature whose S is not below the group order.',
+  },
+  SIGNATURE_INVALID: {
+    domain: 'crypto',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A signature that does not verify.',
+  },
+  // ── encoding ──
+  TRUNCATED: {
+    domain: 'encoding',
+    rpc: DESERIALIZATION_ERROR,
+    meaning: 'The bytes end before the value does.',
+  },
+  TRAILING_BYTES: {
+    domain: 'encoding',
+    rpc: DESERIALIZATION_ERROR,
+    meaning: 'Bytes left over after the value (every value has exactly one encoding).',
+  },
+  OUT_OF_RANGE: {
+    domain: 'encoding',
+    rpc: DESERIALIZATION_ERROR,
+    meaning: 'A number outside the range its field allows.',
+  },
+  LIMIT_EXCEEDED: {
+    domain: 'encoding',
+    rpc: DESERIALIZATION_ERROR,
+    meaning: "A length or count above its field's limit.",
+  },
+  INVALID_VALUE: {
+    domain: 'encoding',
+    rpc: DESERIALIZATION_ERROR,
+    meaning: 'A value its field does not allow (an unknown kind, a wrong version, a bad flag).',
+  },
+  HEX: {
+    domain: 'encoding',
+    rpc: DESERIALIZATION_ERROR,
+    meaning: 'Text that is not even-length lowercase or uppercase hex.',
+  },
+  // ── amount ──
+  AMOUNT_FORMAT: {
+    domain: 'amount',
+    rpc: TYPE_ERROR,
+    meaning: 'Amount text that is not a decimal number.',
+  },
+  AMOUNT_PRECISION: { domain: 'amount', rpc: TYPE_ERROR, meaning: 'More than 8 decimal places.' },
+  AMOUNT_NEGATIVE: { domain: 'amount', rpc: TYPE_ERROR, meaning: 'A negative amount.' },
+  AMOUNT_OVERFLOW: { domain: 'amount', rpc: TYPE_ERROR, meaning: 'An amount above MAX_AMOUNT.' },
+  // ── address ──
+  ADDRESS_PREFIX: {
+    domain: 'address',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning: 'An address that does not start with "TIME".',
+  },
+  ADDRESS_NETWORK: {
+    domain: 'address',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning: 'An address of another network (1 mainnet, 0 testnet and devnet).',
+  },
+  ADDRESS_BASE58: {
+    domain: 'address',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning: 'A character outside the base58 alphabet.',
+  },
+  ADDRESS_LENGTH: {
+    domain: 'address',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning: 'A payload that is not 20 bytes plus a 4-byte checksum.',
+  },
+  ADDRESS_CHECKSUM: {
+    domain: 'address',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning: 'A checksum that does not match the payload.',
+  },
+  // ── transaction ──
+  TX_NO_INPUTS: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A transaction without inputs.',
+  },
+  TX_NO_OUTPUTS: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A transaction without outputs.',
+  },
+  TX_TOO_MANY_INPUTS: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'More inputs than a transaction may have.',
+  },
+  TX_TOO_MANY_OUTPUTS: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'More outputs than a transaction may have.',
+  },
+  TX_TOO_LARGE: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'An encoding above the maximum transaction size.',
+  },
+  TX_DUPLICATE_INPUT: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'One outpoint spent twice by one transaction.',
+  },
+  TX_OUTPUT_VALUE: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'An output of zero or above MAX_AMOUNT.',
+  },
+  TX_OUTPUT_TOTAL: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'Outputs totalling more than MAX_AMOUNT.',
+  },
+  TX_VERSION: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A transaction version this node does not know.',
+  },
+  TX_INPUT_INDEX: {
+    domain: 'transaction',
+    rpc: INVALID_PARAMETER,
+    meaning: 'An input index outside the transaction (signing).',
+  },
+  TX_SIGNATURE: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'An input signature that does not verify.',
+  },
+  TX_KEY_MISMATCH: {
+    domain: 'transaction',
+    rpc: INVALID_PARAMETER,
+    meaning: 'A secret key that does not belong to the input it signs (signing).',
+  },
+  TX_WEAK_KEY: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'An input key or masternode key that is not strong (docs/PROTOCOL.md §3.1).',
+  },
+  TX_PAYLOAD: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning:
+      'A special-transaction payload that breaks a context-free rule (e.g. its collateral output).',
+  },
+  TX_PAYLOAD_SIGNATURE: {
+    domain: 'transaction',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A registration or deregistration proof that does not verify for this network.',
+  },
+  // ── ledger ──
+  LEDGER_MISSING_INPUT: {
+    domain: 'ledger',
+    rpc: VERIFY_ERROR,
+    meaning:
+      "An input's outpoint is not in the UTXO set (a parent not seen yet: defer, never reject).",
+  },
+  LEDGER_CONFLICT: {
+    domain: 'ledger',
+    rpc: VERIFY_REJECTED,
+    meaning: 'An input is locked or spent by another, named transaction.',
+  },
+  LEDGER_INPUT_KEY: {
+    domain: 'ledger',
+    rpc: VERIFY_REJECTED,
+    meaning: "An input's public key does not hash to the address its output pays to.",
+  },
+  LEDGER_INSUFFICIENT_FUNDS: {
+    domain: 'ledger',
+    rpc: VERIFY_REJECTED,
+    meaning: 'Outputs worth more than the inputs.',
+  },
+  LEDGER_FEE_TOO_LOW: {
+    domain: 'ledger',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A fee below the minimum (0.01 TIME).',
+  },
+  LEDGER_DUST: {
+    domain: 'ledger',
+    rpc: VERIFY_REJECTED,
+    meaning: 'An output below the dust limit (1,000 units).',
+  },
+  LEDGER_TRANSITION: {
+    domain: 'ledger',
+    rpc: MISC_ERROR,
+    meaning:
+      'A state change that would move backwards or skip the lock (a bug or a bad certificate).',
+  },
+  LEDGER_DOUBLE_FINALITY: {
+    domain: 'ledger',
+    rpc: MISC_ERROR,
+    meaning:
+      'Two certificates for conflicting transactions: more than a third of the weight is Byzantine.',
+  },
+  LEDGER_UNKNOWN_TX: {
+    domain: 'ledger',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning: 'No such transaction in the mempool.',
+  },
+  LEDGER_GENESIS_INVALID: {
+    domain: 'ledger',
+    rpc: INVALID_PARAMETER,
+    meaning: 'A genesis allocation with a bad output, or outputs totalling more than MAX_AMOUNT.',
+  },
+  MEMPOOL_FULL: {
+    domain: 'ledger',
+    rpc: VERIFY_REJECTED,
+    meaning: 'The mempool is full of transactions paying at least this fee rate.',
+  },
+  MEMPOOL_DUPLICATE: {
+    domain: 'ledger',
+    rpc: VERIFY_ALREADY_IN_CHAIN,
+    meaning: 'The transaction is already in the mempool.',
+  },
+  // ── consensus ──
+  COMMITTEE_INVALID: {
+    domain: 'consensus',
+    rpc: INVALID_PARAMETER,
+    meaning:
+      'A committee that breaks a rule (duplicate or weak member keys, below the minimum size).',
+  },
+  COMMITTEE_WEIGHT_LIMIT: {
+    domain: 'consensus',
+    rpc: INVALID_PARAMETER,
+    meaning: "A member's weight or a committee's total weight above its bound.",
+  },
+  COMMITTEE_PROOF_INVALID: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A committee proof whose steps do not chain from genesis.',
+  },
+  MERKLE_EMPTY: {
+    domain: 'consensus',
+    rpc: INVALID_PARAMETER,
+    meaning: 'A Merkle tree over no leaves.',
+  },
+  MERKLE_INDEX: {
+    domain: 'consensus',
+    rpc: INVALID_PARAMETER,
+    meaning: 'A leaf index outside the tree.',
+  },
+  BATCH_INVALID: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A vote batch whose structure breaks a rule (leaf count, root, a weak voter key).',
+  },
+  BATCH_SIGNATURE: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A vote batch whose signature does not verify.',
+  },
+  BATCH_NOT_MEMBER: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning:
+      'A vote batch of the current or previous epoch signed by a key outside that committee.',
+  },
+  CERT_EPOCH_MISMATCH: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A certificate checked against the committee of another epoch.',
+  },
+  CERT_MIXED_EPOCHS: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'Certificate entries from batches of different epochs.',
+  },
+  CERT_STALE_EPOCH: {
+    domain: 'consensus',
+    rpc: VERIFY_ERROR,
+    meaning: 'A certificate of neither the current nor the previous epoch.',
+  },
+  CERT_UNKNOWN_VOTER: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: "An entry by a key outside the certificate epoch's committee.",
+  },
+  CERT_DUPLICATE_VOTER: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'Two entries by one voter.',
+  },
+  CERT_VOTER_KEY: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'An entry whose voter key is not strong (docs/PROTOCOL.md §3.1).',
+  },
+  CERT_LEAF_INDEX: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'An entry whose leaf index is outside its batch.',
+  },
+  CERT_PATH_LENGTH: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A Merkle path of the wrong length for its batch.',
+  },
+  CERT_ROOT_MISMATCH: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning:
+      'The certified leaf is not in the signed batch (or the certificate is for another transaction).',
+  },
+  CERT_SIGNATURE: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: "An entry's batch signature does not verify on this network.",
+  },
+  CERT_INSUFFICIENT_WEIGHT: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'Entries short of the quorum weight.',
+  },
+  BLOCK_INVALID: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A block that breaks a rule (header, transactions, reward, carry set).',
+  },
+  BLOCK_NOT_EXTENDING: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A certified block at our next height that does not extend our tip.',
+  },
+  BLOCK_NOT_FINAL_HERE: {
+    domain: 'consensus',
+    rpc: VERIFY_ERROR,
+    meaning:
+      "A proposed block spends a transaction not final here (we may lack a parent): not the sender's fault.",
+  },
+  BLOCK_INPUT_UNKNOWN: {
+    domain: 'consensus',
+    rpc: VERIFY_ERROR,
+    meaning:
+      "A proposed block spends an output unknown here (we may lack a parent): not the sender's fault.",
+  },
+  BLOCK_OWN_REPORT_MISSING: {
+    domain: 'consensus',
+    rpc: VERIFY_ERROR,
+    meaning:
+      "A committee-changing proposal leaves out this node's lock report (it may have been late): not the sender's fault.",
+  },
+  PROPOSAL_INVALID: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A proposal whose signature or certificates do not verify.',
+  },
+  PROPOSAL_WRONG_LEADER: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A proposal for (height, attempt) signed by a member who is not its leader.',
+  },
+  LOCK_REPORT_INVALID: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning: 'A lock report by a non-member, or whose transactions are not the ones it names.',
+  },
+  // ── evidence ──
+  EVIDENCE_INVALID: {
+    domain: 'evidence',
+    rpc: VERIFY_REJECTED,
+    meaning: 'Equivocation evidence that does not prove two conflicting signed votes.',
+  },
+  // ── peer ──
+  PEER_REQUEST_INVALID: {
+    domain: 'peer',
+    rpc: MISC_ERROR,
+    meaning: 'A request for something no honest node asks for (a height that cannot exist).',
+  },
+  PEER_ORPHANS_LIMIT: {
+    domain: 'peer',
+    rpc: MISC_ERROR,
+    meaning: "Too many of a peer's transactions wait for unknown parents at once.",
+  },
+  PEER_ORPHAN_PARENTS_MISSING: {
+    domain: 'peer',
+    rpc: MISC_ERROR,
+    meaning: "The parents a peer's transaction named never appeared within the orphan deadline.",
+  },
+  // ── storage ──
+  STORE_CLOSED: {
+    domain: 'storage',
+    rpc: DATABASE_ERROR,
+    meaning: 'The store was closed (or the browser terminated the database) before the operation.',
+  },
+  STORE_LOCKED: {
+    domain: 'storage',
+    rpc: DATABASE_ERROR,
+    meaning:
+      'The LevelDB directory is held open by another process (or another store in this one).',
+  },
+  STORE_OPEN_FAILED: {
+    domain: 'storage',
+    rpc: DATABASE_ERROR,
+    meaning: 'The backend could not open the store; the cause holds its error.',
+  },
+  STORE_IO: {
+    domain: 'storage',
+    rpc: DATABASE_ERROR,
+    meaning: 'The backend failed a read or write; the cause holds its error.',
+  },
+  STORE_INVALID_KEY: {
+    domain: 'storage',
+    rpc: DATABASE_ERROR,
+    meaning: 'A key that is not a non-empty Uint8Array.',
+  },
+  STORE_INVALID_VALUE: {
+    domain: 'storage',
+    rpc: DATABASE_ERROR,
+    meaning: 'A value that is not a Uint8Array.',
+  },
+  STORE_INVALID_OP: {
+    domain: 'storage',
+    rpc: DATABASE_ERROR,
+    meaning: "A batch operation that is not { type: 'put', key, value } or { type: 'del', key }.",
+  },
+  STORE_INVALID_OPTION: {
+    domain: 'storage',
+    rpc: DATABASE_ERROR,
+    meaning: 'A malformed read, write or scan option (e.g. both gt and gte).',
+  },
+  STORE_VERSION_MISMATCH: {
+    domain: 'storage',
+    rpc: DATABASE_ERROR,
+    meaning: "The store's layout version is not this software's: it would be misread.",
+  },
+  STORE_VERSION_MISSING: {
+    domain: 'storage',
+    rpc: DATABASE_ERROR,
+    meaning: 'A store with records but no version record: written before versioning, or not ours.',
+  },
+} as const satisfies Record<string, ErrorCodeInfo>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+/** The codes of one domain (the code type of its error class). */
+export type CodesOf<D extends ErrorDomain> = {
+  [K in ErrorCode]: (typeof ERROR_CODES)[K]['domain'] extends D ? K : never
+}[ErrorCode]
+
+/** The JSON-RPC error code for a project error code (MISC_ERROR for one not in the table). */
+export function rpcErrorCode(code: string): RpcErrorCode {
+  return Object.hasOwn(ERROR_CODES, code)
+    ? ERROR_CODES[code as ErrorCode].rpc
+    : RpcErrorCode.MISC_ERROR
+}
