@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  Bucket,
-  bucketKey,
-  prefixUpperBound,
-  resolveRange,
-  StorageError,
-} from '../../src/core/storage/index.ts'
+import { Bucket, bucketKey, prefixUpperBound, resolveRange } from '../../src/core/storage/index.ts'
+import { typedErrorOf } from '../support/error-code.ts'
 
 const b = (...bytes: number[]) => Uint8Array.from(bytes)
 
@@ -66,7 +61,7 @@ describe('bucketKey', () => {
 
   it('rejects a bucket that is not a byte', () => {
     for (const bucket of [-1, 256, 1.5]) {
-      expect(() => bucketKey(bucket)).toThrow(StorageError)
+      expect(typedErrorOf(() => bucketKey(bucket))).toBe('StorageError:STORE_INVALID_KEY')
     }
   })
 
