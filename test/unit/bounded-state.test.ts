@@ -5,7 +5,6 @@
 // also across a restart.
 import { describe, expect, it } from 'vitest'
 import {
-  type Amount,
   Bucket,
   bucketKey,
   COIN,
@@ -20,43 +19,31 @@ import {
   sha256,
   signVoteBatch,
   type Txid,
-  type TxOutput,
   utf8ToBytes,
   type VoteLeaf,
 } from '../../src/core/index.ts'
 import { Cluster, type ClusterNode } from '../support/engine-driver.ts'
-import { type Coin, GENESIS_HASH, keyPair, payloadOf, spend } from '../support/ledger-fixture.ts'
+import { engineFixture, TEST_CHAIN } from '../support/engine-fixture.ts'
+import { type Coin, GENESIS_HASH, keyPair, spend } from '../support/ledger-fixture.ts'
 
-const masternodes = [0, 1, 2, 3].map((i) => keyPair(200 + i))
-const committee = new Committee(
-  0,
-  masternodes.map((k) => ({ key: k.publicKey, weight: 10 })),
-)
 const alice = keyPair(0)
 const bob = keyPair(1)
 const carol = keyPair(2)
-const genesisTxid = sha256(utf8ToBytes('bounded state genesis')) as Txid
-const outputs: TxOutput[] = [alice, alice, alice, bob].map((k) => ({
-  value: (10n * COIN) as Amount,
-  address: payloadOf(k),
-}))
-const coin = (vout: number, owner = alice): Coin => ({
-  outpoint: { txid: genesisTxid, vout },
-  value: 10n * COIN,
-  owner,
-})
+const { masternodes, committee, genesis, coin } = engineFixture('bounded state genesis', 200, [
+  alice,
+  alice,
+  alice,
+  bob,
+])
 const WALLET: PeerId = 'wallet'
-const chain = {
-  intervalMs: 1_000,
-  timeouts: { proposeMs: 500, prevoteMs: 500, precommitMs: 500, growthMs: 100 },
-}
+const chain = TEST_CHAIN
 
 function cluster(opts: { limits?: Partial<EngineLimits>; chain?: typeof chain } = {}) {
   return Cluster.create({
     genesisHash: GENESIS_HASH,
     committee,
     keys: masternodes,
-    genesis: { txid: genesisTxid, outputs },
+    genesis,
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.chain ? { chain: opts.chain } : {}),
   })

@@ -1,38 +1,24 @@
 import { describe, expect, it } from 'vitest'
 import {
-  type Amount,
   bytesToHex,
   type ChainConfig,
   COIN,
   Committee,
   type Message,
   MIN_FEE,
-  sha256,
-  type Txid,
-  type TxOutput,
-  utf8ToBytes,
 } from '../../src/core/index.ts'
 import { Cluster } from '../support/engine-driver.ts'
-import { GENESIS_HASH, keyPair, payloadOf, spend } from '../support/ledger-fixture.ts'
+import { engineFixture } from '../support/engine-fixture.ts'
+import { GENESIS_HASH, keyPair, spend } from '../support/ledger-fixture.ts'
 
-const masternodes = [0, 1, 2, 3].map((i) => keyPair(100 + i))
-const committee = new Committee(
-  0,
-  masternodes.map((k) => ({ key: k.publicKey, weight: 10 })),
-)
 const alice = keyPair(0)
 const bob = keyPair(1)
 const carol = keyPair(2)
-const genesisTxid = sha256(utf8ToBytes('engine genesis')) as Txid
-const outputs: TxOutput[] = [alice, alice, bob].map((k) => ({
-  value: (10n * COIN) as Amount,
-  address: payloadOf(k),
-}))
-const coin = (vout: number, owner = alice) => ({
-  outpoint: { txid: genesisTxid, vout },
-  value: 10n * COIN,
-  owner,
-})
+const { masternodes, committee, genesis, coin } = engineFixture('engine genesis', 100, [
+  alice,
+  alice,
+  bob,
+])
 
 function cluster(
   opts: { drop?: (from: string, to: string, m: Message) => boolean; chain?: ChainConfig } = {},
@@ -41,7 +27,7 @@ function cluster(
     genesisHash: GENESIS_HASH,
     committee,
     keys: masternodes,
-    genesis: { txid: genesisTxid, outputs },
+    genesis,
     ...(opts.drop ? { drop: opts.drop } : {}),
     ...(opts.chain ? { chain: opts.chain } : {}),
   })
@@ -57,7 +43,7 @@ describe('FinalityEngine', () => {
         pair.map((k) => ({ key: k.publicKey, weight: 10 })),
       ),
       keys: pair,
-      genesis: { txid: genesisTxid, outputs },
+      genesis,
     })
     const pay = spend([coin(0)], [{ to: carol, value: 10n * COIN - MIN_FEE }])
     await small.submit(pair[0]!, pay.tx)
@@ -133,7 +119,7 @@ describe('FinalityEngine', () => {
 
   it('sends a vote only after its lock and decision are durable', async () => {
     const c = await cluster()
-    const pay = spend([coin(2, bob)], [{ to: carol, value: 9n * COIN }])
+    const pay = spend([coin(2)], [{ to: carol, value: 9n * COIN }])
     const node = c.node(masternodes[1]!)
     const effects = node.engine.handle({ type: 'submit', tx: pay.tx }, c.now)
     expect(effects.some((e) => e.type === 'send' && e.message.type === 'InstantFinalityVote')).toBe(

@@ -6,57 +6,40 @@ import { Chain } from '../../src/core/engine/chain.ts'
 import type { ChainView } from '../../src/core/engine/chain-io.ts'
 import { DEFAULT_LIMITS } from '../../src/core/engine/limits.ts'
 import {
-  type Amount,
   type Block,
   type BlockCertificate,
   blockHash,
   blockReward,
   bytesToHex,
   COIN,
-  Committee,
   certificateEntry,
-  committeeHash,
   type KeyPair,
   keySigner,
   type Message,
   ProposerSchedule,
-  rewardHash,
   sha256,
   signLockReport,
   signProposal,
   signVoteBatch,
   type Transaction,
   type Txid,
-  type TxOutput,
-  transactionRoot,
   utf8ToBytes,
   type VoteLeaf,
 } from '../../src/core/index.ts'
+import { emptyBlock as simEmptyBlock } from '../sim/consensus/forger.ts'
 import { Cluster, type ClusterNode } from '../support/engine-driver.ts'
-import { GENESIS_HASH, keyPair, payloadOf, spend } from '../support/ledger-fixture.ts'
+import { engineFixture, TEST_CHAIN } from '../support/engine-fixture.ts'
+import { GENESIS_HASH, keyPair, spend } from '../support/ledger-fixture.ts'
 
-const masternodes = [0, 1, 2, 3].map((i) => keyPair(400 + i))
-const committee = new Committee(
-  0,
-  masternodes.map((k) => ({ key: k.publicKey, weight: 10 })),
-)
 const stranger = keyPair(499)
 const alice = keyPair(0)
 const carol = keyPair(2)
-const genesisTxid = sha256(utf8ToBytes('penalties genesis')) as Txid
-const outputs: TxOutput[] = [alice, alice, alice].map((k) => ({
-  value: (10n * COIN) as Amount,
-  address: payloadOf(k),
-}))
-const coin = (vout: number) => ({
-  outpoint: { txid: genesisTxid, vout },
-  value: 10n * COIN,
-  owner: alice,
-})
-const chain = {
-  intervalMs: 1_000,
-  timeouts: { proposeMs: 500, prevoteMs: 500, precommitMs: 500, growthMs: 100 },
-}
+const { masternodes, committee, genesis, coin } = engineFixture('penalties genesis', 400, [
+  alice,
+  alice,
+  alice,
+])
+const chain = TEST_CHAIN
 const PEER = 'peer-under-test'
 
 async function setup() {
@@ -64,7 +47,7 @@ async function setup() {
     genesisHash: GENESIS_HASH,
     committee,
     keys: masternodes,
-    genesis: { txid: genesisTxid, outputs },
+    genesis,
     chain,
   })
   return { c, node: c.node(masternodes[1]!) }
@@ -84,27 +67,10 @@ function batch(signer: KeyPair, leaves: readonly VoteLeaf[], epoch = 0, seq = 1)
   return signVoteBatch(leaves, { epoch, seq, timestamp: 1 }, signer.secretKey, GENESIS_HASH)
 }
 
-/** An empty block at height 1 over `prevHash`, proposed by `proposer`. */
-function emptyBlock(proposer: Uint8Array, prevHash: Uint8Array, reward = 0n): Block {
-  const paid = blockReward(committee, proposer, reward)
-  return {
-    header: {
-      version: 1,
-      height: 1,
-      attempt: 0,
-      prevHash,
-      epoch: 0,
-      timestamp: 1_000,
-      proposer,
-      txRoot: transactionRoot([]),
-      rewardHash: rewardHash(blockReward(committee, proposer, 0n)),
-      carryRoot: transactionRoot([]),
-      committeeHash: committeeHash(committee),
-    },
-    transactions: [],
-    reward: paid,
-    carried: [],
-  }
+/** An empty block at height 1 over `prevHash`, proposed by `proposer`; `fees` it claims in its reward. */
+function emptyBlock(proposer: Uint8Array, prevHash: Uint8Array, fees = 0n): Block {
+  const block = simEmptyBlock(committee, proposer, 1, 0, prevHash, { timestamp: 1_000 })
+  return fees === 0n ? block : { ...block, reward: blockReward(committee, proposer, fees) }
 }
 
 /** A precommit certificate for `block` signed by the members at `signers`. */
@@ -272,10 +238,7 @@ describe('blocks', () => {
     const { node, tip } = await atHeightOne()
     const p = signProposal(emptyBlock(leader.publicKey, tip), 0, -1, [], leader, GENESIS_HASH)
     expect(await deliver(node, { type: 'BlockProposal', proposal: p })).toEqual([])
-    const later = {
-      ...emptyBlock(leader.publicKey, tip),
-      header: { ...emptyBlock(leader.publicKey, tip).header, height: 5 },
-    }
+    const later = simEmptyBlock(committee, leader.publicKey, 5, 0, tip, { timestamp: 1_000 })
     const q = signProposal(later, 0, -1, [], leader, GENESIS_HASH)
     expect(await deliver(node, { type: 'BlockProposal', proposal: q })).toEqual([])
   })

@@ -2,35 +2,16 @@
 // → SpentPending → SpentFinalized → Confirmed for a spent input, and a created output reported
 // with its proof (the creator's certificate, then the confirming block's height).
 import { describe, expect, it } from 'vitest'
-import {
-  type Amount,
-  bytesToHex,
-  COIN,
-  Committee,
-  type OutPoint,
-  sha256,
-  type Txid,
-  type TxOutput,
-  type UtxoStateChange,
-  utf8ToBytes,
-} from '../../src/core/index.ts'
+import { bytesToHex, COIN, type OutPoint, type UtxoStateChange } from '../../src/core/index.ts'
 import { Cluster, type ClusterNode } from '../support/engine-driver.ts'
+import { engineFixture, TEST_CHAIN } from '../support/engine-fixture.ts'
 import { GENESIS_HASH, keyPair, payloadOf, spend } from '../support/ledger-fixture.ts'
 
-const masternodes = [0, 1, 2, 3].map((i) => keyPair(300 + i))
-const committee = new Committee(
-  0,
-  masternodes.map((k) => ({ key: k.publicKey, weight: 10 })),
-)
 const alice = keyPair(0)
 const carol = keyPair(2)
-const genesisTxid = sha256(utf8ToBytes('utxo states genesis')) as Txid
-const outputs: TxOutput[] = [{ value: (10n * COIN) as Amount, address: payloadOf(alice) }]
-const input: OutPoint = { txid: genesisTxid, vout: 0 }
-const chain = {
-  intervalMs: 1_000,
-  timeouts: { proposeMs: 500, prevoteMs: 500, precommitMs: 500, growthMs: 100 },
-}
+const { masternodes, committee, genesis, coin } = engineFixture('utxo states genesis', 300, [alice])
+const input: OutPoint = coin(0).outpoint
+const chain = TEST_CHAIN
 
 const of = (node: ClusterNode, outpoint: OutPoint): UtxoStateChange[] =>
   node.utxoStates.filter(
@@ -45,13 +26,10 @@ describe('output states and their effects', () => {
       genesisHash: GENESIS_HASH,
       committee,
       keys: masternodes,
-      genesis: { txid: genesisTxid, outputs },
+      genesis,
       chain,
     })
-    const pay = spend(
-      [{ outpoint: input, value: 10n * COIN, owner: alice }],
-      [{ to: carol, value: 9n * COIN }],
-    )
+    const pay = spend([coin(0)], [{ to: carol, value: 9n * COIN }])
     const created: OutPoint = { txid: pay.txid, vout: 0 }
     await c.submit(masternodes[0]!, pay.tx)
     await c.run()
@@ -102,14 +80,11 @@ describe('output states and their effects', () => {
       genesisHash: GENESIS_HASH,
       committee,
       keys: masternodes,
-      genesis: { txid: genesisTxid, outputs },
+      genesis,
       // Two members' votes are lost: 20 of the 27 needed, never final.
       drop: (from, _to, m) => m.type === 'InstantFinalityVote' && silent.has(from),
     })
-    const pay = spend(
-      [{ outpoint: input, value: 10n * COIN, owner: alice }],
-      [{ to: carol, value: 9n * COIN }],
-    )
+    const pay = spend([coin(0)], [{ to: carol, value: 9n * COIN }])
     await c.submit(masternodes[0]!, pay.tx)
     await c.run()
     const member = masternodes[1]!
