@@ -3,6 +3,8 @@
  * queued is written in ONE synced batch together with the next sequence number, and only when
  * that write is durable is ONE batch signed over all of them. No timer: an idle node signs at
  * once, a busy node gathers while its write is in flight (persist before send, docs/ARCHITECTURE.md §3.2).
+ * Each leaf keeps the epoch it was decided in: a batch is signed in one epoch, and a leaf of
+ * another (the committee changed while its write was in flight) is handed back as stale.
  */
 
 import { MAX_BATCH_LEAVES } from '../consensus/vote-batch.ts'
@@ -12,6 +14,8 @@ import { lastSeqOp } from './decision-store.ts'
 
 interface Item {
   readonly leaf: VoteLeaf
+  /** The epoch the leaf was decided in (its batch must be signed in it). */
+  readonly epoch: number
   /** Store ops that must be durable before this leaf is signed (locks, the decision). */
   readonly ops: readonly BatchOp[]
 }
@@ -24,6 +28,8 @@ export interface PersistRequest {
 export interface ReadyBatch {
   readonly seq: number
   readonly leaves: readonly VoteLeaf[]
+  /** The epoch of each leaf, in order. */
+  readonly epochs: readonly number[]
 }
 
 export class VotePipeline {
@@ -53,8 +59,8 @@ export class VotePipeline {
   }
 
   /** Queues a leaf; returns the write to start if the pipeline was idle. */
-  enqueue(leaf: VoteLeaf, ops: readonly BatchOp[]): PersistRequest | null {
-    this.#queue.push({ leaf, ops })
+  enqueue(leaf: VoteLeaf, ops: readonly BatchOp[], epoch: number): PersistRequest | null {
+    this.#queue.push({ leaf, epoch, ops })
     return this.#start()
   }
 
@@ -66,7 +72,12 @@ export class VotePipeline {
     const f = this.#inFlight
     if (f === null || f.id !== id) return null
     this.#inFlight = null
-    return { ready: { seq: f.seq, leaves: f.items.map((i) => i.leaf) }, next: this.#start() }
+    const ready = {
+      seq: f.seq,
+      leaves: f.items.map((i) => i.leaf),
+      epochs: f.items.map((i) => i.epoch),
+    }
+    return { ready, next: this.#start() }
   }
 
   #start(): PersistRequest | null {

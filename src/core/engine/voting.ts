@@ -232,12 +232,12 @@ export class Voting {
     )
       return
     this.#remember(id, decision)
-    this.enqueue(leafOf(decision), [...ledgerOps, decisionOp(decision)])
+    this.enqueue(leafOf(decision), [...ledgerOps, decisionOp(decision)], decision.epoch)
   }
 
   /** Queues a leaf (a transaction decision or a block vote) behind a durable write of `ops`. */
-  enqueue(leaf: VoteLeaf, ops: readonly BatchOp[]): void {
-    this.#startWrite(this.#pipeline.enqueue(leaf, ops))
+  enqueue(leaf: VoteLeaf, ops: readonly BatchOp[], epoch = this.#ctx.epochs.committee.epoch): void {
+    this.#startWrite(this.#pipeline.enqueue(leaf, ops, epoch))
   }
 
   /**
@@ -249,7 +249,8 @@ export class Voting {
     const id = txidKey(txid)
     const decision = this.#decisions.get(id)
     if (decision === undefined) return
-    if (decision.epoch === this.#ctx.epochs.committee.epoch) this.enqueue(leafOf(decision), [])
+    if (decision.epoch === this.#ctx.epochs.committee.epoch)
+      this.enqueue(leafOf(decision), [], decision.epoch)
     else {
       const known = this.#ctx.known(id)
       if (known !== undefined) this.#ctx.epochs.reconsider(known)
@@ -264,7 +265,7 @@ export class Voting {
     // often it is asked for meanwhile (the batch goes to every member and waiting wallet).
     else if (!this.#resending.has(id)) {
       this.#resending.add(id)
-      this.enqueue(leafOf(decision), [])
+      this.enqueue(leafOf(decision), [], decision.epoch)
     }
   }
 
@@ -283,16 +284,22 @@ export class Voting {
     const done = this.#pipeline.persisted(id)
     if (done === null) return false
     if (ctx.signer === undefined) return true
-    // The committee changed while the write was in flight and this node left it: a batch signed
-    // now would come from outside the committee. The leaves are dropped (their decisions stay
-    // stored); the members that remain decide without them.
-    if (!ctx.epochs.isVoter) {
+    // The committee changed while the write was in flight: a leaf decided in the epoch before is
+    // not signed in this one (nothing durable backs it here; the handoff and re-requests decide it
+    // anew), and a node that left the committee signs nothing. Their decisions stay stored.
+    const epoch = ctx.epochs.committee.epoch
+    const { leaves, epochs } = done.ready
+    const current = leaves.filter((_, i) => epochs[i] === epoch)
+    for (const [i, leaf] of leaves.entries())
+      if (epochs[i] !== epoch && (leaf.kind === 'txAccept' || leaf.kind === 'txReject'))
+        this.#resending.delete(txidKey(leaf.txid))
+    if (!ctx.epochs.isVoter || current.length === 0) {
       this.#startWrite(done.next)
       return true
     }
     const batch = signVoteBatch(
-      done.ready.leaves,
-      { epoch: ctx.epochs.committee.epoch, seq: done.ready.seq, timestamp: ctx.now },
+      current,
+      { epoch, seq: done.ready.seq, timestamp: ctx.now },
       ctx.signer,
       ctx.genesisHash,
     )
