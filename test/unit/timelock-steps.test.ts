@@ -45,6 +45,7 @@ function nextAttempt(t: TimeLockHeight, from: number): TimeLockOutput[] {
 describe('TimeLock step by step', () => {
   it('a member waits for the proposal; the proposer proposes a new block', () => {
     const t = member()
+    expect([t.attempt, t.step, t.decision]).toEqual([0, 'propose', null])
     expect(t.start()).toEqual([timeout('propose', 0, 100)])
     expect([t.attempt, t.step]).toEqual([0, 'propose'])
     expect(member([0]).start()).toEqual([
@@ -303,6 +304,15 @@ describe('TimeLock step by step', () => {
     expect([t.attempt, t.step, t.lockedValue, t.lockedAttempt]).toEqual([1, 'prevote', null, -1])
     // It never prevotes again at that attempt.
     expect(t.onProposal(1, 'X', -1, true)).toEqual([])
+    // A precommit at an earlier attempt makes a lock, not the step of the last one.
+    const w = member()
+    expect(
+      w.resume([
+        { attempt: 0, kind: 'precommit', value: 'X' },
+        { attempt: 1, kind: 'prevote', value: 'X' },
+      ]),
+    ).toEqual([timeout('prevote', 1, 250)])
+    expect([w.attempt, w.step, w.lockedValue, w.lockedAttempt]).toEqual([1, 'prevote', 'X', 0])
 
     const u = member()
     expect(
@@ -318,5 +328,90 @@ describe('TimeLock step by step', () => {
     // A nil precommit is no lock; the lock holds at the next attempt.
     expect(u.onTimeout('precommit', 3)).toEqual([timeout('propose', 4, 300)])
     expect(u.onProposal(4, 'X', -1, true)).toEqual([{ type: 'prevote', attempt: 4, value: NIL }])
+  })
+
+  it('keeps the first proposal of an attempt: a second one locks nothing', () => {
+    const t = member()
+    t.start()
+    t.onProposal(0, 'X', -1, true)
+    expect(t.onProposal(0, 'Y', -1, true)).toEqual([])
+    expect(prevotes(t, 0, 'Y', ['a', 'b', 'c'])).toEqual([timeout('prevote', 0, 200)])
+    expect([t.step, t.lockedValue, t.validValue]).toEqual(['prevote', null, null])
+  })
+
+  it('decides only on precommits for the value of a valid proposal', () => {
+    const t = member()
+    t.start()
+    t.onProposal(0, 'X', -1, true)
+    expect(precommits(t, 0, 'Y', ['a', 'b', 'c'])).toEqual([timeout('precommit', 0, 300)])
+    expect(t.decision).toBeNull()
+  })
+
+  it('follows one input through every step it unlocks', () => {
+    // The proposal of attempt 2 is here already; votes of attempt 2 then move the member there,
+    // and in the same call it prevotes that proposal.
+    const t = member()
+    t.start()
+    t.onProposal(2, 'Z', -1, true)
+    expect(prevotes(t, 2, 'Z', ['a'])).toEqual([])
+    expect(prevotes(t, 2, 'Z', ['b'])).toEqual([
+      timeout('propose', 2, 200),
+      { type: 'prevote', attempt: 2, value: 'Z' },
+    ])
+  })
+
+  it('arms the vote timeouts and takes a lock anew at every attempt', () => {
+    const t = member()
+    t.start()
+    t.onProposal(0, 'X', -1, true)
+    prevotes(t, 0, 'X', ['a', 'b', 'c'])
+    expect(precommits(t, 0, NIL, ['a', 'b', 'c'])).toEqual([timeout('precommit', 0, 300)])
+    expect(t.onTimeout('precommit', 0)).toEqual([timeout('propose', 1, 150)])
+    expect(t.onProposal(1, 'X', -1, true)).toEqual([{ type: 'prevote', attempt: 1, value: 'X' }])
+    expect(prevotes(t, 1, 'X', ['a', 'b', 'c'])).toEqual([
+      timeout('prevote', 1, 250),
+      { type: 'precommit', attempt: 1, value: 'X' },
+    ])
+    expect([t.lockedValue, t.lockedAttempt, t.validAttempt]).toEqual(['X', 1, 1])
+    expect(precommits(t, 1, NIL, ['a', 'b', 'c'])).toEqual([timeout('precommit', 1, 350)])
+  })
+
+  it('a prevote quorum seen before its own prevote locks once it prevotes', () => {
+    // Y claims a quorum at attempt 0 that this member never saw: it waits in the propose step
+    // while the prevotes for Y arrive, then prevotes nil on the timeout — and only then precommits
+    // Y and locks it.
+    const t = member()
+    t.start()
+    nextAttempt(t, 0)
+    expect(t.onProposal(1, 'Y', 0, true)).toEqual([])
+    expect(prevotes(t, 1, 'Y', ['a', 'b', 'c'])).toEqual([])
+    expect([t.step, t.validValue]).toEqual(['propose', null])
+    expect(t.onTimeout('propose', 1)).toEqual([
+      { type: 'prevote', attempt: 1, value: NIL },
+      timeout('prevote', 1, 250),
+      { type: 'precommit', attempt: 1, value: 'Y' },
+    ])
+    expect([t.lockedValue, t.lockedAttempt]).toEqual(['Y', 1])
+  })
+
+  it('reports the size of its maps', () => {
+    const t = member()
+    expect(t.sizes()).toEqual({
+      'height.proposals': 0,
+      'height.prevotes': 0,
+      'height.precommits': 0,
+      'height.done': 0,
+    })
+    t.start()
+    t.onProposal(0, 'X', -1, true)
+    prevotes(t, 0, 'X', ['a', 'b', 'c'])
+    prevotes(t, 1, 'X', ['a'])
+    precommits(t, 0, 'X', ['a', 'b'])
+    expect(t.sizes()).toEqual({
+      'height.proposals': 1,
+      'height.prevotes': 4,
+      'height.precommits': 2,
+      'height.done': 2,
+    })
   })
 })
