@@ -1,13 +1,18 @@
 // Committees, vote batches and certificates over fixed keys, for consensus tests and vectors.
 import {
+  type Block,
+  blockReward,
   Committee,
   certificateEntry,
+  committeeHash,
   type FinalityCertificate,
   getPublicKey,
   type KeyPair,
+  rewardHash,
   sha256,
   signVoteBatch,
   type Txid,
+  transactionRoot,
   utf8ToBytes,
   type VoteBatch,
   type VoteLeaf,
@@ -65,4 +70,34 @@ export function certificateFrom(
     return certificateEntry(batchBy(v, epoch, leaves), at)
   })
   return { txid, epoch, entries }
+}
+
+/** An empty, well-formed block of `committee`'s epoch proposed by `proposer` at (height, attempt). */
+export function emptyBlock(
+  committee: Committee,
+  proposer: Uint8Array,
+  height: number,
+  attempt: number,
+  prevHash: Uint8Array,
+  options: { readonly timestamp: number },
+): Block {
+  const reward = blockReward(committee, proposer, 0n)
+  return {
+    header: {
+      version: 1,
+      height,
+      attempt,
+      prevHash,
+      epoch: committee.epoch,
+      timestamp: options.timestamp,
+      proposer,
+      txRoot: transactionRoot([]),
+      rewardHash: rewardHash(reward),
+      carryRoot: new Uint8Array(32),
+      committeeHash: committeeHash(committee),
+    },
+    transactions: [],
+    reward,
+    carried: [],
+  }
 }

@@ -26,7 +26,7 @@ import {
   utf8ToBytes,
   type VoteLeaf,
 } from '../../src/core/index.ts'
-import { emptyBlock as simEmptyBlock } from '../sim/consensus/forger.ts'
+import { emptyBlock as simEmptyBlock } from '../support/consensus-fixture.ts'
 import { Cluster, type ClusterNode } from '../support/engine-driver.ts'
 import { engineFixture, TEST_CHAIN } from '../support/engine-fixture.ts'
 import { GENESIS_HASH, keyPair, spend } from '../support/ledger-fixture.ts'

@@ -21,12 +21,10 @@ import {
   type BlockCertificate,
   batchSigningMessage,
   blockHash,
-  blockReward,
   bytesToHex,
   type CertificateEntry,
   type Committee,
   certificateEntry,
-  committeeHash,
   equalBytes,
   type FinalityCertificate,
   fromHex,
@@ -35,17 +33,16 @@ import {
   type Message,
   MIN_FEE,
   merkleRoot,
-  rewardHash,
   signTransaction,
   signVoteBatch,
   type Transaction,
   type Txid,
-  transactionRoot,
   txidToHex,
   type VoteBatch,
   type VoteLeaf,
 } from '../../../src/core/index.ts'
 import { nativeSigner } from '../../../src/node/crypto/native-signer.ts'
+import { emptyBlock } from '../../support/consensus-fixture.ts'
 import type { NodeId } from '../network.ts'
 import type { Prng } from '../prng.ts'
 import { preverifySync } from './sync-verifier.ts'
@@ -329,32 +326,4 @@ export class Forger {
   }
 }
 
-/** An empty, well-formed block of `committee`'s epoch proposed by `proposer` at (height, attempt). */
-export function emptyBlock(
-  committee: Committee,
-  proposer: Uint8Array,
-  height: number,
-  attempt: number,
-  prevHash: Uint8Array,
-  options: { readonly timestamp: number },
-): Block {
-  const reward = blockReward(committee, proposer, 0n)
-  return {
-    header: {
-      version: 1,
-      height,
-      attempt,
-      prevHash,
-      epoch: committee.epoch,
-      timestamp: options.timestamp,
-      proposer,
-      txRoot: transactionRoot([]),
-      rewardHash: rewardHash(reward),
-      carryRoot: new Uint8Array(32),
-      committeeHash: committeeHash(committee),
-    },
-    transactions: [],
-    reward,
-    carried: [],
-  }
-}
+export { emptyBlock }
