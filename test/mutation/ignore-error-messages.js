@@ -1,5 +1,5 @@
 // A StrykerJS ignorer (stryker.config.json, `ignorers`): mutants inside the human-readable
-// message of an error, or the name a codec puts into its errors, are reported as Ignored instead
+// message of an error, or a name that only labels one, are reported as Ignored instead
 // of surviving. That text is not protocol: callers, peers and tests act on the error's class and
 // `code`, which are still mutated, so "" or "Stryker was here!" in its place changes nothing
 // anyone relies on. Only the text is ignored: removing the throw, the `if` around it or the code
@@ -27,8 +27,10 @@ function calleeName(node) {
 function messageIndex(call) {
   const name = calleeName(call)
   if (name === undefined) return -1
-  // `codec(name, coder, maxSize)`: the name only labels its errors.
+  // `codec(name, coder, maxSize)`: the name only labels its errors; so does the `what` of
+  // `weakKeyError(key, what)`.
   if (call.type === 'CallExpression' && name === 'codec') return 0
+  if (call.type === 'CallExpression' && name === 'weakKeyError') return 1
   if (call.type === 'NewExpression') {
     if (BUILT_IN_ERRORS.has(name)) return 0
     return name.endsWith('Error') ? 1 : -1

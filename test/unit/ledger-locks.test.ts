@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import {
   Bucket,
   COIN,
+  ed25519,
   Ledger,
   LOCK_EXPIRY_MS,
   MemoryStore,
@@ -19,6 +20,7 @@ import { UTXO_COMMITMENT_KEY } from '../../src/core/ledger/utxo-codec.ts'
 import {
   type Coin,
   coinsOf,
+  GENESIS_HASH,
   GENESIS_TXID,
   genesisLedger,
   keyPair,
@@ -275,5 +277,52 @@ describe('Ledger locks', () => {
     const reopened = await Ledger.open(store, { genesisHash: ledger.genesisHash })
     expect(reopened.summary()).toEqual(ledger.summary())
     expect(reopened.utxos.rescanMatches()).toBe(true)
+  })
+
+  it('checks a whole block before changing anything, a spend already confirmed elsewhere too', () => {
+    const { ledger, coins } = genesisLedger(2)
+    const a = pay([coins[0]!])
+    ledger.confirmBlock(1, [{ tx: a.tx, txid: a.txid }])
+    const b = pay([coins[1]!], carol)
+    // The block at height 2 holds b (fine) and a again: a's input is Confirmed at height 1.
+    expect(
+      codeOf(() =>
+        ledger.confirmBlock(2, [
+          { tx: b.tx, txid: b.txid },
+          { tx: a.tx, txid: a.txid },
+        ]),
+      ),
+    ).toBe('LEDGER_TRANSITION')
+    expect(stateOf(ledger, coins[1]!.outpoint)).toEqual({ kind: 'Unspent' })
+    expect(ledger.utxos.get(coinsOf(b, [carol])[0]!.outpoint)).toBeUndefined()
+  })
+
+  it('creating outputs and pruning spent ones remove nothing from the mempool', () => {
+    const { ledger, coins } = genesisLedger(1)
+    const created = ledger.createOutputs(GENESIS_TXID, [], 7)
+    expect(created.removed).toEqual([])
+    const a = pay([coins[0]!])
+    ledger.confirmBlock(1, [{ tx: a.tx, txid: a.txid }])
+    expect(ledger.pruneSpent(0)).toMatchObject({ ops: [], removed: [] })
+    const pruned = ledger.pruneSpent(1)
+    expect(pruned.removed).toEqual([])
+    expect(pruned.ops.map((op) => op.type)).toEqual(['del'])
+    expect(ledger.utxos.get(coins[0]!.outpoint)).toBeUndefined()
+  })
+
+  it('verifies input signatures with the verifier it was given', async () => {
+    let calls = 0
+    const counting = {
+      ...ed25519,
+      verifyMany: (checks: Parameters<typeof ed25519.verifyMany>[0]) => {
+        calls += checks.length
+        return ed25519.verifyMany(checks)
+      },
+    }
+    const { coins } = genesisLedger(1)
+    const ledger = new Ledger({ genesisHash: GENESIS_HASH, verifier: counting })
+    const a = pay([coins[0]!])
+    await ledger.verify(a.tx, a.txid)
+    expect(calls).toBe(1)
   })
 })

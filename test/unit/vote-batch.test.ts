@@ -7,6 +7,7 @@ import {
   signVoteBatch,
   type VoteBatch,
   type VoteLeaf,
+  VoteLeafCodec,
   verifyVoteBatch,
   voteBatchBundle,
 } from '../../src/core/index.ts'
@@ -94,5 +95,17 @@ describe('vote batches', () => {
       signature: two.signature,
       leafIndex: 1,
     })
+  })
+
+  it('a leaf of an unknown kind does not decode', () => {
+    const bytes = VoteLeafCodec.encode(accept('a'))
+    expect(VoteLeafCodec.decode(bytes)).toEqual(accept('a'))
+    for (const kind of [4, 0xff]) {
+      const unknown = bytes.slice()
+      unknown[0] = kind
+      expect(() => VoteLeafCodec.decode(unknown)).toThrow(
+        expect.objectContaining({ code: 'INVALID_VALUE' }),
+      )
+    }
   })
 })
