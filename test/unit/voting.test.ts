@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import {
   bytesToHex,
   COIN,
+  Committee,
   certificateEntry,
   type Message,
   NO_CONFLICT,
@@ -303,6 +304,120 @@ describe('a member meeting final transactions and certificates', () => {
     })
     expect(sent).toEqual([{ to: ids[2], message: { type: 'TransactionRequest', txid: unknown } }])
     expect(node.engine.acceptWeight(unknown)).toBe(10)
+  })
+})
+
+describe('a member after finality', () => {
+  const accept: VoteLeaf = { kind: 'txAccept', txid: pay.txid }
+  const certificate = (signers: readonly number[]) => ({
+    txid: pay.txid,
+    epoch: 0,
+    entries: signers.map((i) => certificateEntry(batch(i, [accept]), 0)),
+  })
+
+  it('forgets the votes and the waiting wallets of a final transaction', async () => {
+    const { c, node } = await setup()
+    await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    await deliver(c, node, ids[2]!, { type: 'InstantFinalityVote', batch: batch(2, [accept]) })
+    // Its own Accept (through the loopback) and member 2's.
+    expect(node.engine.acceptWeight(pay.txid)).toBe(20)
+    await deliver(c, node, ids[0]!, {
+      type: 'FinalityCertificate',
+      tx: pay.tx,
+      certificate: certificate([0, 2, 3]),
+    })
+    expect(node.engine.acceptWeight(pay.txid)).toBe(0)
+    // A late vote is counted, but the wallet, answered with the certificate, hears no more.
+    const late = await deliver(c, node, ids[3]!, {
+      type: 'InstantFinalityVote',
+      batch: batch(3, [accept]),
+    })
+    expect(late).toEqual([])
+  })
+
+  it('answers with the certificate it stored, after a restart too', async () => {
+    const { c, node } = await setup()
+    const cert = certificate([0, 2, 3])
+    await deliver(c, node, ids[0]!, { type: 'FinalityCertificate', tx: pay.tx, certificate: cert })
+    c.crash(masternodes[1]!)
+    const restarted = await c.restart(masternodes[1]!)
+    c.queue.length = 0
+    expect(
+      await deliver(c, restarted, WALLET, { type: 'InstantFinalityRequest', tx: pay.tx }),
+    ).toEqual([
+      { to: WALLET, message: { type: 'FinalityCertificate', tx: pay.tx, certificate: cert } },
+    ])
+    // Decoded once, the same object answers again.
+    const again = await deliver(c, restarted, 'other-wallet', {
+      type: 'TransactionBroadcast',
+      tx: pay.tx,
+    })
+    expect(again).toEqual([
+      {
+        to: 'other-wallet',
+        message: { type: 'FinalityCertificate', tx: pay.tx, certificate: cert },
+      },
+    ])
+  })
+
+  it('keeps a certificate whose parent it lacks, asks for the parent, then finalizes both', async () => {
+    const { c, node } = await setup()
+    const parent = spend([coin(2)], [{ to: carol, value: 9n * COIN }])
+    const child = spend(
+      [{ outpoint: { txid: parent.txid, vout: 0 }, value: 9n * COIN, owner: carol }],
+      [{ to: alice, value: 8n * COIN }],
+    )
+    const certOf = (txid: Txid) => ({
+      txid,
+      epoch: 0,
+      entries: [0, 2, 3].map((i) => certificateEntry(batch(i, [{ kind: 'txAccept', txid }], 5), 0)),
+    })
+    const sent = await deliver(c, node, ids[0]!, {
+      type: 'FinalityCertificate',
+      tx: child.tx,
+      certificate: certOf(child.txid),
+    })
+    // Asked of a member (the one the fetcher picks), not necessarily the sender.
+    expect(sent.map((m) => m.message)).toEqual([{ type: 'TransactionRequest', txid: parent.txid }])
+    expect(ids).toContain(sent[0]!.to)
+    expect(node.finalized.has(hex(child.txid))).toBe(false)
+    expect(node.penalties).toEqual([])
+    await deliver(c, node, ids[0]!, {
+      type: 'FinalityCertificate',
+      tx: parent.tx,
+      certificate: certOf(parent.txid),
+    })
+    expect(node.finalized.has(hex(parent.txid))).toBe(true)
+    expect(node.finalized.has(hex(child.txid))).toBe(true)
+  })
+})
+
+describe('a committee below the minimum', () => {
+  it('finalizes nothing, and a certificate of it costs its sender', async () => {
+    const pair = masternodes.slice(0, 2)
+    const small = new Committee(
+      0,
+      pair.map((k) => ({ key: k.publicKey, weight: 10 })),
+    )
+    const c = await Cluster.create({
+      genesisHash: GENESIS_HASH,
+      committee: small,
+      keys: pair,
+      genesis,
+    })
+    const node = c.node(pair[1]!)
+    c.queue.length = 0
+    const accept: VoteLeaf = { kind: 'txAccept', txid: pay.txid }
+    const cert = {
+      txid: pay.txid,
+      epoch: 0,
+      entries: [0, 1].map((i) => certificateEntry(batch(i, [accept]), 0)),
+    }
+    await deliver(c, node, ids[0]!, { type: 'InstantFinalityVote', batch: batch(0, [accept]) })
+    expect(node.engine.acceptWeight(pay.txid)).toBe(0)
+    await deliver(c, node, ids[0]!, { type: 'FinalityCertificate', tx: pay.tx, certificate: cert })
+    expect(node.penalties.map((p) => p.code)).toEqual(['COMMITTEE_INVALID'])
+    expect(node.finalized.size).toBe(0)
   })
 })
 
