@@ -295,6 +295,32 @@ describe('a member meeting final transactions and certificates', () => {
     expect(node.finalized.has(hex(rival.txid))).toBe(false)
   })
 
+  it('keeps the votes on at most maxUnknownVoted unknown transactions, forgetting the oldest', async () => {
+    const c = await Cluster.create({
+      genesisHash: GENESIS_HASH,
+      committee,
+      keys: masternodes,
+      genesis,
+      limits: { maxUnknownVoted: 2 },
+    })
+    const node = c.node(masternodes[1]!)
+    const unknown = [0, 1, 2].map((i) => sha256(utf8ToBytes(`unknown ${i}`)) as Txid)
+    for (const [i, txid] of unknown.entries()) {
+      await deliver(c, node, ids[2]!, {
+        type: 'InstantFinalityVote',
+        batch: batch(2, [{ kind: 'txAccept', txid }], i + 1),
+      })
+    }
+    expect(unknown.map((t) => node.engine.acceptWeight(t))).toEqual([0, 10, 10])
+    // A vote on one it knows is not counted against the bound.
+    await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    await deliver(c, node, ids[2]!, {
+      type: 'InstantFinalityVote',
+      batch: batch(2, [{ kind: 'txAccept', txid: pay.txid }], 9),
+    })
+    expect(unknown.map((t) => node.engine.acceptWeight(t))).toEqual([0, 10, 10])
+  })
+
   it('votes on a transaction it does not know make it ask the voter alone', async () => {
     const { c, node } = await setup()
     const unknown = sha256(utf8ToBytes('never seen')) as Txid
