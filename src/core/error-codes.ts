@@ -30,6 +30,7 @@ export type ErrorDomain =
   | 'consensus'
   | 'evidence'
   | 'peer'
+  | 'protocol'
   | 'storage'
 
 export interface ErrorCodeInfo {
@@ -452,6 +453,23 @@ export const ERROR_CODES = {
     domain: 'peer',
     rpc: MISC_ERROR,
     meaning: "The parents a peer's transaction named never appeared within the orphan deadline.",
+  },
+  // ── protocol ──
+  PROTOCOL_ID_INVALID: {
+    domain: 'protocol',
+    rpc: INVALID_PARAMETER,
+    meaning: 'A protocol id asked for with an unknown network, name or version (local misuse).',
+  },
+  PROTOCOL_FRAME_TOO_LARGE: {
+    domain: 'protocol',
+    rpc: DESERIALIZATION_ERROR,
+    meaning: "A frame longer than its protocol's maxDataLength, refused before it is buffered.",
+  },
+  PROTOCOL_UNEXPECTED_MESSAGE: {
+    domain: 'protocol',
+    rpc: DESERIALIZATION_ERROR,
+    meaning:
+      'A well-formed message that its protocol or its direction does not carry (e.g. a block on the tx protocol).',
   },
   // ── storage ──
   STORE_CLOSED: {

@@ -78,6 +78,13 @@ export class PeerError extends TimeCoinError<PeerErrorCode> {
   readonly domain = 'peer'
 }
 
+/** A frame or message breaking a wire-protocol rule above the byte layout (PROTOCOL.md §19). */
+export type ProtocolErrorCode = CodesOf<'protocol'>
+
+export class ProtocolError extends TimeCoinError<ProtocolErrorCode> {
+  readonly domain = 'protocol'
+}
+
 export type EvidenceErrorCode = CodesOf<'evidence'>
 
 export class EvidenceError extends TimeCoinError<EvidenceErrorCode> {
