@@ -4,13 +4,20 @@ import {
   type Amount,
   COIN,
   Committee,
+  computeTxid,
+  encodeTransaction,
   type KeyPair,
+  MIN_FEE,
+  provePayload,
+  type RegistrableTier,
   sha256,
+  signTransaction,
+  TIERS,
   type Txid,
   type TxOutput,
   utf8ToBytes,
 } from '../../src/core/index.ts'
-import { type Coin, keyPair, payloadOf } from './ledger-fixture.ts'
+import { type Built, type Coin, GENESIS_HASH, keyPair, payloadOf } from './ledger-fixture.ts'
 
 /** Block timings short enough for tests that fire the chain's timers by hand. */
 export const TEST_CHAIN = {
@@ -40,4 +47,37 @@ export function engineFixture(label: string, keyBase: number, owners: readonly K
     owner: owners[vout]!,
   })
   return { masternodes, committee, genesis: { txid, outputs }, coin }
+}
+
+/**
+ * A registration (with `tier`, its collateral as output 0) or, without a tier, a deregistration of
+ * `masternode`, paid from `coin` with the minimum fee (the change goes back to the coin's owner).
+ */
+export function membershipTx(coin: Coin, masternode: KeyPair, tier?: RegistrableTier): Built {
+  const collateral: Amount = tier === undefined ? (0n as Amount) : TIERS[tier].collateral
+  const owner = payloadOf(coin.owner)
+  const change = { value: (coin.value - collateral - MIN_FEE) as Amount, address: owner }
+  const proof = new Uint8Array(64)
+  const unsigned = provePayload(
+    {
+      version: 1,
+      inputs: [{ outpoint: coin.outpoint, publicKey: coin.owner.publicKey }],
+      outputs: tier === undefined ? [change] : [{ value: collateral, address: owner }, change],
+      lockTime: 0,
+      payload:
+        tier === undefined
+          ? { type: 'deregister', masternodeKey: masternode.publicKey, proof }
+          : {
+              type: 'register',
+              tier,
+              masternodeKey: masternode.publicKey,
+              collateralVout: 0,
+              proof,
+            },
+    },
+    masternode.secretKey,
+    GENESIS_HASH,
+  )
+  const tx = signTransaction(unsigned, [coin.owner.secretKey], GENESIS_HASH)
+  return { tx, txid: computeTxid(tx), size: encodeTransaction(tx).length }
 }

@@ -1,0 +1,337 @@
+// Persist before send, effect by effect (docs/ARCHITECTURE.md §3.2): one member's engine driven by
+// hand — every event handed in, every effect looked at, each write answered only when the test
+// says so — so the order of writes and signatures, their `sync` flags and what each write holds
+// are checked exactly. voting.test.ts looks at the same member through a runtime and a store.
+import { describe, expect, it } from 'vitest'
+import {
+  type BatchOp,
+  bytesToHex,
+  COIN,
+  type Decision,
+  decisionOp,
+  type Effect,
+  type EngineEvent,
+  FinalityEngine,
+  type KeyPair,
+  Ledger,
+  lastSeqOp,
+  MemoryStore,
+  type Message,
+  NO_CONFLICT,
+  type OpenEngineConfig,
+  openEngine,
+  type PeerId,
+  sha256,
+  signVoteBatch,
+  type Txid,
+  utf8ToBytes,
+  type VoteBatch,
+  type VoteLeaf,
+} from '../../src/core/index.ts'
+import { engineFixture } from '../support/engine-fixture.ts'
+import { GENESIS_HASH, keyPair, spend } from '../support/ledger-fixture.ts'
+
+const alice = keyPair(0)
+const carol = keyPair(2)
+const { masternodes, committee, genesis, coin } = engineFixture('vote effects genesis', 900, [
+  alice,
+  alice,
+  alice,
+])
+const ids = masternodes.map((k) => bytesToHex(k.publicKey))
+const WALLET = 'a-wallet'
+const pay = spend([coin(0)], [{ to: carol, value: 9n * COIN }])
+const rival = spend([coin(0)], [{ to: alice, value: 9n * COIN }])
+const other = spend([coin(1)], [{ to: carol, value: 9n * COIN }])
+const unknown = sha256(utf8ToBytes('a transaction this member never saw')) as Txid
+
+type Persist = Extract<Effect, { type: 'persist' }>
+type Send = Extract<Effect, { type: 'send' }>
+
+/** One engine, its effects collected; writes reach its store only when answered. */
+class Member {
+  readonly effects: Effect[] = []
+  readonly #written: Persist[] = []
+  now = 1_000
+
+  readonly engine: FinalityEngine
+  readonly store: MemoryStore
+
+  private constructor(engine: FinalityEngine, store: MemoryStore) {
+    this.engine = engine
+    this.store = store
+  }
+
+  static async open(key: KeyPair, config: Partial<OpenEngineConfig> = {}): Promise<Member> {
+    const store = new MemoryStore()
+    const engine = await openEngine(store, {
+      genesisHash: GENESIS_HASH,
+      genesis,
+      committee,
+      key,
+      ...config,
+    })
+    const m = new Member(engine, store)
+    m.effects.push(...engine.start(m.now))
+    return m
+  }
+
+  handle(event: EngineEvent): Effect[] {
+    const out = this.engine.handle(event, this.now)
+    this.effects.push(...out)
+    return out
+  }
+
+  message(from: PeerId, message: Message): Effect[] {
+    return this.handle({ type: 'message', from, message })
+  }
+
+  /** Writes persist `id` to the store, then tells the engine it is durable. */
+  async persisted(id: number): Promise<Effect[]> {
+    const write = this.effects.find((e): e is Persist => e.type === 'persist' && e.id === id)!
+    await this.store.write(write.ops, { sync: write.sync })
+    this.#written.push(write)
+    return this.handle({ type: 'persisted', id })
+  }
+}
+
+const persists = (fx: readonly Effect[]) => fx.filter((e): e is Persist => e.type === 'persist')
+const sends = (fx: readonly Effect[]) => fx.filter((e): e is Send => e.type === 'send')
+const votes = (fx: readonly Effect[]) =>
+  sends(fx).filter((e) => e.message.type === 'InstantFinalityVote')
+const batchesIn = (fx: readonly Effect[]) => {
+  const out = new Map<string, VoteBatch>()
+  for (const s of votes(fx))
+    if (s.message.type === 'InstantFinalityVote')
+      out.set(bytesToHex(s.message.batch.signature), s.message.batch)
+  return [...out.values()]
+}
+const hex = (op: BatchOp) =>
+  op.type === 'put' ? `${bytesToHex(op.key)}=${bytesToHex(op.value)}` : `-${bytesToHex(op.key)}`
+const opsOf = (p: Persist) => p.ops.map(hex)
+const decisionHex = (d: Decision) => hex(decisionOp(d))
+
+function ownBatch(member: number, leaves: readonly VoteLeaf[], seq: number, epoch = 0) {
+  return signVoteBatch(
+    leaves,
+    { epoch, seq, timestamp: 1 },
+    masternodes[member]!.secretKey,
+    GENESIS_HASH,
+  )
+}
+
+describe('an Accept, effect by effect', () => {
+  it('writes lock, decision and sequence in one synced write, and signs only once it is durable', async () => {
+    const m = await Member.open(masternodes[1]!)
+    const fx = m.message(WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    const [write, ...more] = persists(fx)
+    expect(more).toEqual([])
+    expect(write).toMatchObject({ sync: true, id: expect.any(Number) })
+    const ops = opsOf(write!)
+    expect(ops).toContain(decisionHex({ kind: 'accept', txid: pay.txid, epoch: 0 }))
+    expect(ops.at(-1)).toBe(hex(lastSeqOp(1)))
+    // The lock of its input (and the mempool entry) are in the same write.
+    expect(ops.length).toBeGreaterThanOrEqual(4)
+    expect(votes(fx)).toEqual([])
+    // A second transaction meanwhile waits for the write in flight: no write, no signature.
+    const meanwhile = m.message(WALLET, { type: 'TransactionBroadcast', tx: other.tx })
+    expect(persists(meanwhile)).toEqual([])
+    expect(votes(meanwhile)).toEqual([])
+    const done = await m.persisted(write!.id)
+    const [batch, ...others] = batchesIn(done)
+    expect(others).toEqual([])
+    expect(batch!.leaves).toEqual([{ kind: 'txAccept', txid: pay.txid }])
+    expect(batch!.header.seq).toBe(1)
+    expect(new Set(votes(done).map((s) => s.to))).toEqual(new Set([ids[0], ids[2], ids[3], WALLET]))
+    // The second decision's write starts right after, with the next sequence number.
+    const [second] = persists(done)
+    expect(second).toMatchObject({ sync: true })
+    expect(second!.id).not.toBe(write!.id)
+    expect(opsOf(second!)).toContain(decisionHex({ kind: 'accept', txid: other.txid, epoch: 0 }))
+    expect(opsOf(second!).at(-1)).toBe(hex(lastSeqOp(2)))
+    const [next] = batchesIn(await m.persisted(second!.id))
+    expect(next!.leaves).toEqual([{ kind: 'txAccept', txid: other.txid }])
+    expect(next!.header.seq).toBe(2)
+  })
+
+  it('a Reject is written and signed the same way, and reaches the wallet that sent it', async () => {
+    const m = await Member.open(masternodes[1]!)
+    await m.persisted(
+      persists(m.message(WALLET, { type: 'TransactionBroadcast', tx: pay.tx }))[0]!.id,
+    )
+    const fx = m.message('rival-wallet', { type: 'TransactionBroadcast', tx: rival.tx })
+    const [write] = persists(fx)
+    expect(write).toMatchObject({ sync: true })
+    const reject: Decision = {
+      kind: 'reject',
+      txid: rival.txid,
+      epoch: 0,
+      conflictingTxid: pay.txid,
+    }
+    expect(opsOf(write!)).toEqual([decisionHex(reject), hex(lastSeqOp(2))])
+    const done = await m.persisted(write!.id)
+    expect(votes(done).map((s) => s.to)).toContain('rival-wallet')
+    // Asked again, the same batch goes back.
+    const again = m.message('rival-wallet', { type: 'InstantFinalityRequest', tx: rival.tx })
+    expect(persists(again)).toEqual([])
+    expect(batchesIn(again)).toEqual(batchesIn(done))
+  })
+
+  it('a node outside the committee keeps the lock unsynced, decides nothing and signs nothing', async () => {
+    const m = await Member.open(keyPair(950))
+    const fx = m.message(WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    const [write, ...more] = persists(fx)
+    expect(more).toEqual([])
+    expect(write).toMatchObject({ sync: false })
+    expect(opsOf(write!).some((op) => op.startsWith('20'))).toBe(false)
+    expect(m.engine.decisionOf(pay.txid)).toBeUndefined()
+    // It hands the transaction to every member.
+    expect(sends(fx).map((s) => s.message.type)).toEqual(Array(4).fill('TransactionBroadcast'))
+    expect(new Set(sends(fx).map((s) => s.to))).toEqual(new Set(ids))
+    expect(sends(await m.persisted(write!.id))).toEqual([])
+    expect(m.engine.ledger.mempool.get(pay.txid)).toBeDefined()
+    // A double spend or an invalid one: no Reject either, so nothing to write or sign.
+    const greedy = spend([coin(2)], [{ to: carol, value: 10n * COIN }])
+    for (const tx of [rival.tx, greedy.tx]) {
+      const fx2 = m.message(WALLET, { type: 'TransactionBroadcast', tx })
+      expect(persists(fx2)).toEqual([])
+      expect(votes(fx2)).toEqual([])
+    }
+    expect(m.engine.decisionOf(rival.txid)).toBeUndefined()
+    expect(m.engine.decisionOf(greedy.txid)).toBeUndefined()
+    expect(m.engine.stateSizes()['voting.queued']).toBe(0)
+  })
+
+  it('a full mempool refuses before any lock or vote, and costs the sender nothing', async () => {
+    const m = await Member.open(masternodes[1]!, { mempool: { maxCount: 1, maxBytes: 1 << 20 } })
+    await m.persisted(
+      persists(m.message(WALLET, { type: 'TransactionBroadcast', tx: pay.tx }))[0]!.id,
+    )
+    const fx = m.message(WALLET, { type: 'TransactionBroadcast', tx: other.tx })
+    expect(fx.filter((e) => e.type !== 'setTimer')).toEqual([])
+    expect(m.engine.decisionOf(other.txid)).toBeUndefined()
+    expect(m.engine.ledger.utxos.get(coin(1).outpoint)?.state.kind).toBe('Unspent')
+  })
+
+  it('an engine built without stored voting state starts with none', () => {
+    const ledger = new Ledger({ genesisHash: GENESIS_HASH })
+    ledger.createOutputs(genesis.txid, genesis.outputs, 0)
+    const engine = new FinalityEngine({
+      genesisHash: GENESIS_HASH,
+      committee,
+      ledger,
+      key: masternodes[1]!,
+    })
+    engine.start(0)
+    const fx = engine.handle(
+      { type: 'message', from: WALLET, message: { type: 'TransactionBroadcast', tx: pay.tx } },
+      0,
+    )
+    expect(opsOf(persists(fx)[0]!).at(-1)).toBe(hex(lastSeqOp(1)))
+  })
+})
+
+describe('its own batch from an older backup, effect by effect', () => {
+  it('adopts the decisions in one synced write with the batch seq, before signing anything new', async () => {
+    const m = await Member.open(masternodes[1]!)
+    const prevote: VoteLeaf = {
+      kind: 'prevote',
+      height: 1,
+      attempt: 0,
+      blockHash: new Uint8Array(32).fill(7),
+    }
+    const old = ownBatch(
+      1,
+      [
+        prevote,
+        { kind: 'txAccept', txid: unknown },
+        { kind: 'txReject', txid: other.txid, conflictingTxid: NO_CONFLICT },
+      ],
+      40,
+    )
+    const fx = m.message(ids[0]!, { type: 'InstantFinalityVote', batch: old })
+    const [write, ...more] = persists(fx)
+    expect(more).toEqual([])
+    expect(write).toMatchObject({ sync: true })
+    expect(opsOf(write!)).toEqual([
+      decisionHex({ kind: 'accept', txid: unknown, epoch: 0 }),
+      decisionHex({ kind: 'reject', txid: other.txid, epoch: 0, conflictingTxid: NO_CONFLICT }),
+      hex(lastSeqOp(40)),
+    ])
+    expect(sends(fx)).toEqual([])
+    // Its Accept counts like anyone's.
+    expect(m.engine.acceptWeight(unknown)).toBe(10)
+    await m.persisted(write!.id)
+    // Restarted from that store, it holds the adopted decisions and goes on after seq 40.
+    const again = await FinalityEngineFrom(m.store)
+    expect(again.decisionOf(unknown)).toEqual({ kind: 'accept', txid: unknown, epoch: 0 })
+    expect(again.decisionOf(other.txid)?.kind).toBe('reject')
+    const fx2 = again.handle(
+      { type: 'message', from: WALLET, message: { type: 'TransactionBroadcast', tx: pay.tx } },
+      0,
+    )
+    expect(opsOf(persists(fx2)[0]!).at(-1)).toBe(hex(lastSeqOp(41)))
+  })
+
+  it('keeps a decision it holds, and ignores (and does not count) a batch with a used seq', async () => {
+    const m = await Member.open(masternodes[1]!)
+    await m.persisted(
+      persists(m.message(WALLET, { type: 'TransactionBroadcast', tx: pay.tx }))[0]!.id,
+    )
+    // Seq 3 was never counted here, but seq 5 was adopted: 3 is a seq it has used.
+    const adopted = ownBatch(1, [{ kind: 'txAccept', txid: other.txid }], 5)
+    await m.persisted(
+      persists(m.message(ids[0]!, { type: 'InstantFinalityVote', batch: adopted }))[0]!.id,
+    )
+    const stale = ownBatch(1, [{ kind: 'txAccept', txid: unknown }], 3)
+    expect(m.message(ids[0]!, { type: 'InstantFinalityVote', batch: stale })).toEqual([])
+    expect(m.engine.acceptWeight(unknown)).toBe(0)
+    expect(m.engine.decisionOf(unknown)).toBeUndefined()
+    const contrary = ownBatch(
+      1,
+      [{ kind: 'txReject', txid: pay.txid, conflictingTxid: rival.txid }],
+      7,
+    )
+    const [write] = persists(m.message(ids[0]!, { type: 'InstantFinalityVote', batch: contrary }))
+    expect(opsOf(write!)).toEqual([hex(lastSeqOp(7))])
+    expect(m.engine.decisionOf(pay.txid)).toEqual({ kind: 'accept', txid: pay.txid, epoch: 0 })
+  })
+
+  it('asked for an adopted decision twice while its new batch is in flight, signs it once', async () => {
+    const m = await Member.open(masternodes[1]!)
+    const old = ownBatch(
+      1,
+      [{ kind: 'txReject', txid: other.txid, conflictingTxid: NO_CONFLICT }],
+      5,
+    )
+    await m.persisted(
+      persists(m.message(ids[0]!, { type: 'InstantFinalityVote', batch: old }))[0]!.id,
+    )
+    const first = m.message(WALLET, { type: 'InstantFinalityRequest', tx: other.tx })
+    const [write, ...more] = persists(first)
+    expect(more).toEqual([])
+    expect(opsOf(write!)).toEqual([hex(lastSeqOp(6))])
+    expect(
+      persists(m.message('another-wallet', { type: 'InstantFinalityRequest', tx: other.tx })),
+    ).toEqual([])
+    const done = await m.persisted(write!.id)
+    const [batch, ...others] = batchesIn(done)
+    expect(others).toEqual([])
+    expect(batch!.leaves).toEqual([
+      { kind: 'txReject', txid: other.txid, conflictingTxid: NO_CONFLICT },
+    ])
+    // Nothing queued behind it.
+    expect(persists(done)).toEqual([])
+  })
+})
+
+async function FinalityEngineFrom(store: MemoryStore): Promise<FinalityEngine> {
+  const engine = await openEngine(store, {
+    genesisHash: GENESIS_HASH,
+    genesis,
+    committee,
+    key: masternodes[1]!,
+  })
+  engine.start(0)
+  return engine
+}
