@@ -6,9 +6,12 @@ import {
   MAX_AMOUNT,
   MAX_TX_INPUTS,
   MAX_TX_OUTPUTS,
+  type Message,
   type OutPoint,
   type Transaction,
   type Txid,
+  type WalletMessage,
+  type WalletUtxoState,
 } from '../../src/core/index.ts'
 
 export const arbBytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n })
@@ -63,4 +66,96 @@ export function arbMutation(encoded: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uin
       }
       return Uint8Array.from(out)
     })
+}
+
+/**
+ * A valid encoding damaged: bytes overwritten, inserted or removed (`arbMutation`), one bit
+ * flipped, or cut short.
+ */
+export function arbDamaged(seeds: readonly Uint8Array[]): fc.Arbitrary<Uint8Array> {
+  const seed = fc.constantFrom(...seeds)
+  return fc.oneof(
+    arbMutation(seed),
+    fc.tuple(seed, fc.nat(), fc.nat({ max: 7 })).map(([b, at, bit]) => {
+      const out = b.slice()
+      if (out.length > 0) out[at % out.length]! ^= 1 << bit
+      return out
+    }),
+    fc.tuple(seed, fc.nat()).map(([b, n]) => b.subarray(0, n % Math.max(1, b.length))),
+  )
+}
+
+export const arbTxid: fc.Arbitrary<Txid> = arbBytes(32).map((b) => b as Txid)
+const arbU32 = fc.nat({ max: 0xffff_ffff })
+const arbAddress = arbBytes(20).map((b) => b as AddressPayload)
+
+/** Engine messages: random transactions, ids and heights, or one of `samples` (the big ones). */
+export function arbEngineMessage(samples: readonly Message[]): fc.Arbitrary<Message> {
+  return fc.oneof(
+    arbTransaction().map((tx): Message => ({ type: 'TransactionBroadcast', tx })),
+    arbTransaction().map((tx): Message => ({ type: 'InstantFinalityRequest', tx })),
+    arbTxid.map((txid): Message => ({ type: 'TransactionRequest', txid })),
+    arbU32.map((height): Message => ({ type: 'BlockRequest', height })),
+    fc.constantFrom(...samples),
+  )
+}
+
+export const arbWalletUtxoState: fc.Arbitrary<WalletUtxoState> = fc.oneof(
+  fc.constant({ kind: 'Unspent' as const }),
+  arbTxid.map((txid) => ({ kind: 'Locked' as const, txid })),
+  fc
+    .tuple(arbTxid, arbU32)
+    .map(([txid, votes]) => ({ kind: 'SpentPending' as const, txid, votes })),
+  arbTxid.map((txid) => ({ kind: 'SpentFinalized' as const, txid })),
+  fc.tuple(arbTxid, arbU32).map(([txid, height]) => ({ kind: 'Confirmed' as const, txid, height })),
+)
+
+/** A typed error as the wire carries it: a code of the table's form, well-formed text. */
+export const arbWireError = fc.record({
+  code: fc.stringMatching(/^[A-Z][A-Z0-9_]{0,63}$/),
+  message: fc.string({ unit: 'grapheme', maxLength: 100 }),
+})
+
+/** Wallet messages: random requests, states, errors and transactions, or one of `samples`. */
+export function arbWalletMessage(samples: readonly WalletMessage[]): fc.Arbitrary<WalletMessage> {
+  const addresses = fc.array(arbAddress, { maxLength: 20 })
+  return fc.oneof(
+    fc.tuple(arbU32, addresses).map(
+      ([requestId, addresses]): WalletMessage => ({
+        type: 'UTXOSubscribe',
+        requestId,
+        addresses,
+      }),
+    ),
+    fc.tuple(arbU32, arbAddress, arbU32).map(
+      ([requestId, address, from]): WalletMessage => ({
+        type: 'UTXOStateQuery',
+        requestId,
+        address,
+        from,
+      }),
+    ),
+    fc
+      .tuple(arbU32, arbTransaction())
+      .map(([requestId, tx]): WalletMessage => ({ type: 'SubmitTransaction', requestId, tx })),
+    fc.tuple(arbU32, arbTxid, fc.option(arbWireError, { nil: null })).map(
+      ([requestId, txid, error]): WalletMessage => ({
+        type: 'SubmitResult',
+        requestId,
+        txid,
+        error,
+      }),
+    ),
+    fc
+      .tuple(arbU32, arbWireError)
+      .map(([requestId, error]): WalletMessage => ({ type: 'Error', requestId, error })),
+    fc.tuple(arbOutPoint, arbAmount, arbAddress, arbWalletUtxoState, arbBytes(32)).map(
+      ([outpoint, value, address, state, status]): WalletMessage => ({
+        type: 'UTXOStateNotification',
+        utxo: { outpoint, output: { value, address }, state, proof: { kind: 'none' } },
+        status,
+      }),
+    ),
+    fc.constantFrom(...samples),
+  )
 }

@@ -18,17 +18,23 @@ import {
   CommitteeProofStepCodec,
   certificateEntry,
   decodeTransaction,
+  EngineMessageCodec,
   type Evidence,
   EvidenceCodec,
   FinalityCertificateCodec,
   type LockReport,
   LockReportCodec,
+  type Message,
   OutPointCodec,
+  PeerExchangeCodec,
+  type PeerExchangeMessage,
   type Proposal,
   ProposalCodec,
   type RegistryState,
   RegistryStateCodec,
   StoreVersionCodec,
+  type SyncMessage,
+  SyncMessageCodec,
   type Transaction,
   TransactionCodec,
   TxPayloadCodec,
@@ -38,6 +44,9 @@ import {
   VoteBatchCodec,
   VoteBatchHeaderCodec,
   VoteLeafCodec,
+  type WalletMessage,
+  WalletMessageCodec,
+  type WalletUtxo,
 } from '../../src/core/index.ts'
 import {
   decodeMempoolRecord,
@@ -244,6 +253,145 @@ const mempoolEntry = {
   arrivedAt: 1_700_000_000_123,
 }
 
+// ── wire messages (src/core/protocol): at least one of every type, every proof and state kind ──
+
+export const engineMessages: readonly Message[] = [
+  { type: 'TransactionBroadcast', tx: payment },
+  { type: 'InstantFinalityRequest', tx: registration },
+  { type: 'InstantFinalityVote', batch },
+  { type: 'FinalityCertificate', tx: payment, certificate },
+  { type: 'TransactionRequest', txid: txidOf('wanted') },
+  { type: 'BlockProposal', proposal },
+  { type: 'BlockProposal', proposal: { ...proposal, validAttempt: -1, reports: [] } },
+  { type: 'BlockRequest', height: 7 },
+  { type: 'BlockCommit', block, certificate: blockCertificate },
+  { type: 'LockReport', report, txs: [payment, deregistration] },
+  { type: 'LockReport', report: { ...report, txids: [] }, txs: [] },
+]
+
+const watched = address(5)
+/** One output of every state, with every kind of proof. */
+export const walletUtxos: readonly WalletUtxo[] = [
+  {
+    outpoint: { txid: txidOf('payment'), vout: 0 },
+    output: payment.outputs[0]!,
+    state: { kind: 'Unspent' },
+    proof: { kind: 'finality', tx: payment, certificate },
+  },
+  {
+    outpoint: { txid: txidOf('locked'), vout: 1 },
+    output: payment.outputs[0]!,
+    state: { kind: 'Locked', txid: txidOf('locker') },
+    proof: { kind: 'none' },
+  },
+  {
+    outpoint: { txid: txidOf('pending'), vout: 2 },
+    output: payment.outputs[0]!,
+    state: { kind: 'SpentPending', txid: txidOf('spender'), votes: 110 },
+    proof: { kind: 'none' },
+  },
+  {
+    outpoint: { txid: txidOf('final'), vout: 3 },
+    output: payment.outputs[0]!,
+    state: { kind: 'SpentFinalized', txid: txidOf('final spender') },
+    proof: { kind: 'finality', tx: registration, certificate },
+  },
+  {
+    outpoint: { txid: txidOf('confirmed'), vout: 4 },
+    output: payment.outputs[0]!,
+    state: { kind: 'Confirmed', txid: txidOf('confirmer'), height: 5 },
+    proof: {
+      kind: 'inclusion',
+      tx: registration,
+      header: block.header,
+      blockCertificate,
+      index: 1,
+      count: 2,
+      path: [txidOf('sibling')],
+    },
+  },
+  {
+    outpoint: { txid: txidOf('reward'), vout: 0 },
+    output: block.reward[0]!,
+    state: { kind: 'Unspent' },
+    proof: { kind: 'reward', header: block.header, blockCertificate, reward: block.reward },
+  },
+]
+
+const wireError = { code: 'LEDGER_CONFLICT', message: 'input 0 is locked by another transaction' }
+export const walletMessages: readonly WalletMessage[] = [
+  { type: 'UTXOSubscribe', requestId: 1, addresses: [watched, address(6)] },
+  { type: 'UTXOUnsubscribe', requestId: 2, addresses: [address(6)] },
+  {
+    type: 'UTXOSubscribeAnswer',
+    requestId: 1,
+    statuses: [{ address: watched, status: bytes(32, 21) }],
+  },
+  { type: 'UTXOSubscribeAnswer', requestId: 2, statuses: [] },
+  ...walletUtxos.map(
+    (utxo): WalletMessage => ({ type: 'UTXOStateNotification', utxo, status: bytes(32, 22) }),
+  ),
+  { type: 'NewTransactionNotification', tx: payment },
+  { type: 'UTXOStateQuery', requestId: 3, address: watched, from: 0 },
+  {
+    type: 'UTXOStateAnswer',
+    requestId: 3,
+    address: watched,
+    status: bytes(32, 23),
+    total: 9,
+    from: 0,
+    utxos: walletUtxos,
+  },
+  { type: 'SubmitTransaction', requestId: 4, tx: registration },
+  { type: 'SubmitResult', requestId: 4, txid: txidOf('register'), error: null },
+  { type: 'SubmitResult', requestId: 5, txid: txidOf('conflict'), error: wireError },
+  { type: 'CommitteeProofRequest', requestId: 6, fromEpoch: 1 },
+  {
+    type: 'CommitteeProofAnswer',
+    requestId: 6,
+    fromEpoch: 1,
+    currentEpoch: 3,
+    steps: [proofStep, proofStep],
+  },
+  {
+    type: 'Error',
+    requestId: 0,
+    error: { code: 'PROTOCOL_UNEXPECTED_MESSAGE', message: 'déjà vu: ✓ UTF-8' },
+  },
+]
+
+export const syncMessages: readonly SyncMessage[] = [
+  { type: 'Status', height: 5, hash: blockHash(block.header) },
+  { type: 'BlocksByRangeRequest', from: 1, count: 64 },
+  { type: 'BlocksByRangeAnswer', blocks: [{ block, certificate: blockCertificate }] },
+  { type: 'BlocksByRangeAnswer', blocks: [] },
+  { type: 'SnapshotChunkRequest', height: 5, index: 2 },
+  {
+    type: 'SnapshotChunk',
+    height: 5,
+    index: 2,
+    total: 3,
+    records: utxoEntries.map((e) => ({
+      outpoint: e.outpoint,
+      output: e.output,
+      height: e.height ?? 0,
+    })),
+  },
+  { type: 'SyncError', error: { code: 'NOT_FOUND', message: '' } },
+]
+
+export const peerMessages: readonly PeerExchangeMessage[] = [
+  { type: 'PeersRequest', max: 64 },
+  {
+    type: 'PeersAnswer',
+    peers: [
+      { peerId: bytes(38, 24), addrs: [bytes(9, 25), bytes(30, 26)], lastSeen: 1_700_000_000_000 },
+      { peerId: bytes(34, 27), addrs: [], lastSeen: 0 },
+    ],
+  },
+  { type: 'PeersAnswer', peers: [] },
+]
+
 /** An exported decoder of bytes, with valid encodings to mutate. */
 export interface DecoderCase {
   readonly name: string
@@ -291,6 +439,10 @@ export const decoderCases: readonly DecoderCase[] = [
   ofCodec(CommitteeProofStepCodec, [proofStep]),
   ofCodec(CommitteeProofCodec, [[proofStep, proofStep]]),
   ofCodec(StoreVersionCodec, [1]),
+  ofCodec(EngineMessageCodec, engineMessages),
+  ofCodec(WalletMessageCodec, walletMessages),
+  ofCodec(SyncMessageCodec, syncMessages),
+  ofCodec(PeerExchangeCodec, peerMessages),
   ofCodec(UtxoRecordCodec, utxoEntries),
   ofCodec(MempoolRecordCodec, [
     {

@@ -29,7 +29,7 @@ import {
   utxoKey,
   utxoRecordSize,
 } from '../../src/core/ledger/utxo-codec.ts'
-import { arbMutation, arbOutPoint, arbTransaction } from '../support/arbitraries.ts'
+import { arbDamaged, arbMutation, arbOutPoint, arbTransaction } from '../support/arbitraries.ts'
 import { batchBy, committeeOf, txidOf } from '../support/consensus-fixture.ts'
 import { batch, decoderCases, utxoEntries } from '../support/encoded-samples.ts'
 import { encodingCodeOf, typedRejectionOf } from '../support/error-code.ts'
@@ -174,15 +174,6 @@ function byteFields(value: unknown, out: Uint8Array[] = []): Uint8Array[] {
     for (const v of Object.values(value)) byteFields(v, out)
   return out
 }
-
-/** A valid encoding mutated: bytes set, inserted or removed; or cut short. */
-const arbDamaged = (seeds: readonly Uint8Array[]) =>
-  fc.oneof(
-    arbMutation(fc.constantFrom(...seeds)),
-    fc
-      .tuple(fc.constantFrom(...seeds), fc.nat())
-      .map(([b, n]) => b.subarray(0, n % Math.max(1, b.length))),
-  )
 
 describe.each(decoderCases)('exported decoder $name', ({ decode, encode, seeds }) => {
   it('decodes its seeds', () => {

@@ -92,7 +92,8 @@ export const BLOCK_HEADER_SIZE = 2 + 4 + 4 + 32 + 4 + 8 + 32 + 32 + 32 + 32 + 32
 /** Largest carry set of one block (transactions re-accepted by the next committee). */
 export const MAX_CARRIED_TRANSACTIONS = 10_000
 
-const rewardCoder = boundedArray(
+/** `u16 count ‖ (value u64 ‖ address (20))…`: a block's reward outputs (`rewardHash` hashes it). */
+export const rewardOutputsCoder = boundedArray(
   MAX_REWARD_OUTPUTS,
   P.struct({
     value: rangedU64(0n, MAX_AMOUNT, 'reward value'),
@@ -109,7 +110,7 @@ const sizedTx = P.prefix(
 const blockCoder = P.struct({
   header: blockHeaderCoder,
   transactions: P.array(limitedLength(u32, MAX_BLOCK_TRANSACTIONS, 'block transactions'), sizedTx),
-  reward: rewardCoder,
+  reward: rewardOutputsCoder,
   carried: P.array(limitedLength(u32, MAX_CARRIED_TRANSACTIONS, 'carried transactions'), sizedTx),
 }) as unknown as P.CoderType<Block>
 
@@ -130,7 +131,7 @@ export function transactionRoot(txids: readonly Txid[]): Uint8Array {
 }
 
 export function rewardHash(reward: readonly TxOutput[]): Uint8Array {
-  return sha256(rewardCoder.encode([...reward]))
+  return sha256(rewardOutputsCoder.encode([...reward]))
 }
 
 /** The txid under which a block's reward outputs are spendable: (rewardTxid, index). */

@@ -26,6 +26,11 @@ export const DomainTags = {
   committee: 'TIMECOIN/committee/v1',
   /** A lock report signature covers tag ‖ genesisHash ‖ encoded report body. */
   lockReport: 'TIMECOIN/lock-report/v1',
+  /**
+   * A wallet address's status (as Electrum's): SHA-256(tag ‖ u32le(count) ‖ (outpoint ‖ wallet
+   * UTXO state)… in outpoint order): a reconnecting wallet re-reads an address only if it changed.
+   */
+  addressStatus: 'TIMECOIN/address-status/v1',
 } as const
 
 export type DomainTag = (typeof DomainTags)[keyof typeof DomainTags]

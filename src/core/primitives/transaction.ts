@@ -65,7 +65,8 @@ export interface Transaction extends UnsignedTransaction {
 
 const unsignedInputCoder = P.struct({ outpoint: outPointCoder, publicKey: bytes32 })
 
-const outputCoder = P.struct({
+/** `value u64 ‖ address payload (20)`: an output, also as the wire protocol names one. */
+export const txOutputCoder = P.struct({
   value: rangedU64(0n, MAX_AMOUNT, 'output value'),
   address: bytes20,
 }) as unknown as P.CoderType<TxOutput>
@@ -73,7 +74,7 @@ const outputCoder = P.struct({
 const unsignedTxCoder = P.struct({
   version: oneOfU16([TX_VERSION], 'transaction version'),
   inputs: boundedArray(MAX_TX_INPUTS, unsignedInputCoder, 'transaction inputs'),
-  outputs: boundedArray(MAX_TX_OUTPUTS, outputCoder, 'transaction outputs'),
+  outputs: boundedArray(MAX_TX_OUTPUTS, txOutputCoder, 'transaction outputs'),
   lockTime: u32,
   payload: payloadCoder,
 }) as unknown as P.CoderType<UnsignedTransaction>
