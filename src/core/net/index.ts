@@ -1,0 +1,6 @@
+/**
+ * The network services shared by both shells (DESIGN §2): libp2p services built on libp2p's
+ * interfaces only, so the same code runs in the Node host, the browser host and over
+ * `@libp2p/memory`. Exported by the `./node` and `./browser` entries, not by the core's `.`.
+ */
+export * from './handshake/index.ts'
