@@ -3,4 +3,6 @@
  * Node built-in; the boundary test bundles this file for the browser platform.
  */
 export * from '../core/index.ts'
+export * from '../core/net/index.ts'
+export * from './net/host.ts'
 export * from './storage/index.ts'

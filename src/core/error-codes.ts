@@ -29,6 +29,7 @@ export type ErrorDomain =
   | 'ledger'
   | 'consensus'
   | 'evidence'
+  | 'handshake'
   | 'peer'
   | 'protocol'
   | 'storage'
@@ -437,6 +438,45 @@ export const ERROR_CODES = {
     domain: 'evidence',
     rpc: VERIFY_REJECTED,
     meaning: 'Equivocation evidence that does not prove two conflicting signed votes.',
+  },
+  // ── handshake ──
+  HANDSHAKE_VERSION: {
+    domain: 'handshake',
+    rpc: MISC_ERROR,
+    meaning: 'A peer that speaks another handshake version: disconnected, not banned.',
+  },
+  HANDSHAKE_WRONG_NETWORK: {
+    domain: 'handshake',
+    rpc: MISC_ERROR,
+    meaning: 'A peer whose handshake names another network: disconnected and banned.',
+  },
+  HANDSHAKE_WRONG_GENESIS: {
+    domain: 'handshake',
+    rpc: MISC_ERROR,
+    meaning:
+      "A peer whose genesis hash is not this node's (another chain, perhaps of the same name): disconnected and banned.",
+  },
+  HANDSHAKE_BINDING: {
+    domain: 'handshake',
+    rpc: VERIFY_REJECTED,
+    meaning:
+      "A masternode handshake whose key is weak or whose signature does not bind that key to the peer's libp2p id: disconnected and banned.",
+  },
+  HANDSHAKE_TIMEOUT: {
+    domain: 'handshake',
+    rpc: MISC_ERROR,
+    meaning: 'No handshake within the deadline (10 s by default): disconnected.',
+  },
+  HANDSHAKE_FAILED: {
+    domain: 'handshake',
+    rpc: MISC_ERROR,
+    meaning:
+      "The handshake stream failed (refused, reset, or closed before the peer's message): disconnected.",
+  },
+  HANDSHAKE_BANNED: {
+    domain: 'handshake',
+    rpc: MISC_ERROR,
+    meaning: 'A connection from or to a peer that is still banned: closed at once.',
   },
   // ── peer ──
   PEER_REQUEST_INVALID: {

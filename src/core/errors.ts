@@ -71,6 +71,13 @@ export class ConsensusError extends TimeCoinError<ConsensusErrorCode> {
   readonly domain = 'consensus'
 }
 
+/** A failed handshake (src/core/net/handshake): the connection is closed; a Fatal one also bans. */
+export type HandshakeErrorCode = CodesOf<'handshake'>
+
+export class HandshakeError extends TimeCoinError<HandshakeErrorCode> {
+  readonly domain = 'handshake'
+}
+
 /** What a peer did wrong that only the engine's state shows (its messages were well formed). */
 export type PeerErrorCode = CodesOf<'peer'>
 

@@ -19,9 +19,16 @@ function tsFiles(dir: string): string[] {
 const CORE_PACKAGES =
   /^(@noble\/(hashes|ed25519|curves)|@scure\/(base|bip39|bip32)|micro-packed)(\/|$)/
 
+/** What src/core/net may use besides: libp2p's interfaces and its platform-free stream helpers. */
+const NET_PACKAGES =
+  /^(@libp2p\/(interface|interface-internal|utils)|@multiformats\/multiaddr|uint8arraylist)(\/|$)/
+
+const coreNet = join(root, 'src/core/net')
+
 const coreRules: BoundaryRules = {
   allowPackage: (s) => CORE_PACKAGES.test(s),
-  relativeDenied: (p) => !p.startsWith(join(root, 'src/core')),
+  // The pure core never reaches into the network layer above it.
+  relativeDenied: (p) => !p.startsWith(join(root, 'src/core')) || p.startsWith(coreNet),
   forbiddenGlobals: new Set([
     'Buffer',
     'process',
@@ -41,24 +48,47 @@ const coreRules: BoundaryRules = {
   ]),
 }
 
+/** src/core/net: the core's rules, plus libp2p's interfaces (DESIGN §2: no platform imports). */
+const netRules: BoundaryRules = {
+  ...coreRules,
+  allowPackage: (s) => CORE_PACKAGES.test(s) || NET_PACKAGES.test(s),
+  relativeDenied: (p) => !p.startsWith(join(root, 'src/core')),
+}
+
 const browserRules: BoundaryRules = {
   allowPackage: () => true,
   relativeDenied: (p) => p.startsWith(join(root, 'src/node')),
   forbiddenGlobals: new Set(['Buffer', 'process', '__dirname', '__filename', 'require']),
 }
 
-function checkTree(dir: string, rules: BoundaryRules): Violation[] {
-  return tsFiles(dir).flatMap((file) =>
-    checkSource(relative(root, file), readFileSync(file, 'utf8'), rules, (spec) =>
-      resolve(dirname(file), spec),
-    ),
-  )
+function checkTree(
+  dir: string,
+  rules: BoundaryRules,
+  skip: (file: string) => boolean = () => false,
+): Violation[] {
+  return tsFiles(dir)
+    .filter((file) => !skip(file))
+    .flatMap((file) =>
+      checkSource(relative(root, file), readFileSync(file, 'utf8'), rules, (spec) =>
+        resolve(dirname(file), spec),
+      ),
+    )
 }
 
 describe('isomorphic boundary', () => {
   it('src/core imports no node:, src/node or src/browser, and uses no Buffer, process or DOM', () => {
     expect(tsFiles(join(root, 'src/core')).length).toBeGreaterThan(5)
-    expect(checkTree(join(root, 'src/core'), coreRules)).toEqual([])
+    const outsideNet = (file: string) => file.startsWith(coreNet)
+    expect(checkTree(join(root, 'src/core'), coreRules, outsideNet)).toEqual([])
+  })
+
+  it('src/core/net uses libp2p only through its interfaces, and no platform either', () => {
+    expect(tsFiles(coreNet).length).toBeGreaterThan(2)
+    expect(checkTree(coreNet, netRules)).toEqual([])
+    const bad = "import { tcp } from '@libp2p/tcp'\nimport { createLibp2p } from 'libp2p'"
+    expect(checkSource('src/core/net/x.ts', bad, netRules).map((v) => v.line)).toEqual([1, 2])
+    const inCore = "import { lpStream } from '@libp2p/utils'"
+    expect(checkSource('src/core/x.ts', inCore, coreRules).map((v) => v.line)).toEqual([1])
   })
 
   it('src/browser imports no node: module and nothing from src/node', () => {
@@ -106,5 +136,8 @@ describe('isomorphic boundary', () => {
     const inputs = Object.keys(result.metafile.inputs)
     expect(inputs.some((i) => i.includes('src/core/'))).toBe(true)
     expect(inputs.filter((i) => i.startsWith('node:') || i.includes('src/node/'))).toEqual([])
+    // The libp2p host is in it, with Noise's pure-JS ciphers: no WebAssembly (DESIGN §5).
+    expect(inputs.some((i) => i.includes('src/browser/net/host.ts'))).toBe(true)
+    expect(inputs.filter((i) => /@chainsafe\/as-|\.wasm$/.test(i))).toEqual([])
   })
 })

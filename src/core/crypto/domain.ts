@@ -31,6 +31,11 @@ export const DomainTags = {
    * UTXO state)… in outpoint order): a reconnecting wallet re-reads an address only if it changed.
    */
   addressStatus: 'TIMECOIN/address-status/v1',
+  /**
+   * A masternode's handshake binding: its masternode key signs tag ‖ genesisHash ‖ the binary
+   * multihash of its libp2p peer id, so a peer id speaks for that key only on this network.
+   */
+  peerBinding: 'TIMECOIN/peer-binding/v1',
 } as const
 
 export type DomainTag = (typeof DomainTags)[keyof typeof DomainTags]

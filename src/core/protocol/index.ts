@@ -11,6 +11,18 @@ export {
   MAX_BLOCK_MESSAGE_SIZE,
 } from './engine-messages.ts'
 export {
+  HANDSHAKE_VERSION,
+  type Hello,
+  HelloCodec,
+  helloVersion,
+  MAX_HELLO_SIZE,
+  MAX_NETWORK_NAME_LENGTH,
+  PeerRole,
+  peerBindingBundle,
+  peerBindingMessage,
+  signPeerBinding,
+} from './handshake.ts'
+export {
   decodePeerExchange,
   type ExchangedPeer,
   encodePeerExchange,
