@@ -6,6 +6,7 @@ import {
   MAX_BATCH_LEAVES,
   signVoteBatch,
   type VoteBatch,
+  VoteBatchCodec,
   type VoteLeaf,
   VoteLeafCodec,
   verifyVoteBatch,
@@ -43,6 +44,26 @@ describe('vote batches', () => {
     const bySecret = signVoteBatch(one, params, key.secretKey, CONSENSUS_GENESIS)
     expect(signVoteBatch(one, params, key, CONSENSUS_GENESIS)).toEqual(bySecret)
     expect(bySecret.header).toMatchObject({ ...params, voterKey: key.publicKey, leafCount: 1 })
+  })
+
+  it('the largest batch (every leaf a Reject) is exactly the codec`s limit, and round-trips', () => {
+    const leaves = Array.from(
+      { length: MAX_BATCH_LEAVES },
+      (_, i): VoteLeaf => ({
+        kind: 'txReject',
+        txid: txidOf(`rejected ${i}`),
+        conflictingTxid: txidOf(`held ${i}`),
+      }),
+    )
+    const bytes = VoteBatchCodec.encode(batchBy(0, 2, leaves))
+    expect(bytes.length).toBe(VoteBatchCodec.maxSize)
+    expect(VoteBatchCodec.decode(bytes).leaves).toEqual(leaves)
+    // One byte more is refused by its length alone.
+    const longer = new Uint8Array(bytes.length + 1)
+    longer.set(bytes)
+    expect(() => VoteBatchCodec.decode(longer)).toThrow(
+      expect.objectContaining({ code: 'LIMIT_EXCEEDED' }),
+    )
   })
 
   it('a leaf count that is not the number of leaves is refused before the signature', async () => {

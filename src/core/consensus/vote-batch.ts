@@ -29,7 +29,7 @@ import {
 } from '../encoding/fields.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
 import { merkleLevels, merkleRoot } from './merkle.ts'
-import { leafHash, type VoteLeaf, voteLeafCoder } from './vote-leaf.ts'
+import { leafHash, MAX_LEAF_SIZE, type VoteLeaf, voteLeafCoder } from './vote-leaf.ts'
 
 export const MAX_BATCH_LEAVES = 4096
 
@@ -97,11 +97,11 @@ const voteBatchCoder = P.struct({
   leaves: boundedArray(MAX_BATCH_LEAVES, voteLeafCoder, 'batch leaves'),
 }) as unknown as P.CoderType<VoteBatch>
 
-/** Wire form: header ‖ signature ‖ u16 count ‖ leaves. */
+/** Wire form: header ‖ signature ‖ u16 count ‖ leaves; the limit is the largest batch exactly. */
 export const VoteBatchCodec = codec(
   'VoteBatch',
   voteBatchCoder,
-  HEADER_SIZE + 64 + 2 + MAX_BATCH_LEAVES * 73,
+  HEADER_SIZE + 64 + 2 + MAX_BATCH_LEAVES * MAX_LEAF_SIZE,
 )
 
 export function batchSigningMessage(genesisHash: Uint8Array, header: VoteBatchHeader): Uint8Array {
