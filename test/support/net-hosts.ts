@@ -12,7 +12,7 @@ import {
   handshake,
 } from '../../src/core/net/handshake/index.ts'
 import { PeerRole } from '../../src/core/protocol/handshake.ts'
-import { createNodeHost, type NodeHost } from '../../src/node/net/host.ts'
+import { createNodeHost, type NodeHost, type NodeHostOptions } from '../../src/node/net/host.ts'
 
 export const GENESIS = sha256(utf8ToBytes('net test genesis'))
 export const OTHER_GENESIS = sha256(utf8ToBytes('another chain of the same name'))
@@ -60,6 +60,7 @@ export async function handshakeHost(
   transport: Transport,
   init: Partial<HandshakeInit> = {},
   privateKey?: PrivateKey,
+  host: Pick<NodeHostOptions, 'connectionGater'> = {},
 ): Promise<HandshakeHost> {
   const role = init.role ?? PeerRole.Masternode
   const full: HandshakeInit = {
@@ -77,6 +78,7 @@ export async function handshakeHost(
     await createNodeHost({
       ...transportOptions(transport),
       ...(privateKey === undefined ? {} : { privateKey }),
+      ...host,
       gossipsub: false,
       services: { handshake: handshake(full) },
     }),

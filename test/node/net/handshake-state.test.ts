@@ -7,7 +7,7 @@ import { peerIdFromPrivateKey, peerIdFromPublicKey } from '@libp2p/peer-id'
 import { afterEach, describe, expect, it } from 'vitest'
 import { bytesToHex, fromHex } from '../../../src/core/index.ts'
 import { VerifiedPeers } from '../../../src/core/net/handshake/verified-peers.ts'
-import { BanList, type VerifiedPeer } from '../../../src/core/net/index.ts'
+import { BanList, banGater, type VerifiedPeer } from '../../../src/core/net/index.ts'
 import {
   addressOf,
   disconnected,
@@ -113,6 +113,23 @@ describe('the handshake service bounds', () => {
     expect(r.error.code).toBe('HANDSHAKE_FAILED')
     await disconnected(a, second.peerId)
     expect(a.getConnections(first.peerId).length).toBe(1)
+  })
+})
+
+describe('banGater', () => {
+  it('refuses a banned peer at the gate, both ways, and keeps the wrapped gater', async () => {
+    const bans = new BanList()
+    const a = await handshakeHost('memory', { bans }, undefined, {
+      connectionGater: banGater(bans, { denyDialMultiaddr: () => false }),
+    })
+    const b = await rawHost('memory')
+    bans.ban(b.peerId)
+    await expect(b.dial(addressOf(a, 'memory'))).rejects.toThrow()
+    await expect(a.dial(addressOf(b, 'memory'))).rejects.toThrow()
+    expect(a.getConnections(b.peerId)).toEqual([])
+    const c = await rawHost('memory')
+    await c.dial(addressOf(a, 'memory'))
+    expect(a.getConnections(c.peerId).length).toBe(1)
   })
 })
 

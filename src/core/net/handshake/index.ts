@@ -9,6 +9,7 @@ import {
   HandshakeService,
 } from './handshake-service.ts'
 
+export { banGater } from './ban-gater.ts'
 export { BanList, type BanListInit, type BanPolicy, DEFAULT_BAN_TTL_MS } from './ban-list.ts'
 export { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_TRACKED_CONNECTIONS } from './constants.ts'
 export {
