@@ -3,11 +3,12 @@
 // another network, another genesis or a forged binding disconnects and bans; a silent or
 // malformed peer is disconnected. Every wait is bounded; every host stops in afterEach.
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { lpStream } from '@libp2p/utils'
+import type { Stream } from '@libp2p/interface'
+import { type LengthPrefixedStream, lpStream } from '@libp2p/utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBrowserHost } from '../../../src/browser/net/host.ts'
 import { bytesToHex, fromHex, keySigner, SMALL_ORDER_KEYS } from '../../../src/core/index.ts'
-import { handshake } from '../../../src/core/net/handshake/index.ts'
+import { type HandshakeFailure, handshake } from '../../../src/core/net/handshake/index.ts'
 import {
   type Hello,
   HelloCodec,
@@ -33,6 +34,24 @@ import {
 afterEach(stopAll)
 
 const HANDSHAKE_ID = protocolId('devnet', 'handshake')
+
+/**
+ * A handshaking masternode and a raw peer that dials it, opens the handshake stream and writes
+ * what `write` likes; resolves the masternode's rejection once the raw peer is disconnected.
+ */
+async function rawHelloRejection(
+  write: (lp: LengthPrefixedStream<Stream>) => unknown,
+): Promise<HandshakeFailure> {
+  const a = await handshakeHost('memory')
+  const raw = await rawHost('memory')
+  const rejected = nextEvent(a.services.handshake, 'peer:rejected')
+  const connection = await raw.dial(addressOf(a, 'memory'))
+  await write(lpStream(await connection.newStream(HANDSHAKE_ID)))
+  const r = await rejected
+  expect(r.peerId.equals(raw.peerId)).toBe(true)
+  await disconnected(a, raw.peerId)
+  return r
+}
 
 describe.each<Transport>(['memory', 'tcp', 'ws'])('handshake over %s', (transport) => {
   it('two matching peers verify each other; the masternode key finds its peer', async () => {
@@ -154,10 +173,6 @@ describe('handshake refusals (memory)', () => {
   })
 
   it('a small-order masternode key is refused before its signature is checked', async () => {
-    const a = await handshakeHost('memory')
-    const raw = await rawHost('memory')
-    const aRejects = nextEvent(a.services.handshake, 'peer:rejected')
-    const weak = fromHex(SMALL_ORDER_KEYS[1]!)
     const hello: Hello = {
       version: 1,
       network: 'devnet',
@@ -165,55 +180,35 @@ describe('handshake refusals (memory)', () => {
       tipHeight: 0,
       tipHash: new Uint8Array(32),
       role: PeerRole.Masternode,
-      masternodeKey: weak,
+      masternodeKey: fromHex(SMALL_ORDER_KEYS[1]!),
       bindingSignature: new Uint8Array(64), // R = identity, S = 0: "valid" for a small-order key
     }
-    const connection = await raw.dial(addressOf(a, 'memory'))
-    const stream = await connection.newStream(HANDSHAKE_ID)
-    const lp = lpStream(stream)
-    await lp.write(HelloCodec.encode(hello))
-    const r = await aRejects
+    const r = await rawHelloRejection((lp) => lp.write(HelloCodec.encode(hello)))
     expect(r.error.code).toBe('HANDSHAKE_BINDING')
     expect(r.error.cause).toMatchObject({ code: 'PUBLIC_KEY_SMALL_ORDER' })
     expect(r.banned).toBe(true)
-    await disconnected(a, raw.peerId)
   })
 
-  it('a malformed hello disconnects without a ban; a frame over the limit is refused by its prefix', async () => {
-    const a = await handshakeHost('memory')
-    const raw = await rawHost('memory')
-    const first = nextEvent(a.services.handshake, 'peer:rejected')
-    const c1 = await raw.dial(addressOf(a, 'memory'))
-    const s1 = await c1.newStream(HANDSHAKE_ID)
-    await lpStream(s1).write(Uint8Array.of(1, 0, 99)) // version 1, then garbage
-    const r1 = await first
-    expect(r1.error.code).toBe('LIMIT_EXCEEDED') // network name length 99 > 16
-    expect(r1.banned).toBe(false)
-    await disconnected(a, raw.peerId)
+  it('a malformed hello disconnects without a ban', async () => {
+    // Version 1, then a network name of length 99 (> 16).
+    const r = await rawHelloRejection((lp) => lp.write(Uint8Array.of(1, 0, 99)))
+    expect(r.error.code).toBe('LIMIT_EXCEEDED')
+    expect(r.banned).toBe(false)
+  })
 
-    const second = nextEvent(a.services.handshake, 'peer:rejected')
-    const c2 = await raw.dial(addressOf(a, 'memory'), { force: true })
-    const s2 = await c2.newStream(HANDSHAKE_ID)
-    // Announce a 1 MiB frame and send only its prefix: refused before any payload is awaited.
-    s2.send(Uint8Array.of(0x80, 0x80, 0x40))
-    const r2 = await second
-    expect(r2.error.code).toBe('LIMIT_EXCEEDED')
-    expect(r2.banned).toBe(false)
-    await disconnected(a, raw.peerId)
+  it('a frame over the limit is refused by its length prefix, before any payload', async () => {
+    // Announce a 1 MiB frame and send only its prefix.
+    const r = await rawHelloRejection((lp) => {
+      lp.unwrap().send(Uint8Array.of(0x80, 0x80, 0x40))
+    })
+    expect(r.error.code).toBe('LIMIT_EXCEEDED')
+    expect(r.banned).toBe(false)
   })
 
   it('a peer of another handshake version is disconnected, not banned', async () => {
-    const a = await handshakeHost('memory')
-    const raw = await rawHost('memory')
-    const rejected = nextEvent(a.services.handshake, 'peer:rejected')
-    const connection = await raw.dial(addressOf(a, 'memory'))
-    const stream = await connection.newStream(HANDSHAKE_ID)
-    await lpStream(stream).write(Uint8Array.of(2, 0, 1, 2, 3))
-    const r = await rejected
+    const r = await rawHelloRejection((lp) => lp.write(Uint8Array.of(2, 0, 1, 2, 3)))
     expect(r.error.code).toBe('HANDSHAKE_VERSION')
     expect(r.banned).toBe(false)
-    await disconnected(a, raw.peerId)
-    expect(a.services.handshake.isBanned(raw.peerId)).toBe(false)
   })
 
   it('a silent dialer is disconnected after the timeout, not banned', async () => {
