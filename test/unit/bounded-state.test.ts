@@ -325,6 +325,10 @@ describe('what a block settles leaves memory and the store', () => {
     expect(node.engine.stateSizes()['voting.rejects']).toBe(2)
     await node.runtime.idle()
     expect(await keysIn(node, Bucket.decision)).toBe(3)
+    // The bound is on Rejects only: an Accept is still made.
+    const fresh = spend([coin(3)], [{ to: carol, value: 9n * COIN }])
+    await c.submit(masternodes[3]!, fresh.tx)
+    expect(node.engine.decisionOf(fresh.txid)?.kind).toBe('accept')
   })
 })
 

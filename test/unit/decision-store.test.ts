@@ -56,7 +56,17 @@ describe('decision records', () => {
   })
 
   it('refuses a record of an unknown kind, a short one and one under a malformed key', async () => {
-    for (const value of ['02 07000000', '00 070000', '01 07000000 00']) {
+    // Kind 2 is refused as a kind, also when it is as long as a Reject record.
+    for (const value of ['02 07000000', `02 07000000 ${'ab'.repeat(32)}`]) {
+      const store = new MemoryStore()
+      const bytes = fromHex(value.replaceAll(' ', ''))
+      await store.write([{ type: 'put', key: recordOf(accepted).key, value: bytes }])
+      await expect(loadVotingState(store)).rejects.toMatchObject({
+        name: 'EncodingError',
+        code: 'INVALID_VALUE',
+      })
+    }
+    for (const value of ['00 070000', '01 07000000 00']) {
       const store = new MemoryStore()
       const bytes = fromHex(value.replaceAll(' ', ''))
       await store.write([{ type: 'put', key: recordOf(accepted).key, value: bytes }])

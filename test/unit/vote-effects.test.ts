@@ -4,6 +4,7 @@
 // are checked exactly. voting.test.ts looks at the same member through a runtime and a store.
 import { describe, expect, it } from 'vitest'
 import {
+  type Amount,
   type BatchOp,
   bytesToHex,
   COIN,
@@ -28,16 +29,26 @@ import {
   type VoteBatch,
   type VoteLeaf,
 } from '../../src/core/index.ts'
-import { engineFixture } from '../support/engine-fixture.ts'
-import { GENESIS_HASH, keyPair, spend } from '../support/ledger-fixture.ts'
+import { Cluster } from '../support/engine-driver.ts'
+import { engineFixture, membershipTx, TEST_CHAIN } from '../support/engine-fixture.ts'
+import { type Coin, GENESIS_HASH, keyPair, payloadOf, spend } from '../support/ledger-fixture.ts'
 
 const alice = keyPair(0)
 const carol = keyPair(2)
-const { masternodes, committee, genesis, coin } = engineFixture('vote effects genesis', 900, [
-  alice,
-  alice,
-  alice,
-])
+const fx = engineFixture('vote effects genesis', 900, [alice, alice, alice])
+const { masternodes, committee, coin } = fx
+/** One more genesis output of 2,000 TIME: collateral for the registration below. */
+const genesis = {
+  ...fx.genesis,
+  outputs: [...fx.genesis.outputs, { value: (2_000n * COIN) as Amount, address: payloadOf(alice) }],
+}
+const big: Coin = {
+  outpoint: { txid: fx.genesis.txid, vout: 3 },
+  value: 2_000n * COIN,
+  owner: alice,
+}
+/** Confirmed by block 1, it makes block 2 change the committee (epoch 1 starts there). */
+const registration = membershipTx(big, keyPair(904), 'bronze')
 const ids = masternodes.map((k) => bytesToHex(k.publicKey))
 const WALLET = 'a-wallet'
 const pay = spend([coin(0)], [{ to: carol, value: 9n * COIN }])
@@ -93,6 +104,38 @@ class Member {
     this.#written.push(write)
     return this.handle({ type: 'persisted', id })
   }
+
+  /** Answers every write not answered yet (and those they lead to), but the `held` ones. */
+  async flush(held: readonly number[] = []): Promise<void> {
+    for (;;) {
+      const next = persists(this.effects).find(
+        (p) => !held.includes(p.id) && !this.#written.includes(p),
+      )
+      if (next === undefined) return
+      await this.persisted(next.id)
+    }
+  }
+}
+
+/** Blocks 1 (confirming the registration) and 2 (changing the committee), as commits. */
+async function commits(): Promise<Message[]> {
+  const c = await Cluster.create({
+    genesisHash: GENESIS_HASH,
+    committee,
+    keys: masternodes,
+    genesis,
+    chain: TEST_CHAIN,
+  })
+  await c.submit(masternodes[0]!, registration.tx)
+  await c.run()
+  const out: Message[] = []
+  for (const height of [1, 2]) {
+    await c.fireTimers((t) => t === 'chain:start')
+    await c.run()
+    out.push(c.sent.find((m) => m.type === 'BlockCommit' && m.block.header.height === height)!)
+  }
+  expect(c.node(masternodes[0]!).engine.committee.epoch).toBe(1)
+  return out
 }
 
 const persists = (fx: readonly Effect[]) => fx.filter((e): e is Persist => e.type === 'persist')
@@ -190,6 +233,10 @@ describe('an Accept, effect by effect', () => {
     expect(new Set(sends(fx).map((s) => s.to))).toEqual(new Set(ids))
     expect(sends(await m.persisted(write!.id))).toEqual([])
     expect(m.engine.ledger.mempool.get(pay.txid)).toBeDefined()
+    // Restarted, it has no decision to announce again for it.
+    const again = await reopen(m.store, keyPair(950))
+    expect(again.ledger.mempool.get(pay.txid)).toBeDefined()
+    expect(again.decisionOf(pay.txid)).toBeUndefined()
     // A double spend or an invalid one: no Reject either, so nothing to write or sign.
     const greedy = spend([coin(2)], [{ to: carol, value: 10n * COIN }])
     for (const tx of [rival.tx, greedy.tx]) {
@@ -263,7 +310,7 @@ describe('its own batch from an older backup, effect by effect', () => {
     expect(m.engine.acceptWeight(unknown)).toBe(10)
     await m.persisted(write!.id)
     // Restarted from that store, it holds the adopted decisions and goes on after seq 40.
-    const again = await FinalityEngineFrom(m.store)
+    const again = await reopen(m.store)
     expect(again.decisionOf(unknown)).toEqual({ kind: 'accept', txid: unknown, epoch: 0 })
     expect(again.decisionOf(other.txid)?.kind).toBe('reject')
     const fx2 = again.handle(
@@ -325,13 +372,59 @@ describe('its own batch from an older backup, effect by effect', () => {
   })
 })
 
-async function FinalityEngineFrom(store: MemoryStore): Promise<FinalityEngine> {
-  const engine = await openEngine(store, {
-    genesisHash: GENESIS_HASH,
-    genesis,
-    committee,
-    key: masternodes[1]!,
-  })
+/** The engine a restart opens from `store` (started). */
+async function reopen(store: MemoryStore, key = masternodes[1]!): Promise<FinalityEngine> {
+  const engine = await openEngine(store, { genesisHash: GENESIS_HASH, genesis, committee, key })
   engine.start(0)
   return engine
 }
+
+describe('writes in flight while a block commits', () => {
+  it('a decision of the epoch before is not signed in the new one; decided anew, it is', async () => {
+    const [first, second] = await commits()
+    const m = await Member.open(masternodes[1]!, { chain: TEST_CHAIN })
+    m.message(ids[0]!, first!)
+    await m.flush()
+    expect(m.engine.registry.changing).toBe(true)
+    const [write] = persists(m.message(WALLET, { type: 'TransactionBroadcast', tx: pay.tx }))
+    expect(opsOf(write!)).toContain(decisionHex({ kind: 'accept', txid: pay.txid, epoch: 0 }))
+    // Block 2 commits while that write is in flight: epoch 1, where the payment is accepted anew.
+    m.message(ids[0]!, second!)
+    await m.flush([write!.id])
+    expect(m.engine.committee.epoch).toBe(1)
+    expect(m.engine.decisionOf(pay.txid)).toEqual({ kind: 'accept', txid: pay.txid, epoch: 1 })
+    const done = await m.persisted(write!.id)
+    expect(votes(done)).toEqual([])
+    const [next, ...more] = persists(done)
+    expect(more).toEqual([])
+    expect(next).toMatchObject({ sync: true })
+    expect(opsOf(next!)).toContain(decisionHex({ kind: 'accept', txid: pay.txid, epoch: 1 }))
+    const [batch, ...others] = batchesIn(await m.persisted(next!.id))
+    expect(others).toEqual([])
+    expect(batch!.header).toMatchObject({ epoch: 1, seq: 2 })
+    expect(batch!.leaves).toEqual([{ kind: 'txAccept', txid: pay.txid }])
+  })
+
+  it('a decision the block settles meanwhile is signed once durable, but its batch is not kept', async () => {
+    const [first] = await commits()
+    const m = await Member.open(masternodes[1]!, { chain: TEST_CHAIN })
+    m.message(WALLET, { type: 'TransactionBroadcast', tx: registration.tx })
+    await m.flush()
+    const against = spend([big], [{ to: carol, value: 1_999n * COIN }])
+    const [write] = persists(m.message(WALLET, { type: 'TransactionBroadcast', tx: against.tx }))
+    expect(m.engine.decisionOf(against.txid)?.kind).toBe('reject')
+    // Block 1 confirms the registration: both decisions are settled.
+    m.message(ids[0]!, first!)
+    await m.flush([write!.id])
+    expect(m.engine.decisionOf(registration.txid)).toBeUndefined()
+    expect(m.engine.decisionOf(against.txid)).toBeUndefined()
+    const [batch] = batchesIn(await m.persisted(write!.id))
+    expect(batch!.leaves).toEqual([
+      { kind: 'txReject', txid: against.txid, conflictingTxid: registration.txid },
+    ])
+    expect(m.engine.stateSizes()).toMatchObject({
+      'voting.decisions': 0,
+      'voting.ownBatches': 0,
+    })
+  })
+})

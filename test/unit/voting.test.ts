@@ -273,6 +273,20 @@ describe('a member meeting final transactions and certificates', () => {
     expect(node.alarms).toEqual([])
   })
 
+  it('submitted locally once final, it is neither decided nor sent anywhere', async () => {
+    const { c, node } = await setup()
+    await deliver(c, node, ids[0]!, {
+      type: 'FinalityCertificate',
+      tx: pay.tx,
+      certificate: certificate([0, 2, 3]),
+    })
+    const start = c.queue.length
+    await node.runtime.submit(pay.tx)
+    await settled(node)
+    expect(c.queue.slice(start)).toEqual([])
+    expect(node.engine.decisionOf(pay.txid)).toBeUndefined()
+  })
+
   it('a certificate for a conflicting spend of a final one raises the alarm', async () => {
     const { c, node } = await setup()
     await deliver(c, node, ids[0]!, {
@@ -347,12 +361,15 @@ describe('a member after finality', () => {
     await deliver(c, node, ids[2]!, { type: 'InstantFinalityVote', batch: batch(2, [accept]) })
     // Its own Accept (through the loopback) and member 2's.
     expect(node.engine.acceptWeight(pay.txid)).toBe(20)
+    expect(node.engine.stateSizes()['voting.ownBatches']).toBe(1)
     await deliver(c, node, ids[0]!, {
       type: 'FinalityCertificate',
       tx: pay.tx,
       certificate: certificate([0, 2, 3]),
     })
     expect(node.engine.acceptWeight(pay.txid)).toBe(0)
+    // Its own batch is not kept either: the certificate answers from now on.
+    expect(node.engine.stateSizes()['voting.ownBatches']).toBe(0)
     // A late vote is counted, but the wallet, answered with the certificate, hears no more.
     const late = await deliver(c, node, ids[3]!, {
       type: 'InstantFinalityVote',

@@ -276,14 +276,12 @@ export class Voting {
 
   /**
    * Write `id` is durable: if it was the pipeline's, sign ONE batch over everything it held and
-   * send it to every member and to the wallets waiting for those transactions. Returns whether
-   * the write was the pipeline's.
+   * send it to every member and to the wallets waiting for those transactions.
    */
-  onPersisted(id: number): boolean {
+  onPersisted(id: number): void {
     const ctx = this.#ctx
     const done = this.#pipeline.persisted(id)
-    if (done === null) return false
-    if (ctx.signer === undefined) return true
+    if (done === null || ctx.signer === undefined) return
     // The committee changed while the write was in flight: a leaf decided in the epoch before is
     // not signed in this one (nothing durable backs it here; the handoff and re-requests decide it
     // anew), and a node that left the committee signs nothing. Their decisions stay stored.
@@ -293,10 +291,7 @@ export class Voting {
     for (const [i, leaf] of leaves.entries())
       if (epochs[i] !== epoch && (leaf.kind === 'txAccept' || leaf.kind === 'txReject'))
         this.#resending.delete(txidKey(leaf.txid))
-    if (!ctx.epochs.isVoter || current.length === 0) {
-      this.#startWrite(done.next)
-      return true
-    }
+    if (!ctx.epochs.isVoter || current.length === 0) return this.#startWrite(done.next)
     const batch = signVoteBatch(
       current,
       { epoch, seq: done.ready.seq, timestamp: ctx.now },
@@ -316,7 +311,6 @@ export class Voting {
     const message = { type: 'InstantFinalityVote' as const, batch }
     for (const peer of audience) ctx.send(peer, message)
     this.#startWrite(done.next)
-    return true
   }
 
   /**
