@@ -8,6 +8,7 @@ import {
   type BatchOp,
   bytesToHex,
   COIN,
+  certificateEntry,
   type Decision,
   decisionOp,
   type Effect,
@@ -73,13 +74,16 @@ class Member {
     this.store = store
   }
 
-  static async open(key: KeyPair, config: Partial<OpenEngineConfig> = {}): Promise<Member> {
+  static async open(
+    key: KeyPair | undefined,
+    config: Partial<OpenEngineConfig> = {},
+  ): Promise<Member> {
     const store = new MemoryStore()
     const engine = await openEngine(store, {
       genesisHash: GENESIS_HASH,
       genesis,
       committee,
-      key,
+      ...(key ? { key } : {}),
       ...config,
     })
     const m = new Member(engine, store)
@@ -426,5 +430,144 @@ describe('writes in flight while a block commits', () => {
       'voting.decisions': 0,
       'voting.ownBatches': 0,
     })
+  })
+})
+
+const finalized = (fx: readonly Effect[]) => fx.filter((e) => e.type === 'finalized')
+const penalties = (fx: readonly Effect[]) =>
+  fx.flatMap((e) => (e.type === 'penalize' ? [e.code] : []))
+
+function certificateOf(txid: Txid, signers: readonly number[], epoch = 0, seq = 30) {
+  const accept: VoteLeaf = { kind: 'txAccept', txid }
+  return {
+    txid,
+    epoch,
+    entries: signers.map((i) => certificateEntry(ownBatch(i, [accept], seq, epoch), 0)),
+  }
+}
+
+/** Block 1's proposal, holding `pay` (final at every member) and the certificate of it. */
+async function proposalWithPay(): Promise<Extract<Message, { type: 'BlockProposal' }>> {
+  const c = await Cluster.create({
+    genesisHash: GENESIS_HASH,
+    committee,
+    keys: masternodes,
+    genesis,
+    chain: TEST_CHAIN,
+  })
+  await c.submit(masternodes[0]!, pay.tx)
+  await c.run()
+  await c.fireTimers((t) => t === 'chain:start')
+  const proposal = c.queue.find((q) => q.message.type === 'BlockProposal')!.message
+  if (proposal.type !== 'BlockProposal') throw new Error('no proposal')
+  expect(proposal.proposal.block.transactions).toEqual([pay.tx])
+  expect(proposal.proposal.certificates.map((x) => x.txid)).toEqual([pay.txid])
+  return proposal
+}
+
+describe('votes and certificates of others, effect by effect', () => {
+  it('another member`s Accept moves the locked outputs to SpentPending in one unsynced write', async () => {
+    const m = await Member.open(masternodes[1]!)
+    m.message(WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    await m.flush()
+    const fx = m.message(ids[2]!, {
+      type: 'InstantFinalityVote',
+      batch: ownBatch(2, [{ kind: 'txAccept', txid: pay.txid }], 1),
+    })
+    const [write, ...more] = persists(fx)
+    expect(more).toEqual([])
+    expect(write).toMatchObject({ sync: false })
+    expect(fx.filter((e) => e.type === 'utxoState')).toMatchObject([
+      { outpoint: coin(0).outpoint, state: { kind: 'SpentPending', txid: pay.txid, votes: 20 } },
+    ])
+    // A vote on a transaction not locked here writes nothing.
+    const other3 = m.message(ids[3]!, {
+      type: 'InstantFinalityVote',
+      batch: ownBatch(3, [{ kind: 'txAccept', txid: unknown }], 1),
+    })
+    expect(persists(other3)).toEqual([])
+  })
+
+  it('once final, neither another certificate nor a new quorum of votes finalizes it again', async () => {
+    const m = await Member.open(masternodes[1]!)
+    const first = m.message(ids[0]!, {
+      type: 'FinalityCertificate',
+      tx: pay.tx,
+      certificate: certificateOf(pay.txid, [0, 2, 3]),
+    })
+    expect(finalized(first)).toHaveLength(1)
+    await m.flush()
+    expect(
+      m.message(ids[2]!, {
+        type: 'FinalityCertificate',
+        tx: pay.tx,
+        certificate: certificateOf(pay.txid, [1, 2, 3], 0, 31),
+      }),
+    ).toEqual([])
+    const late: Effect[] = []
+    for (const i of [0, 2, 3])
+      late.push(
+        ...m.message(ids[i]!, {
+          type: 'InstantFinalityVote',
+          batch: ownBatch(i, [{ kind: 'txAccept', txid: pay.txid }], 40),
+        }),
+      )
+    expect(finalized(late)).toEqual([])
+    expect(persists(late)).toEqual([])
+    expect(late.filter((e) => e.type === 'alarm')).toEqual([])
+  })
+
+  it('a node without a key counts the votes of members and finalizes on their quorum', async () => {
+    const m = await Member.open(undefined)
+    m.message(WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    await m.flush()
+    const fx: Effect[] = []
+    for (const i of [0, 2, 3])
+      fx.push(
+        ...m.message(ids[i]!, {
+          type: 'InstantFinalityVote',
+          batch: ownBatch(i, [{ kind: 'txAccept', txid: pay.txid }], 1),
+        }),
+      )
+    expect(finalized(fx)).toHaveLength(1)
+    expect(m.engine.decisionOf(pay.txid)).toBeUndefined()
+  })
+
+  it('a proposal`s certificates make its transactions final before the block is voted on', async () => {
+    const proposal = await proposalWithPay()
+    const leader = bytesToHex(proposal.proposal.block.header.proposer)
+    const m = await Member.open(masternodes[1]!, { chain: TEST_CHAIN })
+    const fx = m.message(leader, proposal)
+    expect(finalized(fx).map((e) => e.type === 'finalized' && e.txid)).toEqual([pay.txid])
+    expect(penalties(fx)).toEqual([])
+    expect(m.engine.isFinal(pay.txid)).toBe(true)
+  })
+
+  it('one whose certificate falls short costs the leader and finalizes nothing', async () => {
+    const proposal = await proposalWithPay()
+    const leader = bytesToHex(proposal.proposal.block.header.proposer)
+    const m = await Member.open(masternodes[1]!, { chain: TEST_CHAIN })
+    const short = {
+      ...proposal,
+      proposal: { ...proposal.proposal, certificates: [certificateOf(pay.txid, [0, 2])] },
+    }
+    const fx = m.message(leader, short)
+    expect(finalized(fx)).toEqual([])
+    expect(penalties(fx)).toEqual(['CERT_INSUFFICIENT_WEIGHT'])
+    expect(m.engine.isFinal(pay.txid)).toBe(false)
+  })
+
+  it('one with a certificate of an epoch not reached yet: behind, so nothing applied, no one blamed', async () => {
+    const proposal = await proposalWithPay()
+    const leader = bytesToHex(proposal.proposal.block.header.proposer)
+    const m = await Member.open(masternodes[1]!, { chain: TEST_CHAIN })
+    const ahead = {
+      ...proposal,
+      proposal: { ...proposal.proposal, certificates: [certificateOf(pay.txid, [0, 2, 3], 1)] },
+    }
+    const fx = m.message(leader, ahead)
+    expect(finalized(fx)).toEqual([])
+    expect(penalties(fx)).toEqual([])
+    expect(m.engine.isFinal(pay.txid)).toBe(false)
   })
 })

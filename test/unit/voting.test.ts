@@ -152,6 +152,12 @@ describe('a member deciding a transaction', () => {
     const relayed = await deliver(c, node, ids[2]!, { type: 'InstantFinalityVote', batch: vote })
     expect(new Set(relayed.map((s) => s.to))).toEqual(new Set([WALLET, 'another-wallet']))
     expect(relayed.every((s) => s.message.type === 'InstantFinalityVote')).toBe(true)
+    // A vote a waiting wallet hands on goes to the other wallets, not back to it.
+    const vote3 = batch(3, [{ kind: 'txReject', txid: pay.txid, conflictingTxid: rival.txid }])
+    const handed = await deliver(c, node, WALLET, { type: 'InstantFinalityVote', batch: vote3 })
+    expect(handed).toEqual([
+      { to: 'another-wallet', message: { type: 'InstantFinalityVote', batch: vote3 } },
+    ])
   })
 
   it('a double spend: Reject naming the holder, forwarded when it came from a wallet only', async () => {
@@ -326,6 +332,7 @@ describe('a member meeting final transactions and certificates', () => {
       })
     }
     expect(unknown.map((t) => node.engine.acceptWeight(t))).toEqual([0, 10, 10])
+    expect(node.engine.stateSizes()['finality.unknownVoted']).toBe(2)
     // A vote on one it knows is not counted against the bound.
     await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
     await deliver(c, node, ids[2]!, {
@@ -333,6 +340,49 @@ describe('a member meeting final transactions and certificates', () => {
       batch: batch(2, [{ kind: 'txAccept', txid: pay.txid }], 9),
     })
     expect(unknown.map((t) => node.engine.acceptWeight(t))).toEqual([0, 10, 10])
+    // One that arrived meanwhile keeps its votes when it is the oldest to make room.
+    await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: rival.tx })
+    await deliver(c, node, ids[3]!, {
+      type: 'InstantFinalityVote',
+      batch: batch(3, [{ kind: 'txAccept', txid: rival.txid }], 1),
+    })
+    const late = [3, 4].map((i) => sha256(utf8ToBytes(`unknown ${i}`)) as Txid)
+    for (const [i, txid] of late.entries())
+      await deliver(c, node, ids[2]!, {
+        type: 'InstantFinalityVote',
+        batch: batch(2, [{ kind: 'txAccept', txid }], 20 + i),
+      })
+    expect(node.engine.acceptWeight(rival.txid)).toBe(10)
+    expect(node.engine.stateSizes()['finality.unknownVoted']).toBe(2)
+  })
+
+  it('forgets the votes on a transaction still unknown retryMaxMs after the first, at the next sweep', async () => {
+    const { c, node } = await setup()
+    const never = sha256(utf8ToBytes('never sent')) as Txid
+    const t0 = c.now
+    await deliver(c, node, ids[2]!, {
+      type: 'InstantFinalityVote',
+      batch: batch(2, [
+        { kind: 'txAccept', txid: never },
+        { kind: 'txAccept', txid: pay.txid },
+      ]),
+    })
+    // A later vote on it does not restart the wait; the other one arrives and keeps its votes.
+    c.now = t0 + 30_000
+    await deliver(c, node, ids[3]!, {
+      type: 'InstantFinalityVote',
+      batch: batch(3, [{ kind: 'txAccept', txid: never }]),
+    })
+    await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    const sweep = async (at: number) => {
+      c.now = at
+      await c.fireTimers((t) => t === 'expire')
+      return [node.engine.acceptWeight(never), node.engine.stateSizes()['finality.unknownVoted']]
+    }
+    expect(await sweep(t0 + 59_999)).toEqual([20, 1])
+    expect(await sweep(t0 + 60_000)).toEqual([0, 0])
+    // Its own Accept and member 2's.
+    expect(node.engine.acceptWeight(pay.txid)).toBe(20)
   })
 
   it('votes on a transaction it does not know make it ask the voter alone', async () => {
@@ -361,7 +411,10 @@ describe('a member after finality', () => {
     await deliver(c, node, ids[2]!, { type: 'InstantFinalityVote', batch: batch(2, [accept]) })
     // Its own Accept (through the loopback) and member 2's.
     expect(node.engine.acceptWeight(pay.txid)).toBe(20)
-    expect(node.engine.stateSizes()['voting.ownBatches']).toBe(1)
+    expect(node.engine.stateSizes()).toMatchObject({
+      'voting.ownBatches': 1,
+      'finality.tallyTxs': 1,
+    })
     await deliver(c, node, ids[0]!, {
       type: 'FinalityCertificate',
       tx: pay.tx,
@@ -385,9 +438,11 @@ describe('a member after finality', () => {
     c.crash(masternodes[1]!)
     const restarted = await c.restart(masternodes[1]!)
     c.queue.length = 0
-    expect(
-      await deliver(c, restarted, WALLET, { type: 'InstantFinalityRequest', tx: pay.tx }),
-    ).toEqual([
+    const first = await deliver(c, restarted, WALLET, {
+      type: 'InstantFinalityRequest',
+      tx: pay.tx,
+    })
+    expect(first).toEqual([
       { to: WALLET, message: { type: 'FinalityCertificate', tx: pay.tx, certificate: cert } },
     ])
     // Decoded once, the same object answers again.
@@ -401,14 +456,18 @@ describe('a member after finality', () => {
         message: { type: 'FinalityCertificate', tx: pay.tx, certificate: cert },
       },
     ])
+    const certOf = (m: Message | undefined) =>
+      m?.type === 'FinalityCertificate' ? m.certificate : undefined
+    expect(certOf(again[0]?.message)).toBe(certOf(first[0]?.message))
   })
 
   it('keeps a certificate whose parent it lacks, asks for the parent, then finalizes both', async () => {
     const { c, node } = await setup()
     const parent = spend([coin(2)], [{ to: carol, value: 9n * COIN }])
+    // One input from the missing parent, one it has: only the parent is asked for.
     const child = spend(
-      [{ outpoint: { txid: parent.txid, vout: 0 }, value: 9n * COIN, owner: carol }],
-      [{ to: alice, value: 8n * COIN }],
+      [{ outpoint: { txid: parent.txid, vout: 0 }, value: 9n * COIN, owner: carol }, coin(1)],
+      [{ to: alice, value: 18n * COIN }],
     )
     const certOf = (txid: Txid) => ({
       txid,
