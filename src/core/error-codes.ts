@@ -30,6 +30,7 @@ export type ErrorDomain =
   | 'consensus'
   | 'evidence'
   | 'handshake'
+  | 'link'
   | 'peer'
   | 'protocol'
   | 'storage'
@@ -478,6 +479,31 @@ export const ERROR_CODES = {
     rpc: MISC_ERROR,
     meaning: 'A connection from or to a peer that is still banned: closed at once.',
   },
+  // ── link ──
+  LINK_STREAM_REFUSED: {
+    domain: 'link',
+    rpc: MISC_ERROR,
+    meaning:
+      'A consensus stream refused and reset: its peer is not a handshaken masternode, or the guest links are full.',
+  },
+  LINK_WRONG_PEER: {
+    domain: 'link',
+    rpc: MISC_ERROR,
+    meaning:
+      "A committee member's address led to a peer proving another masternode key, or none: not linked, dialled again later.",
+  },
+  LINK_NO_ADDRESS: {
+    domain: 'link',
+    rpc: MISC_ERROR,
+    meaning:
+      'No address is known for a committee member (none in the peer book, never connected): it is tried again later.',
+  },
+  LINK_BROKEN: {
+    domain: 'link',
+    rpc: MISC_ERROR,
+    meaning:
+      'A committee link failed: its dial or stream failed, it closed, or it did not drain or answer pings in time; dialled again with backoff.',
+  },
   // ── peer ──
   PEER_REQUEST_INVALID: {
     domain: 'peer',
@@ -493,6 +519,12 @@ export const ERROR_CODES = {
     domain: 'peer',
     rpc: MISC_ERROR,
     meaning: "The parents a peer's transaction named never appeared within the orphan deadline.",
+  },
+  PEER_PENALIZED: {
+    domain: 'peer',
+    rpc: MISC_ERROR,
+    meaning:
+      "A peer whose message was judged Fatal (by a protocol service or the engine): banned; the message names the judging error's code.",
   },
   // ── protocol ──
   PROTOCOL_ID_INVALID: {

@@ -78,6 +78,13 @@ export class HandshakeError extends TimeCoinError<HandshakeErrorCode> {
   readonly domain = 'handshake'
 }
 
+/** A committee link that could not be formed or kept (src/core/net/committee-links). */
+export type LinkErrorCode = CodesOf<'link'>
+
+export class LinkError extends TimeCoinError<LinkErrorCode> {
+  readonly domain = 'link'
+}
+
 /** What a peer did wrong that only the engine's state shows (its messages were well formed). */
 export type PeerErrorCode = CodesOf<'peer'>
 

@@ -3,4 +3,7 @@
  * interfaces only, so the same code runs in the Node host, the browser host and over
  * `@libp2p/memory`. Exported by the `./node` and `./browser` entries, not by the core's `.`.
  */
+
+export * from './committee-links/index.ts'
+export * from './engine-service/index.ts'
 export * from './handshake/index.ts'

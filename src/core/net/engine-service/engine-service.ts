@@ -1,0 +1,420 @@
+/**
+ * The node runtime over libp2p: the engine's one runtime (`EngineRuntime`) with the network as its
+ * transport. An engine `send` is encoded once and queued on the committee link of its addressee (a
+ * member, or a masternode holding a guest link), or handed to `route` (a wallet's stream); an
+ * inbound frame is decoded and delivered, and the runtime pre-verifies its signatures off the engine
+ * (a batching front with a verdict cache over the shell's verifier: in Node a worker pool). The
+ * `tx` protocol takes a transaction from any handshaken peer. Penalties — undecodable frames,
+ * failed signatures, the engine's own `penalize` effects — go to the `PenaltySink` with their
+ * error's peer action; writes go through the store, durable where the engine asks.
+ *
+ * Invariants: the engine sees only decoded, pre-verified messages, in arrival order per the
+ * runtime; each message is encoded once however many members it goes to; while more than
+ * `maxPendingVerifications` verifications and writes are in flight every link stops reading (the
+ * peers' muxer windows then hold them back); the links follow the engine's committee after every
+ * commit; stopping is final, like a crash (a node restarts from its store with a new service).
+ */
+import type { Connection, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import { lpStream } from '@libp2p/utils'
+import type { Ed25519Verifier } from '../../crypto/ed25519.ts'
+import { ed25519 } from '../../crypto/ed25519.ts'
+import { assertVerdicts } from '../../crypto/signature-bundle.ts'
+import {
+  type BatchVerifier,
+  createBatchVerifier,
+  DEFAULT_VERDICT_CACHE_ENTRIES,
+} from '../../crypto/verify-queue.ts'
+import { bytesToHex, fromHex } from '../../encoding/bytes.ts'
+import type { FinalityEngine } from '../../engine/finality-engine.ts'
+import type { PeerId as EnginePeerId, Message } from '../../engine/messages.ts'
+import { messageBundle } from '../../engine/preverify.ts'
+import {
+  EngineRuntime,
+  type Notification,
+  type RuntimePorts,
+  storeWriter,
+} from '../../engine/runtime.ts'
+import { EncodingError, PeerAction, ProtocolError, TimeCoinError } from '../../errors.ts'
+import type { NetworkName } from '../../primitives/network.ts'
+import { PROTOCOLS, protocolIdOf } from '../../protocol/protocols.ts'
+import type { Store } from '../../storage/store.ts'
+import type { CommitteeLinks } from '../committee-links/committee-links-service.ts'
+import { BanList } from '../handshake/ban-list.ts'
+import type { HandshakeService } from '../handshake/handshake-service.ts'
+import { FatalBans, type PenaltySink } from './penalties.ts'
+
+/** The parts of a libp2p node the service uses (the handshake and committee links included). */
+export interface EngineServiceComponents {
+  registrar: Pick<Registrar, 'handle' | 'unhandle'>
+  connectionManager: Pick<ConnectionManager, 'closeConnections'>
+  handshake: Pick<HandshakeService, 'verified' | 'peerOfMasternode'>
+  committeeLinks: Pick<
+    CommitteeLinks,
+    | 'receive'
+    | 'send'
+    | 'routes'
+    | 'setCommittee'
+    | 'pauseInbound'
+    | 'resumeInbound'
+    | 'inboundPaused'
+  >
+}
+
+export interface EngineServiceInit {
+  readonly network: NetworkName
+  readonly genesisHash: Uint8Array
+  /** The engine, opened from `store` (`openEngine`). */
+  readonly engine: FinalityEngine
+  readonly store: Store
+  readonly clock: RuntimePorts['clock']
+  readonly timers: RuntimePorts['timers']
+  /** Checks signatures (default: the core's native-first verifier; in Node the worker pool). */
+  readonly verifier?: Ed25519Verifier
+  /** Verdicts remembered (default 16,384; 0: none). */
+  readonly verdictCacheEntries?: number
+  /** Finality, commits, output states, alarms and penalties, after the service has seen them. */
+  readonly notify?: (notification: Notification) => void
+  /** Where penalties go (default: `FatalBans` over `bans`). */
+  readonly penalties?: PenaltySink
+  /** The handshake's ban policy, so the default sink's bans hold at the next connection. */
+  readonly bans?: ConstructorParameters<typeof FatalBans>[0]
+  /** Delivers a message for a peer no link reaches (a wallet's stream); false when it cannot. */
+  readonly route?: (to: EnginePeerId, message: Message) => boolean
+  /** Verifications and writes in flight above which links stop reading (default 4,096). */
+  readonly maxPendingVerifications?: number
+  /** A store write failed: the runtime has stopped (it cannot keep persist-before-send). */
+  readonly onStoreError?: (error: unknown) => void
+}
+
+export interface EngineServiceStats {
+  readonly framesIn: number
+  readonly decodeErrors: number
+  /** Messages encoded for sending (once per message, however many addressees). */
+  readonly encoded: number
+  readonly sent: number
+  readonly encodeErrors: number
+  /** Sends no link or route could take. */
+  readonly unroutable: number
+  readonly transactionsReceived: number
+  readonly penalties: number
+  readonly inboundPauses: number
+}
+
+/** Messages the engine repeats on its own timers: the first dropped when a link's queue is full. */
+const REPEATED: ReadonlySet<Message['type']> = new Set([
+  'InstantFinalityRequest',
+  'TransactionRequest',
+  'BlockRequest',
+])
+
+/** Peers outside the masternodes whose messages the engine may name (transaction submitters). */
+export const MAX_OTHER_PEERS = 1_024
+/** The engine's name for a peer that is not a masternode. */
+const OTHER_PREFIX = 'peer:'
+
+export const DEFAULT_MAX_PENDING_VERIFICATIONS = 4_096
+
+function typed(error: unknown): TimeCoinError {
+  if (error instanceof TimeCoinError) return error
+  const name = error instanceof Error ? error.name : ''
+  if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError')
+    return new ProtocolError(
+      'PROTOCOL_FRAME_TOO_LARGE',
+      `a tx frame over ${PROTOCOLS.tx.maxDataLength} bytes`,
+      PeerAction.LowToleranceError,
+      { cause: error },
+    )
+  return new EncodingError(
+    'TRUNCATED',
+    `the tx stream ended early: ${error instanceof Error ? error.message : String(error)}`,
+    undefined,
+    { cause: error },
+  )
+}
+
+export class EngineService implements Startable {
+  readonly [Symbol.toStringTag] = '@timecoin/engine'
+  readonly runtime: EngineRuntime
+  /** The batching front of the verifier port (its stats show cache hits and batches). */
+  readonly verifier: BatchVerifier
+  readonly penalties: PenaltySink
+  /** The `tx` protocol id of this node's network. */
+  readonly txProtocol: string
+  readonly #components: EngineServiceComponents
+  readonly #init: EngineServiceInit
+  readonly #maxPending: number
+  /** `peer:<id>` → libp2p peer, for peers that are not masternodes (LRU, ≤ MAX_OTHER_PEERS). */
+  readonly #others = new Map<string, PeerId>()
+  #epoch = -1
+  #lastMessage: Message | undefined
+  #lastBytes: Uint8Array | undefined
+  #storeError: unknown
+  #framesIn = 0
+  #decodeErrors = 0
+  #encoded = 0
+  #sent = 0
+  #encodeErrors = 0
+  #unroutable = 0
+  #transactions = 0
+  #penalties = 0
+  #pauses = 0
+
+  constructor(components: EngineServiceComponents, init: EngineServiceInit) {
+    this.#components = components
+    this.#init = init
+    this.#maxPending = init.maxPendingVerifications ?? DEFAULT_MAX_PENDING_VERIFICATIONS
+    this.txProtocol = protocolIdOf(init.network, 'tx')
+    this.verifier = createBatchVerifier(init.verifier ?? ed25519, {
+      cacheEntries: init.verdictCacheEntries ?? DEFAULT_VERDICT_CACHE_ENTRIES,
+    })
+    this.penalties =
+      init.penalties ??
+      new FatalBans(init.bans ?? new BanList(), (peer) =>
+        components.connectionManager.closeConnections(peer),
+      )
+    this.runtime = new EngineRuntime(init.engine, {
+      clock: init.clock,
+      timers: init.timers,
+      transport: this.#send,
+      store: storeWriter(init.store, this.#storeFailed),
+      verify: this.#verify,
+      notify: this.#notify,
+    })
+  }
+
+  /** The store error that stopped the runtime, if one did. */
+  get storeError(): unknown {
+    return this.#storeError
+  }
+
+  async start(): Promise<void> {
+    this.#components.committeeLinks.receive({
+      frame: this.#onFrame,
+      misbehaved: (peer, error) => this.#penalize(peer, error),
+    })
+    await this.#components.registrar.handle(this.txProtocol, this.#onTxStream, {
+      maxInboundStreams: 32,
+    })
+  }
+
+  /** Links to the committee, then starts the engine (every service has started by now). */
+  afterStart(): void {
+    this.#followCommittee()
+    this.runtime.start()
+  }
+
+  async stop(): Promise<void> {
+    this.runtime.stop()
+    await this.#components.registrar.unhandle(this.txProtocol)
+  }
+
+  /** A transaction from this node's own wallet or RPC (rejects with the typed error if invalid). */
+  submit(tx: Parameters<EngineRuntime['submit']>[0]): Promise<void> {
+    return this.runtime.submit(tx)
+  }
+
+  stats(): EngineServiceStats {
+    return {
+      framesIn: this.#framesIn,
+      decodeErrors: this.#decodeErrors,
+      encoded: this.#encoded,
+      sent: this.#sent,
+      encodeErrors: this.#encodeErrors,
+      unroutable: this.#unroutable,
+      transactionsReceived: this.#transactions,
+      penalties: this.#penalties,
+      inboundPauses: this.#pauses,
+    }
+  }
+
+  // ── ports ──
+
+  readonly #send = (to: EnginePeerId, message: Message): void => {
+    const links = this.#components.committeeLinks
+    if (links.routes(to)) {
+      const bytes = this.#encode(message)
+      if (bytes === undefined) return
+      this.#sent++
+      links.send(to, bytes, !REPEATED.has(message.type))
+      return
+    }
+    if (this.#init.route?.(to, message) === true) {
+      this.#sent++
+      return
+    }
+    this.#unroutable++
+  }
+
+  /** Encodes once per message: a broadcast hands the same object to every member. */
+  #encode(message: Message): Uint8Array | undefined {
+    if (message === this.#lastMessage) return this.#lastBytes
+    try {
+      const bytes = PROTOCOLS.consensus.dialer.encode(message)
+      this.#encoded++
+      this.#lastMessage = message
+      this.#lastBytes = bytes
+      return bytes
+    } catch {
+      // Only a message over its codec's limits fails here; the engine builds none (counted).
+      this.#encodeErrors++
+      return undefined
+    }
+  }
+
+  readonly #verify: RuntimePorts['verify'] = (message) => {
+    // Structure errors throw here, typed; the runtime turns them into a penalty.
+    const bundle = messageBundle(message, this.#init.genesisHash)
+    if (bundle.checks.length === 0) return null
+    return this.verifier.verifyMany(bundle.checks).then((verdicts) => {
+      try {
+        assertVerdicts(bundle, verdicts)
+        return null
+      } catch (error) {
+        if (error instanceof TimeCoinError) return error
+        throw error
+      }
+    })
+  }
+
+  readonly #notify = (n: Notification): void => {
+    if (n.type === 'penalize') {
+      const peer = this.#libp2pPeer(n.peer)
+      if (peer !== undefined) {
+        this.#penalties++
+        this.penalties.penalize({ peer, action: n.action, code: n.code, reason: n.reason })
+      }
+    } else if (n.type === 'committed') this.#followCommittee()
+    this.#init.notify?.(n)
+  }
+
+  readonly #storeFailed = (error: unknown): void => {
+    this.#storeError = error
+    this.runtime.stop()
+    this.#init.onStoreError?.(error)
+  }
+
+  /** Links follow the engine's committee: at start and after each commit that changed it. */
+  #followCommittee(): void {
+    const committee = this.#init.engine.committee
+    if (committee.epoch === this.#epoch) return
+    this.#epoch = committee.epoch
+    this.#components.committeeLinks.setCommittee(committee.members.map((m) => m.key))
+  }
+
+  // ── inbound ──
+
+  readonly #onFrame = (from: string, frame: Uint8Array, peer: PeerId): void => {
+    if (this.runtime.stopped) return
+    this.#framesIn++
+    let message: Message
+    try {
+      message = PROTOCOLS.consensus.dialer.decode(frame)
+    } catch (error) {
+      this.#decodeErrors++
+      this.#penalize(peer, typed(error))
+      return
+    }
+    this.#deliver(from, message)
+  }
+
+  #deliver(from: EnginePeerId, message: Message): void {
+    this.runtime.deliver(from, message)
+    const links = this.#components.committeeLinks
+    if (this.runtime.pending < this.#maxPending || links.inboundPaused) return
+    this.#pauses++
+    links.pauseInbound()
+    void this.runtime.idle().then(() => links.resumeInbound())
+  }
+
+  #penalize(peer: PeerId, error: TimeCoinError): void {
+    this.#penalties++
+    this.penalties.penalize({
+      peer,
+      action: error.peerAction ?? PeerAction.LowToleranceError,
+      code: error.code,
+      reason: error.message,
+    })
+  }
+
+  /** The libp2p peer behind an engine peer name, while it is known. */
+  #libp2pPeer(name: EnginePeerId): PeerId | undefined {
+    if (name.startsWith(OTHER_PREFIX)) return this.#others.get(name)
+    if (name.length !== 64) return undefined
+    try {
+      return this.#components.handshake.peerOfMasternode(fromHex(name, 32))?.peerId
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The engine's name for a peer that is not a masternode (remembered, bounded). */
+  #otherName(peer: PeerId): EnginePeerId {
+    const name = `${OTHER_PREFIX}${peer.toString()}`
+    this.#others.delete(name)
+    this.#others.set(name, peer)
+    if (this.#others.size > MAX_OTHER_PEERS) {
+      const oldest = this.#others.keys().next().value
+      if (oldest !== undefined) this.#others.delete(oldest)
+    }
+    return name
+  }
+
+  readonly #onTxStream = (stream: Stream, connection: Connection): void => {
+    void this.#acceptTx(stream, connection)
+  }
+
+  /** One `TransactionBroadcast` per stream, from any handshaken peer; no answer. */
+  async #acceptTx(stream: Stream, connection: Connection): Promise<void> {
+    const spec = PROTOCOLS.tx
+    const signal = AbortSignal.timeout(spec.timeoutMs)
+    try {
+      const peer = await this.#components.handshake.verified(connection, { signal })
+      const lp = lpStream(stream, {
+        maxDataLength: spec.maxDataLength,
+        maxBufferSize: spec.maxDataLength + 8,
+      })
+      const frame = await lp.read({ signal })
+      const message = spec.dialer.decode(frame.subarray())
+      if (this.runtime.stopped) throw new Error('the engine has stopped')
+      this.#transactions++
+      const from =
+        peer.masternodeKey === undefined
+          ? this.#otherName(connection.remotePeer)
+          : bytesToHex(peer.masternodeKey)
+      this.#deliver(from, message)
+      await stream.close({ signal })
+    } catch (error) {
+      const t = typed(error)
+      if (t.peerAction !== undefined) {
+        this.#decodeErrors++
+        this.#penalize(connection.remotePeer, t)
+      }
+      stream.abort(t)
+    }
+  }
+}
+
+/**
+ * Sends `tx` to a masternode over the `tx` protocol on `connection` (a wallet or full node
+ * relaying it): one frame, then the stream closes. Resolves once the frame is written.
+ */
+export async function relayTransaction(
+  connection: Pick<Connection, 'newStream'>,
+  network: NetworkName,
+  tx: Extract<Message, { type: 'TransactionBroadcast' }>['tx'],
+  options: { signal?: AbortSignal } = {},
+): Promise<void> {
+  const spec = PROTOCOLS.tx
+  const signal = options.signal ?? AbortSignal.timeout(spec.timeoutMs)
+  const stream = await connection.newStream(protocolIdOf(network, 'tx'), { signal })
+  try {
+    await lpStream(stream).write(spec.dialer.encode({ type: 'TransactionBroadcast', tx }), {
+      signal,
+    })
+    await stream.close({ signal })
+  } catch (error) {
+    stream.abort(error instanceof Error ? error : new Error(String(error)))
+    throw error
+  }
+}

@@ -1,0 +1,241 @@
+// Four masternodes over real libp2p hosts (issue 10, point 10): each an engine on its own store
+// behind the handshake, the committee links and the engine service. Over @libp2p/memory, loopback
+// TCP and loopback WebSockets they finalize a chain of payments and payments in parallel (one
+// relayed by a light client over the tx protocol), then confirm them in blocks. A member whose
+// connections are cut, or whose host crashes and restarts on the same key and store, is linked
+// again through backoff while the other three keep finalizing. Every wait is bounded; every host,
+// store and worker is stopped after each test.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { bytesToHex, COIN, MIN_FEE, type Transaction } from '../../../src/core/index.ts'
+import { LinkState, MemoryPeerBook, relayTransaction } from '../../../src/core/net/index.ts'
+import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
+import { engineFixture } from '../../support/engine-fixture.ts'
+import { type Built, type Coin, coinsOf, keyPair, spend } from '../../support/ledger-fixture.ts'
+import {
+  addressesOf,
+  type ClusterSetup,
+  levelStore,
+  type Masternode,
+  memoryName,
+  startMasternode,
+  startWallet,
+  stopCluster,
+  stopMasternode,
+  type Transport,
+  until,
+} from '../../support/net-engines.ts'
+
+const owners = Array.from({ length: 8 }, (_, i) => keyPair(300 + i))
+const fx = engineFixture('engine network', 80, owners)
+
+/** Blocks a few times a second, so payments are confirmed within the test. */
+const CHAIN = {
+  intervalMs: 250,
+  timeouts: { proposeMs: 1_000, prevoteMs: 1_000, precommitMs: 1_000, growthMs: 250 },
+}
+
+/** Link timers short enough for a test: re-dial after 0.2, 0.4 … 1.6 s; ping every 0.5 s. */
+const FAST_LINKS = {
+  backoffMinMs: 200,
+  backoffMaxMs: 1_600,
+  acceptWaitMs: 500,
+  pingIntervalMs: 500,
+  pingTimeoutMs: 1_000,
+  timeoutMs: 3_000,
+}
+
+let pool: VerifierPool
+beforeAll(() => {
+  pool = createVerifierPool(2)
+})
+afterAll(() => pool.close())
+afterEach(stopCluster)
+
+function setup(transport: Transport, links: ClusterSetup['links'] = {}): ClusterSetup {
+  return {
+    transport,
+    committee: fx.committee,
+    genesis: fx.genesis,
+    chain: CHAIN,
+    verifier: pool,
+    links,
+    book: new MemoryPeerBook(),
+  }
+}
+
+const hex = (b: Built) => bytesToHex(b.txid)
+
+/** `coin` paid to `to` (value `amount` TIME), the change back to the coin's owner. */
+function pay(coin: Coin, toIndex: number, amount: bigint): Built {
+  return spend(
+    [coin],
+    [
+      { to: owners[toIndex]!, value: amount * COIN },
+      { to: coin.owner, value: coin.value - amount * COIN - MIN_FEE },
+    ],
+  )
+}
+
+function linked(nodes: readonly Masternode[]): boolean {
+  return nodes.every((n) => n.links.stats().connected === nodes.length - 1)
+}
+
+function finalEverywhere(nodes: readonly Masternode[], b: Built): boolean {
+  return nodes.every((n) => n.finalized.has(hex(b)))
+}
+
+function confirmedEverywhere(nodes: readonly Masternode[], b: Built): boolean {
+  return nodes.every((n) => n.confirmed.has(hex(b)))
+}
+
+/** Submits at `node` and resolves with the ms until every node in `nodes` saw it final. */
+async function finality(node: Masternode, nodes: readonly Masternode[], b: Built): Promise<number> {
+  const started = performance.now()
+  await node.engine.submit(b.tx)
+  await until(() => finalEverywhere(nodes, b), `payment ${hex(b).slice(0, 8)} final`)
+  return Math.max(...nodes.map((n) => n.finalized.get(hex(b))!)) - started
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
+}
+
+describe.each<Transport>(['memory', 'tcp', 'ws'])('four masternodes over %s', (transport) => {
+  it('finalize a chain of payments and payments in parallel, then confirm them in blocks', async () => {
+    const s = setup(transport)
+    const nodes: Masternode[] = []
+    // One member keeps its state in LevelDB, as a daemon does.
+    for (const [i, key] of fx.masternodes.entries())
+      nodes.push(await startMasternode(s, key, i === 3 ? { store: await levelStore() } : {}))
+    await until(() => linked(nodes), 'every committee link up')
+
+    // A chain: each payment spends the previous one's output, submitted at the next node once the
+    // previous is final there (its outputs are spendable at once).
+    const chain: Built[] = []
+    const latencies: number[] = []
+    let coin = fx.coin(0)
+    for (let i = 0; i < 4; i++) {
+      const b = pay(coin, i + 1, 8n - 2n * BigInt(i))
+      chain.push(b)
+      latencies.push(await finality(nodes[i % 4]!, nodes, b))
+      coin = coinsOf(b, [owners[i + 1]!, coin.owner])[0]!
+    }
+
+    // In parallel: three payments at three nodes at once, and one relayed by a light client.
+    const parallel = [4, 5, 6, 7].map((v) => pay(fx.coin(v), 0, 1n))
+    const started = performance.now()
+    await Promise.all(parallel.slice(0, 3).map((b, i) => nodes[i]!.engine.submit(b.tx)))
+    const wallet = await startWallet(transport)
+    const connection = await wallet.dial(addressesOf(nodes[3]!.host, transport))
+    await relayTransaction(connection, 'devnet', parallel[3]!.tx as Transaction)
+    await until(() => parallel.every((b) => finalEverywhere(nodes, b)), 'parallel payments final')
+    const parallelMs = performance.now() - started
+
+    const all = [...chain, ...parallel]
+    await until(
+      () => all.every((b) => confirmedEverywhere(nodes, b)),
+      'every payment confirmed',
+      20_000,
+    )
+    // The same block confirms a payment everywhere.
+    for (const b of all) expect(new Set(nodes.map((n) => n.confirmed.get(hex(b)))).size).toBe(1)
+
+    for (const n of nodes) {
+      expect(n.alarms).toEqual([])
+      expect(n.penalties).toEqual([])
+      const links = n.links.stats()
+      expect(links.dropped).toBe(0)
+      expect(links.frameErrors).toBe(0)
+      // Coalescing: frames queued in one turn share a write.
+      expect(links.writes).toBeLessThanOrEqual(links.framesOut)
+      expect(n.engine.stats().decodeErrors).toBe(0)
+    }
+    expect(nodes[3]!.engine.stats().transactionsReceived).toBe(1)
+    console.info(
+      JSON.stringify({
+        transport,
+        chainFinalityMs: latencies.map((x) => Math.round(x * 10) / 10),
+        finalityP50Ms: Math.round(percentile(latencies, 0.5) * 10) / 10,
+        parallelFinalMs: Math.round(parallelMs),
+        heights: nodes.map((n) => n.committed.at(-1)),
+        writesPerFrame: nodes.map((n) => {
+          const st = n.links.stats()
+          return Math.round((st.writes / st.framesOut) * 100) / 100
+        }),
+      }),
+    )
+  })
+})
+
+describe('a member cut off', () => {
+  it('whose connections are closed is linked again by backoff while the others finalize', async () => {
+    const s = setup('tcp', FAST_LINKS)
+    const nodes: Masternode[] = []
+    for (const key of fx.masternodes) nodes.push(await startMasternode(s, key))
+    await until(() => linked(nodes), 'every committee link up')
+    const [a, b, c, cut] = nodes as [Masternode, Masternode, Masternode, Masternode]
+
+    const down = new Set<string>()
+    for (const n of [a, b, c])
+      n.links.addEventListener('link:down', (e) => {
+        if (e.detail.key === bytesToHex(cut.key.publicKey)) down.add(bytesToHex(n.key.publicKey))
+      })
+    await Promise.all(cut.host.getConnections().map((conn) => conn.close()))
+    await until(() => down.size === 3, 'the others see the link down')
+
+    // Three of four equal members are a quorum (⌊2·40/3⌋ + 1 = 27 ≤ 30).
+    const during = pay(fx.coin(0), 1, 2n)
+    await finality(a, [a, b, c], during)
+
+    await until(() => linked(nodes), 'the cut member linked again', 10_000)
+    for (const n of [a, b, c]) expect(n.links.state(cut.key.publicKey)).toBe(LinkState.Connected)
+    expect(cut.links.stats().reconnects + a.links.stats().reconnects).toBeGreaterThan(0)
+    const after = pay(fx.coin(1), 2, 2n)
+    await finality(cut, nodes, after)
+    await until(
+      () => finalEverywhere(nodes, during),
+      'the cut member learns the payment made meanwhile',
+    )
+    for (const n of nodes) expect(n.alarms).toEqual([])
+  })
+
+  it('whose host crashes and restarts on the same key and store rejoins the committee', async () => {
+    const s = setup('memory', FAST_LINKS)
+    const names = fx.masternodes.map(() => memoryName())
+    const stores = [undefined, undefined, undefined, await levelStore()]
+    const nodes: Masternode[] = []
+    for (const [i, key] of fx.masternodes.entries())
+      nodes.push(
+        await startMasternode(s, key, {
+          memoryName: names[i]!,
+          ...(stores[i] === undefined ? {} : { store: stores[i] }),
+        }),
+      )
+    await until(() => linked(nodes), 'every committee link up')
+    const [a, b, c, crashed] = nodes as [Masternode, Masternode, Masternode, Masternode]
+    const before = pay(fx.coin(2), 3, 2n)
+    await finality(a, nodes, before)
+
+    await stopMasternode(crashed, false)
+    const during = pay(fx.coin(3), 1, 2n)
+    await finality(b, [a, b, c], during)
+    await until(
+      () => [a, b, c].every((n) => n.links.state(crashed.key.publicKey) === LinkState.Reconnecting),
+      'the others re-dialling',
+    )
+
+    const back = await startMasternode(s, crashed.key, {
+      store: crashed.store,
+      memoryName: names[3]!,
+    })
+    const again = [a, b, c, back]
+    await until(() => linked(again), 'the restarted member linked again', 10_000)
+    // It restored its decisions from its store and learns what was finalized while it was down.
+    expect(back.engine.runtime.engine.isFinal(before.txid)).toBe(true)
+    const after = pay(fx.coin(4), 2, 2n)
+    await finality(back, again, after)
+    await until(() => confirmedEverywhere(again, after), 'confirmed after the restart', 20_000)
+    for (const n of again) expect(n.alarms).toEqual([])
+  })
+})

@@ -1,0 +1,247 @@
+// Masternodes over real libp2p hosts for network tests: each one a Node host (memory, loopback TCP
+// or loopback WebSockets) with the handshake, the committee links and the engine service, an engine
+// opened from its own store, and what it reported (finality, confirmation, commits, penalties,
+// alarms). One shared peer book tells each where the others listen. `stopCluster` (afterEach)
+// stops every host, then closes every store.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { PrivateKey } from '@libp2p/interface'
+import { memory } from '@libp2p/memory'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import {
+  bytesToHex,
+  type ChainConfig,
+  type Committee,
+  type Ed25519Verifier,
+  type KeyPair,
+  keySigner,
+  MemoryStore,
+  openEngine,
+  type Store,
+  type Txid,
+  type TxOutput,
+} from '../../src/core/index.ts'
+import {
+  type CommitteeLinks,
+  type CommitteeLinksInit,
+  committeeLinks,
+  type EngineService,
+  engineService,
+  type HandshakeService,
+  handshake,
+  type MemoryPeerBook,
+  type Penalty,
+} from '../../src/core/net/index.ts'
+import { PeerRole } from '../../src/core/protocol/handshake.ts'
+import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
+import { monotonicClock, nodeTimers } from '../../src/node/engine-ports.ts'
+import { createNodeHost, type NodeHost } from '../../src/node/net/host.ts'
+import { openLevelStore } from '../../src/node/storage/level-store.ts'
+import { GENESIS_HASH } from './ledger-fixture.ts'
+
+export type Transport = 'memory' | 'tcp' | 'ws'
+
+export type MasternodeHost = NodeHost<{
+  handshake: HandshakeService
+  committeeLinks: CommitteeLinks
+  engine: EngineService
+}>
+
+export interface Masternode {
+  readonly key: KeyPair
+  readonly host: MasternodeHost
+  readonly store: Store
+  readonly links: CommitteeLinks
+  readonly engine: EngineService
+  /** txid (hex) → ms (monotonic) when this node saw it final. */
+  readonly finalized: Map<string, number>
+  /** txid (hex) → height of the block that confirmed it here. */
+  readonly confirmed: Map<string, number>
+  readonly committed: number[]
+  readonly alarms: string[]
+  readonly penalties: Penalty[]
+}
+
+export interface ClusterSetup {
+  readonly transport: Transport
+  readonly committee: Committee
+  readonly genesis: { readonly txid: Txid; readonly outputs: readonly TxOutput[] }
+  readonly chain?: ChainConfig
+  readonly verifier?: Ed25519Verifier
+  /** Link settings other than the defaults (tests shorten the timers). */
+  readonly links?: Partial<Omit<CommitteeLinksInit, 'network' | 'masternodeKey' | 'peerBook'>>
+  readonly book: MemoryPeerBook
+}
+
+const live: Masternode[] = []
+const wallets: WalletHost[] = []
+const dirs: string[] = []
+let memoryCounter = 0
+
+function listenAddresses(transport: Transport, memoryName: string): string[] {
+  switch (transport) {
+    case 'memory':
+      return [`/memory/${memoryName}`]
+    case 'tcp':
+      return ['/ip4/127.0.0.1/tcp/0']
+    case 'ws':
+      return ['/ip4/127.0.0.1/tcp/0/ws']
+  }
+}
+
+/** A fresh memory address name (kept by a restarted node so others find it again). */
+export function memoryName(): string {
+  return `engine-net-${process.pid}-${memoryCounter++}`
+}
+
+/** A LevelDB store in a temporary folder, removed by `stopCluster`. */
+export async function levelStore(): Promise<Store> {
+  const dir = await mkdtemp(join(tmpdir(), 'timecoin-net-'))
+  dirs.push(dir)
+  return openLevelStore(dir)
+}
+
+export interface StartOptions {
+  readonly store?: Store
+  readonly privateKey?: PrivateKey
+  /** For memory: the listen name (reuse it to restart a node at the same address). */
+  readonly memoryName?: string
+}
+
+/** Opens an engine from `store` and starts a masternode host around it; publishes its address. */
+export async function startMasternode(
+  setup: ClusterSetup,
+  key: KeyPair,
+  options: StartOptions = {},
+): Promise<Masternode> {
+  const store = options.store ?? new MemoryStore()
+  const engine = await openEngine(store, {
+    genesisHash: GENESIS_HASH,
+    genesis: setup.genesis,
+    committee: setup.committee,
+    key,
+    signer: nativeSigner(key),
+    ...(setup.chain === undefined ? {} : { chain: setup.chain }),
+  })
+  const finalized = new Map<string, number>()
+  const confirmed = new Map<string, number>()
+  const committed: number[] = []
+  const alarms: string[] = []
+  const penalties: Penalty[] = []
+  const host: MasternodeHost = await createNodeHost({
+    ...(setup.transport === 'memory' ? { transports: [memory()] } : {}),
+    listenAddresses: listenAddresses(setup.transport, options.memoryName ?? memoryName()),
+    ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
+    gossipsub: false,
+    services: {
+      handshake: handshake({
+        network: 'devnet',
+        genesisHash: GENESIS_HASH,
+        role: PeerRole.Masternode,
+        masternodeSigner: keySigner(key.secretKey),
+        tip: () => ({ height: 0, hash: GENESIS_HASH }),
+        timeoutMs: 5_000,
+      }),
+      committeeLinks: committeeLinks({
+        network: 'devnet',
+        masternodeKey: key.publicKey,
+        peerBook: setup.book,
+        ...setup.links,
+      }),
+      engine: engineService({
+        network: 'devnet',
+        genesisHash: GENESIS_HASH,
+        engine,
+        store,
+        clock: monotonicClock,
+        timers: nodeTimers,
+        ...(setup.verifier === undefined ? {} : { verifier: setup.verifier }),
+        penalties: { penalize: (p) => penalties.push(p) },
+        onStoreError: (e) => alarms.push(`store: ${String(e)}`),
+        notify: (n) => {
+          if (n.type === 'finalized') finalized.set(bytesToHex(n.txid), performance.now())
+          else if (n.type === 'committed') committed.push(n.height)
+          else if (n.type === 'alarm') alarms.push(`${n.code}: ${n.message}`)
+          else if (n.type === 'utxoState' && n.state.kind === 'Confirmed') {
+            const id = bytesToHex(n.state.txid)
+            if (!confirmed.has(id)) confirmed.set(id, n.state.height)
+          }
+        },
+      }),
+    },
+  })
+  const node: Masternode = {
+    key,
+    host,
+    store,
+    links: host.services.committeeLinks,
+    engine: host.services.engine,
+    finalized,
+    confirmed,
+    committed,
+    alarms,
+    penalties,
+  }
+  live.push(node)
+  setup.book.set(key.publicKey, addressesOf(host, setup.transport))
+  return node
+}
+
+export type WalletHost = NodeHost<{ handshake: HandshakeService }>
+
+/** A light client's host on `transport` (dials only; submits over the tx protocol). */
+export async function startWallet(transport: Transport): Promise<WalletHost> {
+  const host: WalletHost = await createNodeHost({
+    ...(transport === 'memory' ? { transports: [memory()] } : {}),
+    listenAddresses: listenAddresses(transport, memoryName()),
+    gossipsub: false,
+    services: {
+      handshake: handshake({
+        network: 'devnet',
+        genesisHash: GENESIS_HASH,
+        role: PeerRole.LightClient,
+        tip: () => ({ height: 0, hash: GENESIS_HASH }),
+        timeoutMs: 5_000,
+      }),
+    },
+  })
+  wallets.push(host)
+  return host
+}
+
+export function addressesOf(
+  host: Pick<MasternodeHost, 'getMultiaddrs'>,
+  transport: Transport,
+): Multiaddr[] {
+  return host.getMultiaddrs().filter((a) => {
+    const s = a.toString()
+    if (transport === 'memory') return s.startsWith('/memory/')
+    if (transport === 'ws') return s.includes('/ws')
+    return s.includes('/tcp/') && !s.includes('/ws')
+  })
+}
+
+/** Stops one masternode as a crash would (its host, then its store). */
+export async function stopMasternode(node: Masternode, closeStore = true): Promise<void> {
+  const i = live.indexOf(node)
+  if (i !== -1) live.splice(i, 1)
+  await node.host.stop()
+  await node.engine.runtime.idle()
+  if (closeStore) await node.store.close()
+}
+
+export async function stopCluster(): Promise<void> {
+  await Promise.all(wallets.splice(0).map((w) => w.stop()))
+  await Promise.all(live.splice(0).map((n) => stopMasternode(n)))
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
+}
+
+/** Resolves once `ready()` holds, polling every 20 ms; rejects with `what` after `ms`. */
+export async function until(ready: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms
+  while (!ready()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
