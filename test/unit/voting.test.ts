@@ -158,6 +158,15 @@ describe('a member deciding a transaction', () => {
     expect(handed).toEqual([
       { to: 'another-wallet', message: { type: 'InstantFinalityVote', batch: vote3 } },
     ])
+    // A vote on a transaction no wallet waits for goes to none.
+    const elsewhere = batch(
+      2,
+      [{ kind: 'txReject', txid: rival.txid, conflictingTxid: pay.txid }],
+      2,
+    )
+    expect(
+      await deliver(c, node, ids[2]!, { type: 'InstantFinalityVote', batch: elsewhere }),
+    ).toEqual([])
   })
 
   it('a double spend: Reject naming the holder, forwarded when it came from a wallet only', async () => {

@@ -125,9 +125,12 @@ export class Committee {
     return this.members.filter((m) => m.weight > 0)
   }
 
-  /** Whether the committee may finalize anything on `network` (enough voting members). */
+  /**
+   * Whether the committee may finalize anything on `network`: enough voting members (each of
+   * positive weight, so the total weight is positive too).
+   */
   canFinalize(network: NetworkName): boolean {
-    return this.voters.length >= MIN_VOTING_MEMBERS[network] && this.totalWeight > 0
+    return this.voters.length >= MIN_VOTING_MEMBERS[network]
   }
 
   /** True when `weight` reaches the quorum threshold. */
