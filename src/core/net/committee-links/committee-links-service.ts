@@ -601,10 +601,14 @@ export class CommitteeLinks extends TypedEventEmitter<CommitteeLinksEvents> impl
 
   /**
    * Offers `stream` (opened by `opener`, hex) as `link`'s stream: taken unless the link has an
-   * open stream opened by a lower key (the pair's preferred opener); a stream not taken is closed.
+   * open stream, with the same peer, opened by a lower key (the pair's preferred opener); a
+   * stream not taken is closed.
    */
   #offer(link: Link, stream: Stream, opener: string, peer: PeerId): void {
-    if (link.open && link.opener < opener) {
+    // A key proved by another libp2p peer than the link's: the masternode moved (restarted with a
+    // new identity); the old stream is dead or soon will be.
+    const moved = link.peer !== undefined && !link.peer.equals(peer)
+    if (link.open && !moved && link.opener < opener) {
       closeQuietly(stream)
       return
     }
