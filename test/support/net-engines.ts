@@ -75,7 +75,8 @@ export interface ClusterSetup {
 }
 
 const live: Masternode[] = []
-const wallets: WalletHost[] = []
+/** Hosts without an engine (wallets, link-only peers), stopped first. */
+const wallets: { stop(): void | Promise<void> }[] = []
 const dirs: string[] = []
 let memoryCounter = 0
 
@@ -105,6 +106,8 @@ export async function levelStore(): Promise<Store> {
 export interface StartOptions {
   readonly store?: Store
   readonly privateKey?: PrivateKey
+  /** The engine service's verification budget before links stop reading. */
+  readonly maxPendingVerifications?: number
   /** For memory: the listen name (reuse it to restart a node at the same address). */
   readonly memoryName?: string
 }
@@ -158,6 +161,9 @@ export async function startMasternode(
         timers: nodeTimers,
         ...(setup.verifier === undefined ? {} : { verifier: setup.verifier }),
         penalties: { penalize: (p) => penalties.push(p) },
+        ...(options.maxPendingVerifications === undefined
+          ? {}
+          : { maxPendingVerifications: options.maxPendingVerifications }),
         onStoreError: (e) => alarms.push(`store: ${String(e)}`),
         notify: (n) => {
           if (n.type === 'finalized') finalized.set(bytesToHex(n.txid), performance.now())
@@ -186,6 +192,36 @@ export async function startMasternode(
   live.push(node)
   setup.book.set(key.publicKey, addressesOf(host, setup.transport))
   return node
+}
+
+export type LinkOnlyHost = NodeHost<{ handshake: HandshakeService; committeeLinks: CommitteeLinks }>
+
+/** A masternode host with links and no engine: it sends whatever frames a test writes. */
+export async function startLinkOnly(setup: ClusterSetup, key: KeyPair): Promise<LinkOnlyHost> {
+  const host: LinkOnlyHost = await createNodeHost({
+    ...(setup.transport === 'memory' ? { transports: [memory()] } : {}),
+    listenAddresses: listenAddresses(setup.transport, memoryName()),
+    gossipsub: false,
+    services: {
+      handshake: handshake({
+        network: 'devnet',
+        genesisHash: GENESIS_HASH,
+        role: PeerRole.Masternode,
+        masternodeSigner: keySigner(key.secretKey),
+        tip: () => ({ height: 0, hash: GENESIS_HASH }),
+        timeoutMs: 5_000,
+      }),
+      committeeLinks: committeeLinks({
+        network: 'devnet',
+        masternodeKey: key.publicKey,
+        peerBook: setup.book,
+        ...setup.links,
+      }),
+    },
+  })
+  host.services.committeeLinks.receive({ frame: () => {}, misbehaved: () => {} })
+  wallets.push(host)
+  return host
 }
 
 export type WalletHost = NodeHost<{ handshake: HandshakeService }>

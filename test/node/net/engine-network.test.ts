@@ -8,6 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { bytesToHex, COIN, MIN_FEE, type Transaction } from '../../../src/core/index.ts'
 import { LinkState, MemoryPeerBook, relayTransaction } from '../../../src/core/net/index.ts'
+import { PROTOCOLS } from '../../../src/core/protocol/protocols.ts'
 import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
 import { engineFixture } from '../../support/engine-fixture.ts'
 import { type Built, type Coin, coinsOf, keyPair, spend } from '../../support/ledger-fixture.ts'
@@ -17,6 +18,7 @@ import {
   levelStore,
   type Masternode,
   memoryName,
+  startLinkOnly,
   startMasternode,
   startWallet,
   stopCluster,
@@ -237,5 +239,55 @@ describe('a member cut off', () => {
     await finality(back, again, after)
     await until(() => confirmedEverywhere(again, after), 'confirmed after the restart', 20_000)
     for (const n of again) expect(n.alarms).toEqual([])
+  })
+})
+
+describe('peers that misbehave on the links', () => {
+  it('undecodable frames and bad signatures cost their sender; honest payments keep finalizing', async () => {
+    const s = setup('memory', FAST_LINKS)
+    const nodes: Masternode[] = []
+    for (const key of fx.masternodes) nodes.push(await startMasternode(s, key))
+    await until(() => linked(nodes), 'every committee link up')
+    const a = nodes[0]!
+    // A masternode outside the committee: a guest link at `a`, opened from its side.
+    const rogueKey = keyPair(90)
+    const rogue = await startLinkOnly(s, rogueKey)
+    rogue.services.committeeLinks.setCommittee([fx.masternodes[0]!.publicKey])
+    const aHex = bytesToHex(fx.masternodes[0]!.publicKey)
+    await until(() => rogue.services.committeeLinks.routes(aHex), 'the rogue is linked')
+
+    rogue.services.committeeLinks.send(aHex, Uint8Array.of(0xee, 1, 2, 3))
+    const forged = structuredClone(pay(fx.coin(5), 1, 1n).tx) as Transaction
+    const signature = forged.inputs[0]!.signature.slice()
+    signature[5]! ^= 1
+    const bad = { ...forged, inputs: [{ ...forged.inputs[0]!, signature }] }
+    rogue.services.committeeLinks.send(
+      aHex,
+      PROTOCOLS.consensus.dialer.encode({ type: 'TransactionBroadcast', tx: bad }),
+    )
+    await until(() => a.penalties.length >= 2, 'both penalties')
+    expect(a.penalties.every((p) => p.peer.equals(rogue.peerId))).toBe(true)
+    // An unknown message tag, then a transaction whose input signature fails.
+    expect(a.penalties.map((p) => p.code)).toEqual(['INVALID_VALUE', 'TX_SIGNATURE'])
+    expect(a.penalties.map((p) => p.action)).toEqual(['low-tolerance', 'low-tolerance'])
+    expect(a.engine.stats().decodeErrors).toBe(1)
+
+    // The committee is not disturbed.
+    const honest = pay(fx.coin(6), 2, 1n)
+    await finality(nodes[1]!, nodes, honest)
+    expect(a.links.state(rogueKey.publicKey)).toBeUndefined()
+  })
+
+  it('with a small verification budget the links stop reading while the engine catches up', async () => {
+    const s = setup('memory', FAST_LINKS)
+    const nodes: Masternode[] = []
+    for (const key of fx.masternodes)
+      nodes.push(await startMasternode(s, key, { maxPendingVerifications: 1 }))
+    await until(() => linked(nodes), 'every committee link up')
+    const payments = [0, 1, 2, 3, 4, 5].map((v) => pay(fx.coin(v), (v + 1) % 8, 1n))
+    await Promise.all(payments.map((b, i) => nodes[i % 4]!.engine.submit(b.tx)))
+    await until(() => payments.every((b) => finalEverywhere(nodes, b)), 'payments final')
+    expect(nodes.some((n) => n.engine.stats().inboundPauses > 0)).toBe(true)
+    await until(() => nodes.every((n) => !n.links.inboundPaused), 'reading again')
   })
 })

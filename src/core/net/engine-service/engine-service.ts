@@ -9,9 +9,9 @@
  * error's peer action; writes go through the store, durable where the engine asks.
  *
  * Invariants: the engine sees only decoded, pre-verified messages, in arrival order per the
- * runtime; each message is encoded once however many members it goes to; while more than
+ * runtime; each message is encoded once however many members it goes to; once
  * `maxPendingVerifications` verifications and writes are in flight every link stops reading (the
- * peers' muxer windows then hold them back); the links follow the engine's committee after every
+ * peers' muxer windows then hold them back) until half of them are done; the links follow the engine's committee after every
  * commit; stopping is final, like a crash (a node restarts from its store with a new service).
  */
 import type { Connection, PeerId, Startable, Stream } from '@libp2p/interface'
@@ -159,6 +159,8 @@ export class EngineService implements Startable {
   #transactions = 0
   #penalties = 0
   #pauses = 0
+  /** Links stopped reading because too much is in flight. */
+  #paused = false
 
   constructor(components: EngineServiceComponents, init: EngineServiceInit) {
     this.#components = components
@@ -177,7 +179,7 @@ export class EngineService implements Startable {
       clock: init.clock,
       timers: init.timers,
       transport: this.#send,
-      store: storeWriter(init.store, this.#storeFailed),
+      store: this.#storeWrites(storeWriter(init.store, this.#storeFailed)),
       verify: this.#verify,
       notify: this.#notify,
     })
@@ -267,6 +269,7 @@ export class EngineService implements Startable {
     const bundle = messageBundle(message, this.#init.genesisHash)
     if (bundle.checks.length === 0) return null
     return this.verifier.verifyMany(bundle.checks).then((verdicts) => {
+      this.#settled()
       try {
         assertVerdicts(bundle, verdicts)
         return null
@@ -275,6 +278,15 @@ export class EngineService implements Startable {
         throw error
       }
     })
+  }
+
+  /** The store port, telling the budget when a write is done. */
+  #storeWrites(write: RuntimePorts['store']): RuntimePorts['store'] {
+    return (ops, sync, done) =>
+      write(ops, sync, () => {
+        done()
+        this.#settled()
+      })
   }
 
   readonly #notify = (n: Notification): void => {
@@ -320,11 +332,22 @@ export class EngineService implements Startable {
 
   #deliver(from: EnginePeerId, message: Message): void {
     this.runtime.deliver(from, message)
-    const links = this.#components.committeeLinks
-    if (this.runtime.pending < this.#maxPending || links.inboundPaused) return
+    if (this.#paused || this.runtime.pending < this.#maxPending) return
+    this.#paused = true
     this.#pauses++
-    links.pauseInbound()
-    void this.runtime.idle().then(() => links.resumeInbound())
+    this.#components.committeeLinks.pauseInbound()
+    void this.runtime.idle().then(this.#resume)
+  }
+
+  /** After a verification or a write: reading resumes once half the budget is free again. */
+  readonly #settled = (): void => {
+    if (this.#paused && this.runtime.pending <= this.#maxPending / 2) this.#resume()
+  }
+
+  readonly #resume = (): void => {
+    if (!this.#paused) return
+    this.#paused = false
+    this.#components.committeeLinks.resumeInbound()
   }
 
   #penalize(peer: PeerId, error: TimeCoinError): void {
