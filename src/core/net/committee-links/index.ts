@@ -2,7 +2,7 @@
  * Committee links' public face: `committeeLinks(init)` is a libp2p service factory
  * (`services: { handshake: handshake(...), committeeLinks: committeeLinks({ ... }) }`, after the
  * handshake, whose service it uses). docs/ARCHITECTURE.md §7 describes the design,
- * docs/PROTOCOL.md ("Committee links") the stream.
+ * docs/PROTOCOL.md §21 the stream.
  */
 import {
   CommitteeLinks,
