@@ -30,7 +30,7 @@ export interface ExchangedPeer {
 }
 
 export type PeerExchangeMessage =
-  /** Up to `max` peers, 1 … MAX_EXCHANGED_PEERS. */
+  /** At most `max` peers (≤ MAX_EXCHANGED_PEERS). */
   | { readonly type: 'PeersRequest'; readonly max: number }
   | { readonly type: 'PeersAnswer'; readonly peers: readonly ExchangedPeer[] }
 
