@@ -261,6 +261,7 @@ describe('what a block settles leaves memory and the store', () => {
       expect(sizes['finality.tallyTxs']).toBe(0)
       expect(sizes['ledger.mempool']).toBe(0)
       expect(sizes['ledger.certificates']).toBe(0)
+      expect(sizes['finality.certificates']).toBe(0)
       // The spent output still names its spender, for a late conflicting spend.
       expect(node.engine.ledger.utxos.get(coin(0).outpoint)?.state.kind).toBe('Confirmed')
       await node.runtime.idle()

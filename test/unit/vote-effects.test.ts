@@ -446,6 +446,39 @@ function certificateOf(txid: Txid, signers: readonly number[], epoch = 0, seq = 
   }
 }
 
+/**
+ * Block 3's proposal (epoch 1), holding `pay` (final at every member) — and instead of its epoch-1
+ * certificate, one of epoch 0, still valid in epoch 1 — with blocks 1 and 2 as commits.
+ */
+async function epochOneProposal() {
+  const c = await Cluster.create({
+    genesisHash: GENESIS_HASH,
+    committee,
+    keys: masternodes,
+    genesis,
+    chain: TEST_CHAIN,
+  })
+  await c.submit(masternodes[0]!, registration.tx)
+  await c.run()
+  for (let h = 1; h <= 2; h++) {
+    await c.fireTimers((t) => t === 'chain:start')
+    await c.run()
+  }
+  await c.submit(masternodes[0]!, pay.tx)
+  await c.run()
+  const start = c.queue.length
+  await c.fireTimers((t) => t === 'chain:start')
+  const blockCommits = [1, 2].map(
+    (height) => c.sent.find((m) => m.type === 'BlockCommit' && m.block.header.height === height)!,
+  )
+  const proposal = c.queue.slice(start).find((q) => q.message.type === 'BlockProposal')?.message
+  if (proposal?.type !== 'BlockProposal') throw new Error('no proposal')
+  expect(proposal.proposal.block.header.height).toBe(3)
+  expect(proposal.proposal.certificates.map((x) => x.epoch)).toEqual([1])
+  const older = { ...proposal.proposal, certificates: [certificateOf(pay.txid, [0, 2, 3], 0)] }
+  return { blockCommits, proposal: { ...proposal, proposal: older } }
+}
+
 /** Block 1's proposal, holding `pay` (final at every member) and the certificate of it. */
 async function proposalWithPay(): Promise<Extract<Message, { type: 'BlockProposal' }>> {
   const c = await Cluster.create({
@@ -496,6 +529,10 @@ describe('votes and certificates of others, effect by effect', () => {
       certificate: certificateOf(pay.txid, [0, 2, 3]),
     })
     expect(finalized(first)).toHaveLength(1)
+    // Final: written without sync (the certificate can be fetched again), and no one to tell.
+    expect(persists(first).map((p) => p.sync)).toEqual([false])
+    expect(sends(first)).toEqual([])
+    expect(m.engine.stateSizes()['finality.certificates']).toBe(1)
     await m.flush()
     expect(
       m.message(ids[2]!, {
@@ -540,6 +577,20 @@ describe('votes and certificates of others, effect by effect', () => {
     const fx = m.message(leader, proposal)
     expect(finalized(fx).map((e) => e.type === 'finalized' && e.txid)).toEqual([pay.txid])
     expect(penalties(fx)).toEqual([])
+    expect(m.engine.isFinal(pay.txid)).toBe(true)
+  })
+
+  it('in epoch 1, a certificate of epoch 0 it carries still counts', async () => {
+    const { blockCommits, proposal } = await epochOneProposal()
+    const m = await Member.open(masternodes[1]!, { chain: TEST_CHAIN })
+    for (const commit of blockCommits) {
+      m.message(ids[0]!, commit)
+      await m.flush()
+    }
+    expect(m.engine.committee.epoch).toBe(1)
+    const fx = m.message(bytesToHex(proposal.proposal.block.header.proposer), proposal)
+    expect(penalties(fx)).toEqual([])
+    expect(finalized(fx)).toHaveLength(1)
     expect(m.engine.isFinal(pay.txid)).toBe(true)
   })
 
