@@ -31,6 +31,7 @@ import {
   type HandshakeService,
   handshake,
   type MemoryPeerBook,
+  type PeerBook,
   type Penalty,
 } from '../../src/core/net/index.ts'
 import { PeerRole } from '../../src/core/protocol/handshake.ts'
@@ -70,7 +71,7 @@ export interface ClusterSetup {
   readonly chain?: ChainConfig
   readonly verifier?: Ed25519Verifier
   /** Link settings other than the defaults (tests shorten the timers). */
-  readonly links?: Partial<Omit<CommitteeLinksInit, 'network' | 'masternodeKey' | 'peerBook'>>
+  readonly links?: LinkSettings
   readonly book: MemoryPeerBook
 }
 
@@ -138,20 +139,7 @@ export async function startMasternode(
     ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
     gossipsub: false,
     services: {
-      handshake: handshake({
-        network: 'devnet',
-        genesisHash: GENESIS_HASH,
-        role: PeerRole.Masternode,
-        masternodeSigner: keySigner(key.secretKey),
-        tip: () => ({ height: 0, hash: GENESIS_HASH }),
-        timeoutMs: 5_000,
-      }),
-      committeeLinks: committeeLinks({
-        network: 'devnet',
-        masternodeKey: key.publicKey,
-        peerBook: setup.book,
-        ...setup.links,
-      }),
+      ...masternodeServices(key, setup.book, setup.links),
       engine: engineService({
         network: 'devnet',
         genesisHash: GENESIS_HASH,
@@ -194,6 +182,31 @@ export async function startMasternode(
   return node
 }
 
+/** Link settings a test may change (all but the node's identity and its peer book). */
+export type LinkSettings = Partial<
+  Omit<CommitteeLinksInit, 'network' | 'masternodeKey' | 'peerBook'>
+>
+
+/** The handshake and committee-link services of masternode `key`, dialling peers from `book`. */
+export function masternodeServices(key: KeyPair, book: PeerBook, links: LinkSettings = {}) {
+  return {
+    handshake: handshake({
+      network: 'devnet',
+      genesisHash: GENESIS_HASH,
+      role: PeerRole.Masternode,
+      masternodeSigner: keySigner(key.secretKey),
+      tip: () => ({ height: 0, hash: GENESIS_HASH }),
+      timeoutMs: 5_000,
+    }),
+    committeeLinks: committeeLinks({
+      network: 'devnet',
+      masternodeKey: key.publicKey,
+      peerBook: book,
+      ...links,
+    }),
+  }
+}
+
 export type LinkOnlyHost = NodeHost<{ handshake: HandshakeService; committeeLinks: CommitteeLinks }>
 
 /** A masternode host with links and no engine: it sends whatever frames a test writes. */
@@ -202,22 +215,7 @@ export async function startLinkOnly(setup: ClusterSetup, key: KeyPair): Promise<
     ...(setup.transport === 'memory' ? { transports: [memory()] } : {}),
     listenAddresses: listenAddresses(setup.transport, memoryName()),
     gossipsub: false,
-    services: {
-      handshake: handshake({
-        network: 'devnet',
-        genesisHash: GENESIS_HASH,
-        role: PeerRole.Masternode,
-        masternodeSigner: keySigner(key.secretKey),
-        tip: () => ({ height: 0, hash: GENESIS_HASH }),
-        timeoutMs: 5_000,
-      }),
-      committeeLinks: committeeLinks({
-        network: 'devnet',
-        masternodeKey: key.publicKey,
-        peerBook: setup.book,
-        ...setup.links,
-      }),
-    },
+    services: masternodeServices(key, setup.book, setup.links),
   })
   host.services.committeeLinks.receive({ frame: () => {}, misbehaved: () => {} })
   wallets.push(host)
@@ -256,6 +254,27 @@ export function addressesOf(
     if (transport === 'ws') return s.includes('/ws')
     return s.includes('/tcp/') && !s.includes('/ws')
   })
+}
+
+/**
+ * Starts a masternode for each key of `setup.committee`'s fixture (`options(i)` for the i-th) and
+ * resolves once every committee link is up.
+ */
+export async function startCommittee(
+  setup: ClusterSetup,
+  keys: readonly KeyPair[],
+  options: (i: number) => StartOptions | Promise<StartOptions> = () => ({}),
+): Promise<Masternode[]> {
+  const nodes: Masternode[] = []
+  for (const [i, key] of keys.entries())
+    nodes.push(await startMasternode(setup, key, await options(i)))
+  await until(() => linked(nodes), 'every committee link up')
+  return nodes
+}
+
+/** Whether every node has a link up to every other. */
+export function linked(nodes: readonly Masternode[]): boolean {
+  return nodes.every((n) => n.links.stats().connected === nodes.length - 1)
 }
 
 /** Stops one masternode as a crash would (its host, then its store). */

@@ -15,7 +15,6 @@ import {
   COMMITTEE_TAG_VALUE,
   type CommitteeLinks,
   type CommitteeLinksInit,
-  committeeLinks,
   encodeFrames,
   FrameReader,
   type HandshakeService,
@@ -28,7 +27,7 @@ import { PeerRole } from '../../../src/core/protocol/handshake.ts'
 import { PROTOCOLS, protocolIdOf } from '../../../src/core/protocol/protocols.ts'
 import { createNodeHost, type NodeHost } from '../../../src/node/net/host.ts'
 import { GENESIS_HASH, keyPair } from '../../support/ledger-fixture.ts'
-import { memoryName, until } from '../../support/net-engines.ts'
+import { masternodeServices, memoryName, until } from '../../support/net-engines.ts'
 
 const CONSENSUS = protocolIdOf('devnet', 'consensus')
 
@@ -146,26 +145,13 @@ async function linkHost(
     listenAddresses: [`/memory/${options.name ?? memoryName()}`],
     gossipsub: false,
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
-    services: {
-      handshake: handshake({
-        network: 'devnet',
-        genesisHash: GENESIS_HASH,
-        role: PeerRole.Masternode,
-        masternodeSigner: keySigner(key.secretKey),
-        tip: () => ({ height: 0, hash: GENESIS_HASH }),
-        timeoutMs: 3_000,
-      }),
-      committeeLinks: committeeLinks({
-        network: 'devnet',
-        masternodeKey: key.publicKey,
-        peerBook: book,
-        backoffMinMs: 100,
-        backoffMaxMs: 800,
-        acceptWaitMs: 300,
-        timeoutMs: 2_000,
-        ...init,
-      }),
-    },
+    services: masternodeServices(key, book, {
+      backoffMinMs: 100,
+      backoffMaxMs: 800,
+      acceptWaitMs: 300,
+      timeoutMs: 2_000,
+      ...init,
+    }),
   })
   live.push(host)
   book.set(key.publicKey, host.getMultiaddrs())
