@@ -34,7 +34,6 @@ import {
   UTXO_COMMITMENT_KEY,
   utxoKey,
 } from '../src/core/ledger/utxo-codec.ts'
-import { UNSPENT } from '../src/core/ledger/utxo-state.ts'
 import type { BatchOp } from '../src/core/storage/store.ts'
 import { type LevelStoreOptions, openLevelStore } from '../src/node/storage/level-store.ts'
 import {
@@ -164,7 +163,7 @@ function entryOf(i: number): UtxoEntry {
       address: addresses.subarray(i * 20, i * 20 + 20) as AddressPayload,
     },
     height: 1 + (i >>> 11),
-    state: UNSPENT,
+    state: { kind: 'Unspent' },
   }
 }
 /** Puts of entries [from, to), encoded with the ledger's own key and record functions. */

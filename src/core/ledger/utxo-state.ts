@@ -38,8 +38,6 @@ export interface UtxoEntry {
   readonly state: UtxoState
 }
 
-export const UNSPENT: UtxoState = { kind: 'Unspent' }
-
 const RANK: Record<UtxoStateKind, number> = {
   Unspent: 0,
   Locked: 1,
