@@ -15,6 +15,7 @@ import {
   COMMITTEE_TAG_VALUE,
   type CommitteeLinks,
   type CommitteeLinksInit,
+  committeeSlotsGater,
   encodeFrames,
   FrameReader,
   type HandshakeService,
@@ -138,9 +139,13 @@ async function linkHost(
   key: KeyPair,
   book: MemoryPeerBook,
   init: Partial<CommitteeLinksInit> = {},
-  options: { name?: string; maxConnections?: number } = {},
+  options: { name?: string; maxConnections?: number; gated?: boolean } = {},
 ): Promise<Linked> {
+  let self: LinkHost | undefined
   const host: LinkHost = await createNodeHost({
+    ...(options.gated === true
+      ? { connectionGater: committeeSlotsGater(() => self?.services.committeeLinks) }
+      : {}),
     transports: [memory()],
     listenAddresses: [`/memory/${options.name ?? memoryName()}`],
     gossipsub: false,
@@ -153,6 +158,7 @@ async function linkHost(
       ...init,
     }),
   })
+  self = host
   live.push(host)
   book.set(key.publicKey, host.getMultiaddrs())
   const received: Received = { frames: [], misbehaved: [] }
@@ -352,17 +358,29 @@ describe('committee links over memory', () => {
     )
   })
 
-  it('reserves 40% of maxConnections for members', async () => {
+  it('keeps 40% of maxConnections for members: a wallet past the rest is refused, a member is not', async () => {
     const book = new MemoryPeerBook()
-    const a = await linkHost(keys[0]!, book, {}, { maxConnections: 5 })
+    const a = await linkHost(keys[0]!, book, {}, { maxConnections: 5, gated: true })
+    const b = await linkHost(keys[1]!, book)
+    for (const h of [a, b])
+      h.services.committeeLinks.setCommittee([keys[0]!.publicKey, keys[1]!.publicKey])
     const links = a.services.committeeLinks
+    await until(() => links.state(keys[1]!.publicKey) === LinkState.Connected, 'linked')
     expect(links.reservedSlots).toBe(2)
     expect(links.admitsNonMember()).toBe(true)
-    const others = []
-    for (let i = 0; i < 3; i++) others.push(await bareHost(PeerRole.LightClient))
-    for (const o of others) await o.dial(a.getMultiaddrs())
-    await until(() => a.getConnections().length === 3, 'three wallets connected')
+    for (let i = 0; i < 3; i++) await (await bareHost(PeerRole.LightClient)).dial(a.getMultiaddrs())
+    const wallets = () => a.getConnections().filter((c) => !c.remotePeer.equals(b.peerId)).length
+    await until(() => wallets() === 3, 'three wallets connected')
     expect(links.admitsNonMember()).toBe(false)
+
+    const fourth = await bareHost(PeerRole.LightClient)
+    await expect(fourth.dial(a.getMultiaddrs())).rejects.toThrow()
+    expect(a.getConnections(fourth.peerId)).toHaveLength(0)
+
+    // The member's connection goes; its new one gets in, past the wallets.
+    await a.hangUp(b.peerId)
+    await until(() => links.state(keys[1]!.publicKey) === LinkState.Connected, 'linked again')
+    expect(wallets()).toBe(3)
   })
 })
 

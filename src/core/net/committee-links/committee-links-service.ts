@@ -397,13 +397,27 @@ export class CommitteeLinks extends TypedEventEmitter<CommitteeLinksEvents> impl
    */
   admitsNonMember(): boolean {
     const { connectionManager } = this.#components
-    const memberPeers = new Set<string>()
-    for (const m of this.#members.values())
-      if (m.link.peer !== undefined) memberPeers.add(m.link.peer.toString())
+    const members = this.#memberPeers()
     let others = 0
     for (const c of connectionManager.getConnections())
-      if (!memberPeers.has(c.remotePeer.toString())) others++
+      if (!members.has(c.remotePeer.toString())) others++
     return others < connectionManager.getMaxConnections() - this.reservedSlots
+  }
+
+  /**
+   * Whether an inbound connection of `peer` may be taken: always for a member's known peer,
+   * otherwise while `admitsNonMember()` (the gate of `committeeSlotsGater`).
+   */
+  admitsInbound(peer: PeerId): boolean {
+    return this.#memberPeers().has(peer.toString()) || this.admitsNonMember()
+  }
+
+  /** The libp2p ids members last proved (O(members)). */
+  #memberPeers(): Set<string> {
+    const peers = new Set<string>()
+    for (const m of this.#members.values())
+      if (m.link.peer !== undefined) peers.add(m.link.peer.toString())
+    return peers
   }
 
   stats(): CommitteeLinksStats {

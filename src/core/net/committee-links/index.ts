@@ -32,6 +32,7 @@ export {
   MemoryPeerBook,
   type PeerBook,
 } from './peer-book.ts'
+export { committeeSlotsGater } from './slots-gater.ts'
 
 export function committeeLinks(
   init: CommitteeLinksInit,

@@ -161,6 +161,8 @@ export class EngineService implements Startable {
   #pauses = 0
   /** Links stopped reading because too much is in flight. */
   #paused = false
+  /** The engine has started and not stopped: frames that arrive earlier are dropped (re-sent). */
+  #running = false
 
   constructor(components: EngineServiceComponents, init: EngineServiceInit) {
     this.#components = components
@@ -204,9 +206,11 @@ export class EngineService implements Startable {
   afterStart(): void {
     this.#followCommittee()
     this.runtime.start()
+    this.#running = true
   }
 
   async stop(): Promise<void> {
+    this.#running = false
     this.runtime.stop()
     await this.#components.registrar.unhandle(this.txProtocol)
   }
@@ -317,7 +321,7 @@ export class EngineService implements Startable {
   // ── inbound ──
 
   readonly #onFrame = (from: string, frame: Uint8Array, peer: PeerId): void => {
-    if (this.runtime.stopped) return
+    if (!this.#running || this.runtime.stopped) return
     this.#framesIn++
     let message: Message
     try {
@@ -399,7 +403,7 @@ export class EngineService implements Startable {
       })
       const frame = await lp.read({ signal })
       const message = spec.dialer.decode(frame.subarray())
-      if (this.runtime.stopped) throw new Error('the engine has stopped')
+      if (!this.#running || this.runtime.stopped) throw new Error('the engine is not running')
       this.#transactions++
       const from =
         peer.masternodeKey === undefined
