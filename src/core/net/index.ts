@@ -7,3 +7,4 @@
 export * from './committee-links/index.ts'
 export * from './engine-service/index.ts'
 export * from './handshake/index.ts'
+export * from './rotating-bloom.ts'
