@@ -526,6 +526,12 @@ export const ERROR_CODES = {
     meaning:
       "A peer whose message was judged Fatal (by a protocol service or the engine): banned; the message names the judging error's code.",
   },
+  PEER_RATE_LIMITED: {
+    domain: 'peer',
+    rpc: MISC_ERROR,
+    meaning:
+      'A peer that sent more frames of one class than its token bucket allows (max_requests_per_second): the frames over it are dropped, and it is charged a MidToleranceError at most once per class and interval.',
+  },
   // ── protocol ──
   PROTOCOL_ID_INVALID: {
     domain: 'protocol',

@@ -5,6 +5,7 @@
  */
 
 export * from './committee-links/index.ts'
+export * from './defence/index.ts'
 export * from './engine-service/index.ts'
 export * from './handshake/index.ts'
 export * from './rotating-bloom.ts'

@@ -35,11 +35,12 @@ import {
   type RuntimePorts,
   storeWriter,
 } from '../../engine/runtime.ts'
-import { EncodingError, PeerAction, ProtocolError, TimeCoinError } from '../../errors.ts'
+import { EncodingError, PeerAction, PeerError, ProtocolError, TimeCoinError } from '../../errors.ts'
 import type { NetworkName } from '../../primitives/network.ts'
 import { PROTOCOLS, protocolIdOf } from '../../protocol/protocols.ts'
 import type { Store } from '../../storage/store.ts'
 import type { CommitteeLinks } from '../committee-links/committee-links-service.ts'
+import type { InboundGate } from '../defence/inbound-gate.ts'
 import { BanList } from '../handshake/ban-list.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
 import { FatalBans, type PenaltySink } from './penalties.ts'
@@ -79,6 +80,11 @@ export interface EngineServiceInit {
   readonly penalties?: PenaltySink
   /** The handshake's ban policy, so the default sink's bans hold at the next connection. */
   readonly bans?: ConstructorParameters<typeof FatalBans>[0]
+  /**
+   * Asked for every inbound frame (links and `tx` streams) before it is decoded; false drops the
+   * frame (the defence layer's rate limits and bans). Default: every frame is handled.
+   */
+  readonly inbound?: InboundGate
   /** Delivers a message for a peer no link reaches (a wallet's stream); false when it cannot. */
   readonly route?: (to: EnginePeerId, message: Message) => boolean
   /** Verifications and writes in flight above which links stop reading (default 4,096). */
@@ -322,6 +328,7 @@ export class EngineService implements Startable {
 
   readonly #onFrame = (from: string, frame: Uint8Array, peer: PeerId): void => {
     if (!this.#running || this.runtime.stopped) return
+    if (this.#init.inbound?.admit(peer, 'consensus', frame) === false) return
     this.#framesIn++
     let message: Message
     try {
@@ -401,8 +408,12 @@ export class EngineService implements Startable {
         maxDataLength: spec.maxDataLength,
         maxBufferSize: spec.maxDataLength + 8,
       })
-      const frame = await lp.read({ signal })
-      const message = spec.dialer.decode(frame.subarray())
+      const frame = (await lp.read({ signal })).subarray()
+      if (this.#init.inbound?.admit(connection.remotePeer, 'tx', frame) === false) {
+        stream.abort(new PeerError('PEER_RATE_LIMITED', 'a tx frame over the rate limit'))
+        return
+      }
+      const message = spec.dialer.decode(frame)
       if (!this.#running || this.runtime.stopped) throw new Error('the engine is not running')
       this.#transactions++
       const from =
