@@ -526,6 +526,12 @@ export const ERROR_CODES = {
     meaning:
       "A peer whose message was judged Fatal (by a protocol service or the engine): banned; the message names the judging error's code.",
   },
+  PEER_EXCHANGE_INVALID: {
+    domain: 'peer',
+    rpc: MISC_ERROR,
+    meaning:
+      'A peer-exchange answer with more peers than asked for, a peer id that is no multihash of a key, a malformed multiaddr, or an address of another peer: dropped whole.',
+  },
   PEER_RATE_LIMITED: {
     domain: 'peer',
     rpc: MISC_ERROR,

@@ -5,6 +5,7 @@
  */
 
 export * from './committee-links/index.ts'
+export * from './discovery/index.ts'
 export * from './defence/index.ts'
 export * from './engine-service/index.ts'
 export * from './handshake/index.ts'
