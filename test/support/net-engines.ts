@@ -23,9 +23,15 @@ import {
   type TxOutput,
 } from '../../src/core/index.ts'
 import {
+  type BanPolicy,
+  banGater,
   type CommitteeLinks,
   type CommitteeLinksInit,
   committeeLinks,
+  committeeSlotsGater,
+  composeGaters,
+  Defence,
+  type DefenceSettings,
   type EngineService,
   engineService,
   type HandshakeService,
@@ -62,6 +68,8 @@ export interface Masternode {
   readonly committed: number[]
   readonly alarms: string[]
   readonly penalties: Penalty[]
+  /** The node's defence layer, when it was started with one. */
+  readonly defence: Defence | undefined
 }
 
 export interface ClusterSetup {
@@ -111,6 +119,12 @@ export interface StartOptions {
   readonly maxPendingVerifications?: number
   /** For memory: the listen name (reuse it to restart a node at the same address). */
   readonly memoryName?: string
+  /**
+   * Defends the node with these settings: a `Defence` scores its penalties (as well as recording
+   * them), rates every inbound frame, bans through the handshake and gates connections (composed
+   * with the ban and reserved-slot gaters).
+   */
+  readonly defence?: Partial<DefenceSettings>
 }
 
 /** Opens an engine from `store` and starts a masternode host around it; publishes its address. */
@@ -133,13 +147,26 @@ export async function startMasternode(
   const committed: number[] = []
   const alarms: string[] = []
   const penalties: Penalty[] = []
+  const defence =
+    options.defence === undefined ? undefined : new Defence({ settings: options.defence })
+  let built: MasternodeHost | undefined
   const host: MasternodeHost = await createNodeHost({
     ...(setup.transport === 'memory' ? { transports: [memory()] } : {}),
     listenAddresses: listenAddresses(setup.transport, options.memoryName ?? memoryName()),
     ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
+    ...(defence === undefined
+      ? {}
+      : {
+          connectionGater: composeGaters(
+            defence.gater,
+            banGater(defence),
+            committeeSlotsGater(() => built?.services.committeeLinks),
+          ),
+        }),
     gossipsub: false,
     services: {
-      ...masternodeServices(key, setup.book, setup.links),
+      ...(defence === undefined ? {} : { defence: defence.service() }),
+      ...masternodeServices(key, setup.book, setup.links, defence),
       engine: engineService({
         network: 'devnet',
         genesisHash: GENESIS_HASH,
@@ -148,7 +175,13 @@ export async function startMasternode(
         clock: monotonicClock,
         timers: nodeTimers,
         ...(setup.verifier === undefined ? {} : { verifier: setup.verifier }),
-        penalties: { penalize: (p) => penalties.push(p) },
+        penalties: {
+          penalize: (p) => {
+            penalties.push(p)
+            defence?.penalize(p)
+          },
+        },
+        ...(defence === undefined ? {} : { inbound: defence }),
         ...(options.maxPendingVerifications === undefined
           ? {}
           : { maxPendingVerifications: options.maxPendingVerifications }),
@@ -165,6 +198,7 @@ export async function startMasternode(
       }),
     },
   })
+  built = host
   const node: Masternode = {
     key,
     host,
@@ -176,6 +210,7 @@ export async function startMasternode(
     committed,
     alarms,
     penalties,
+    defence,
   }
   live.push(node)
   setup.book.set(key.publicKey, addressesOf(host, setup.transport))
@@ -187,8 +222,16 @@ export type LinkSettings = Partial<
   Omit<CommitteeLinksInit, 'network' | 'masternodeKey' | 'peerBook'>
 >
 
-/** The handshake and committee-link services of masternode `key`, dialling peers from `book`. */
-export function masternodeServices(key: KeyPair, book: PeerBook, links: LinkSettings = {}) {
+/**
+ * The handshake and committee-link services of masternode `key`, dialling peers from `book`;
+ * `bans` replaces the handshake's own ban list (a `Defence`).
+ */
+export function masternodeServices(
+  key: KeyPair,
+  book: PeerBook,
+  links: LinkSettings = {},
+  bans?: BanPolicy,
+) {
   return {
     handshake: handshake({
       network: 'devnet',
@@ -197,6 +240,7 @@ export function masternodeServices(key: KeyPair, book: PeerBook, links: LinkSett
       masternodeSigner: keySigner(key.secretKey),
       tip: () => ({ height: 0, hash: GENESIS_HASH }),
       timeoutMs: 5_000,
+      ...(bans === undefined ? {} : { bans }),
     }),
     committeeLinks: committeeLinks({
       network: 'devnet',

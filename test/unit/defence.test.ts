@@ -69,6 +69,21 @@ describe('peer scores', () => {
     expect(scores.score('p')).toBe(0)
   })
 
+  it('a score decays in steps of a tenth of the half-life: a burst adds up exactly', () => {
+    const step = (S.scoreHalfLifeSeconds * 1000) / 10
+    const c = clock(20 * step) // on a step boundary
+    const scores = new PeerScores(S, c.now)
+    scores.apply('p', PeerAction.LowToleranceError)
+    c.advance(step - 1)
+    expect(scores.score('p')).toBe(20)
+    for (let i = 0; i < 3; i++) scores.apply('p', PeerAction.LowToleranceError)
+    expect(scores.score('p')).toBe(80)
+    c.advance(1)
+    expect(scores.score('p')).toBeCloseTo(80 * 2 ** -0.1, 9)
+    c.advance(9 * step)
+    expect(scores.score('p')).toBeCloseTo(40, 9)
+  })
+
   it('a score halves every half-life, so errors spread out in time never ban', () => {
     const c = clock()
     const scores = new PeerScores(S, c.now)

@@ -5,6 +5,10 @@
  * whose score reaches the ban score is banned for a while. Time comes from an injected clock, so
  * the arithmetic is checked without waiting.
  *
+ * Decay goes in steps of a tenth of the half-life (one minute by default) on the clock's grid, as
+ * Lodestar applies it at its heartbeat: penalties within one step add up exactly, so "five
+ * low-tolerance errors ban" holds for a burst, while errors spread out decay away.
+ *
  * Invariants: a score is in [0, banScore]; a ban lasts exactly `banDurationSeconds` from the
  * penalty that caused it and is never extended by penalties during it; the score does not decay
  * while a ban lasts (a peer leaving a ban is still at the ban score, so its next offence bans it
@@ -36,11 +40,13 @@ interface Entry {
 
 /** A decayed score below this (in ban-score units) is forgotten by `sweep`. */
 const FORGET_SHARE = 0.005
+/** Decay steps per half-life: each step multiplies a score by 2^(-1/10). */
+const DECAY_STEPS = 10
 
 export class PeerScores {
   readonly #costs: Readonly<Record<PeerAction, number>>
   readonly #banScore: number
-  readonly #halfLifeMs: number
+  readonly #stepMs: number
   readonly #banMs: number
   readonly #maxPeers: number
   readonly #now: () => number
@@ -55,7 +61,7 @@ export class PeerScores {
       [PeerAction.MidToleranceError]: settings.midToleranceCost,
       [PeerAction.HighToleranceError]: settings.highToleranceCost,
     }
-    this.#halfLifeMs = settings.scoreHalfLifeSeconds * 1000
+    this.#stepMs = (settings.scoreHalfLifeSeconds * 1000) / DECAY_STEPS
     this.#banMs = settings.banDurationSeconds * 1000
     this.#maxPeers = settings.maxTrackedPeers
     this.#now = now
@@ -123,9 +129,11 @@ export class PeerScores {
     return this.#entries.size
   }
 
+  /** The score after the decay steps between `since` and `now` (none while a ban lasts). */
   #decayed(entry: Entry, now: number): number {
     if (now <= entry.since) return entry.score
-    return entry.score * 2 ** (-(now - entry.since) / this.#halfLifeMs)
+    const steps = Math.floor(now / this.#stepMs) - Math.floor(entry.since / this.#stepMs)
+    return steps === 0 ? entry.score : entry.score * 2 ** (-steps / DECAY_STEPS)
   }
 
   #forgettable(entry: Entry, now: number): boolean {

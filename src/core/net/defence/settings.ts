@@ -31,7 +31,7 @@ export interface DefenceSettings {
   readonly midToleranceCost: number
   /** Cost of a HighToleranceError (a request it should not make): fifty ban. */
   readonly highToleranceCost: number
-  /** `score_half_life_seconds`: a penalty score halves in this time. */
+  /** `score_half_life_seconds`: a penalty score halves in this time (in ten steps). */
   readonly scoreHalfLifeSeconds: number
   /** `bantime`: how long a ban lasts (the score does not decay meanwhile). */
   readonly banDurationSeconds: number
