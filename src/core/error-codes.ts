@@ -34,6 +34,7 @@ export type ErrorDomain =
   | 'peer'
   | 'protocol'
   | 'storage'
+  | 'wallet'
 
 export interface ErrorCodeInfo {
   readonly domain: ErrorDomain
@@ -606,6 +607,57 @@ export const ERROR_CODES = {
     domain: 'storage',
     rpc: DATABASE_ERROR,
     meaning: 'A store with records but no version record: written before versioning, or not ours.',
+  },
+  // ── wallet ──
+  WALLET_TOO_MANY_ADDRESSES: {
+    domain: 'wallet',
+    rpc: INVALID_PARAMETER,
+    meaning:
+      "A subscribe that would take a wallet's stream past the masternode's address limit (a setting): refused whole, nothing subscribed.",
+  },
+  WALLET_TOO_MANY_PEERS: {
+    domain: 'wallet',
+    rpc: MISC_ERROR,
+    meaning:
+      'A wallet stream opened while the masternode serves its limit of wallets (a setting): told so in an Error frame with request id 0, then closed.',
+  },
+  WALLET_SLOW_SUBSCRIBER: {
+    domain: 'wallet',
+    rpc: MISC_ERROR,
+    meaning:
+      "A wallet whose stream did not drain: its queued answers and pushes passed their byte bound, or a write waited past the protocol's timeout; the stream is reset.",
+  },
+  WALLET_TOO_MANY_REQUESTS: {
+    domain: 'wallet',
+    rpc: INVALID_PARAMETER,
+    meaning: 'More wallet requests in flight than the light client allows (local misuse).',
+  },
+  WALLET_UNKNOWN_REQUEST: {
+    domain: 'wallet',
+    rpc: MISC_ERROR,
+    meaning: 'A wallet answer naming no request in flight on its stream.',
+  },
+  WALLET_REQUEST_TIMEOUT: {
+    domain: 'wallet',
+    rpc: MISC_ERROR,
+    meaning: "A wallet request not answered within the protocol's timeout (30 s).",
+  },
+  WALLET_DISCONNECTED: {
+    domain: 'wallet',
+    rpc: MISC_ERROR,
+    meaning: 'A wallet request still in flight when its stream closed.',
+  },
+  WALLET_PROOF_MISSING: {
+    domain: 'wallet',
+    rpc: VERIFY_REJECTED,
+    meaning:
+      'A final state (SpentFinalized, Confirmed) sent without the proof a light client checks it by: refused.',
+  },
+  WALLET_PROOF_INVALID: {
+    domain: 'wallet',
+    rpc: VERIFY_REJECTED,
+    meaning:
+      "A wallet output whose proof does not back it: another transaction, an output or spend the transaction does not make, a path that misses the block's root, a reward the block does not pay, or a state of another height.",
   },
 } as const satisfies Record<string, ErrorCodeInfo>
 

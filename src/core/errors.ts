@@ -104,3 +104,10 @@ export type EvidenceErrorCode = CodesOf<'evidence'>
 export class EvidenceError extends TimeCoinError<EvidenceErrorCode> {
   readonly domain = 'evidence'
 }
+
+/** A wallet-protocol failure (src/core/net/wallet-service, the light client in src/core/wallet). */
+export type WalletErrorCode = CodesOf<'wallet'>
+
+export class WalletError extends TimeCoinError<WalletErrorCode> {
+  readonly domain = 'wallet'
+}

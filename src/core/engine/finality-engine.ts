@@ -29,6 +29,7 @@ import { EXPIRE, Fetching, isRetryTimer, ORPHANS } from './fetching.ts'
 import { Finality } from './finality.ts'
 import { type EngineLimits, engineLimits } from './limits.ts'
 import type { Message, PeerId } from './messages.ts'
+import type { CertifiedBlock } from './recent-blocks.ts'
 import type { Seal } from './seal-store.ts'
 import { Voting } from './voting.ts'
 
@@ -167,6 +168,14 @@ export class FinalityEngine {
 
   decisionOf(txid: Txid): Decision | undefined {
     return this.#ctx.voting.decisionOf(txid)
+  }
+
+  /**
+   * The recent committed block holding `txid`, with its certificate: what proves to a light client
+   * that the transaction is confirmed (older blocks are in the store). Undefined without blocks.
+   */
+  inclusion(txid: Txid): CertifiedBlock | undefined {
+    return this.#ctx.chain?.inclusion(txid)
   }
 
   /** Arms the periodic timers and re-requests votes for transactions still pending. */

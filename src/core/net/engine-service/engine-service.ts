@@ -165,6 +165,8 @@ export class EngineService implements Startable {
   #transactions = 0
   #penalties = 0
   #pauses = 0
+  /** Services told every notification too (the wallet protocol): a few, set by code. */
+  readonly #listeners = new Set<(notification: Notification) => void>()
   /** Links stopped reading because too much is in flight. */
   #paused = false
   /** The engine has started and not stopped: frames that arrive earlier are dropped (re-sent). */
@@ -224,6 +226,17 @@ export class EngineService implements Startable {
   /** A transaction from this node's own wallet or RPC (rejects with the typed error if invalid). */
   submit(tx: Parameters<EngineRuntime['submit']>[0]): Promise<void> {
     return this.runtime.submit(tx)
+  }
+
+  /**
+   * Tells `listener` every notification too (finality, commits, output states …), after the
+   * service and before `init.notify`; returns the call that stops it. The wallet protocol listens.
+   */
+  onNotification(listener: (notification: Notification) => void): () => void {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
   }
 
   stats(): EngineServiceStats {
@@ -307,6 +320,7 @@ export class EngineService implements Startable {
         this.penalties.penalize({ peer, action: n.action, code: n.code, reason: n.reason })
       }
     } else if (n.type === 'committed') this.#followCommittee()
+    for (const listener of this.#listeners) listener(n)
     this.#init.notify?.(n)
   }
 

@@ -1,0 +1,241 @@
+/**
+ * One wallet's long-lived stream on the masternode side: frames in (cut synchronously, each
+ * length checked against the wallet's limit before its payload is buffered), frames out through
+ * an ordered, byte-bounded queue. An answer that takes a moment (a submit, a committee proof, an
+ * old block read from the store) holds its place in the queue (`reserve`), so the wallet receives
+ * answers and pushes in the order the requests and state changes happened.
+ *
+ * Invariants: frames leave in queue order, and none passes a reserved place still empty; queued
+ * bytes ≤ `maxQueueBytes` (one larger frame is taken into an empty queue), past it — or when a write
+ * has not drained within `timeoutMs` — the wallet is too slow and its stream is reset; at most one
+ * write waits for drain; after `close` nothing is queued or written.
+ */
+import type { PeerId, Stream, StreamMessageEvent } from '@libp2p/interface'
+import { type TimeCoinError, WalletError } from '../../errors.ts'
+import { PROTOCOLS } from '../../protocol/protocols.ts'
+import { encodeFrames, FrameReader } from '../committee-links/frames.ts'
+
+/** A place in the queue for an answer still being built. */
+export interface Slot {
+  frame: Uint8Array | null
+}
+
+export interface SessionHooks {
+  /** A complete frame from the wallet. */
+  frame(session: WalletSession, frame: Uint8Array): void
+  /** The stream closed or was reset (by either side); the session is over. */
+  closed(session: WalletSession, error: TimeCoinError | undefined): void
+}
+
+export interface SessionInit {
+  readonly id: number
+  readonly peer: PeerId
+  readonly stream: Stream
+  readonly maxQueueBytes: number
+  readonly timeoutMs: number
+  readonly hooks: SessionHooks
+}
+
+/** Most bytes gathered into one write. */
+const MAX_WRITE_BYTES = 256 * 1024
+
+export class WalletSession {
+  readonly id: number
+  readonly peer: PeerId
+  /** The addresses this wallet subscribed to (hex), ≤ the service's per-wallet limit. */
+  readonly addresses = new Set<string>()
+  /** Requests being answered (their slots reserved, not yet filled). */
+  pending = 0
+  readonly #stream: Stream
+  readonly #reader: FrameReader
+  readonly #init: SessionInit
+  readonly #queue: Slot[] = []
+  #queuedBytes = 0
+  #scheduled = false
+  #drainTimer: ReturnType<typeof setTimeout> | undefined
+  #closed = false
+  #paused = false
+  /** Frames and bytes written (for stats and tests). */
+  framesOut = 0
+  bytesOut = 0
+
+  constructor(init: SessionInit) {
+    this.id = init.id
+    this.peer = init.peer
+    this.#init = init
+    this.#stream = init.stream
+    const limits = PROTOCOLS.wallet.dialer
+    this.#reader = new FrameReader({
+      maxDataLength: limits.maxDataLength,
+      checkLength: limits.checkLength,
+    })
+    init.stream.addEventListener('message', this.#onMessage)
+    init.stream.addEventListener('close', this.#onClose)
+    init.stream.addEventListener('drain', this.#onDrain)
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  get queuedBytes(): number {
+    return this.#queuedBytes
+  }
+
+  /** Queues a frame; a wallet whose queue overflows is disconnected. */
+  push(frame: Uint8Array): void {
+    if (this.#closed) return
+    this.#add({ frame })
+  }
+
+  /** A place in the queue for an answer built later (`fill`). */
+  reserve(): Slot {
+    const slot: Slot = { frame: null }
+    if (!this.#closed) this.#queue.push(slot)
+    return slot
+  }
+
+  fill(slot: Slot, frame: Uint8Array): void {
+    if (this.#closed || slot.frame !== null) return
+    slot.frame = frame
+    this.#count(frame)
+  }
+
+  /** Stops reading the wallet's frames (too many requests being answered) until `resume`. */
+  pause(): void {
+    if (this.#paused || this.#closed) return
+    this.#paused = true
+    this.#stream.pause()
+  }
+
+  resume(): void {
+    if (!this.#paused || this.#closed) return
+    this.#paused = false
+    this.#stream.resume()
+  }
+
+  /** Writes what is queued, then closes the stream (a refusal or a notice was the last frame). */
+  async closeAfterFlush(): Promise<void> {
+    this.#flush()
+    const signal = AbortSignal.timeout(this.#init.timeoutMs)
+    try {
+      await this.#stream.close({ signal })
+    } catch (error) {
+      this.#stream.abort(error instanceof Error ? error : new Error(String(error)))
+    }
+  }
+
+  /** Resets the stream with `error` (the session ends through the stream's close event). */
+  abort(error: TimeCoinError): void {
+    if (this.#closed) return
+    this.#stream.abort(error)
+    this.#end(error)
+  }
+
+  #add(slot: Slot): void {
+    this.#queue.push(slot)
+    if (slot.frame !== null) this.#count(slot.frame)
+  }
+
+  #count(frame: Uint8Array): void {
+    this.#queuedBytes += frame.length
+    if (this.#queuedBytes > this.#init.maxQueueBytes && this.#queue.length > 1) {
+      this.abort(
+        new WalletError(
+          'WALLET_SLOW_SUBSCRIBER',
+          `${this.#queuedBytes} bytes queued for the wallet, limit ${this.#init.maxQueueBytes}`,
+        ),
+      )
+      return
+    }
+    this.#schedule()
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    queueMicrotask(this.#flush)
+  }
+
+  /** Writes the filled frames at the head of the queue, one write per MAX_WRITE_BYTES. */
+  readonly #flush = (): void => {
+    this.#scheduled = false
+    const stream = this.#stream
+    while (!this.#closed && this.#queue[0]?.frame != null) {
+      if (this.#drainTimer !== undefined) return
+      if (stream.writableNeedsDrain) return this.#awaitDrain()
+      const frames: Uint8Array[] = []
+      let size = 0
+      for (let s = this.#queue[0]; s?.frame != null; s = this.#queue[0]) {
+        if (frames.length > 0 && size + s.frame.length > MAX_WRITE_BYTES) break
+        frames.push(s.frame)
+        size += s.frame.length
+        this.#queue.shift()
+      }
+      this.#queuedBytes -= size
+      const bytes = encodeFrames(frames)
+      let accepted: boolean
+      try {
+        accepted = stream.send(bytes)
+      } catch (error) {
+        this.abort(
+          new WalletError(
+            'WALLET_SLOW_SUBSCRIBER',
+            `write failed: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        )
+        return
+      }
+      this.framesOut += frames.length
+      this.bytesOut += bytes.length
+      if (!accepted) return this.#awaitDrain()
+    }
+  }
+
+  #awaitDrain(): void {
+    if (this.#drainTimer !== undefined) return
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined
+      this.abort(
+        new WalletError(
+          'WALLET_SLOW_SUBSCRIBER',
+          `the wallet stream did not drain within ${this.#init.timeoutMs} ms`,
+        ),
+      )
+    }, this.#init.timeoutMs)
+  }
+
+  readonly #onDrain = (): void => {
+    clearTimeout(this.#drainTimer)
+    this.#drainTimer = undefined
+    this.#flush()
+  }
+
+  readonly #onMessage = (event: StreamMessageEvent): void => {
+    if (this.#closed) return
+    try {
+      this.#reader.push(event.data, (frame) => this.#init.hooks.frame(this, frame))
+    } catch (error) {
+      // Only an oversize frame throws here (typed, low tolerance).
+      this.abort(error as TimeCoinError)
+    }
+  }
+
+  readonly #onClose = (): void => {
+    this.#end(undefined)
+  }
+
+  #end(error: TimeCoinError | undefined): void {
+    if (this.#closed) return
+    this.#closed = true
+    clearTimeout(this.#drainTimer)
+    this.#drainTimer = undefined
+    this.#queue.length = 0
+    this.#queuedBytes = 0
+    const stream = this.#stream
+    stream.removeEventListener('message', this.#onMessage)
+    stream.removeEventListener('close', this.#onClose)
+    stream.removeEventListener('drain', this.#onDrain)
+    this.#init.hooks.closed(this, error)
+  }
+}
