@@ -4,7 +4,9 @@
  * member, or a masternode holding a guest link), or handed to `route` (a wallet's stream); an
  * inbound frame is decoded and delivered, and the runtime pre-verifies its signatures off the engine
  * (a batching front with a verdict cache over the shell's verifier: in Node a worker pool). The
- * `tx` protocol takes a transaction from any handshaken peer. Penalties — undecodable frames,
+ * `tx` protocol takes a transaction from any handshaken peer, and carries one to a masternode no
+ * link reaches (relay.ts: other services' routes, and the "already relayed" filter). A full node
+ * has no committee links: everything goes by routes and the `tx` protocol. Penalties — undecodable frames,
  * failed signatures, the engine's own `penalize` effects — go to the `PenaltySink` with their
  * error's peer action; writes go through the store, durable where the engine asks.
  *
@@ -44,13 +46,21 @@ import type { InboundGate } from '../defence/inbound-gate.ts'
 import { BanList } from '../handshake/ban-list.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
 import { FatalBans, type PenaltySink } from './penalties.ts'
+import {
+  masternodeConnection,
+  type RelayFilterSettings,
+  type RelayStats,
+  Relays,
+  type Route,
+} from './relay.ts'
 
 /** The parts of a libp2p node the service uses (the handshake and committee links included). */
 export interface EngineServiceComponents {
   registrar: Pick<Registrar, 'handle' | 'unhandle'>
-  connectionManager: Pick<ConnectionManager, 'closeConnections'>
-  handshake: Pick<HandshakeService, 'verified' | 'peerOfMasternode'>
-  committeeLinks: Pick<
+  connectionManager: Pick<ConnectionManager, 'closeConnections' | 'getConnections'>
+  handshake: Pick<HandshakeService, 'verified' | 'peerOfMasternode' | 'peer'>
+  /** Absent on a full node: it has no committee links. */
+  committeeLinks?: Pick<
     CommitteeLinks,
     | 'receive'
     | 'send'
@@ -59,6 +69,7 @@ export interface EngineServiceComponents {
     | 'pauseInbound'
     | 'resumeInbound'
     | 'inboundPaused'
+    | 'state'
   >
 }
 
@@ -87,13 +98,15 @@ export interface EngineServiceInit {
   readonly inbound?: InboundGate
   /** Delivers a message for a peer no link reaches (a wallet's stream); false when it cannot. */
   readonly route?: (to: EnginePeerId, message: Message) => boolean
+  /** The "already relayed" filter of the direct paths (default 32,768 a generation, 1e-4, 300 s). */
+  readonly relayFilter?: Partial<RelayFilterSettings>
   /** Verifications and writes in flight above which links stop reading (default 4,096). */
   readonly maxPendingVerifications?: number
   /** A store write failed: the runtime has stopped (it cannot keep persist-before-send). */
   readonly onStoreError?: (error: unknown) => void
 }
 
-export interface EngineServiceStats {
+export interface EngineServiceStats extends RelayStats {
   readonly framesIn: number
   readonly decodeErrors: number
   /** Messages encoded for sending (once per message, however many addressees). */
@@ -120,6 +133,29 @@ export const MAX_OTHER_PEERS = 1_024
 const OTHER_PREFIX = 'peer:'
 
 export const DEFAULT_MAX_PENDING_VERIFICATIONS = 4_096
+
+type Links = NonNullable<EngineServiceComponents['committeeLinks']>
+
+/** A full node's stand-in for the committee links it does not have: nothing routes or reads. */
+const NO_LINKS: Links = {
+  receive() {},
+  send: () => false,
+  routes: () => false,
+  setCommittee() {},
+  pauseInbound() {},
+  resumeInbound() {},
+  inboundPaused: false,
+  state: () => undefined,
+}
+
+/** The host's committee links, or none (libp2p's components throw for a missing service). */
+function linksOf(components: EngineServiceComponents): Links {
+  try {
+    return components.committeeLinks ?? NO_LINKS
+  } catch {
+    return NO_LINKS
+  }
+}
 
 function typed(error: unknown): TimeCoinError {
   if (error instanceof TimeCoinError) return error
@@ -152,6 +188,8 @@ export class EngineService implements Startable {
   readonly #maxPending: number
   /** `peer:<id>` → libp2p peer, for peers that are not masternodes (LRU, ≤ MAX_OTHER_PEERS). */
   readonly #others = new Map<string, PeerId>()
+  readonly #links: Links
+  readonly #relays: Relays
   #epoch = -1
   #lastMessage: Message | undefined
   #lastBytes: Uint8Array | undefined
@@ -177,6 +215,12 @@ export class EngineService implements Startable {
     this.#init = init
     this.#maxPending = init.maxPendingVerifications ?? DEFAULT_MAX_PENDING_VERIFICATIONS
     this.txProtocol = protocolIdOf(init.network, 'tx')
+    this.#links = linksOf(components)
+    this.#relays = new Relays({
+      clock: init.clock,
+      seed: crypto.getRandomValues(new Uint8Array(16)),
+      ...(init.relayFilter === undefined ? {} : { filter: init.relayFilter }),
+    })
     this.verifier = createBatchVerifier(init.verifier ?? ed25519, {
       cacheEntries: init.verdictCacheEntries ?? DEFAULT_VERDICT_CACHE_ENTRIES,
     })
@@ -201,7 +245,7 @@ export class EngineService implements Startable {
   }
 
   async start(): Promise<void> {
-    this.#components.committeeLinks.receive({
+    this.#links.receive({
       frame: this.#onFrame,
       misbehaved: (peer, error) => this.#penalize(peer, error),
     })
@@ -239,6 +283,24 @@ export class EngineService implements Startable {
     }
   }
 
+  /**
+   * A message another service received from libp2p peer `peer` (gossip), named as the engine
+   * names peers (its masternode key, else `peer:<id>`), verified and handled like a link's frame.
+   */
+  deliver(peer: PeerId, message: Message): void {
+    if (!this.#running || this.runtime.stopped) return
+    const key = this.#components.handshake.peer(peer)?.masternodeKey
+    this.#deliver(key === undefined ? this.#otherName(peer) : bytesToHex(key), message)
+  }
+
+  /**
+   * Offers the messages no link takes to `route` first (gossip takes the blocks the engine gives
+   * its followers); returns the call that removes it.
+   */
+  addRoute(route: Route): () => void {
+    return this.#relays.addRoute(route)
+  }
+
   stats(): EngineServiceStats {
     return {
       framesIn: this.#framesIn,
@@ -250,13 +312,17 @@ export class EngineService implements Startable {
       transactionsReceived: this.#transactions,
       penalties: this.#penalties,
       inboundPauses: this.#pauses,
+      ...this.#relays.stats(),
     }
   }
 
   // ── ports ──
 
   readonly #send = (to: EnginePeerId, message: Message): void => {
-    const links = this.#components.committeeLinks
+    const links = this.#links
+    // Anyone but a committee member (a guest link, a wallet, a follower) is relayed to: a vote
+    // batch it already got is skipped.
+    if (links.state(to) === undefined && !this.#relays.firstRelay(to, message)) return
     if (links.routes(to)) {
       const bytes = this.#encode(message)
       if (bytes === undefined) return
@@ -264,12 +330,27 @@ export class EngineService implements Startable {
       links.send(to, bytes, !REPEATED.has(message.type))
       return
     }
-    if (this.#init.route?.(to, message) === true) {
+    if (
+      this.#relays.route(to, message) ||
+      this.#init.route?.(to, message) === true ||
+      this.#relays.relayTransaction(
+        to,
+        message,
+        this.#init.network,
+        this.#masternodeConnection,
+        relayTransaction,
+      )
+    ) {
       this.#sent++
       return
     }
     this.#unroutable++
   }
+
+  readonly #masternodeConnection = masternodeConnection(
+    (key) => this.#components.handshake.peerOfMasternode(key),
+    (peer) => this.#components.connectionManager.getConnections(peer),
+  )
 
   /** Encodes once per message: a broadcast hands the same object to every member. */
   #encode(message: Message): Uint8Array | undefined {
@@ -335,7 +416,7 @@ export class EngineService implements Startable {
     const committee = this.#init.engine.committee
     if (committee.epoch === this.#epoch) return
     this.#epoch = committee.epoch
-    this.#components.committeeLinks.setCommittee(committee.members.map((m) => m.key))
+    this.#links.setCommittee(committee.members.map((m) => m.key))
   }
 
   // ── inbound ──
@@ -360,7 +441,7 @@ export class EngineService implements Startable {
     if (this.#paused || this.runtime.pending < this.#maxPending) return
     this.#paused = true
     this.#pauses++
-    this.#components.committeeLinks.pauseInbound()
+    this.#links.pauseInbound()
     void this.runtime.idle().then(this.#resume)
   }
 
@@ -372,7 +453,7 @@ export class EngineService implements Startable {
   readonly #resume = (): void => {
     if (!this.#paused) return
     this.#paused = false
-    this.#components.committeeLinks.resumeInbound()
+    this.#links.resumeInbound()
   }
 
   #penalize(peer: PeerId, error: TimeCoinError): void {

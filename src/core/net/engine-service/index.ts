@@ -19,6 +19,14 @@ export {
   relayTransaction,
 } from './engine-service.ts'
 export { FatalBans, type Penalty, type PenaltyCounts, type PenaltySink } from './penalties.ts'
+export {
+  DEFAULT_MAX_TX_RELAYS,
+  DEFAULT_RELAY_FILTER,
+  MAX_ROUTES,
+  type RelayFilterSettings,
+  type RelayStats,
+  type Route,
+} from './relay.ts'
 
 export function engineService(
   init: EngineServiceInit,
