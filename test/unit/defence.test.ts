@@ -26,6 +26,7 @@ import {
   relayWindow,
   TokenBuckets,
 } from '../../src/core/net/defence/index.ts'
+import { Relays } from '../../src/core/net/engine-service/relay.ts'
 import { ENGINE_MESSAGE_TAGS } from '../../src/core/protocol/engine-messages.ts'
 
 /** A clock the test moves by hand (ms). */
@@ -310,6 +311,22 @@ describe('the relay window', () => {
     expect(relayable(message([entry(stale)]), now, 300)).toBe(false)
     expect(relayTimestamp(message([]))).toBeUndefined()
     expect(relayable({ type: 'BlockRequest', height: 3 }, now, 300)).toBe(true)
+  })
+
+  it('the engine service relays a vote batch to a non-member once, and a stale or future one never', () => {
+    const now = 1_700_000_000_000
+    const relays = new Relays({ clock: () => now, seed: new Uint8Array(16) })
+    const vote = (timestamp: number) =>
+      ({ type: 'InstantFinalityVote', batch: batchAt(timestamp) }) as const
+    const fresh = vote(now - 299_000)
+    expect(relays.firstRelay('peer:wallet', fresh)).toBe(true)
+    expect(relays.firstRelay('peer:wallet', fresh)).toBe(false) // already relayed there
+    expect(relays.firstRelay('peer:other', fresh)).toBe(true)
+    expect(relays.firstRelay('peer:wallet', vote(now - 301_000))).toBe(false)
+    expect(relays.firstRelay('peer:wallet', vote(now + 301_000))).toBe(false)
+    expect(relays.stats()).toMatchObject({ relaySkips: 1, relayStale: 2 })
+    // Other messages are not the window's business.
+    expect(relays.firstRelay('peer:wallet', { type: 'BlockRequest', height: 1 })).toBe(true)
   })
 })
 

@@ -4,7 +4,9 @@
  * `tx` protocol to a masternode this node has no link to (a full node passing a wallet's
  * transaction on). A rotating Bloom filter marks what was already relayed: a vote batch sent to a
  * non-member, a transaction handed to a masternode, so the same one is not relayed there again
- * while it is remembered (DESIGN §5).
+ * while it is remembered (DESIGN §5). A vote batch whose timestamp is outside the window the
+ * filter remembers (`message_max_age_seconds`, the defence layer's `relayWindow`) is not relayed
+ * at all: the filter could not tell it was relayed before.
  *
  * Invariants: the filter only ever skips a relay, never decides validity, and forgets within
  * `relayFilter.maxAgeMs × generations`; a transaction is marked only once it reached the
@@ -17,6 +19,7 @@ import { concatBytes, fromHex, utf8ToBytes } from '../../encoding/bytes.ts'
 import type { PeerId as EnginePeerId, Message } from '../../engine/messages.ts'
 import type { NetworkName } from '../../primitives/network.ts'
 import { computeTxid } from '../../primitives/transaction.ts'
+import { relayWindow } from '../defence/relay-window.ts'
 import { RotatingBloomFilter } from '../rotating-bloom.ts'
 
 /** A route another service offers: true when it took the message. */
@@ -45,6 +48,8 @@ export const DEFAULT_RELAY_FILTER: RelayFilterSettings = {
 export interface RelayStats {
   /** Relays the filter skipped (already relayed). */
   readonly relaySkips: number
+  /** Vote batches not relayed: their timestamp was outside the window. */
+  readonly relayStale: number
   readonly txRelayed: number
   readonly txRelayFailures: number
   /** `tx` relays dropped because `maxTxRelays` were in flight. */
@@ -73,8 +78,11 @@ export class Relays {
   readonly #filter: RotatingBloomFilter
   readonly #clock: () => number
   readonly #maxTxRelays: number
+  /** The relay window: the filter's span (`message_max_age_seconds`). */
+  readonly #maxAgeSeconds: number
   #inFlight = 0
   #skips = 0
+  #stale = 0
   #txRelayed = 0
   #txFailures = 0
   #txDrops = 0
@@ -87,11 +95,9 @@ export class Relays {
   }) {
     this.#clock = options.clock
     this.#maxTxRelays = options.maxTxRelays ?? DEFAULT_MAX_TX_RELAYS
-    this.#filter = new RotatingBloomFilter({
-      ...DEFAULT_RELAY_FILTER,
-      ...options.filter,
-      seed: options.seed,
-    })
+    const filter = { ...DEFAULT_RELAY_FILTER, ...options.filter }
+    this.#maxAgeSeconds = filter.maxAgeMs / 1000
+    this.#filter = new RotatingBloomFilter({ ...filter, seed: options.seed })
   }
 
   addRoute(route: Route): () => void {
@@ -111,11 +117,16 @@ export class Relays {
   }
 
   /**
-   * Whether `message` for non-member `to` goes out: a vote batch already relayed to it is
-   * skipped (and counted); every other message goes.
+   * Whether `message` for non-member `to` goes out: a vote batch already relayed to it, or
+   * stamped outside the relay window (by the runtime clock, which stamps batches), is skipped
+   * (and counted); every other message goes.
    */
   firstRelay(to: EnginePeerId, message: Message): boolean {
     if (message.type !== 'InstantFinalityVote') return true
+    if (!relayWindow(this.#clock(), message.batch.header.timestamp, this.#maxAgeSeconds)) {
+      this.#stale++
+      return false
+    }
     const key = concatBytes(VOTE, utf8ToBytes(to), message.batch.signature)
     if (this.#filter.addIfNew(key, this.#clock())) return true
     this.#skips++
@@ -167,6 +178,7 @@ export class Relays {
   stats(): RelayStats {
     return {
       relaySkips: this.#skips,
+      relayStale: this.#stale,
       txRelayed: this.#txRelayed,
       txRelayFailures: this.#txFailures,
       txRelayDrops: this.#txDrops,
