@@ -17,6 +17,7 @@ import {
   type KeyPair,
   keySigner,
   MemoryStore,
+  type Notification,
   openEngine,
   type Store,
   type Txid,
@@ -34,6 +35,9 @@ import {
   type DefenceSettings,
   type EngineService,
   engineService,
+  GOSSIP_FOLLOWER,
+  type GossipService,
+  gossip,
   type HandshakeService,
   handshake,
   type MemoryPeerBook,
@@ -45,7 +49,7 @@ import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
 import { monotonicClock, nodeTimers } from '../../src/node/engine-ports.ts'
 import { createNodeHost, type NodeHost } from '../../src/node/net/host.ts'
 import { openLevelStore } from '../../src/node/storage/level-store.ts'
-import { GENESIS_HASH } from './ledger-fixture.ts'
+import { GENESIS_HASH, keyPair } from './ledger-fixture.ts'
 
 export type Transport = 'memory' | 'tcp' | 'ws'
 
@@ -70,6 +74,8 @@ export interface Masternode {
   readonly penalties: Penalty[]
   /** The node's defence layer, when it was started with one. */
   readonly defence: Defence | undefined
+  /** The gossip service, when the node was started with one (it publishes). */
+  readonly gossip: GossipService | undefined
 }
 
 export interface ClusterSetup {
@@ -83,7 +89,12 @@ export interface ClusterSetup {
   readonly book: MemoryPeerBook
 }
 
-const live: Masternode[] = []
+/** What stopping a node needs: a masternode or a full node. */
+type Running = Pick<Masternode, 'engine' | 'store'> & {
+  readonly host: { stop(): void | Promise<void> }
+}
+
+const live: Running[] = []
 /** Hosts without an engine (wallets, link-only peers), stopped first. */
 const wallets: { stop(): void | Promise<void> }[] = []
 const dirs: string[] = []
@@ -125,6 +136,11 @@ export interface StartOptions {
    * with the ban and reserved-slot gaters).
    */
   readonly defence?: Partial<DefenceSettings>
+  /**
+   * Runs gossipsub and the gossip service, publishing the transactions it sees final and the
+   * blocks it commits (its engine gets the gossip layer as a follower).
+   */
+  readonly gossip?: boolean
 }
 
 /** Opens an engine from `store` and starts a masternode host around it; publishes its address. */
@@ -141,11 +157,9 @@ export async function startMasternode(
     key,
     signer: nativeSigner(key),
     ...(setup.chain === undefined ? {} : { chain: setup.chain }),
+    ...(options.gossip === true ? { followers: [GOSSIP_FOLLOWER] } : {}),
   })
-  const finalized = new Map<string, number>()
-  const confirmed = new Map<string, number>()
-  const committed: number[] = []
-  const alarms: string[] = []
+  const { finalized, confirmed, committed, alarms, notify } = tracker()
   const penalties: Penalty[] = []
   const defence =
     options.defence === undefined ? undefined : new Defence({ settings: options.defence })
@@ -163,7 +177,7 @@ export async function startMasternode(
             committeeSlotsGater(() => built?.services.committeeLinks),
           ),
         }),
-    gossipsub: false,
+    gossipsub: options.gossip === true ? {} : false,
     services: {
       ...(defence === undefined ? {} : { defence: defence.service() }),
       ...masternodeServices(key, setup.book, setup.links, defence),
@@ -186,16 +200,11 @@ export async function startMasternode(
           ? {}
           : { maxPendingVerifications: options.maxPendingVerifications }),
         onStoreError: (e) => alarms.push(`store: ${String(e)}`),
-        notify: (n) => {
-          if (n.type === 'finalized') finalized.set(bytesToHex(n.txid), performance.now())
-          else if (n.type === 'committed') committed.push(n.height)
-          else if (n.type === 'alarm') alarms.push(`${n.code}: ${n.message}`)
-          else if (n.type === 'utxoState' && n.state.kind === 'Confirmed') {
-            const id = bytesToHex(n.state.txid)
-            if (!confirmed.has(id)) confirmed.set(id, n.state.height)
-          }
-        },
+        notify,
       }),
+      ...(options.gossip === true
+        ? { gossip: gossip({ network: 'devnet', genesisHash: GENESIS_HASH, publish: true }) }
+        : {}),
     },
   })
   built = host
@@ -211,9 +220,105 @@ export async function startMasternode(
     alarms,
     penalties,
     defence,
+    gossip: (host.services as { gossip?: GossipService }).gossip,
   }
   live.push(node)
   setup.book.set(key.publicKey, addressesOf(host, setup.transport))
+  return node
+}
+
+/** What a node reports — finality, confirmation, commits, alarms — and the `notify` recording it. */
+function tracker() {
+  const finalized = new Map<string, number>()
+  const confirmed = new Map<string, number>()
+  const committed: number[] = []
+  const alarms: string[] = []
+  const notify = (n: Notification): void => {
+    if (n.type === 'finalized') finalized.set(bytesToHex(n.txid), performance.now())
+    else if (n.type === 'committed') committed.push(n.height)
+    else if (n.type === 'alarm') alarms.push(`${n.code}: ${n.message}`)
+    else if (n.type === 'utxoState' && n.state.kind === 'Confirmed') {
+      const id = bytesToHex(n.state.txid)
+      if (!confirmed.has(id)) confirmed.set(id, n.state.height)
+    }
+  }
+  return { finalized, confirmed, committed, alarms, notify }
+}
+
+export type FullNodeHost = NodeHost<{
+  handshake: HandshakeService
+  engine: EngineService
+  gossip: GossipService
+}>
+
+/** A full node: no committee links, an engine whose key is in no committee, fed by gossip. */
+export interface FullNode
+  extends Pick<
+    Masternode,
+    'key' | 'store' | 'engine' | 'finalized' | 'confirmed' | 'committed' | 'alarms' | 'penalties'
+  > {
+  readonly host: FullNodeHost
+  readonly gossip: GossipService
+}
+
+let fullNodes = 0
+
+/** Starts a full node on the setup's transport; it connects to no one until a test dials. */
+export async function startFullNode(
+  setup: ClusterSetup,
+  options: { readonly store?: Store } = {},
+): Promise<FullNode> {
+  const key = keyPair(900 + fullNodes++)
+  const store = options.store ?? new MemoryStore()
+  const engine = await openEngine(store, {
+    genesisHash: GENESIS_HASH,
+    genesis: setup.genesis,
+    committee: setup.committee,
+    key,
+    ...(setup.chain === undefined ? {} : { chain: setup.chain }),
+  })
+  const { finalized, confirmed, committed, alarms, notify } = tracker()
+  const penalties: Penalty[] = []
+  const host: FullNodeHost = await createNodeHost({
+    ...(setup.transport === 'memory' ? { transports: [memory()] } : {}),
+    listenAddresses: listenAddresses(setup.transport, memoryName()),
+    gossipsub: {},
+    services: {
+      handshake: handshake({
+        network: 'devnet',
+        genesisHash: GENESIS_HASH,
+        role: PeerRole.FullNode,
+        tip: () => ({ height: 0, hash: GENESIS_HASH }),
+        timeoutMs: 5_000,
+      }),
+      engine: engineService({
+        network: 'devnet',
+        genesisHash: GENESIS_HASH,
+        engine,
+        store,
+        clock: monotonicClock,
+        timers: nodeTimers,
+        ...(setup.verifier === undefined ? {} : { verifier: setup.verifier }),
+        penalties: { penalize: (p) => penalties.push(p) },
+        onStoreError: (e) => alarms.push(`store: ${String(e)}`),
+        notify,
+      }),
+      gossip: gossip({ network: 'devnet', genesisHash: GENESIS_HASH }),
+    },
+  })
+  const node: FullNode = {
+    key,
+    host,
+    store,
+    engine: host.services.engine,
+    gossip: host.services.gossip,
+    finalized,
+    confirmed,
+    committed,
+    alarms,
+    penalties,
+  }
+  live.push(node)
   return node
 }
 
@@ -321,8 +426,8 @@ export function linked(nodes: readonly Masternode[]): boolean {
   return nodes.every((n) => n.links.stats().connected === nodes.length - 1)
 }
 
-/** Stops one masternode as a crash would (its host, then its store). */
-export async function stopMasternode(node: Masternode, closeStore = true): Promise<void> {
+/** Stops one node as a crash would (its host, then its store). */
+export async function stopMasternode(node: Running, closeStore = true): Promise<void> {
   const i = live.indexOf(node)
   if (i !== -1) live.splice(i, 1)
   await node.host.stop()

@@ -11,6 +11,14 @@ export {
   MAX_BLOCK_MESSAGE_SIZE,
 } from './engine-messages.ts'
 export {
+  GOSSIP_MAX_MESSAGE_BYTES,
+  GOSSIP_TOPICS,
+  type GossipTopicKey,
+  type GossipTopicSpec,
+  gossipTopic,
+  gossipTopics,
+} from './gossip-topics.ts'
+export {
   HANDSHAKE_VERSION,
   type Hello,
   HelloCodec,

@@ -6,7 +6,8 @@
  *
  * Invariants: connection limits are explicit, never libp2p's defaults (DESIGN §5: the default
  * `inboundConnectionThreshold` of 5 per second per host refuses most of a loopback devnet);
- * gossipsub signs nothing and names messages by content hash (what it carries is signed already).
+ * gossipsub signs nothing and names messages by content hash (what it carries is signed already),
+ * and takes RPCs as large as the largest topic message (a committed block), not its 4 MiB default.
  */
 import { type GossipSub, type GossipsubOpts, gossipsub, StrictNoSign } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
@@ -18,11 +19,14 @@ import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p'
 import { sha256 } from '../../core/crypto/sha256.ts'
+import { GOSSIP_MAX_MESSAGE_BYTES } from '../../core/protocol/gossip-topics.ts'
 
 /** Connections held at once: 1,000 wallet subscribers, the committee and relay peers fit. */
 export const DEFAULT_MAX_CONNECTIONS = 1_500
 /** New inbound connections per second from one host: a devnet or a proxy is one host. */
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 10_000
+/** A gossipsub RPC read at most: the largest topic message and its envelope (topic, id, control). */
+export const GOSSIP_MAX_RPC_BYTES = GOSSIP_MAX_MESSAGE_BYTES + 64 * 1024
 /** Inbound connections being upgraded (Noise, Yamux) at once. */
 export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 256
 
@@ -87,6 +91,7 @@ function pubsub(init: Partial<GossipsubOpts>) {
     globalSignaturePolicy: StrictNoSign,
     msgIdFn: (message) => sha256(message.data),
     allowPublishToZeroTopicPeers: true,
+    maxInboundDataLength: GOSSIP_MAX_RPC_BYTES,
     ...init,
   })
 }

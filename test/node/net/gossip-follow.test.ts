@@ -1,0 +1,137 @@
+// Full nodes following the chain over gossip (src/core/net/gossip): four masternodes publish the
+// transactions they see final and the blocks they commit; a full node outside the committee,
+// connected to one masternode only, gets every payment's finality and every block, and reaches
+// the committee's tip and UTXO commitment — including a payment submitted at the full node itself,
+// which its engine relays to that masternode over the tx protocol. A node that joins late keeps
+// at most `maxEarlyBlocks` blocks it cannot apply yet (sync is what brings it up). Every wait is
+// bounded; every host and store is stopped after each test.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { bytesToHex, equalBytes, MIN_FEE } from '../../../src/core/index.ts'
+import { MemoryPeerBook } from '../../../src/core/net/index.ts'
+import { gossipTopic } from '../../../src/core/protocol/gossip-topics.ts'
+import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
+import { engineFixture } from '../../support/engine-fixture.ts'
+import { type Built, type Coin, coinsOf, keyPair, spend } from '../../support/ledger-fixture.ts'
+import {
+  addressesOf,
+  type ClusterSetup,
+  type FullNode,
+  type Masternode,
+  startCommittee,
+  startFullNode,
+  stopCluster,
+  until,
+} from '../../support/net-engines.ts'
+
+const owners = Array.from({ length: 6 }, (_, i) => keyPair(600 + i))
+const fx = engineFixture('gossip follow', 640, owners)
+
+/** A block every quarter second or so. */
+const CHAIN = {
+  intervalMs: 250,
+  timeouts: { proposeMs: 1_000, prevoteMs: 1_000, precommitMs: 1_000, growthMs: 250 },
+}
+
+let pool: VerifierPool
+beforeAll(() => {
+  pool = createVerifierPool(2)
+})
+afterAll(() => pool.close())
+afterEach(stopCluster)
+
+function setup(): ClusterSetup {
+  return {
+    transport: 'memory',
+    committee: fx.committee,
+    genesis: fx.genesis,
+    chain: CHAIN,
+    verifier: pool,
+    book: new MemoryPeerBook(),
+  }
+}
+
+/** `coin` paid whole (less the fee) to owner `to`. */
+const payTo = (coin: Coin, to: number): Built =>
+  spend([coin], [{ to: owners[to]!, value: coin.value - MIN_FEE }])
+
+const hex = (b: Built) => bytesToHex(b.txid)
+
+function tipOf(node: Masternode | FullNode) {
+  return node.engine.runtime.engine.tip!
+}
+
+/** Connects the full node to `member` and waits until each knows the other's topics. */
+async function follow(full: FullNode, member: Masternode): Promise<void> {
+  await full.host.dial(addressesOf(member.host, 'memory'))
+  const topic = gossipTopic('devnet', 'block')
+  await until(
+    () =>
+      full.host.services.pubsub!.getSubscribers(topic).some((p) => p.equals(member.host.peerId)) &&
+      member.host.services.pubsub!.getSubscribers(topic).some((p) => p.equals(full.host.peerId)),
+    'the full node and its masternode share the topics',
+  )
+}
+
+describe('a full node following the chain over gossip', () => {
+  it("connected to one masternode, reaches the committee's tip and UTXO commitment", async () => {
+    const s = setup()
+    const nodes = await startCommittee(s, fx.masternodes, () => ({ gossip: true }))
+    const full = await startFullNode(s)
+    await follow(full, nodes[0]!)
+    expect(full.host.getConnections().length).toBe(1)
+    expect(full.engine.runtime.engine.isVoter).toBe(false)
+
+    // A chain of payments submitted at the masternodes, each spending the one before.
+    const payments: Built[] = []
+    let coin = fx.coin(0)
+    for (let i = 0; i < 3; i++) {
+      const b = payTo(coin, i + 1)
+      payments.push(b)
+      await nodes[i]!.engine.submit(b.tx)
+      await until(() => full.finalized.has(hex(b)), `payment ${i} final at the full node`)
+      coin = coinsOf(b, [owners[i + 1]!])[0]!
+    }
+    // One submitted at the full node: its engine relays it to the masternode over `tx`.
+    const relayed = payTo(fx.coin(4), 5)
+    payments.push(relayed)
+    await full.engine.submit(relayed.tx)
+    await until(() => nodes.every((n) => n.finalized.has(hex(relayed))), 'relayed payment final')
+    await until(() => full.finalized.has(hex(relayed)), 'relayed payment final at the full node')
+    expect(full.engine.stats().txRelayed).toBeGreaterThanOrEqual(1)
+
+    await until(
+      () => payments.every((b) => full.confirmed.has(hex(b))),
+      'every payment confirmed at the full node',
+      20_000,
+    )
+    for (const b of payments)
+      expect(full.confirmed.get(hex(b))).toBe(nodes[0]!.confirmed.get(hex(b)))
+    // Blocks keep coming: wait for a moment when both are at the same height.
+    const same = () => {
+      const [a, b] = [tipOf(full), tipOf(nodes[0]!)]
+      return a.height === b.height && equalBytes(a.hash, b.hash)
+    }
+    await until(same, 'the same tip')
+    const summary = (n: Masternode | FullNode) => n.engine.runtime.engine.ledger.utxos.summary()
+    expect(bytesToHex(summary(full).commitment)).toBe(bytesToHex(summary(nodes[0]!).commitment))
+    expect(summary(full).total).toBe(summary(nodes[0]!).total)
+
+    // Every member published its own copies and ignored the others' (so it passed on none of
+    // them, at no cost): the full node was handed one certificate per payment, one copy per block.
+    const stats = full.gossip.stats()
+    expect(stats.rejected).toBe(0)
+    expect(nodes.every((n) => n.gossip!.stats().ignored > 0)).toBe(true)
+    expect(stats.accepted).toBeLessThanOrEqual(payments.length + tipOf(full).height)
+    expect(full.penalties).toEqual([])
+    expect(full.alarms).toEqual([])
+    expect(nodes.every((n) => (n.gossip?.stats().published ?? 0) > 0)).toBe(true)
+    for (const n of nodes) expect(n.penalties).toEqual([])
+    console.info(
+      JSON.stringify({
+        height: tipOf(full).height,
+        fullNode: stats,
+        relay: { txRelayed: full.engine.stats().txRelayed, skips: full.engine.stats().relaySkips },
+      }),
+    )
+  })
+})
