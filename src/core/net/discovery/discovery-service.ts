@@ -38,6 +38,8 @@ import {
 } from '../../protocol/peer-exchange.ts'
 import { PROTOCOLS, protocolIdOf } from '../../protocol/protocols.ts'
 import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_BACKOFF_MIN_MS } from '../committee-links/constants.ts'
+import type { InboundGate } from '../defence/inbound-gate.ts'
+import { isOversizeRead } from '../defence/read-limits.ts'
 import type { PenaltySink } from '../engine-service/penalties.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
 import type { VerifiedPeer } from '../handshake/verified-peers.ts'
@@ -92,6 +94,11 @@ export interface DiscoveryInit {
   readonly saveIntervalMs?: number
   /** Where a malformed answer's cost goes (default: counted only). */
   readonly penalties?: PenaltySink
+  /**
+   * Asked for every request before it is decoded; false refuses it (the defence layer's rate
+   * limits and bans). Default: every request is answered.
+   */
+  readonly inbound?: InboundGate
   /** Wall-clock ms (the book's times survive restarts); default `Date.now`. */
   readonly now?: () => number
   /** Uniform in [0, 1), for the answer's shuffle; default `Math.random`. */
@@ -129,8 +136,7 @@ function invalid(reason: string): PeerError {
 /** A typed error for whatever a peer-exchange stream threw. */
 function typed(error: unknown, maxDataLength: number): TimeCoinError {
   if (error instanceof TimeCoinError) return error
-  const name = error instanceof Error ? error.name : ''
-  if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError')
+  if (isOversizeRead(error))
     return new ProtocolError(
       'PROTOCOL_FRAME_TOO_LARGE',
       `a peers frame over ${maxDataLength} bytes`,
@@ -173,6 +179,7 @@ export class DiscoveryService implements Startable {
     >
   >
   readonly #penalties: PenaltySink | undefined
+  readonly #inbound: InboundGate | undefined
   readonly #onSaveError: ((error: unknown) => void) | undefined
   /** Dial targets in flight: peer ids and seed addresses. */
   readonly #dialing = new Set<string>()
@@ -204,6 +211,7 @@ export class DiscoveryService implements Startable {
       })
     this.#store = init.store ?? new MemoryPeerBookStore()
     this.#penalties = init.penalties
+    this.#inbound = init.inbound
     this.#onSaveError = init.onSaveError
     this.#s = {
       targetPeers: init.targetPeers ?? DEFAULT_TARGET_PEERS,
@@ -475,7 +483,12 @@ export class DiscoveryService implements Startable {
         maxDataLength: dialer.maxDataLength,
         maxBufferSize: dialer.maxDataLength + 8,
       })
-      const request = dialer.decode((await lp.read({ signal })).subarray())
+      const frame = (await lp.read({ signal })).subarray()
+      if (this.#inbound?.admit(connection.remotePeer, 'peers', frame) === false) {
+        stream.abort(new PeerError('PEER_RATE_LIMITED', 'a peers request over the rate limit'))
+        return
+      }
+      const request = dialer.decode(frame)
       const asker = connection.remotePeer.toString()
       const now = this.#s.now()
       const connected = this.#relayPeers()

@@ -43,6 +43,7 @@ import { PROTOCOLS, protocolIdOf } from '../../protocol/protocols.ts'
 import type { Store } from '../../storage/store.ts'
 import type { CommitteeLinks } from '../committee-links/committee-links-service.ts'
 import type { InboundGate } from '../defence/inbound-gate.ts'
+import { isOversizeRead } from '../defence/read-limits.ts'
 import { BanList } from '../handshake/ban-list.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
 import { FatalBans, type PenaltySink } from './penalties.ts'
@@ -159,8 +160,7 @@ function linksOf(components: EngineServiceComponents): Links {
 
 function typed(error: unknown): TimeCoinError {
   if (error instanceof TimeCoinError) return error
-  const name = error instanceof Error ? error.name : ''
-  if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError')
+  if (isOversizeRead(error))
     return new ProtocolError(
       'PROTOCOL_FRAME_TOO_LARGE',
       `a tx frame over ${PROTOCOLS.tx.maxDataLength} bytes`,

@@ -39,6 +39,7 @@ import {
   signPeerBinding,
 } from '../../protocol/handshake.ts'
 import { protocolId } from '../../protocol/protocol-ids.ts'
+import { isOversizeRead } from '../defence/read-limits.ts'
 import { BanList, type BanPolicy } from './ban-list.ts'
 import {
   CLOSE_TIMEOUT_MS,
@@ -118,8 +119,7 @@ function failed(message: string, cause?: unknown): HandshakeError {
 /** A typed error for whatever a stream operation threw. */
 function typed(error: unknown): TimeCoinError {
   if (error instanceof TimeCoinError) return error
-  const name = error instanceof Error ? error.name : ''
-  if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError')
+  if (isOversizeRead(error))
     return new EncodingError(
       'LIMIT_EXCEEDED',
       `hello frame longer than ${MAX_HELLO_FRAME} bytes`,
