@@ -35,6 +35,7 @@ export type ErrorDomain =
   | 'protocol'
   | 'storage'
   | 'wallet'
+  | 'config'
 
 export interface ErrorCodeInfo {
   readonly domain: ErrorDomain
@@ -658,6 +659,25 @@ export const ERROR_CODES = {
     rpc: VERIFY_REJECTED,
     meaning:
       "A wallet output whose proof does not back it: another transaction, an output or spend the transaction does not make, a path that misses the block's root, a reward the block does not pay, or a state of another height.",
+  },
+  // ── config ──
+  CONFIG_UNKNOWN_SETTING: {
+    domain: 'config',
+    rpc: INVALID_PARAMETER,
+    meaning:
+      'A setting this node does not know, in time.conf (named with its file and line), on the command line or in a section header: refused, never ignored.',
+  },
+  CONFIG_INVALID_SETTING: {
+    domain: 'config',
+    rpc: INVALID_PARAMETER,
+    meaning:
+      'A setting whose value is malformed or out of range (a port that is not a number, a boolean that is not 0 or 1, two settings that exclude each other), or a time.conf line that is not key=value: refused with its file and line.',
+  },
+  CONFIG_FILE_UNREADABLE: {
+    domain: 'config',
+    rpc: MISC_ERROR,
+    meaning:
+      'A configuration file named on the command line that does not exist, or one that cannot be read.',
   },
 } as const satisfies Record<string, ErrorCodeInfo>
 
