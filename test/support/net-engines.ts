@@ -53,6 +53,22 @@ import { GENESIS_HASH, keyPair } from './ledger-fixture.ts'
 
 export type Transport = 'memory' | 'tcp' | 'ws'
 
+/** Blocks a few times a second, so payments are confirmed within a network test. */
+export const FAST_CHAIN = {
+  intervalMs: 250,
+  timeouts: { proposeMs: 1_000, prevoteMs: 1_000, precommitMs: 1_000, growthMs: 250 },
+}
+
+/** Link timers short enough for a test: re-dial after 0.2, 0.4 … 1.6 s; ping every 0.5 s. */
+export const FAST_LINKS = {
+  backoffMinMs: 200,
+  backoffMaxMs: 1_600,
+  acceptWaitMs: 500,
+  pingIntervalMs: 500,
+  pingTimeoutMs: 1_000,
+  timeoutMs: 3_000,
+}
+
 export type MasternodeHost = NodeHost<{
   handshake: HandshakeService
   committeeLinks: CommitteeLinks

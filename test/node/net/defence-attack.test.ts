@@ -21,6 +21,8 @@ import { type Built, type Coin, keyPair, spend } from '../../support/ledger-fixt
 import {
   addressesOf,
   type ClusterSetup,
+  FAST_CHAIN,
+  FAST_LINKS,
   type LinkOnlyHost,
   type Masternode,
   startCommittee,
@@ -34,18 +36,6 @@ import { handshakeHost, OTHER_GENESIS, rawHost, stopAll } from '../../support/ne
 const owners = Array.from({ length: 8 }, (_, i) => keyPair(400 + i))
 const fx = engineFixture('defence attack', 110, owners)
 
-const CHAIN = {
-  intervalMs: 250,
-  timeouts: { proposeMs: 1_000, prevoteMs: 1_000, precommitMs: 1_000, growthMs: 250 },
-}
-const FAST_LINKS = {
-  backoffMinMs: 200,
-  backoffMaxMs: 1_600,
-  acceptWaitMs: 500,
-  pingIntervalMs: 500,
-  pingTimeoutMs: 1_000,
-  timeoutMs: 3_000,
-}
 /**
  * The defaults but a limit low enough to flood on a shared machine (200 frames a second per class;
  * the committee's own traffic here is a few dozen) and a charge every 50 ms over it, so ten
@@ -75,7 +65,7 @@ function setup(): ClusterSetup {
     transport: 'memory',
     committee: fx.committee,
     genesis: fx.genesis,
-    chain: CHAIN,
+    chain: FAST_CHAIN,
     verifier: pool,
     links: FAST_LINKS,
     book: new MemoryPeerBook(),

@@ -15,6 +15,8 @@ import { type Built, type Coin, coinsOf, keyPair, spend } from '../../support/le
 import {
   addressesOf,
   type ClusterSetup,
+  FAST_CHAIN,
+  FAST_LINKS,
   levelStore,
   linked,
   type Masternode,
@@ -32,22 +34,6 @@ import {
 const owners = Array.from({ length: 8 }, (_, i) => keyPair(300 + i))
 const fx = engineFixture('engine network', 80, owners)
 
-/** Blocks a few times a second, so payments are confirmed within the test. */
-const CHAIN = {
-  intervalMs: 250,
-  timeouts: { proposeMs: 1_000, prevoteMs: 1_000, precommitMs: 1_000, growthMs: 250 },
-}
-
-/** Link timers short enough for a test: re-dial after 0.2, 0.4 … 1.6 s; ping every 0.5 s. */
-const FAST_LINKS = {
-  backoffMinMs: 200,
-  backoffMaxMs: 1_600,
-  acceptWaitMs: 500,
-  pingIntervalMs: 500,
-  pingTimeoutMs: 1_000,
-  timeoutMs: 3_000,
-}
-
 let pool: VerifierPool
 beforeAll(() => {
   pool = createVerifierPool(2)
@@ -60,7 +46,7 @@ function setup(transport: Transport, links: ClusterSetup['links'] = {}): Cluster
     transport,
     committee: fx.committee,
     genesis: fx.genesis,
-    chain: CHAIN,
+    chain: FAST_CHAIN,
     verifier: pool,
     links,
     book: new MemoryPeerBook(),
