@@ -36,6 +36,7 @@ export type ErrorDomain =
   | 'storage'
   | 'wallet'
   | 'config'
+  | 'datadir'
 
 export interface ErrorCodeInfo {
   readonly domain: ErrorDomain
@@ -678,6 +679,25 @@ export const ERROR_CODES = {
     rpc: MISC_ERROR,
     meaning:
       'A configuration file named on the command line that does not exist, or one that cannot be read.',
+  },
+  // ── datadir ──
+  DATADIR_LOCKED: {
+    domain: 'datadir',
+    rpc: MISC_ERROR,
+    meaning:
+      'The data directory is in use by another timecoin process (it holds the LevelDB lock): a second instance is refused.',
+  },
+  DATADIR_UNUSABLE: {
+    domain: 'datadir',
+    rpc: MISC_ERROR,
+    meaning:
+      'A data directory that cannot be created or used (a file in its place, no permission).',
+  },
+  KEY_FILE_INVALID: {
+    domain: 'datadir',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning:
+      "A key file that is missing, unreadable, not of the documented shape, readable by other users, or whose public key is not its secret key's.",
   },
 } as const satisfies Record<string, ErrorCodeInfo>
 
