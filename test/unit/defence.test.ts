@@ -1,7 +1,8 @@
 // The defence layer's pure parts (src/core/net/defence) on an injected clock: peer scores (costs by
-// named action, exponential decay, bans that hold and end, the bound and its eviction), token
+// named action, decay in steps, bans that hold and end, the bound and its eviction), token
 // buckets (refill, burst, one charge per interval, the bound), IP keys and the blacklist (TTL,
-// sweep, bound), the relay window, the settings' checks, and the composed connection gater.
+// sweep, bound), the relay window, the settings' checks, and the composed connection gater. Each
+// module is imported on its own: none needs libp2p at run time, so this runs in Chromium too.
 import { describe, expect, it } from 'vitest'
 import { PeerAction } from '../../src/core/errors.ts'
 import {
@@ -11,21 +12,14 @@ import {
   type Txid,
   utf8ToBytes,
 } from '../../src/core/index.ts'
-import {
-  composeGaters,
-  DEFAULT_DEFENCE_SETTINGS,
-  defenceSettings,
-  IpBlacklist,
-  ipKey,
-  isLoopbackKey,
-  MessageClass,
-  messageClassOf,
-  PeerScores,
-  relayable,
-  relayTimestamp,
-  relayWindow,
-  TokenBuckets,
-} from '../../src/core/net/defence/index.ts'
+import { composeGaters } from '../../src/core/net/defence/compose-gaters.ts'
+import { MessageClass, messageClassOf } from '../../src/core/net/defence/inbound-gate.ts'
+import { ipKey, isLoopbackKey } from '../../src/core/net/defence/ip-address.ts'
+import { IpBlacklist } from '../../src/core/net/defence/ip-blacklist.ts'
+import { PeerScores } from '../../src/core/net/defence/peer-scores.ts'
+import { relayable, relayTimestamp, relayWindow } from '../../src/core/net/defence/relay-window.ts'
+import { DEFAULT_DEFENCE_SETTINGS, defenceSettings } from '../../src/core/net/defence/settings.ts'
+import { TokenBuckets } from '../../src/core/net/defence/token-buckets.ts'
 import { Relays } from '../../src/core/net/engine-service/relay.ts'
 import { ENGINE_MESSAGE_TAGS } from '../../src/core/protocol/engine-messages.ts'
 
