@@ -43,6 +43,9 @@ import {
   type MemoryPeerBook,
   type PeerBook,
   type Penalty,
+  type WalletService,
+  type WalletServiceInit,
+  walletService,
 } from '../../src/core/net/index.ts'
 import { PeerRole } from '../../src/core/protocol/handshake.ts'
 import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
@@ -92,6 +95,8 @@ export interface Masternode {
   readonly defence: Defence | undefined
   /** The gossip service, when the node was started with one (it publishes). */
   readonly gossip: GossipService | undefined
+  /** The wallet protocol service, when the node was started with one. */
+  readonly wallet: WalletService | undefined
 }
 
 export interface ClusterSetup {
@@ -152,6 +157,8 @@ export interface StartOptions {
    * with the ban and reserved-slot gaters).
    */
   readonly defence?: Partial<DefenceSettings>
+  /** Serves the wallet protocol with these settings (the `wallet` service). */
+  readonly wallet?: Partial<Omit<WalletServiceInit, 'network' | 'store'>>
   /**
    * Runs gossipsub and the gossip service, publishing the transactions it sees final and the
    * blocks it commits (its engine gets the gossip layer as a follower).
@@ -221,6 +228,9 @@ export async function startMasternode(
       ...(options.gossip === true
         ? { gossip: gossip({ network: 'devnet', genesisHash: GENESIS_HASH, publish: true }) }
         : {}),
+      ...(options.wallet === undefined
+        ? {}
+        : { wallet: walletService({ network: 'devnet', store, ...options.wallet }) }),
     },
   })
   built = host
@@ -237,6 +247,7 @@ export async function startMasternode(
     penalties,
     defence,
     gossip: (host.services as { gossip?: GossipService }).gossip,
+    wallet: (host.services as { wallet?: WalletService }).wallet,
   }
   live.push(node)
   setup.book.set(key.publicKey, addressesOf(host, setup.transport))

@@ -95,7 +95,10 @@ export class WalletClient extends TypedEventEmitter<WalletClientEvents> {
     })
     stream.addEventListener('message', this.#onMessage)
     stream.addEventListener('close', this.#onClose)
+    stream.addEventListener('end', this.#onEnd)
     this.#input({ type: 'connected' })
+    // The masternode may have answered and closed its end (a refusal) before we listened.
+    if (stream.readableEnded) this.#onEnd()
   }
 
   /** Closes the stream; the client keeps its addresses, outputs and committees. */
@@ -226,12 +229,18 @@ export class WalletClient extends TypedEventEmitter<WalletClientEvents> {
     this.#detach(undefined)
   }
 
+  /** Everything the masternode sent is read and its end is closed (a refusal, a stop): ours too. */
+  readonly #onEnd = (): void => {
+    void this.close()
+  }
+
   /** Forgets the stream: timers cleared, the client told, `closed` dispatched. */
   #detach(error: TimeCoinError | undefined): void {
     const stream = this.#stream
     if (stream === null) return
     stream.removeEventListener('message', this.#onMessage)
     stream.removeEventListener('close', this.#onClose)
+    stream.removeEventListener('end', this.#onEnd)
     this.#stream = null
     this.#reader = null
     this.#paused = false

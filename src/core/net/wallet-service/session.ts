@@ -54,6 +54,8 @@ export class WalletSession {
   #scheduled = false
   #drainTimer: ReturnType<typeof setTimeout> | undefined
   #closed = false
+  /** Closing after a last flush: nothing more is queued. */
+  #closing = false
   #paused = false
   /** Frames and bytes written (for stats and tests). */
   framesOut = 0
@@ -72,6 +74,7 @@ export class WalletSession {
     init.stream.addEventListener('message', this.#onMessage)
     init.stream.addEventListener('close', this.#onClose)
     init.stream.addEventListener('drain', this.#onDrain)
+    init.stream.addEventListener('end', this.#onEnd)
   }
 
   get closed(): boolean {
@@ -84,14 +87,14 @@ export class WalletSession {
 
   /** Queues a frame; a wallet whose queue overflows is disconnected. */
   push(frame: Uint8Array): void {
-    if (this.#closed) return
+    if (this.#closed || this.#closing) return
     this.#add({ frame })
   }
 
   /** A place in the queue for an answer built later (`fill`). */
   reserve(): Slot {
     const slot: Slot = { frame: null }
-    if (!this.#closed) this.#queue.push(slot)
+    if (!this.#closed && !this.#closing) this.#queue.push(slot)
     return slot
   }
 
@@ -116,7 +119,9 @@ export class WalletSession {
 
   /** Writes what is queued, then closes the stream (a refusal or a notice was the last frame). */
   async closeAfterFlush(): Promise<void> {
+    if (this.#closed || this.#closing) return
     this.#flush()
+    this.#closing = true
     const signal = AbortSignal.timeout(this.#init.timeoutMs)
     try {
       await this.#stream.close({ signal })
@@ -128,8 +133,9 @@ export class WalletSession {
   /** Resets the stream with `error` (the session ends through the stream's close event). */
   abort(error: TimeCoinError): void {
     if (this.#closed) return
-    this.#stream.abort(error)
+    // Ended first: the stream's own close event (dispatched by abort) no longer reaches us.
     this.#end(error)
+    this.#stream.abort(error)
   }
 
   #add(slot: Slot): void {
@@ -139,6 +145,9 @@ export class WalletSession {
 
   #count(frame: Uint8Array): void {
     this.#queuedBytes += frame.length
+    // A burst in one turn (a block confirming many outputs) is written at once, not held for the
+    // turn's end: only a wallet whose stream will not take it is over the bound.
+    if (this.#queuedBytes > this.#init.maxQueueBytes) this.#flush()
     if (this.#queuedBytes > this.#init.maxQueueBytes && this.#queue.length > 1) {
       this.abort(
         new WalletError(
@@ -161,7 +170,7 @@ export class WalletSession {
   readonly #flush = (): void => {
     this.#scheduled = false
     const stream = this.#stream
-    while (!this.#closed && this.#queue[0]?.frame != null) {
+    while (!this.#closed && !this.#closing && this.#queue[0]?.frame != null) {
       if (this.#drainTimer !== undefined) return
       if (stream.writableNeedsDrain) return this.#awaitDrain()
       const frames: Uint8Array[] = []
@@ -225,6 +234,11 @@ export class WalletSession {
     this.#end(undefined)
   }
 
+  /** The wallet closed its end and all it sent is read: what is queued still goes, then ours closes. */
+  readonly #onEnd = (): void => {
+    void this.closeAfterFlush()
+  }
+
   #end(error: TimeCoinError | undefined): void {
     if (this.#closed) return
     this.#closed = true
@@ -236,6 +250,7 @@ export class WalletSession {
     stream.removeEventListener('message', this.#onMessage)
     stream.removeEventListener('close', this.#onClose)
     stream.removeEventListener('drain', this.#onDrain)
+    stream.removeEventListener('end', this.#onEnd)
     this.#init.hooks.closed(this, error)
   }
 }

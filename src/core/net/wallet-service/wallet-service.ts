@@ -97,6 +97,11 @@ export interface WalletServiceStats {
   readonly indexedAddresses: number
   readonly notifications: number
   readonly framesIn: number
+  /** Requests answered, by kind. */
+  readonly subscribes: number
+  readonly queries: number
+  readonly submits: number
+  readonly committeeProofs: number
   readonly refusedWallets: number
   readonly slowWallets: number
   readonly frameErrors: number
@@ -139,6 +144,10 @@ export class WalletService implements Startable {
   #nextSession = 1
   #notifications = 0
   #framesIn = 0
+  #subscribes = 0
+  #queries = 0
+  #submits = 0
+  #committeeProofs = 0
   #refused = 0
   #slow = 0
   #frameErrors = 0
@@ -193,6 +202,10 @@ export class WalletService implements Startable {
       indexedAddresses: this.#index?.addresses ?? 0,
       notifications: this.#notifications,
       framesIn: this.#framesIn,
+      subscribes: this.#subscribes,
+      queries: this.#queries,
+      submits: this.#submits,
+      committeeProofs: this.#committeeProofs,
       refusedWallets: this.#refused,
       slowWallets: this.#slow,
       frameErrors: this.#frameErrors,
@@ -246,6 +259,8 @@ export class WalletService implements Startable {
     }
     old?.abort(new WalletError('WALLET_DISCONNECTED', 'replaced by a new stream of the wallet'))
     this.#sessions.set(key, session)
+    // A wallet that closed its end before we listened has nothing more to ask.
+    if (stream.readableEnded) void session.closeAfterFlush()
   }
 
   readonly #onClosed = (session: WalletSession, error: TimeCoinError | undefined): void => {
@@ -288,14 +303,18 @@ export class WalletService implements Startable {
   #serve(session: WalletSession, request: WalletRequest): void {
     switch (request.type) {
       case 'UTXOSubscribe':
+        this.#subscribes++
         return session.push(this.#subscribe(session, request))
       case 'UTXOUnsubscribe':
         return session.push(this.#unsubscribe(session, request))
       case 'UTXOStateQuery':
+        this.#queries++
         return this.#later(session, this.#query(request))
       case 'SubmitTransaction':
+        this.#submits++
         return this.#later(session, this.#submit(request.requestId, request.tx))
       case 'CommitteeProofRequest':
+        this.#committeeProofs++
         return this.#later(session, this.#committeeProof(request.requestId, request.fromEpoch))
       case 'Error':
         // A wallet's notice (e.g. before it closes): nothing to answer.
