@@ -37,6 +37,7 @@ export type ErrorDomain =
   | 'wallet'
   | 'config'
   | 'datadir'
+  | 'genesis'
 
 export interface ErrorCodeInfo {
   readonly domain: ErrorDomain
@@ -698,6 +699,25 @@ export const ERROR_CODES = {
     rpc: INVALID_ADDRESS_OR_KEY,
     meaning:
       "A key file that is missing, unreadable, not of the documented shape, readable by other users, or whose public key is not its secret key's.",
+  },
+  // ── genesis ──
+  GENESIS_FORMAT: {
+    domain: 'genesis',
+    rpc: DESERIALIZATION_ERROR,
+    meaning:
+      'A genesis file that is not JSON of the documented shape (a missing or unknown field, a value of the wrong type).',
+  },
+  GENESIS_INVALID: {
+    domain: 'genesis',
+    rpc: INVALID_PARAMETER,
+    meaning:
+      "A genesis that breaks a rule: an address of another network, a committee below its minimum, a minimum below the network's, weight granted directly outside devnet, a bad allocation.",
+  },
+  GENESIS_HASH_MISMATCH: {
+    domain: 'genesis',
+    rpc: INVALID_PARAMETER,
+    meaning:
+      'A genesis file whose recorded hash is not the hash of its contents (edited after it was made), or not the hash that was expected.',
   },
 } as const satisfies Record<string, ErrorCodeInfo>
 

@@ -36,6 +36,14 @@ export const DomainTags = {
    * multihash of its libp2p peer id, so a peer id speaks for that key only on this network.
    */
   peerBinding: 'TIMECOIN/peer-binding/v1',
+  /**
+   * A network's identity, the genesis hash: SHA-256(tag ‖ canonical genesis body) (src/node/genesis,
+   * docs/OPERATIONS.md "Genesis"): version, network, timestamp, block interval, minimum committee,
+   * the epoch-0 committeeHash and every allocation.
+   */
+  genesis: 'TIMECOIN/genesis/v1',
+  /** The txid of the genesis allocation's outputs: SHA-256(tag ‖ genesisHash). */
+  genesisTx: 'TIMECOIN/genesis-tx/v1',
 } as const
 
 export type DomainTag = (typeof DomainTags)[keyof typeof DomainTags]

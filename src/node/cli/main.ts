@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander'
 import { TimeCoinError } from '../../core/errors.ts'
 import { addressCommand } from './address.ts'
 import { devnetCommand } from './devnet.ts'
+import { genesisCommand } from './genesis.ts'
 import { keygenCommand } from './keygen.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .addCommand(keygenCommand())
     .addCommand(addressCommand())
+    .addCommand(genesisCommand())
     .addCommand(devnetCommand())
 }
 
