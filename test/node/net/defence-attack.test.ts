@@ -129,6 +129,15 @@ async function rogueLinkedTo(s: ClusterSetup, target: Masternode): Promise<LinkO
   return rogue
 }
 
+/** Four defended masternodes; the first, `a`, with its bans recorded and a rogue linked to it. */
+async function underAttack() {
+  const { s, nodes } = await committee()
+  const a = nodes[0]!
+  const bans = bansOf(a)
+  const rogue = await rogueLinkedTo(s, a)
+  return { nodes, a, bans, rogue, aKey: bytesToHex(a.key.publicKey) }
+}
+
 function isConnected(node: Masternode, peer: PeerId): boolean {
   return node.host.getConnections(peer).some((c) => c.status === 'open')
 }
@@ -148,11 +157,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('a defended committee under attack', () => {
   it('(a) a peer flooding well-formed frames is throttled, then banned, while payments finalize', async () => {
-    const { s, nodes } = await committee()
-    const a = nodes[0]!
-    const bans = bansOf(a)
-    const rogue = await rogueLinkedTo(s, a)
-    const aKey = bytesToHex(a.key.publicKey)
+    const { nodes, a, bans, rogue, aKey } = await underAttack()
     // Well-formed requests for transactions nobody has: cheap to send, decodable, class `request`.
     const frames = Array.from({ length: 100 }, (_, i) =>
       PROTOCOLS.consensus.dialer.encode({
@@ -191,11 +196,7 @@ describe('a defended committee under attack', () => {
   })
 
   it('(b) a peer sending malformed frames is banned at its fifth low-tolerance error', async () => {
-    const { s, nodes } = await committee()
-    const a = nodes[0]!
-    const bans = bansOf(a)
-    const rogue = await rogueLinkedTo(s, a)
-    const aKey = bytesToHex(a.key.publicKey)
+    const { nodes, a, bans, rogue, aKey } = await underAttack()
     const during = [pay(fx.coin(2), 3), pay(fx.coin(3), 4)]
     const final = finalEverywhere(nodes, during)
     // An unknown message tag: an INVALID_VALUE decoding error, low tolerance.
@@ -240,13 +241,8 @@ describe('a defended committee under attack', () => {
   })
 
   it('(c) an oversize length prefix is refused before its payload is buffered, charged, and banned when repeated', async () => {
-    const { s, nodes } = await committee()
-    const a = nodes[0]!
-    const bans = bansOf(a)
-    const rogue = await rogueLinkedTo(s, a)
-    const connection = a.host.getConnections(rogue.peerId)[0]!
+    const { nodes, a, bans, rogue } = await underAttack()
     const rogueSide = rogue.getConnections(a.host.peerId).find((c) => c.status === 'open')!
-    expect(connection).toBeDefined()
     const during = [pay(fx.coin(5), 6), pay(fx.coin(6), 7)]
     const final = finalEverywhere(nodes, during)
     const announce = PROTOCOLS.consensus.maxDataLength + 1
