@@ -1,5 +1,6 @@
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
+import type { BrowserCommand } from 'vitest/node'
 
 // Core unit tests and vectors run twice: once in Node, once in Debian's Chromium.
 // Every vector file lives inside the repository (test/vectors/), so Vite serves it to Chromium
@@ -18,6 +19,17 @@ const chromiumFlags = [
 
 const both = ['test/unit/**/*.test.ts', 'test/vectors/**/*.test.ts']
 
+/**
+ * A devnet of Node masternodes for the Chromium wallet test (test/browser/wallet-network.test.ts):
+ * the page asks for it through this command, which runs in Node. Loaded on first use only, so a run
+ * without that test never starts libp2p here.
+ */
+const walletDevnet: BrowserCommand<['start' | 'stop']> = async (_context, action) => {
+  const url = new URL('./test/support/browser-wallet-devnet.ts', import.meta.url).href
+  const devnet = (await import(url)) as typeof import('./test/support/browser-wallet-devnet.ts')
+  return action === 'start' ? devnet.startWalletDevnet() : devnet.stopWalletDevnet()
+}
+
 export default defineConfig({
   // Pre-bundle browser deps up front so Vite never reloads the page in the middle of a run.
   optimizeDeps: {
@@ -28,6 +40,17 @@ export default defineConfig({
       '@noble/hashes',
       'micro-packed',
       '@scure/base',
+      // The browser host, for the wallet test that dials a Node masternode.
+      'libp2p',
+      '@libp2p/identify',
+      '@libp2p/interface',
+      '@libp2p/noise',
+      '@libp2p/ping',
+      '@libp2p/utils',
+      '@libp2p/websockets',
+      '@libp2p/yamux',
+      '@multiformats/multiaddr',
+      'uint8arraylist',
     ],
   },
   test: {
@@ -56,6 +79,7 @@ export default defineConfig({
               },
             }),
             instances: [{ browser: 'chromium' }],
+            commands: { walletDevnet },
           },
         },
       },
