@@ -1,12 +1,20 @@
 // Prints the project's own protocol vectors (test/vectors/protocol.json) from fixed inputs.
 // Regenerate only on a deliberate protocol change: `node scripts/protocol-vectors.ts > test/vectors/protocol.json`.
+
+import { voteLeafCoder } from '../src/core/consensus/vote-leaf.ts'
 import {
   addressFromPublicKey,
   addressPayloadFromPublicKey,
+  BlockCodec,
+  BlockHeaderCodec,
   batchSigningMessage,
+  blockHash,
+  blockReward,
   bytesToHex,
   Committee,
   certificateEntry,
+  chainStateAfter,
+  chainUtxoState,
   committeeHash,
   computeTxid,
   encodeTransaction,
@@ -24,6 +32,8 @@ import {
   merkleRoot,
   provePayload,
   registrationMessage,
+  rewardHash,
+  rewardTxid,
   sha256,
   signLockReport,
   signTransaction,
@@ -31,13 +41,13 @@ import {
   TIERS,
   TransactionCodec,
   type Txid,
+  transactionRoot,
   type UnsignedTransaction,
   UnsignedTransactionCodec,
   utf8ToBytes,
   VoteBatchCodec,
   VoteBatchHeaderCodec,
   type VoteLeaf,
-  voteLeafCoder,
 } from '../src/core/index.ts'
 import { LTHASH_ELEMENT_KEY } from '../src/core/ledger/lthash.ts'
 import { commitmentElement } from '../src/core/ledger/utxo-codec.ts'
@@ -193,6 +203,63 @@ const utxoCommitment = {
   sets: [commitmentOf([0, 1, 2]), commitmentOf([0, 2])],
 }
 
+// A block at height 42 (attempt 1) of epoch 3 confirming the payment, proposed by key 0 for the
+// vector committee. Before it, the chain's UTXO set holds exactly the payment's two inputs
+// (H("parent 0"):0 paying 1 TIME to key 0, H("parent 1"):7 paying 0.99999 TIME to key 1, so the
+// fee is 0.01 TIME); after it, the payment's outputs and the reward (§15.1 utxoCommitment).
+const spentBefore = [
+  {
+    outpoint: unsigned.inputs[0]!.outpoint,
+    output: { value: 100_000_000n as never, address: addressPayloadFromPublicKey(pk(0)) },
+  },
+  {
+    outpoint: unsigned.inputs[1]!.outpoint,
+    output: { value: 99_999_000n as never, address: addressPayloadFromPublicKey(pk(1)) },
+  },
+]
+const blockPrevHash = h('block 41')
+const blockRewardOutputs = blockReward(committee, pk(0), 1_000_000n)
+const blockUtxos = chainStateAfter(
+  chainUtxoState(spentBefore),
+  {
+    transactions: [{ tx: signed, txid }],
+    rewardTxid: rewardTxid(42, blockPrevHash),
+    reward: blockRewardOutputs,
+  },
+  (o) => spentBefore.find((u) => u.outpoint.txid === o.txid && u.outpoint.vout === o.vout)?.output,
+)
+const block = {
+  header: {
+    version: 1,
+    height: 42,
+    attempt: 1,
+    prevHash: blockPrevHash,
+    epoch: 3,
+    timestamp: 1_767_225_600_000,
+    proposer: pk(0),
+    txRoot: transactionRoot([txid]),
+    rewardHash: rewardHash(blockRewardOutputs),
+    carryRoot: new Uint8Array(32),
+    committeeHash: committeeHash(committee),
+    utxoCommitment: blockUtxos.digest(),
+  },
+  transactions: [signed],
+  reward: blockRewardOutputs,
+  carried: [],
+}
+const blockVector = {
+  spentBefore: spentBefore.map((u) => ({
+    txid: bytesToHex(u.outpoint.txid),
+    vout: u.outpoint.vout,
+    value: u.output.value.toString(),
+    address: bytesToHex(u.output.address),
+  })),
+  header: bytesToHex(BlockHeaderCodec.encode(block.header)),
+  utxoCommitment: bytesToHex(block.header.utxoCommitment),
+  blockHash: bytesToHex(blockHash(block.header)),
+  block: bytesToHex(BlockCodec.encode(block)),
+}
+
 const vectors = {
   description: 'TIME Coin protocol v1 vectors; see docs/PROTOCOL.md',
   keys,
@@ -247,5 +314,6 @@ const withHandoff = {
     encoded: bytesToHex(LockReportCodec.encode(report)),
   },
   utxoCommitment,
+  block: blockVector,
 }
 process.stdout.write(`${JSON.stringify(withHandoff, null, 2)}\n`)

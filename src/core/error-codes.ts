@@ -417,6 +417,12 @@ export const ERROR_CODES = {
     meaning:
       "A proposed block spends an output unknown here (we may lack a parent): not the sender's fault.",
   },
+  BLOCK_COMMITMENT_MISMATCH: {
+    domain: 'consensus',
+    rpc: VERIFY_REJECTED,
+    meaning:
+      "A block whose header's UTXO-set commitment is not the one applying the block to the chain's UTXO set yields.",
+  },
   BLOCK_OWN_REPORT_MISSING: {
     domain: 'consensus',
     rpc: VERIFY_ERROR,

@@ -4,11 +4,14 @@ import {
   blockReward,
   Committee,
   certificateEntry,
+  chainStateAfter,
   committeeHash,
   type FinalityCertificate,
   getPublicKey,
   type KeyPair,
+  LtHash,
   rewardHash,
+  rewardTxid,
   sha256,
   signVoteBatch,
   type Txid,
@@ -72,14 +75,31 @@ export function certificateFrom(
   return { txid, epoch, entries }
 }
 
-/** An empty, well-formed block of `committee`'s epoch proposed by `proposer` at (height, attempt). */
+/**
+ * The `utxoCommitment` of an empty block at `height` on `prevHash` paying `reward`, given the
+ * state of the chain's UTXO set before it (default: an empty set).
+ */
+export function emptyBlockCommitment(
+  height: number,
+  prevHash: Uint8Array,
+  reward: Block['reward'],
+  before: LtHash = new LtHash(),
+): Uint8Array {
+  const changes = { transactions: [], rewardTxid: rewardTxid(height, prevHash), reward }
+  return chainStateAfter(before, changes, () => undefined).digest()
+}
+
+/**
+ * An empty, well-formed block of `committee`'s epoch proposed by `proposer` at (height, attempt);
+ * `options.utxos` is the chain's UTXO-set state before it (default: an empty set).
+ */
 export function emptyBlock(
   committee: Committee,
   proposer: Uint8Array,
   height: number,
   attempt: number,
   prevHash: Uint8Array,
-  options: { readonly timestamp: number },
+  options: { readonly timestamp: number; readonly utxos?: LtHash | undefined },
 ): Block {
   const reward = blockReward(committee, proposer, 0n)
   return {
@@ -95,6 +115,7 @@ export function emptyBlock(
       rewardHash: rewardHash(reward),
       carryRoot: new Uint8Array(32),
       committeeHash: committeeHash(committee),
+      utxoCommitment: emptyBlockCommitment(height, prevHash, reward, options.utxos),
     },
     transactions: [],
     reward,

@@ -161,6 +161,7 @@ export const block: Block = {
     rewardHash: bytes(32, 13),
     carryRoot: bytes(32, 14),
     committeeHash: bytes(32, 15),
+    utxoCommitment: bytes(32, 17),
   },
   transactions: [payment, registration],
   reward: [{ value: (100n * COIN) as Amount, address: address(16) }],

@@ -5,11 +5,17 @@ import {
   type BlockContext,
   blockReward,
   COIN,
+  chainStateAfter,
+  chainUtxoState,
+  chainUtxos,
   committeeHash,
+  computeTxid,
+  inChain,
   ProposalCodec,
   ProposerSchedule,
   proposalSignatureBundle,
   rewardHash,
+  rewardTxid,
   sha256,
   signProposal,
   transactionRoot,
@@ -42,12 +48,34 @@ const ctx = (over: Partial<BlockContext> = {}): BlockContext => ({
   attempt: 0,
   outputValue: (o) => ledger.utxos.get(o)?.output.value,
   isFinal: (t) => final.has(txidToHex(t)),
+  utxoCommitmentAfter: commitmentOf,
   ...over,
 })
+
+/** The chain's UTXO set of the genesis ledger, and the commitment after a block on it. */
+const genesisUtxos = chainUtxoState(chainUtxos(ledger.utxos.entries()))
+function commitmentOf(b: Pick<Block, 'header' | 'transactions' | 'reward'>): Uint8Array {
+  const changes = {
+    transactions: b.transactions.map((tx) => ({ tx, txid: computeTxid(tx) })),
+    rewardTxid: rewardTxid(b.header.height, b.header.prevHash),
+    reward: b.reward,
+  }
+  const outputOf = (o: Parameters<typeof ledger.utxos.get>[0]) => {
+    const e = ledger.utxos.get(o)
+    return e !== undefined && inChain(e) ? e.output : undefined
+  }
+  return chainStateAfter(genesisUtxos, changes, outputOf).digest()
+}
 
 function block(txs = [pay, child], over: Partial<Block['header']> = {}, fees = 2n * COIN): Block {
   const proposer = over.proposer ?? schedule.proposer(1, over.attempt ?? 0)
   const reward = blockReward(committee, proposer, fees)
+  const header = { height: 1, prevHash }
+  const transactions = txs.map((t) => t.tx)
+  const utxoCommitment =
+    txs.length === 2 && txs[0] === pay && txs[1] === child
+      ? commitmentOf({ header: header as Block['header'], transactions, reward })
+      : new Uint8Array(32)
   return {
     header: {
       version: 1,
@@ -61,9 +89,10 @@ function block(txs = [pay, child], over: Partial<Block['header']> = {}, fees = 2
       rewardHash: rewardHash(reward),
       carryRoot: new Uint8Array(32),
       committeeHash: committeeHash(committee),
+      utxoCommitment,
       ...over,
     },
-    transactions: txs.map((t) => t.tx),
+    transactions,
     reward,
     carried: [],
   }
@@ -101,6 +130,17 @@ describe('block validation', () => {
     const unknown = () => validateBlock(block(), ctx({ outputValue: () => undefined }))
     expect(unknown).toThrow(expect.objectContaining({ code: 'BLOCK_INPUT_UNKNOWN' }))
     expect(unknown).toThrow(expect.objectContaining({ peerAction: undefined }))
+  })
+
+  it('refuses a header committing to another UTXO set than applying the block yields', () => {
+    const other = block(undefined, { utxoCommitment: sha256(Uint8Array.of(1)) })
+    const refused = () => validateBlock(other, ctx())
+    expect(refused).toThrow(expect.objectContaining({ code: 'BLOCK_COMMITMENT_MISMATCH' }))
+    expect(refused).toThrow(expect.objectContaining({ peerAction: 'low-tolerance' }))
+    // The commitment covers the reward too: the same transactions paid to another proposer differ.
+    const b = block()
+    const reward = [...b.reward].reverse()
+    expect(commitmentOf({ ...b, reward })).not.toEqual(b.header.utxoCommitment)
   })
 
   it('a re-proposed block keeps its original proposer and attempt', () => {

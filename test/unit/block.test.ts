@@ -42,6 +42,7 @@ function blockOf(txs: ReturnType<typeof spend>[], height = 5, attempt = 0): Bloc
       rewardHash: rewardHash(reward),
       carryRoot: new Uint8Array(32),
       committeeHash: committeeHash(committee),
+      utxoCommitment: sha256(Uint8Array.of(height)),
     },
     transactions: txs.map((t) => t.tx),
     reward,
@@ -57,11 +58,13 @@ describe('blocks', () => {
   it('round-trips on the wire and hashes its header', () => {
     const block = blockOf([pay, child])
     expect(BlockHeaderCodec.encode(block.header).length).toBe(BLOCK_HEADER_SIZE)
-    expect(BLOCK_HEADER_SIZE).toBe(214) // docs/PROTOCOL.md §15.1
+    expect(BLOCK_HEADER_SIZE).toBe(246) // docs/PROTOCOL.md §15.1
     const decoded = BlockCodec.decode(BlockCodec.encode(block))
     expect(decoded).toEqual(block)
     expect(blockHash(decoded.header)).toEqual(blockHash(block.header))
     expect(blockHash({ ...block.header, attempt: 1 })).not.toEqual(blockHash(block.header))
+    const utxoCommitment = new Uint8Array(32)
+    expect(blockHash({ ...block.header, utxoCommitment })).not.toEqual(blockHash(block.header))
   })
 
   it('the transaction root commits to order and content; an empty block has a zero root', () => {

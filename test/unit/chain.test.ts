@@ -15,6 +15,7 @@ import {
   engineLimits,
   keySigner,
   Ledger,
+  LtHash,
   type Message,
   type Proposal,
   ProposerSchedule,
@@ -26,7 +27,12 @@ import {
   type VoteBatch,
   type VoteLeaf,
 } from '../../src/core/index.ts'
-import { CONSENSUS_GENESIS, committeeOf, voterKey } from '../support/consensus-fixture.ts'
+import {
+  CONSENSUS_GENESIS,
+  committeeOf,
+  emptyBlockCommitment,
+  voterKey,
+} from '../support/consensus-fixture.ts'
 
 const TIMEOUTS = { proposeMs: 1_000, prevoteMs: 500, precommitMs: 500, growthMs: 500 }
 const CONFIG = { intervalMs: 2_000, timeouts: TIMEOUTS }
@@ -95,7 +101,7 @@ class Net {
         isFinal: () => false,
         limits: engineLimits(),
       }
-      const chain = new Chain(view, CONFIG, { height: 0, hash: CONSENSUS_GENESIS })
+      const chain = new Chain(view, CONFIG, { height: 0, hash: CONSENSUS_GENESIS }, new LtHash())
       return { i, chain, view: state, out: [], timers: new Map(), seq: 0 }
     })
   }
@@ -194,6 +200,7 @@ function emptyBlock(
       rewardHash: rewardHash(reward),
       carryRoot: new Uint8Array(32),
       committeeHash: committeeHash(committee),
+      utxoCommitment: emptyBlockCommitment(height, prevHash, reward),
     },
     transactions: [],
     reward,

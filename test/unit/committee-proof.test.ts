@@ -33,6 +33,7 @@ function header(height: number, epoch: number, next: Committee): BlockHeader {
     rewardHash: new Uint8Array(32),
     carryRoot: new Uint8Array(32),
     committeeHash: committeeHash(next),
+    utxoCommitment: new Uint8Array(32),
   }
 }
 

@@ -45,6 +45,7 @@ function blockWith(
       rewardHash: new Uint8Array(32),
       carryRoot: transactionRoot(carried.map((t) => t.txid)),
       committeeHash: committeeHash(nextCommittee),
+      utxoCommitment: new Uint8Array(32),
     },
     transactions: transactions.map((t) => t.tx),
     reward: [],

@@ -202,6 +202,7 @@ describe('block reward total', () => {
       registry,
       finalized,
       reported: [],
+      utxoCommitmentAfter: () => new Uint8Array(32),
     })
     // maxBlockFees() is odd: two halves and the 1-unit fee fit exactly, the 7-unit one does not.
     expect(maxBlockFees() % 2n).toBe(1n)

@@ -13,8 +13,10 @@ import {
   bytesToHex,
   COIN,
   certificateEntry,
+  chainUtxoState,
   type KeyPair,
   keySigner,
+  LtHash,
   type Message,
   ProposerSchedule,
   sha256,
@@ -40,6 +42,10 @@ const { masternodes, committee, genesis, coin } = engineFixture('penalties genes
   alice,
 ])
 const chain = TEST_CHAIN
+/** The chain's UTXO set before block 1: the genesis outputs. */
+const GENESIS_UTXOS = chainUtxoState(
+  genesis.outputs.map((output, vout) => ({ outpoint: { txid: genesis.txid, vout }, output })),
+)
 const PEER = 'peer-under-test'
 
 async function setup() {
@@ -69,7 +75,10 @@ function batch(signer: KeyPair, leaves: readonly VoteLeaf[], epoch = 0, seq = 1)
 
 /** An empty block at height 1 over `prevHash`, proposed by `proposer`; `fees` it claims in its reward. */
 function emptyBlock(proposer: Uint8Array, prevHash: Uint8Array, fees = 0n): Block {
-  const block = simEmptyBlock(committee, proposer, 1, 0, prevHash, { timestamp: 1_000 })
+  const block = simEmptyBlock(committee, proposer, 1, 0, prevHash, {
+    timestamp: 1_000,
+    utxos: GENESIS_UTXOS,
+  })
   return fees === 0n ? block : { ...block, reward: blockReward(committee, proposer, fees) }
 }
 
@@ -291,7 +300,7 @@ describe('lock reports', () => {
       self: 'me',
       now: () => 1_000,
     } as unknown as ChainView
-    return new Chain(view, chain, { height: 0, hash: GENESIS_HASH })
+    return new Chain(view, chain, { height: 0, hash: GENESIS_HASH }, new LtHash())
   }
   const pay = spend([coin(0)], [{ to: carol, value: 9n * COIN }])
   const report = (by: KeyPair, txids: readonly Txid[]) =>

@@ -4,9 +4,14 @@ import protocolDoc from '../../docs/PROTOCOL.md?raw'
 import {
   addressFromPublicKey,
   addressPayloadFromPublicKey,
+  BlockCodec,
+  BlockHeaderCodec,
   batchSigningMessage,
+  blockHash,
   bytesToHex,
   Committee,
+  chainStateAfter,
+  chainUtxoState,
   committeeHash,
   computeTxid,
   DomainTags,
@@ -27,6 +32,7 @@ import {
   merklePath,
   merkleRoot,
   registrationMessage,
+  rewardTxid,
   sha256,
   TransactionCodec,
   UnsignedTransactionCodec,
@@ -157,6 +163,9 @@ describe('protocol vectors', () => {
       ...vectors.utxoCommitment.elements.flatMap((e) => Object.values(e)),
       vectors.utxoCommitment.emptyDigest,
       ...vectors.utxoCommitment.sets.flatMap((s) => [s.stateSha256, s.digest]),
+      vectors.block.header,
+      vectors.block.utxoCommitment,
+      vectors.block.blockHash,
     ]
     expect(quoted.filter((v) => !protocolDoc.includes(v))).toEqual([])
     // The annotated unsigned layout, with its spacing removed, is the unsigned encoding.
@@ -263,6 +272,44 @@ describe('protocol vectors', () => {
     for (const e of elements) spent.add(e)
     spent.remove(elements[1]!)
     expect(bytesToHex(spent.digest())).toBe(u.sets[1]!.digest)
+  })
+
+  it('the block header is exact, carries the UTXO commitment applying the block yields, and hashes', () => {
+    const b = vectors.block
+    const block = BlockCodec.decode(fromHex(b.block))
+    expect(bytesToHex(BlockCodec.encode(block))).toBe(b.block)
+    expect(bytesToHex(BlockHeaderCodec.encode(block.header))).toBe(b.header)
+    expect(BlockHeaderCodec.decode(fromHex(b.header))).toEqual(block.header)
+    expect(bytesToHex(blockHash(block.header))).toBe(b.blockHash)
+    // Before the block the chain's UTXO set holds exactly the payment's inputs; after it, the
+    // payment's outputs and the reward.
+    const before = b.spentBefore.map((u) => ({
+      outpoint: { txid: fromHex(u.txid) as never, vout: u.vout },
+      output: { value: BigInt(u.value) as never, address: fromHex(u.address) as never },
+    }))
+    const after = chainStateAfter(
+      chainUtxoState(before),
+      {
+        transactions: block.transactions.map((tx) => ({ tx, txid: computeTxid(tx) })),
+        rewardTxid: rewardTxid(block.header.height, block.header.prevHash),
+        reward: block.reward,
+      },
+      (o) => before.find((u) => bytesToHex(u.outpoint.txid) === bytesToHex(o.txid))?.output,
+    )
+    expect(bytesToHex(after.digest())).toBe(b.utxoCommitment)
+    expect(bytesToHex(block.header.utxoCommitment)).toBe(b.utxoCommitment)
+    const { txid } = decodeTransaction(fromHex(t.signed))
+    const created = [
+      ...block.transactions[0]!.outputs.map((output, vout) => ({
+        outpoint: { txid, vout },
+        output,
+      })),
+      ...block.reward.map((output, vout) => ({
+        outpoint: { txid: rewardTxid(42, block.header.prevHash), vout },
+        output,
+      })),
+    ]
+    expect(chainUtxoState(created).equals(after)).toBe(true)
   })
 
   it('no domain tag is a prefix of another', () => {

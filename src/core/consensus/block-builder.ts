@@ -3,8 +3,8 @@
  * dependency order, parents first, at most MAX_BLOCK_TRANSACTIONS, and no more than keep the
  * reward outputs within MAX_AMOUNT), the reward shared by weight with the fees to the leader and
  * pending slashing bounties, and — for a committee-changing block — the carry set: the union of
- * the lock reports it holds, less what this block confirms. Pure: the same inputs give the same
- * block (docs/PROTOCOL.md §15, §18).
+ * the lock reports it holds, less what this block confirms; its header commits to the chain's UTXO
+ * set after it. Pure: the same inputs give the same block (docs/PROTOCOL.md §15, §18).
  */
 import type { Amount } from '../primitives/amount.ts'
 import { computeTxid, type Transaction, type TxOutput } from '../primitives/transaction.ts'
@@ -15,6 +15,7 @@ import {
   MAX_BLOCK_TRANSACTIONS,
   maxBlockFees,
   rewardHash,
+  rewardTxid,
   transactionRoot,
 } from './block.ts'
 import { type Committee, committeeHash } from './committee.ts'
@@ -40,6 +41,15 @@ export interface BlockInputs {
   readonly finalized: readonly FinalEntry[]
   /** The transactions of the lock reports held (used only when the block changes the committee). */
   readonly reported: readonly (readonly Transaction[])[]
+  /**
+   * The `utxoCommitment` of the chain's UTXO set after a block with these transactions (in order)
+   * and reward outputs (spendable as (rewardTxid, index)).
+   */
+  readonly utxoCommitmentAfter: (changes: {
+    readonly transactions: readonly { readonly tx: Transaction; readonly txid: Txid }[]
+    readonly rewardTxid: Txid
+    readonly reward: readonly TxOutput[]
+  }) => Uint8Array
 }
 
 /** Final transactions in an order where every parent comes before its children. */
@@ -104,6 +114,11 @@ export function buildBlock(input: BlockInputs): Block {
       rewardHash: rewardHash(reward),
       carryRoot: transactionRoot(carriedTxs.map(computeTxid)),
       committeeHash: committeeHash(input.registry.nextCommittee()),
+      utxoCommitment: input.utxoCommitmentAfter({
+        transactions: entries,
+        rewardTxid: rewardTxid(input.height, input.prevHash),
+        reward,
+      }),
     },
     transactions: entries.map((e) => e.tx),
     reward,

@@ -1,8 +1,9 @@
 /**
  * Whether a proposed block may be voted for: it extends our tip at the right height and epoch,
  * comes from the scheduled proposer, commits exactly to its transactions and reward, holds only
- * transactions that are final here (parents before children, each once), and pays exactly
- * `blockReward` with the fees of those transactions. Pure: the caller supplies its chain view.
+ * transactions that are final here (parents before children, each once) spending outputs of the
+ * chain's UTXO set, pays exactly `blockReward` with the fees of those transactions, and commits to
+ * the UTXO set applying it yields. Pure: the caller supplies its chain view.
  */
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
@@ -29,8 +30,17 @@ export interface BlockContext {
   readonly schedule: ProposerSchedule
   /** The attempt in which the block is proposed (its header may name an earlier one). */
   readonly attempt: number
-  /** Value of an output that exists before this block, if it does. */
+  /**
+   * Value of an output of the chain's UTXO set before this block (created by genesis or a block,
+   * spent by none), if it is one. An output only final here is not: a block spends it only after
+   * the block, or the earlier transaction of the same block, that confirms its creator.
+   */
   readonly outputValue: (outpoint: OutPoint) => bigint | undefined
+  /**
+   * The `utxoCommitment` applying this block (already checked for everything else) to the chain's
+   * UTXO set yields: the digest the header must carry (docs/PROTOCOL.md §15.1).
+   */
+  readonly utxoCommitmentAfter: (block: Block, txids: readonly Txid[]) => Uint8Array
   /** Whether the transaction is final here (a certificate is known). */
   readonly isFinal: (txid: Txid) => boolean
   /** Slashing bounties this block must pay (the registry's pending removals). */
@@ -100,6 +110,13 @@ export function validateBlock(
   ) {
     invalid(
       `reward does not pay 100 TIME by weight plus fees of ${fees} to ${bytesToHex(h.proposer)}`,
+    )
+  }
+  if (!equalBytes(h.utxoCommitment, ctx.utxoCommitmentAfter(block, txids))) {
+    throw new ConsensusError(
+      'BLOCK_COMMITMENT_MISMATCH',
+      `block ${h.height}: the UTXO-set commitment is not the one applying the block yields`,
+      PeerAction.LowToleranceError,
     )
   }
   return { txids, fees }

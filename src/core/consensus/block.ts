@@ -4,7 +4,8 @@
  * A block confirms transactions that are already final and pays the reward:
  * 100 TIME shared by committee weight, the rounding remainder and all fees to the proposer. The
  * header commits to the transactions by a Merkle root of their txids and to the reward outputs,
- * so a block hash fixes the whole block.
+ * so a block hash fixes the whole block; and to the UTXO set the chain holds after it (an LtHash16
+ * digest, docs/PROTOCOL.md §14), so a snapshot of that set is checked against a certified header.
  */
 import * as P from 'micro-packed'
 import { DomainTags } from '../crypto/domain.ts'
@@ -64,6 +65,12 @@ export interface BlockHeader {
   readonly carryRoot: Uint8Array
   /** `committeeHash` of the committee that votes on the next block (committee proofs). */
   readonly committeeHash: Uint8Array
+  /**
+   * LtHash16 digest (docs/PROTOCOL.md §14) of the chain's UTXO set after this block: the outputs
+   * created by genesis, by block rewards and by the transactions of blocks up to this one, less
+   * those these transactions spend. What is only final (not in a block) is not in it.
+   */
+  readonly utxoCommitment: Uint8Array
 }
 
 export interface Block {
@@ -86,9 +93,10 @@ export const blockHeaderCoder = P.struct({
   rewardHash: bytes32,
   carryRoot: bytes32,
   committeeHash: bytes32,
+  utxoCommitment: bytes32,
 }) as unknown as P.CoderType<BlockHeader>
 
-export const BLOCK_HEADER_SIZE = 2 + 4 + 4 + 32 + 4 + 8 + 32 + 32 + 32 + 32 + 32
+export const BLOCK_HEADER_SIZE = 2 + 4 + 4 + 32 + 4 + 8 + 32 + 32 + 32 + 32 + 32 + 32
 /** Largest carry set of one block (transactions re-accepted by the next committee). */
 export const MAX_CARRIED_TRANSACTIONS = 10_000
 

@@ -11,6 +11,7 @@ import type { LockReport } from '../consensus/lock-report.ts'
 import type { Proposal } from '../consensus/proposal.ts'
 import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
+import type { LtHash } from '../ledger/lthash.ts'
 import { txidKey } from '../ledger/map-keys.ts'
 import type { Transaction } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
@@ -30,6 +31,7 @@ export class ChainLink {
     signer: Signer,
     config: ChainConfig,
     tip: ChainTip,
+    utxos: LtHash,
   ) {
     this.#ctx = ctx
     const epochs = () => ctx.epochs
@@ -58,11 +60,16 @@ export class ChainLink {
       isFinal: (txid) => ctx.isFinal(txid),
       limits: ctx.limits,
     }
-    this.#chain = new Chain(view, config, tip)
+    this.#chain = new Chain(view, config, tip, utxos)
   }
 
   get tip(): ChainTip {
     return this.#chain.tip
+  }
+
+  /** A copy of the chain's UTXO-set state after the tip. */
+  get utxoState(): LtHash {
+    return this.#chain.utxoState
   }
 
   sizes(): Record<string, number> {

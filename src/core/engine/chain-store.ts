@@ -1,7 +1,8 @@
 /**
  * What the chain keeps in the store (docs/STORAGE.md): the tip, this node's block votes (0x22),
- * committed blocks (0x23), the registry after the tip and the committee proof steps (0x24) —
- * the records a commit writes in one batch, and how a restarted node reads them back.
+ * committed blocks (0x23), the registry after the tip, the committee proof steps (0x24) and the
+ * state of the chain's UTXO set after the tip (whose digest the tip's header carries) — the
+ * records a commit writes in one batch, and how a restarted node reads them back.
  */
 import * as P from 'micro-packed'
 import { type Block, BlockCodec, blockHash } from '../consensus/block.ts'
@@ -15,6 +16,7 @@ import { bytesToHex } from '../encoding/bytes.ts'
 import { codec } from '../encoding/codec.ts'
 import { bytes32, u32 } from '../encoding/fields.ts'
 import { EncodingError } from '../errors.ts'
+import { LtHash } from '../ledger/lthash.ts'
 import { Bucket, bucketKey } from '../storage/keys.ts'
 import { MetaKey } from '../storage/meta-keys.ts'
 import type { BatchOp, Store } from '../storage/store.ts'
@@ -33,6 +35,7 @@ export interface StoredBlockVote {
 }
 
 const TIP_KEY = MetaKey.tip
+const CHAIN_UTXOS_KEY = MetaKey.chainLtHash
 const tipCoder = P.struct({ height: u32, hash: bytes32 })
 const TipCodec = codec('Tip', tipCoder, 36)
 const committedCoder = P.struct({
@@ -106,23 +109,63 @@ export function commitOps(
   certificate: BlockCertificate,
   registry: Registry,
   changed: boolean,
+  utxos: LtHash,
 ): BatchOp[] {
   const height = block.header.height
   const tip: ChainTip = { height, hash: blockHash(block.header) }
   return [
-    {
-      type: 'put',
-      key: bucketKey(Bucket.block, u32be(height)),
-      value: CommittedCodec.encode({ block, certificate }),
-    },
-    { type: 'put', key: TIP_KEY, value: TipCodec.encode(tip) },
+    committedBlockOp(block, certificate),
+    tipOp(tip),
     registryOp(registry.state),
+    chainUtxosOp(utxos),
     ...(changed ? [committeeStepOp(block.header, certificate, registry.committee)] : []),
   ]
 }
 
+/** The record of a committed block with its certificate (bucket 0x23). */
+export function committedBlockOp(block: Block, certificate: BlockCertificate): BatchOp {
+  return {
+    type: 'put',
+    key: bucketKey(Bucket.block, u32be(block.header.height)),
+    value: CommittedCodec.encode({ block, certificate }),
+  }
+}
+
+/** The chain's UTXO-set state after the tip (nodeMeta `chainLtHash`). */
+export function chainUtxosOp(utxos: LtHash): BatchOp {
+  return { type: 'put', key: CHAIN_UTXOS_KEY, value: utxos.serialize() }
+}
+
+/** The tip record (nodeMeta `tip`). */
+export function tipOp(tip: ChainTip): BatchOp {
+  return { type: 'put', key: TIP_KEY, value: TipCodec.encode(tip) }
+}
+
+/**
+ * Committed blocks `from` … `from + count − 1` with their certificates, as stored (fewer when the
+ * store lacks some: it stops at the first missing height). What a node serves to syncing peers.
+ */
+export async function loadCommittedBlocks(
+  store: Store,
+  from: number,
+  count: number,
+): Promise<{ block: Block; certificate: BlockCertificate }[]> {
+  const out: { block: Block; certificate: BlockCertificate }[] = []
+  if (count <= 0) return out
+  for await (const [key, value] of store.iterate({
+    gte: bucketKey(Bucket.block, u32be(from)),
+    limit: count,
+    prefix: Uint8Array.of(Bucket.block),
+  })) {
+    const height = new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(1, false)
+    if (height !== from + out.length) break
+    out.push(CommittedCodec.decode(value))
+  }
+  return out
+}
+
 /** The proof step a committee-changing block begins its epoch with (served to light clients). */
-function committeeStepOp(
+export function committeeStepOp(
   header: Block['header'],
   certificate: BlockCertificate,
   committee: Committee,
@@ -146,7 +189,13 @@ export async function loadCommitteeProof(store: Store): Promise<CommitteeProofSt
 export async function loadChainState(
   store: Store,
   genesisHash: Uint8Array,
-): Promise<{ tip: ChainTip; votes: StoredBlockVote[]; registry?: RegistryState; seal?: Seal }> {
+): Promise<{
+  tip: ChainTip
+  votes: StoredBlockVote[]
+  registry?: RegistryState
+  seal?: Seal
+  utxos?: LtHash
+}> {
   const saved = await store.get(TIP_KEY)
   const tip = saved === undefined ? { height: 0, hash: genesisHash } : decodeTip(saved)
   const votes: StoredBlockVote[] = []
@@ -157,10 +206,14 @@ export async function loadChainState(
   }
   const registry = await store.get(REGISTRY_KEY)
   const seal = await loadSeal(store)
+  // A store without it (written before the header carried the commitment) recomputes it on open.
+  const state = await store.get(CHAIN_UTXOS_KEY)
+  const utxos = state === undefined ? null : LtHash.deserialize(state)
   return {
     tip,
     votes,
     ...(registry === undefined ? {} : { registry: RegistryStateCodec.decode(registry) }),
     ...(seal === undefined ? {} : { seal }),
+    ...(utxos === null ? {} : { utxos }),
   }
 }

@@ -11,7 +11,9 @@
  *    of one attempt from the committee of the epoch voting on it;
  *  - a member prevotes a committee-changing block only after sealing (the `seal` output comes
  *    before any prevote of that height);
- *  - a re-sent vote is a fresh batch of the same persisted decision, never a different vote.
+ *  - a re-sent vote is a fresh batch of the same persisted decision, never a different vote;
+ *  - the chain's UTXO-set state is the one after the tip: a block is voted for, and applied, only
+ *    if its header's `utxoCommitment` is that state's digest after applying it.
  */
 import { type Block, blockHash, bodyMatchesHeader, rewardTxid } from '../consensus/block.ts'
 import { buildBlock } from '../consensus/block-builder.ts'
@@ -33,8 +35,11 @@ import type { VoteBatch } from '../consensus/vote-batch.ts'
 import type { VoteLeaf } from '../consensus/vote-leaf.ts'
 import { bytesToHex, equalBytes, fromHex, keyId } from '../encoding/bytes.ts'
 import { ConsensusError, PeerAction, PeerError, TimeCoinError } from '../errors.ts'
+import { chainStateAfter, inChain } from '../ledger/chain-utxos.ts'
 import type { Transition } from '../ledger/ledger.ts'
-import { computeTxid, type Transaction } from '../primitives/transaction.ts'
+import type { LtHash } from '../ledger/lthash.ts'
+import type { OutPoint } from '../primitives/outpoint.ts'
+import { computeTxid, type Transaction, type TxOutput } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import { BatchBuffer } from './batch-buffer.ts'
 import type { ChainOutput, ChainView } from './chain-io.ts'
@@ -78,6 +83,10 @@ export class Chain {
   #height: TimeLockHeight | null = null
   /** Blocks seen at the current height, by hash (hex). */
   #blocks = new Map<string, Block>()
+  /** The chain's UTXO-set state after the tip (its digest is the tip header's utxoCommitment). */
+  #utxos: LtHash
+  /** The state after each valid block of `#blocks`, by hash (hex): what committing it sets. */
+  #utxosAfter = new Map<string, LtHash>()
   /** precommit entries by `${attempt}:${value}` → voter → entry. */
   #precommits = new Map<string, Map<string, CertificateEntry>>()
   /** `${attempt}:${voter}` of each precommit kept at this height (a voter's first per attempt). */
@@ -102,10 +111,11 @@ export class Chain {
   /** A fresh proposal waiting for lock reports from > 2/3 of the weight. */
   #waiting: { attempt: number; validAttempt: number } | null = null
 
-  constructor(view: ChainView, config: ChainConfig, tip: ChainTip) {
+  constructor(view: ChainView, config: ChainConfig, tip: ChainTip, utxos: LtHash) {
     this.#view = view
     this.#config = config
     this.#tip = tip
+    this.#utxos = utxos
     this.#schedule = new ProposerSchedule(view.committee, view.registry.state.firstHeight)
     const limits = view.limits
     this.#early = new BatchBuffer(limits.maxEarlyBatchesPerVoter, limits.maxEarlyBytes)
@@ -150,6 +160,31 @@ export class Chain {
   /** The last committed block here. */
   get tip(): ChainTip {
     return this.#tip
+  }
+
+  /** A copy of the chain's UTXO-set state after the tip (docs/PROTOCOL.md §15.1). */
+  get utxoState(): LtHash {
+    return this.#utxos.clone()
+  }
+
+  /** An output of the chain's UTXO set after the tip (genesis or a block made it, none spent it). */
+  #chainOutput(outpoint: OutPoint): TxOutput | undefined {
+    const entry = this.#view.ledger.utxos.get(outpoint)
+    return entry !== undefined && inChain(entry) ? entry.output : undefined
+  }
+
+  /** The chain's UTXO-set state after `block`, which extends the tip (throws for a missing input). */
+  #stateAfter(block: Block, txids: readonly Txid[] = block.transactions.map(computeTxid)): LtHash {
+    const h = block.header
+    return chainStateAfter(
+      this.#utxos,
+      {
+        transactions: block.transactions.map((tx, i) => ({ tx, txid: txids[i]! })),
+        rewardTxid: rewardTxid(h.height, h.prevHash),
+        reward: block.reward,
+      },
+      (o) => this.#chainOutput(o),
+    )
   }
 
   /** Starts (or, after a restart, resumes) block production. */
@@ -214,6 +249,7 @@ export class Chain {
     }
     const hash = bytesToHex(blockHash(header))
     let valid = true
+    let after: LtHash | undefined
     try {
       const registry = this.#view.registry
       validateHandoff(p.block, p.reports, {
@@ -229,9 +265,13 @@ export class Chain {
         committee: this.#view.committee,
         schedule: this.#schedule,
         attempt: p.attempt,
-        outputValue: (o) => this.#view.ledger.utxos.get(o)?.output.value,
+        outputValue: (o) => this.#chainOutput(o)?.value,
         isFinal: (t) => this.#view.isFinal(t),
         bounties: registry.pendingBounties(),
+        utxoCommitmentAfter: (block, txids) => {
+          after = this.#stateAfter(block, txids)
+          return after.digest()
+        },
       })
     } catch (e) {
       if (!(e instanceof TimeCoinError)) throw e
@@ -242,6 +282,7 @@ export class Chain {
     if (valid) {
       this.#blocks.set(hash, p.block)
       this.#blockReports.set(hash, p.reports)
+      if (after !== undefined) this.#utxosAfter.set(hash, after)
     }
     this.#apply(h.onProposal(p.attempt, hash, p.validAttempt, valid))
   }
@@ -487,6 +528,7 @@ export class Chain {
       this.#config.timeouts,
     )
     this.#blocks = new Map()
+    this.#utxosAfter = new Map()
     this.#precommits = new Map()
     this.#precommitted = new Set()
     this.#ownVotes = new Map()
@@ -612,14 +654,33 @@ export class Chain {
       registry: this.#view.registry,
       finalized,
       reported: [...this.#reports.values()].map((r) => r.txs),
+      utxoCommitmentAfter: (changes) =>
+        chainStateAfter(this.#utxos, changes, (o) => this.#chainOutput(o)).digest(),
     })
   }
 
   #commit(block: Block, certificate: BlockCertificate): void {
     const height = block.header.height
     const txs = block.transactions.map((tx) => ({ tx, txid: computeTxid(tx) }))
+    const hash = blockHash(block.header)
     let applied: Transition
+    let utxos: LtHash
     try {
+      utxos =
+        this.#utxosAfter.get(bytesToHex(hash)) ??
+        this.#stateAfter(
+          block,
+          txs.map((t) => t.txid),
+        )
+      // Certified, yet not what applying it here yields: our state is not the committee's.
+      if (!equalBytes(utxos.digest(), block.header.utxoCommitment)) {
+        this.#out.push({
+          type: 'alarm',
+          code: 'CHAIN_COMMITMENT_MISMATCH',
+          message: `block ${height} commits to another UTXO set than applying it here yields`,
+        })
+        return
+      }
       applied = this.#view.ledger.confirmBlock(height, txs, {
         txid: rewardTxid(height, block.header.prevHash),
         outputs: block.reward,
@@ -636,9 +697,9 @@ export class Chain {
     }
     const carried = block.carried.map((tx) => ({ tx, txid: computeTxid(tx) }))
     const { registry, changed } = this.#view.registry.afterBlock(height, txs, carried)
-    const hash = blockHash(block.header)
     this.#tip = { height, hash }
-    const records = commitOps(block, certificate, registry, changed)
+    this.#utxos = utxos
+    const records = commitOps(block, certificate, registry, changed, utxos)
     const encoded = records[0]?.type === 'put' ? records[0].value.length : 0
     this.#recent.add(
       height,

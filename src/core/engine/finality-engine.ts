@@ -15,7 +15,9 @@ import { type ConsensusRules, SAFE_RULES } from '../consensus/rules.ts'
 import { toSigner } from '../consensus/vote-batch.ts'
 import type { KeyPair, Signer } from '../crypto/ed25519.ts'
 import { bytesToHex, equalBytes } from '../encoding/bytes.ts'
+import { chainUtxoState, inChain } from '../ledger/chain-utxos.ts'
 import type { Ledger } from '../ledger/ledger.ts'
+import type { LtHash } from '../ledger/lthash.ts'
 import type { Txid } from '../primitives/txid.ts'
 import type { ChainConfig } from './chain.ts'
 import { isChainTimer } from './chain.ts'
@@ -79,6 +81,8 @@ export interface StoredChainState {
   readonly registry?: RegistryState
   /** This node's last seal (binding while its epoch is current). */
   readonly seal?: Seal
+  /** The chain's UTXO-set state after the tip (absent: recomputed from the ledger). */
+  readonly utxos?: LtHash
 }
 
 export class FinalityEngine {
@@ -130,6 +134,8 @@ export class FinalityEngine {
         signer,
         config.chain,
         config.chainState?.tip ?? { height: 0, hash: config.genesisHash },
+        config.chainState?.utxos ??
+          chainUtxoState([...this.ledger.utxos.entries()].filter(inChain)),
       )
     }
   }
@@ -146,6 +152,14 @@ export class FinalityEngine {
   /** The chain's tip here (height 0 and the genesis hash before the first block). */
   get tip(): ChainTip | undefined {
     return this.#ctx.chain?.tip
+  }
+
+  /**
+   * A copy of the LtHash16 state of the chain's UTXO set after the tip (its digest is the tip
+   * header's `utxoCommitment`); undefined without block production.
+   */
+  chainUtxoState(): LtHash | undefined {
+    return this.#ctx.chain?.utxoState
   }
 
   get id(): PeerId {

@@ -2,6 +2,7 @@ export type { ChainConfig } from './chain.ts'
 export {
   type ChainTip,
   loadChainState,
+  loadCommittedBlocks,
   loadCommitteeProof,
   type StoredBlockVote,
 } from './chain-store.ts'

@@ -1,3 +1,11 @@
+export {
+  type ChainBlockChanges,
+  type ChainUtxo,
+  chainStateAfter,
+  chainUtxoState,
+  chainUtxos,
+  inChain,
+} from './chain-utxos.ts'
 export { checkGenesisAllocation, type GenesisAllocation } from './genesis.ts'
 export {
   type BlockReward,

@@ -190,11 +190,20 @@ export const COMMITMENT_ELEMENT_BYTES = 32 + 4 + 8 + 20
 
 /** Writes `entry`'s commitment element (txid ‖ u32le vout ‖ u64le value ‖ address) into `out`. */
 export function writeCommitmentElement(entry: UtxoEntry, out: Uint8Array): Uint8Array {
+  return writeOutputElement(entry.outpoint, entry.output, out)
+}
+
+/** The commitment element of output `output` at `outpoint`, written into `out` (64 bytes). */
+export function writeOutputElement(
+  outpoint: OutPoint,
+  output: TxOutput,
+  out: Uint8Array,
+): Uint8Array {
   const view = new DataView(out.buffer, out.byteOffset, COMMITMENT_ELEMENT_BYTES)
-  out.set(entry.outpoint.txid, 0)
-  view.setUint32(32, entry.outpoint.vout, true)
-  view.setBigUint64(36, entry.output.value, true)
-  out.set(entry.output.address, 44)
+  out.set(outpoint.txid, 0)
+  view.setUint32(32, outpoint.vout, true)
+  view.setBigUint64(36, output.value, true)
+  out.set(output.address, 44)
   return out
 }
 

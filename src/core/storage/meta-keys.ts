@@ -57,6 +57,13 @@ export const NodeMeta = {
       'in every batch that changes the set of live outputs',
     writtenBy: 'src/core/ledger/ledger.ts',
   },
+  chainLtHash: {
+    name: 'chainLtHash',
+    record:
+      "the LtHash16 state of the chain's UTXO set after the tip (its digest is the tip header's " +
+      'utxoCommitment): 1024 lanes, u16 little-endian, 2048 bytes; in every commit batch',
+    writtenBy: 'src/core/engine/chain-store.ts',
+  },
 } as const satisfies Record<string, NodeMetaEntry>
 
 export type MetaKeyName = keyof typeof NodeMeta

@@ -19,6 +19,7 @@ import {
   type VoteBatch,
   type VoteLeaf,
 } from '../../../src/core/index.ts'
+import { emptyBlockCommitment } from '../../support/consensus-fixture.ts'
 import type { NodeId } from '../network.ts'
 import type { Prng } from '../prng.ts'
 import type { SimWorld } from './world.ts'
@@ -183,6 +184,12 @@ export class ByzantineMasternode {
             rewardHash: rewardHash(reward),
             carryRoot: new Uint8Array(32),
             committeeHash: committeeHash(committee),
+            utxoCommitment: emptyBlockCommitment(
+              height,
+              prevHash,
+              reward,
+              this.#world.chainStateAt(prevHash),
+            ),
           },
           transactions: [],
           reward,

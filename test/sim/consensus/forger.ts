@@ -300,8 +300,10 @@ export class Forger {
     this.#forgedBlocks++
     // The committee honest nodes entered last (a committee-changing parent changed it already).
     const committee = this.#committee
-    const block = emptyBlock(committee, this.key.publicKey, height, 0, blockHash(parent.header), {
+    const prevHash = blockHash(parent.header)
+    const block = emptyBlock(committee, this.key.publicKey, height, 0, prevHash, {
       timestamp: Math.floor(this.#world.sim.scheduler.now()) + 7,
+      utxos: this.#world.chainStateAt(prevHash),
     })
     const hash = blockHash(block.header)
     const leaf: VoteLeaf = { kind: 'precommit', height, attempt: 0, blockHash: hash }

@@ -174,6 +174,7 @@ export class RelockBreaker {
   #proposeA(plan: Plan): void {
     const block = emptyBlock(this.#committee, this.key.publicKey, plan.height, 1, plan.prevHash, {
       timestamp: Math.floor(this.#world.sim.scheduler.now()) + 1,
+      utxos: this.#world.chainStateAt(plan.prevHash),
     })
     const proposal = signProposal(block, 1, -1, [], this.key, this.#world.genesisHash)
     this.#send([plan.v, plan.x, plan.y], { type: 'BlockProposal', proposal })

@@ -234,6 +234,7 @@ export class SimMasternode {
         if (this.#crashAfterEffects !== null && this.#crashAfterEffects-- <= 0) this.#crashNow()
       },
     })
+    if (engine.tip !== undefined) world.recordChainState(engine.tip.hash, engine.chainUtxoState())
     this.up = true
     if (this.restarts === 0) world.sim.network.register(this.id, this.deliver)
     else world.sim.network.restart(this.id, this.deliver)
@@ -249,6 +250,7 @@ export class SimMasternode {
       case 'alarm':
         return void world.oracle.alarms.push(`mn${this.id} ${n.code}: ${n.message}`)
       case 'committed':
+        world.recordChainState(n.hash, this.engine.chainUtxoState())
         world.oracle.recordCommitted(`mn${this.id}`, n.height, n.hash)
         return world.oracle.recordCommittee(this.engine.committee, `mn${this.id}`)
       case 'penalize':

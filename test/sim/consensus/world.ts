@@ -7,6 +7,7 @@ import {
   type ConsensusRules,
   computeTxid,
   type EngineLimits,
+  type LtHash,
   type MempoolLimits,
   type Message,
   SAFE_RULES,
@@ -20,6 +21,9 @@ import type { Oracle } from './oracle.ts'
 import type { UnsafeRule } from './scenario.ts'
 import type { SimMasternode } from './sim-masternode.ts'
 import type { SimWallet } from './sim-wallet.ts'
+
+/** Block states kept for adversaries (the last blocks of a run are the ones they build on). */
+const MAX_CHAIN_STATES = 256
 
 export class SimWorld {
   readonly sim: Sim<Message>
@@ -44,6 +48,8 @@ export class SimWorld {
   readonly #peers = new Map<NodeId, string>()
   readonly #nodes = new Map<string, NodeId>()
   readonly #txids = new WeakMap<Transaction, Txid>()
+  /** The chain's UTXO-set state after each block honest nodes hold, by block hash (bounded). */
+  readonly #chainStates = new Map<string, LtHash>()
   readonly #disk: { readonly minMs: number; readonly maxMs: number }
 
   constructor(opts: {
@@ -90,6 +96,23 @@ export class SimWorld {
 
   nodeOf(peer: string): NodeId | undefined {
     return this.#nodes.get(peer)
+  }
+
+  /**
+   * Records the chain's UTXO-set state after block `hash` (an honest node's, at a commit or an
+   * open): what an adversary building on that block needs for its header (public knowledge).
+   */
+  recordChainState(hash: Uint8Array, state: LtHash | undefined): void {
+    const id = bytesToHex(hash)
+    if (state === undefined || this.#chainStates.has(id)) return
+    this.#chainStates.set(id, state)
+    if (this.#chainStates.size > MAX_CHAIN_STATES)
+      this.#chainStates.delete(this.#chainStates.keys().next().value!)
+  }
+
+  /** The chain's UTXO-set state after block `hash`, if an honest node held that block. */
+  chainStateAt(hash: Uint8Array): LtHash | undefined {
+    return this.#chainStates.get(bytesToHex(hash))
   }
 
   txidOf(tx: Transaction): Txid {
