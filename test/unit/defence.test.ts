@@ -17,6 +17,7 @@ import { MessageClass, messageClassOf } from '../../src/core/net/defence/inbound
 import { ipKey, isLoopbackKey } from '../../src/core/net/defence/ip-address.ts'
 import { IpBlacklist } from '../../src/core/net/defence/ip-blacklist.ts'
 import { PeerScores } from '../../src/core/net/defence/peer-scores.ts'
+import { frameLimits, isOversizeRead } from '../../src/core/net/defence/read-limits.ts'
 import { relayable, relayTimestamp, relayWindow } from '../../src/core/net/defence/relay-window.ts'
 import { DEFAULT_DEFENCE_SETTINGS, defenceSettings } from '../../src/core/net/defence/settings.ts'
 import { TokenBuckets } from '../../src/core/net/defence/token-buckets.ts'
@@ -321,6 +322,30 @@ describe('the relay window', () => {
     expect(relays.stats()).toMatchObject({ relaySkips: 1, relayStale: 2 })
     // Other messages are not the window's business.
     expect(relays.firstRelay('peer:wallet', { type: 'BlockRequest', height: 1 })).toBe(true)
+  })
+})
+
+describe('frame limits on lpStream reads', () => {
+  it('decode a length prefix as an unsigned varint, and refuse one longer than the limit needs', () => {
+    const { lengthDecoder: decode, maxBufferSize } = frameLimits(70_000) // a three-byte prefix
+    expect(maxBufferSize).toBe(70_003)
+    expect(decode(Uint8Array.of(0x05))).toBe(5)
+    expect(decode(Uint8Array.of(0xac, 0x02))).toBe(300)
+    expect(decode(Uint8Array.of(0xff, 0xff, 0x03))).toBe(65_535)
+    // Not finished yet: read on (libp2p's signal is a RangeError).
+    expect(() => decode(Uint8Array.of(0x80, 0x80))).toThrow(RangeError)
+    // A fourth continuation byte can never be a length within the limit.
+    let error: unknown
+    try {
+      decode(Uint8Array.of(0x80, 0x80, 0x80))
+    } catch (e) {
+      error = e
+    }
+    expect(error).not.toBeInstanceOf(RangeError)
+    expect(isOversizeRead(error)).toBe(true)
+    expect(isOversizeRead(Object.assign(new Error('x'), { name: 'StreamBufferError' }))).toBe(true)
+    expect(isOversizeRead(new Error('the stream closed'))).toBe(false)
+    expect(isOversizeRead('InvalidDataLengthError')).toBe(false)
   })
 })
 

@@ -1,7 +1,8 @@
 // Oversize frames and rate limits on the per-request protocols (issue 10, point 7): the `peers`
 // protocol refuses a request or an answer whose length prefix is over its limit before any of the
 // payload is buffered, and charges the sender; so does the handshake for a peer that sends more
-// bytes at once than one hello holds (the read buffer overflows before any length is judged); and
+// bytes at once than one hello holds (the read buffer overflows before any length is judged), or a
+// length prefix that never ends (libp2p's decoder alone would read it on until the deadline); and
 // `peers` requests go through the defence layer's inbound gate, so a peer asking faster than
 // `max_requests_per_second` is refused and charged. (The handshake's prefix check, the committee
 // link and the `tx` protocol have theirs in handshake.test.ts, committee-links.test.ts and
@@ -50,6 +51,28 @@ describe('the handshake', () => {
     expect(r.error.code).toBe('LIMIT_EXCEEDED')
     expect(r.error.peerAction).toBe('low-tolerance')
     expect(r.peerId.equals(raw.peerId)).toBe(true)
+  })
+
+  it('charges a peer whose length prefix never ends, before its bytes pile up', async () => {
+    const node = await handshakeHost('memory')
+    const raw = await rawHost('memory')
+    const rejected = nextEvent(node.services.handshake, 'peer:rejected')
+    const connection = await raw.dial(node.getMultiaddrs())
+    const stream = await connection.newStream(protocolId('devnet', 'handshake'))
+    // Continuation bytes only, in chunks the read buffer takes: a varint that never ends. At most
+    // 400 chunks (12.5 KiB), 2 ms apart, while the peer is not yet refused.
+    let settled = false
+    const settle = () => {
+      settled = true
+    }
+    rejected.then(settle, settle)
+    for (let i = 0; i < 400 && !settled && stream.status === 'open'; i++) {
+      stream.send(new Uint8Array(32).fill(0x80))
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    const r = await rejected
+    expect(r.error.code).toBe('LIMIT_EXCEEDED')
+    expect(r.error.peerAction).toBe('low-tolerance')
   })
 })
 

@@ -25,7 +25,7 @@ export { type InboundGate, MessageClass, messageClassOf } from './inbound-gate.t
 export { ipKey, ipOf, isLoopbackKey } from './ip-address.ts'
 export { IpBlacklist, type IpBlacklistInit } from './ip-blacklist.ts'
 export { PeerScores, type ScoreVerdict } from './peer-scores.ts'
-export { isOversizeRead } from './read-limits.ts'
+export { boundedLengthDecoder, frameLimits, isOversizeRead } from './read-limits.ts'
 export { relayable, relayTimestamp, relayWindow } from './relay-window.ts'
 export { DEFAULT_DEFENCE_SETTINGS, type DefenceSettings, defenceSettings } from './settings.ts'
 export { type TakeResult, TokenBuckets, type TokenBucketsInit } from './token-buckets.ts'

@@ -39,7 +39,7 @@ import {
 import { PROTOCOLS, protocolIdOf } from '../../protocol/protocols.ts'
 import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_BACKOFF_MIN_MS } from '../committee-links/constants.ts'
 import type { InboundGate } from '../defence/inbound-gate.ts'
-import { isOversizeRead } from '../defence/read-limits.ts'
+import { frameLimits, isOversizeRead } from '../defence/read-limits.ts'
 import type { PenaltySink } from '../engine-service/penalties.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
 import type { VerifiedPeer } from '../handshake/verified-peers.ts'
@@ -322,10 +322,7 @@ export class DiscoveryService implements Startable {
     try {
       await this.#components.handshake.verified(connection, { signal })
       stream = await connection.newStream(this.protocol, { signal })
-      const lp = lpStream(stream, {
-        maxDataLength: listener.maxDataLength,
-        maxBufferSize: listener.maxDataLength + 8,
-      })
+      const lp = lpStream(stream, frameLimits(listener.maxDataLength))
       await lp.write(dialer.encode({ type: 'PeersRequest', max: MAX_EXCHANGED_PEERS }), { signal })
       const answer = listener.decode((await lp.read({ signal })).subarray())
       await stream.close({ signal })
@@ -479,10 +476,7 @@ export class DiscoveryService implements Startable {
     ])
     try {
       await this.#components.handshake.verified(connection, { signal })
-      const lp = lpStream(stream, {
-        maxDataLength: dialer.maxDataLength,
-        maxBufferSize: dialer.maxDataLength + 8,
-      })
+      const lp = lpStream(stream, frameLimits(dialer.maxDataLength))
       const frame = (await lp.read({ signal })).subarray()
       if (this.#inbound?.admit(connection.remotePeer, 'peers', frame) === false) {
         stream.abort(new PeerError('PEER_RATE_LIMITED', 'a peers request over the rate limit'))

@@ -43,7 +43,7 @@ import { PROTOCOLS, protocolIdOf } from '../../protocol/protocols.ts'
 import type { Store } from '../../storage/store.ts'
 import type { CommitteeLinks } from '../committee-links/committee-links-service.ts'
 import type { InboundGate } from '../defence/inbound-gate.ts'
-import { isOversizeRead } from '../defence/read-limits.ts'
+import { frameLimits, isOversizeRead } from '../defence/read-limits.ts'
 import { BanList } from '../handshake/ban-list.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
 import { FatalBans, type PenaltySink } from './penalties.ts'
@@ -499,10 +499,7 @@ export class EngineService implements Startable {
     const signal = AbortSignal.timeout(spec.timeoutMs)
     try {
       const peer = await this.#components.handshake.verified(connection, { signal })
-      const lp = lpStream(stream, {
-        maxDataLength: spec.maxDataLength,
-        maxBufferSize: spec.maxDataLength + 8,
-      })
+      const lp = lpStream(stream, frameLimits(spec.maxDataLength))
       const frame = (await lp.read({ signal })).subarray()
       if (this.#init.inbound?.admit(connection.remotePeer, 'tx', frame) === false) {
         stream.abort(new PeerError('PEER_RATE_LIMITED', 'a tx frame over the rate limit'))

@@ -13,11 +13,11 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
  */
 export const DEFAULT_MAX_TRACKED_CONNECTIONS = 4_096
 
-/** The frame limit: a hello is refused by its length prefix before any of it is buffered. */
+/**
+ * The frame limit: a hello is refused by its length prefix before any of it is buffered, and a
+ * stream buffers one frame and its prefix at most (`frameLimits`).
+ */
 export const MAX_HELLO_FRAME = MAX_HELLO_SIZE
-
-/** Bytes a handshake stream may buffer: one full frame and its varint prefix, nothing more. */
-export const MAX_HELLO_BUFFER = MAX_HELLO_FRAME + 4
 
 /** How long closing a failed connection may take before it is aborted. */
 export const CLOSE_TIMEOUT_MS = 1_000

@@ -39,13 +39,12 @@ import {
   signPeerBinding,
 } from '../../protocol/handshake.ts'
 import { protocolId } from '../../protocol/protocol-ids.ts'
-import { isOversizeRead } from '../defence/read-limits.ts'
+import { frameLimits, isOversizeRead } from '../defence/read-limits.ts'
 import { BanList, type BanPolicy } from './ban-list.ts'
 import {
   CLOSE_TIMEOUT_MS,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_TRACKED_CONNECTIONS,
-  MAX_HELLO_BUFFER,
   MAX_HELLO_FRAME,
 } from './constants.ts'
 import { type VerifiedPeer, VerifiedPeers } from './verified-peers.ts'
@@ -386,7 +385,7 @@ export class HandshakeService extends TypedEventEmitter<HandshakeEvents> impleme
   /** Sends this node's hello, reads the peer's and judges it; throws a typed error. */
   async #exchange(attempt: Attempt, stream: Stream): Promise<Hello> {
     const { signal } = attempt.controller
-    const lp = lpStream(stream, { maxDataLength: MAX_HELLO_FRAME, maxBufferSize: MAX_HELLO_BUFFER })
+    const lp = lpStream(stream, frameLimits(MAX_HELLO_FRAME))
     await lp.write(HelloCodec.encode(this.#hello()), { signal })
     const frame = await lp.read({ signal })
     const hello = this.#judge(frame.subarray(), stream.protocol)
