@@ -36,6 +36,7 @@ import {
   type EngineService,
   engineService,
   GOSSIP_FOLLOWER,
+  type GossipInit,
   type GossipService,
   gossip,
   type HandshakeService,
@@ -293,7 +294,10 @@ let fullNodes = 0
 /** Starts a full node on the setup's transport; it connects to no one until a test dials. */
 export async function startFullNode(
   setup: ClusterSetup,
-  options: { readonly store?: Store } = {},
+  options: {
+    readonly store?: Store
+    readonly gossip?: Partial<Omit<GossipInit, 'network' | 'genesisHash'>>
+  } = {},
 ): Promise<FullNode> {
   const key = keyPair(900 + fullNodes++)
   const store = options.store ?? new MemoryStore()
@@ -330,7 +334,7 @@ export async function startFullNode(
         onStoreError: (e) => alarms.push(`store: ${String(e)}`),
         notify,
       }),
-      gossip: gossip({ network: 'devnet', genesisHash: GENESIS_HASH }),
+      gossip: gossip({ network: 'devnet', genesisHash: GENESIS_HASH, ...options.gossip }),
     },
   })
   const node: FullNode = {

@@ -72,6 +72,11 @@ describe('rotating Bloom filter', () => {
     expect(f.stats().rotations).toBe(2)
     expect(f.has(item(7), 3_000)).toBe(false) // its own generation dropped
     expect(f.addIfNew(item(7), 3_000)).toBe(true)
+    // However few calls come in between: three spans later it is gone.
+    expect(f.has(item(7), 6_500)).toBe(false)
+    f.add(item(8), 6_500)
+    expect(f.has(item(8), 7_999)).toBe(true) // its span began at 6,000
+    expect(f.has(item(8), 9_000)).toBe(false)
   })
 
   it('keeps its size fixed however many items pass', () => {

@@ -127,10 +127,21 @@ export class RotatingBloomFilter {
     )
   }
 
-  /** Rotates a generation that has outlived `maxAgeMs` (the clock starts at the first call). */
+  /**
+   * Rotates once for every `maxAgeMs` the newest generation has outlived (the clock starts at the
+   * first call), so an item is gone `generations` spans after its own began, however few calls
+   * came in between.
+   */
   #age(now: number): void {
-    if (this.#startedAt === undefined) this.#startedAt = now
-    else if (now - this.#startedAt >= this.#maxAgeMs) this.rotate(now)
+    if (this.#startedAt === undefined) {
+      this.#startedAt = now
+      return
+    }
+    const began = this.#startedAt
+    const spans = Math.floor((now - began) / this.#maxAgeMs)
+    if (!(spans >= 1)) return
+    for (let i = Math.min(spans, this.#bits.length); i > 0; i--) this.rotate(now)
+    this.#startedAt = began + spans * this.#maxAgeMs
   }
 
   /** k bit positions by double hashing (Kirsch–Mitzenmacher) of one keyed SHA-256. */

@@ -24,12 +24,14 @@ import { checkBlockCertificate } from '../../consensus/block-certificate.ts'
 import { checkCertificate } from '../../consensus/certificate.ts'
 import { assertVerdicts } from '../../crypto/signature-bundle.ts'
 import { concatBytes, equalBytes } from '../../encoding/bytes.ts'
+import type { FinalityEngine } from '../../engine/finality-engine.ts'
 import type { PeerId as EnginePeerId, Message } from '../../engine/messages.ts'
 import { messageBundle } from '../../engine/preverify.ts'
 import type { Notification } from '../../engine/runtime.ts'
 import { ConsensusError, PeerAction, TimeCoinError } from '../../errors.ts'
 import type { NetworkName } from '../../primitives/network.ts'
-import { computeTxid } from '../../primitives/transaction.ts'
+import { computeTxid, type Transaction } from '../../primitives/transaction.ts'
+import type { Txid } from '../../primitives/txid.ts'
 import { GOSSIP_TOPICS, type GossipTopicKey, gossipTopic } from '../../protocol/gossip-topics.ts'
 import { PeerRole } from '../../protocol/handshake.ts'
 import type { EngineService } from '../engine-service/engine-service.ts'
@@ -121,6 +123,21 @@ type CommitMessage = Extract<Message, { type: 'BlockCommit' }>
 
 const TX_MARK = Uint8Array.of(0x04)
 const BLOCK_MARK = Uint8Array.of(0x08)
+
+/**
+ * Whether `tx` is final here: known and final, or — known no longer, once a block confirmed it —
+ * its first input spent by it, final or confirmed.
+ */
+function finalHere(engine: FinalityEngine, tx: Transaction, txid: Txid): boolean {
+  if (engine.isFinal(txid)) return true
+  const first = tx.inputs[0]
+  const state = first === undefined ? undefined : engine.ledger.utxos.get(first.outpoint)?.state
+  return (
+    state !== undefined &&
+    (state.kind === 'SpentFinalized' || state.kind === 'Confirmed') &&
+    equalBytes(state.txid, txid)
+  )
+}
 
 function asTyped(error: unknown): TimeCoinError {
   if (error instanceof TimeCoinError) return error
@@ -317,7 +334,8 @@ export class GossipService implements Startable {
     const { certificate } = message
     const txid = computeTxid(message.tx)
     const mark = concatBytes(TX_MARK, txid)
-    if (engine.isFinal(txid) || this.#filter.has(mark, this.#clock())) return TopicVerdict.Ignore
+    if (finalHere(engine, message.tx, txid) || this.#filter.has(mark, this.#clock()))
+      return TopicVerdict.Ignore
     const epoch = engine.committee.epoch
     if (certificate.epoch > epoch || certificate.epoch + 1 < epoch) return TopicVerdict.Ignore
     const committee =
