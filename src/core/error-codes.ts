@@ -33,6 +33,7 @@ export type ErrorDomain =
   | 'link'
   | 'peer'
   | 'protocol'
+  | 'sync'
   | 'storage'
   | 'wallet'
   | 'config'
@@ -564,6 +565,31 @@ export const ERROR_CODES = {
     rpc: DESERIALIZATION_ERROR,
     meaning:
       'A well-formed message that its protocol or its direction does not carry (e.g. a block on the tx protocol).',
+  },
+  // ── sync ──
+  SYNC_UNAVAILABLE: {
+    domain: 'sync',
+    rpc: MISC_ERROR,
+    meaning:
+      'A sync request the peer cannot answer (blocks above its tip, a snapshot at a height it does not keep): not its fault; another peer is asked.',
+  },
+  SYNC_REQUEST_FAILED: {
+    domain: 'sync',
+    rpc: MISC_ERROR,
+    meaning:
+      'A sync request that failed: the stream was refused, reset or closed early, or no answer came within the timeout; another peer is asked (no penalty).',
+  },
+  SYNC_BAD_ANSWER: {
+    domain: 'sync',
+    rpc: DESERIALIZATION_ERROR,
+    meaning:
+      'A sync answer that is not what was asked: blocks from another height or not consecutive, or a snapshot chunk of another height or index, out of outpoint order, or at odds with the chunks before it.',
+  },
+  SYNC_SNAPSHOT_MISMATCH: {
+    domain: 'sync',
+    rpc: VERIFY_REJECTED,
+    meaning:
+      "A UTXO snapshot whose outputs do not hash to the utxoCommitment of its certified block: dropped, and the peer that served it whole is penalized.",
   },
   // ── storage ──
   STORE_CLOSED: {

@@ -99,6 +99,13 @@ export class ProtocolError extends TimeCoinError<ProtocolErrorCode> {
   readonly domain = 'protocol'
 }
 
+/** A sync request that failed or an answer that is not what was asked (src/core/sync). */
+export type SyncErrorCode = CodesOf<'sync'>
+
+export class SyncError extends TimeCoinError<SyncErrorCode> {
+  readonly domain = 'sync'
+}
+
 export type EvidenceErrorCode = CodesOf<'evidence'>
 
 export class EvidenceError extends TimeCoinError<EvidenceErrorCode> {

@@ -1,0 +1,223 @@
+// Snapshot sync over @libp2p/memory (issue 10, point 9): four masternodes make blocks with
+// payments; a fresh node fetches the chain's UTXO set at a certified height in chunks, checks
+// every block up to it (the registry and each epoch's committee) and the set's LtHash against that
+// block's utxoCommitment, installs it into its empty store, then opens its engine there and
+// follows blocks to the same tip and commitment. A peer serving a snapshot that does not match the
+// commitment is penalized, its records are discarded, and the store stays empty until an honest
+// peer's snapshot installs. Every wait is bounded; every host and store is stopped after each test.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  Bucket,
+  blockHash,
+  bytesToHex,
+  COIN,
+  decodeSyncMessage,
+  encodeSyncMessage,
+  loadChainState,
+  loadCommittedBlocks,
+  MemoryStore,
+  MetaKey,
+  MIN_FEE,
+  type Store,
+  type SyncProgress,
+} from '../../../src/core/index.ts'
+import { MemoryPeerBook, type Penalty } from '../../../src/core/net/index.ts'
+import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
+import { engineFixture } from '../../support/engine-fixture.ts'
+import { GENESIS_HASH, keyPair, spend } from '../../support/ledger-fixture.ts'
+import { type ClusterSetup, until } from '../../support/net-engines.ts'
+import {
+  memoryAddresses,
+  type SnapshotHost,
+  type SyncNode,
+  startSnapshotHost,
+  startSyncNode,
+  startTamperingRelay,
+  stopHost,
+  stopSyncNodes,
+} from '../../support/net-sync.ts'
+
+const owners = Array.from({ length: 8 }, (_, i) => keyPair(760 + i))
+const fx = engineFixture('sync snapshot', 780, owners)
+
+const CHAIN = {
+  intervalMs: 150,
+  timeouts: { proposeMs: 1_000, prevoteMs: 1_000, precommitMs: 1_000, growthMs: 250 },
+}
+
+let pool: VerifierPool
+beforeAll(() => {
+  pool = createVerifierPool(2)
+})
+afterAll(() => pool.close())
+afterEach(stopSyncNodes)
+
+function setup(): ClusterSetup {
+  return {
+    transport: 'memory',
+    committee: fx.committee,
+    genesis: fx.genesis,
+    chain: CHAIN,
+    verifier: pool,
+    book: new MemoryPeerBook(),
+  }
+}
+
+const tipOf = (n: SyncNode) => n.engine.runtime.engine.tip!
+
+async function committee(s: ClusterSetup): Promise<SyncNode[]> {
+  const nodes: SyncNode[] = []
+  for (const key of fx.masternodes)
+    nodes.push(await startSyncNode(s, key, { sync: { mode: 'serve' } }))
+  await until(
+    () => nodes.every((n) => n.links.stats().connected === nodes.length - 1),
+    'every committee link up',
+  )
+  return nodes
+}
+
+/** Three payments, each confirmed in a block at every member. */
+async function payments(members: readonly SyncNode[]): Promise<void> {
+  const coins = [0, 1, 2].map((i) => fx.coin(i))
+  for (const [i, coin] of coins.entries()) {
+    const b = spend(
+      [coin],
+      [
+        { to: owners[i + 4]!, value: 2n * COIN },
+        { to: coin.owner, value: coin.value - 2n * COIN - MIN_FEE },
+      ],
+    )
+    await members[i]!.engine.submit(b.tx)
+  }
+  await until(
+    () =>
+      coins.every((c) =>
+        members.every(
+          (m) => m.engine.runtime.engine.ledger.utxos.get(c.outpoint)?.state.kind === 'Confirmed',
+        ),
+      ),
+    'the payments confirmed',
+    20_000,
+  )
+}
+
+/** Resolves with the installed tip and record count (rejects after `ms`). */
+function installed(host: SnapshotHost, ms = 20_000) {
+  return new Promise<{ height: number; records: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no snapshot installed in ${ms} ms`)), ms)
+    host.services.sync.addEventListener(
+      'sync:installed',
+      (e) => {
+        clearTimeout(timer)
+        resolve({ height: e.detail.tip.height, records: e.detail.records })
+      },
+      { once: true },
+    )
+  })
+}
+
+async function count(store: Store, bucket: number): Promise<number> {
+  let n = 0
+  for await (const _ of store.iterate({ prefix: Uint8Array.of(bucket) })) n++
+  return n
+}
+
+/** The UTXO commitment of `reference`'s block at `height`. */
+async function commitmentAt(reference: SyncNode, height: number): Promise<string> {
+  const [b] = await loadCommittedBlocks(reference.store, height, 1)
+  return bytesToHex(b!.block.header.utxoCommitment)
+}
+
+describe('snapshot sync', () => {
+  it('a fresh node installs a verified snapshot, then follows blocks to the same tip and UTXO commitment', async () => {
+    const s = setup()
+    const members = await committee(s)
+    await payments(members)
+    await until(() => tipOf(members[0]!).height >= 6, 'six blocks', 20_000)
+
+    const store = new MemoryStore()
+    const penalties: Penalty[] = []
+    const progress: SyncProgress[] = []
+    const snap = await startSnapshotHost(s, store, penalties)
+    snap.services.sync.addEventListener('sync:progress', (e) => progress.push(e.detail))
+    const done = installed(snap)
+    await snap.dial(memoryAddresses(members[0]!.host))
+    await snap.dial(memoryAddresses(members[1]!.host))
+    const { height, records } = await done
+    expect(height).toBeGreaterThanOrEqual(6)
+    // Progress for a progress bar: the chunks (one: a small set), then heights up to the snapshot's.
+    expect(progress.some((p) => p.totalChunks === 1 && p.chunks === 1)).toBe(true)
+    expect(progress.at(-1)!.height).toBe(height)
+    await stopHost(snap)
+
+    // The store holds the snapshot's chain state: its tip, its records, no history below it.
+    const state = await loadChainState(store, GENESIS_HASH)
+    expect(state.tip.height).toBe(height)
+    expect(await count(store, Bucket.utxo)).toBe(records)
+    expect(await store.get(MetaKey.chainLtHash)).toBeDefined()
+    expect(bytesToHex(state.utxos!.digest())).toBe(await commitmentAt(members[0]!, height))
+
+    // Its engine opens there and follows blocks from height + 1.
+    const fresh = await startSyncNode(s, keyPair(790), { store })
+    const engine = fresh.engine.runtime.engine
+    expect(engine.ledger.summary().count).toBe(records)
+    expect(bytesToHex(engine.ledger.summary().commitment)).toBe(
+      await commitmentAt(members[0]!, height),
+    )
+    const target = tipOf(members[0]!).height
+    await until(
+      () => (fresh.sync.progress()?.height ?? 0) >= target,
+      `the fresh node at ${target}`,
+      20_000,
+    )
+    const tip = engine.tip!
+    const [theirs] = await loadCommittedBlocks(members[0]!.store, tip.height, 1)
+    expect(bytesToHex(blockHash(theirs!.block.header))).toBe(bytesToHex(tip.hash))
+    expect(bytesToHex(engine.chainUtxoState()!.digest())).toBe(
+      bytesToHex(theirs!.block.header.utxoCommitment),
+    )
+    expect(bytesToHex(engine.ledger.summary().commitment)).toBe(
+      bytesToHex(theirs!.block.header.utxoCommitment),
+    )
+    expect(penalties).toEqual([])
+    expect(fresh.penalties).toEqual([])
+    expect(fresh.alarms).toEqual([])
+  })
+
+  it('a snapshot that does not match its commitment costs its peer and is discarded; an honest one installs', async () => {
+    const s = setup()
+    const members = await committee(s)
+    await payments(members)
+    await until(() => tipOf(members[0]!).height >= 4, 'four blocks', 20_000)
+    // A relay passing member 0's answers on, one output's value in every chunk raised by 1.
+    const bad = await startTamperingRelay(members[0]!, (_request, frame, i) => {
+      const m = i === 1 ? decodeSyncMessage(frame) : undefined
+      if (m?.type !== 'SnapshotChunk' || m.records.length === 0) return frame
+      const [first, ...rest] = m.records
+      const raised = { ...first!, output: { ...first!.output, value: first!.output.value + 1n } }
+      return encodeSyncMessage({ ...m, records: [raised as typeof first & {}, ...rest] })
+    })
+    const store = new MemoryStore()
+    const penalties: Penalty[] = []
+    const snap = await startSnapshotHost(s, store, penalties)
+    await snap.dial(memoryAddresses(bad))
+    await until(() => penalties.length > 0, 'the bad peer penalized')
+    expect(penalties.map((p) => [p.peer.toString(), p.code])).toEqual([
+      [bad.peerId.toString(), 'SYNC_SNAPSHOT_MISMATCH'],
+    ])
+    // Nothing of it stays: no records, no version (an engine would refuse such a store).
+    const deadline = performance.now() + 10_000
+    while ((await count(store, Bucket.utxo)) > 0) {
+      if (performance.now() > deadline) throw new Error('the records were not discarded')
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(await store.get(MetaKey.dbVersion)).toBeUndefined()
+
+    const done = installed(snap)
+    await snap.dial(memoryAddresses(members[2]!.host))
+    const { height } = await done
+    const state = await loadChainState(store, GENESIS_HASH)
+    expect(bytesToHex(state.utxos!.digest())).toBe(await commitmentAt(members[2]!, height))
+    expect(penalties).toHaveLength(1)
+  })
+})
