@@ -17,6 +17,12 @@ export const RpcErrorCode = {
   VERIFY_ERROR: -25,
   VERIFY_REJECTED: -26,
   VERIFY_ALREADY_IN_CHAIN: -27,
+  // JSON-RPC 2.0's own codes (bitcoind's RPC_PARSE_ERROR … RPC_INTERNAL_ERROR).
+  INTERNAL_ERROR: -32603,
+  INVALID_PARAMS: -32602,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_REQUEST: -32600,
+  PARSE_ERROR: -32700,
 } as const
 export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode]
 
@@ -39,6 +45,7 @@ export type ErrorDomain =
   | 'config'
   | 'datadir'
   | 'genesis'
+  | 'rpc'
 
 export interface ErrorCodeInfo {
   readonly domain: ErrorDomain
@@ -49,6 +56,8 @@ export interface ErrorCodeInfo {
 const { MISC_ERROR, TYPE_ERROR, INVALID_ADDRESS_OR_KEY, INVALID_PARAMETER, DATABASE_ERROR } =
   RpcErrorCode
 const { DESERIALIZATION_ERROR, VERIFY_ERROR, VERIFY_REJECTED, VERIFY_ALREADY_IN_CHAIN } =
+  RpcErrorCode
+const { PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR } =
   RpcErrorCode
 
 export const ERROR_CODES = {
@@ -589,7 +598,7 @@ export const ERROR_CODES = {
     domain: 'sync',
     rpc: VERIFY_REJECTED,
     meaning:
-      "A UTXO snapshot whose outputs do not hash to the utxoCommitment of its certified block: dropped, and the peer that served it whole is penalized.",
+      'A UTXO snapshot whose outputs do not hash to the utxoCommitment of its certified block: dropped, and the peer that served it whole is penalized.',
   },
   // ── storage ──
   STORE_CLOSED: {
@@ -750,6 +759,58 @@ export const ERROR_CODES = {
     rpc: INVALID_PARAMETER,
     meaning:
       'A genesis file whose recorded hash is not the hash of its contents (edited after it was made), or not the hash that was expected.',
+  },
+  // ── rpc ──
+  RPC_PARSE_ERROR: {
+    domain: 'rpc',
+    rpc: PARSE_ERROR,
+    meaning: 'A JSON-RPC request body that is not JSON.',
+  },
+  RPC_INVALID_REQUEST: {
+    domain: 'rpc',
+    rpc: INVALID_REQUEST,
+    meaning:
+      'A JSON-RPC request that is not a request object (no method name, params neither array nor object, an empty batch or one over the limit).',
+  },
+  RPC_METHOD_NOT_FOUND: {
+    domain: 'rpc',
+    rpc: METHOD_NOT_FOUND,
+    meaning: 'A JSON-RPC method this node does not serve.',
+  },
+  RPC_INVALID_PARAMS: {
+    domain: 'rpc',
+    rpc: INVALID_PARAMS,
+    meaning:
+      'JSON-RPC params that do not fit the method: too many or too few, a value of the wrong type or form, an unknown named parameter.',
+  },
+  RPC_BODY_TOO_LARGE: {
+    domain: 'rpc',
+    rpc: INVALID_REQUEST,
+    meaning:
+      'A JSON-RPC request body over the size limit: refused while it is read (HTTP 413), before it is parsed.',
+  },
+  RPC_NOT_FOUND: {
+    domain: 'rpc',
+    rpc: INVALID_ADDRESS_OR_KEY,
+    meaning: 'No block, transaction or output with that hash, height or outpoint here.',
+  },
+  RPC_INTERNAL_ERROR: {
+    domain: 'rpc',
+    rpc: INTERNAL_ERROR,
+    meaning:
+      "A JSON-RPC method failed with an error that is not one of the project's typed errors (a bug): reported, nothing else changes.",
+  },
+  RPC_UNAUTHORIZED: {
+    domain: 'rpc',
+    rpc: MISC_ERROR,
+    meaning:
+      'The RPC server refused the client: wrong rpcuser/rpcpassword or cookie (HTTP 401), or an address rpcallowip does not allow (HTTP 403).',
+  },
+  RPC_CONNECT_FAILED: {
+    domain: 'rpc',
+    rpc: MISC_ERROR,
+    meaning:
+      'The RPC client could not reach the server, found no credentials (no cookie file and no rpcpassword), or got an answer that is not JSON-RPC.',
   },
 } as const satisfies Record<string, ErrorCodeInfo>
 

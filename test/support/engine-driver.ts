@@ -13,6 +13,7 @@ import {
   MemoryStore,
   type Message,
   messageBundle,
+  type Notification,
   openEngine,
   type PeerId,
   type EngineRuntime as Runtime,
@@ -53,6 +54,8 @@ export interface ClusterOptions {
   readonly chain?: ChainConfig
   /** Engine state bounds other than the defaults. */
   readonly limits?: Partial<EngineLimits>
+  /** Sees every notification of every node (e.g. an RPC view's finality waiters). */
+  readonly onNotify?: (node: ClusterNode, notification: Notification) => void
 }
 
 export class Cluster {
@@ -111,6 +114,7 @@ export class Cluster {
       store: storeWriter(store, (e) => node.alarms.push(`store: ${String(e)}`)),
       verify: (message) => verified(message, opts.genesisHash),
       notify: (n) => {
+        opts.onNotify?.(node, n)
         if (n.type === 'finalized') node.finalized.set(bytesToHex(n.txid), this.now)
         else if (n.type === 'alarm') node.alarms.push(`${n.code}: ${n.message}`)
         else if (n.type === 'committed') node.committed.push(n.height)

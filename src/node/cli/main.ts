@@ -10,6 +10,7 @@ import { addressCommand } from './address.ts'
 import { devnetCommand } from './devnet.ts'
 import { genesisCommand } from './genesis.ts'
 import { keygenCommand } from './keygen.ts'
+import { rpcCommand } from './rpc.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .addCommand(keygenCommand())
     .addCommand(addressCommand())
     .addCommand(genesisCommand())
+    .addCommand(rpcCommand())
     .addCommand(devnetCommand())
 }
 

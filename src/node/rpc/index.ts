@@ -1,0 +1,72 @@
+/**
+ * Public face of the JSON-RPC framework: typed parameters and the method registry, the
+ * JSON-RPC 2.0 dispatcher (batches, bitcoind's error codes), the HTTP server (auth, cookie,
+ * bind and allow lists, body limit), the chain and control methods over the `RpcNode` interface,
+ * its engine-backed implementation, and the client.
+ */
+export {
+  authorized,
+  basicAuthorization,
+  COOKIE_USER,
+  type Credentials,
+  readCookie,
+  removeCookie,
+  writeCookie,
+} from './auth.ts'
+export {
+  chainMethods,
+  DEFAULT_FINALITY_WAIT_MS,
+  finalityJson,
+  MAX_FINALITY_WAIT_MS,
+} from './chain-methods.ts'
+export {
+  DEFAULT_CLIENT_TIMEOUT_MS,
+  RemoteRpcError,
+  type RpcClientOptions,
+  rpcCall,
+} from './client.ts'
+export { type ControlNode, controlMethods } from './control-methods.ts'
+export {
+  DEFAULT_MAX_BATCH,
+  type DispatchOptions,
+  errorObject,
+  RpcDispatcher,
+  type RpcErrorObject,
+  toJson,
+} from './dispatch.ts'
+export { DEFAULT_MAX_WAITERS, EngineRpcNode, type EngineRpcNodeOptions } from './engine-node.ts'
+export * from './json-views.ts'
+export { nodeRegistry } from './node-methods.ts'
+export {
+  type ArgsOf,
+  boolean,
+  hash32,
+  hexBytes,
+  integer,
+  optional,
+  type Param,
+  type ParamType,
+  param,
+  readParams,
+  text,
+  txid,
+} from './params.ts'
+export {
+  helpText,
+  type RpcCall,
+  type RpcMethod,
+  RpcRegistry,
+  rpcMethod,
+  usage,
+} from './registry.ts'
+export type { FinalityStatus, MempoolView, RpcNode, TxLocation } from './rpc-node.ts'
+export {
+  type BoundAddress,
+  clientAllowed,
+  DEFAULT_AUTH_FAILURE_DELAY_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  type RpcServer,
+  type RpcServerOptions,
+  startRpcServer,
+} from './server.ts'
