@@ -227,7 +227,14 @@ export async function startMasternode(
         notify,
       }),
       ...(options.gossip === true
-        ? { gossip: gossip({ network: 'devnet', genesisHash: GENESIS_HASH, publish: true }) }
+        ? {
+            gossip: gossip({
+              network: 'devnet',
+              genesisHash: GENESIS_HASH,
+              publish: true,
+              clock: monotonicClock,
+            }),
+          }
         : {}),
       ...(options.wallet === undefined
         ? {}
@@ -334,7 +341,12 @@ export async function startFullNode(
         onStoreError: (e) => alarms.push(`store: ${String(e)}`),
         notify,
       }),
-      gossip: gossip({ network: 'devnet', genesisHash: GENESIS_HASH, ...options.gossip }),
+      gossip: gossip({
+        network: 'devnet',
+        genesisHash: GENESIS_HASH,
+        clock: monotonicClock,
+        ...options.gossip,
+      }),
     },
   })
   const node: FullNode = {

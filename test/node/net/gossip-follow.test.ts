@@ -2,7 +2,8 @@
 // transactions they see final and the blocks they commit; a full node outside the committee,
 // connected to one masternode only, gets every payment's finality and every block, and reaches
 // the committee's tip and UTXO commitment — including a payment submitted at the full node itself,
-// which its engine relays to that masternode over the tx protocol. A node that joins late keeps
+// which its engine relays to that masternode over the tx protocol; one whose clock is off ignores
+// every certificate (the relay window) and still gets every payment by its block. A node that joins late keeps
 // at most `maxEarlyBlocks` blocks it cannot apply yet (sync is what brings it up). Every wait is
 // bounded; every host and store is stopped after each test.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -10,6 +11,7 @@ import { bytesToHex, equalBytes, MIN_FEE } from '../../../src/core/index.ts'
 import { MemoryPeerBook } from '../../../src/core/net/index.ts'
 import { gossipTopic } from '../../../src/core/protocol/gossip-topics.ts'
 import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
+import { monotonicClock } from '../../../src/node/engine-ports.ts'
 import { engineFixture } from '../../support/engine-fixture.ts'
 import { type Built, type Coin, coinsOf, keyPair, spend } from '../../support/ledger-fixture.ts'
 import {
@@ -79,6 +81,10 @@ describe('a full node following the chain over gossip', () => {
     const full = await startFullNode(s)
     await follow(full, nodes[0]!)
     expect(full.host.getConnections().length).toBe(1)
+    // One whose clock runs 400 s ahead: every certificate is outside its relay window (ignored,
+    // passed on to no one), yet blocks bring it every payment.
+    const skewed = await startFullNode(s, { gossip: { clock: () => monotonicClock() + 400_000 } })
+    await follow(skewed, nodes[1]!)
     expect(full.engine.runtime.engine.isVoter).toBe(false)
 
     // A chain of payments submitted at the masternodes, each spending the one before.
@@ -100,10 +106,13 @@ describe('a full node following the chain over gossip', () => {
     expect(full.engine.stats().txRelayed).toBeGreaterThanOrEqual(1)
 
     await until(
-      () => payments.every((b) => full.confirmed.has(hex(b))),
-      'every payment confirmed at the full node',
+      () => payments.every((b) => full.confirmed.has(hex(b)) && skewed.confirmed.has(hex(b))),
+      'every payment confirmed at both full nodes',
       20_000,
     )
+    expect(skewed.gossip.stats()).toMatchObject({ rejected: 0 })
+    expect(skewed.gossip.stats().stale).toBeGreaterThanOrEqual(payments.length)
+    expect(skewed.penalties).toEqual([])
     for (const b of payments)
       expect(full.confirmed.get(hex(b))).toBe(nodes[0]!.confirmed.get(hex(b)))
     // Blocks keep coming: wait for a moment when both are at the same height.

@@ -34,6 +34,7 @@ import { computeTxid, type Transaction } from '../../primitives/transaction.ts'
 import type { Txid } from '../../primitives/txid.ts'
 import { GOSSIP_TOPICS, type GossipTopicKey, gossipTopic } from '../../protocol/gossip-topics.ts'
 import { PeerRole } from '../../protocol/handshake.ts'
+import { relayable } from '../defence/relay-window.ts'
 import type { EngineService } from '../engine-service/engine-service.ts'
 import { DEFAULT_RELAY_FILTER, type RelayFilterSettings } from '../engine-service/relay.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
@@ -77,6 +78,8 @@ export const GOSSIP_FOLLOWER: EnginePeerId = 'gossip:blocks'
 
 /** Blocks beyond the next height kept until their turn. */
 export const DEFAULT_MAX_EARLY_BLOCKS = 32
+/** The relay window, `message_max_age_seconds` (DESIGN §5). */
+const DEFAULT_MAX_AGE_S = DEFAULT_RELAY_FILTER.maxAgeMs / 1000
 /** How long a validator waits for the sender's handshake before it ignores the message. */
 export const DEFAULT_HANDSHAKE_WAIT_MS = 5_000
 
@@ -100,8 +103,14 @@ export interface GossipInit {
   readonly handshakeWaitMs?: number
   /** What was published or accepted, remembered (default: the engine service's relay filter). */
   readonly relayFilter?: Partial<RelayFilterSettings>
-  /** Milliseconds, for the relay filter's generations (default `Date.now`). */
+  /**
+   * The engine's clock in milliseconds (default `Date.now`): the relay filter's generations, and
+   * the relay window a certificate's newest vote must be in — voters stamp their batches with
+   * their engine clock, so across nodes this is wall time (the daemon's engines run on it).
+   */
   readonly clock?: () => number
+  /** The relay window (`message_max_age_seconds`, default 300). */
+  readonly messageMaxAgeSeconds?: number
 }
 
 export interface GossipStats {
@@ -112,6 +121,8 @@ export interface GossipStats {
   readonly rejected: number
   /** Messages from peers that were not (yet) handshaken, ignored. */
   readonly unverified: number
+  /** Certificates whose newest vote is outside the relay window, ignored. */
+  readonly stale: number
   /** Blocks accepted ahead of the next height and kept for later. */
   readonly early: number
   readonly earlyDropped: number
@@ -163,6 +174,7 @@ export class GossipService implements Startable {
   #ignored = 0
   #rejected = 0
   #unverified = 0
+  #stale = 0
   #earlyCount = 0
   #earlyDropped = 0
   #delivered = 0
@@ -228,6 +240,7 @@ export class GossipService implements Startable {
       ignored: this.#ignored,
       rejected: this.#rejected,
       unverified: this.#unverified,
+      stale: this.#stale,
       early: this.#earlyCount,
       earlyDropped: this.#earlyDropped,
       delivered: this.#delivered,
@@ -336,6 +349,11 @@ export class GossipService implements Startable {
     const mark = concatBytes(TX_MARK, txid)
     if (finalHere(engine, message.tx, txid) || this.#filter.has(mark, this.#clock()))
       return TopicVerdict.Ignore
+    // Older than the filter remembers: passed on it could circle; a block will confirm it.
+    if (!relayable(message, this.#clock(), this.#init.messageMaxAgeSeconds ?? DEFAULT_MAX_AGE_S)) {
+      this.#stale++
+      return TopicVerdict.Ignore
+    }
     const epoch = engine.committee.epoch
     if (certificate.epoch > epoch || certificate.epoch + 1 < epoch) return TopicVerdict.Ignore
     const committee =
