@@ -201,7 +201,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   },
   {
     key: 'genesis',
-    help: 'genesis file (JSON); needed on devnets and any network whose genesis is not built in',
+    help: 'genesis file (JSON) of the network this node joins',
     default: '(none)',
     parse: path,
   },
@@ -234,7 +234,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   {
     key: 'externalip',
     list: true,
-    help: 'public address announced to peers (repeatable)',
+    help: 'public address announced to peers',
     default: '(none)',
     parse: parseHost,
   },
@@ -247,7 +247,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   {
     key: 'addnode',
     list: true,
-    help: 'peer to connect to at start: host:port or a multiaddr (repeatable)',
+    help: 'peer to connect to at start: host:port or a multiaddr',
     default: '(none)',
     parse: parsePeerAddress,
   },
@@ -285,14 +285,14 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   {
     key: 'rpcbind',
     list: true,
-    help: 'address[:port] the RPC server binds to (repeatable); beyond loopback only with rpcallowip',
+    help: 'address[:port] the RPC server binds to; beyond loopback only with rpcallowip',
     default: '127.0.0.1',
     parse: parseHostPort,
   },
   {
     key: 'rpcallowip',
     list: true,
-    help: 'client address or subnet allowed besides loopback (repeatable)',
+    help: 'client address or subnet allowed besides loopback',
     default: '(loopback only)',
     parse: parseSubnet,
   },

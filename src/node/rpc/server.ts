@@ -18,8 +18,8 @@ import { authorized, type Credentials, removeCookie, writeCookie } from './auth.
 import { errorObject, type RpcDispatcher, toJson } from './dispatch.ts'
 
 /** bitcoind reads bodies up to 32 MB; a transaction is at most 100 kB (200 kB of hex). */
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
-export const DEFAULT_MAX_CONNECTIONS = 64
+export const DEFAULT_RPC_MAX_BODY_BYTES = 4 * 1024 * 1024
+export const DEFAULT_RPC_MAX_CONNECTIONS = 64
 /** A wrong password waits this long before its 401 (bitcoind waits 250 ms too). */
 export const DEFAULT_AUTH_FAILURE_DELAY_MS = 250
 /** Headers must arrive within this; a whole request (a bounded wait included) within the next. */
@@ -131,7 +131,7 @@ function hostUrl(a: BoundAddress): string {
 }
 
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
-  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const maxBody = options.maxBodyBytes ?? DEFAULT_RPC_MAX_BODY_BYTES
   const authDelay = options.authFailureDelayMs ?? DEFAULT_AUTH_FAILURE_DELAY_MS
   const allowed = allowList(options.allowIp ?? [])
   const binds = options.bind ?? [{ host: '127.0.0.1', port: undefined }]
@@ -198,7 +198,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       })
       server.headersTimeout = HEADERS_TIMEOUT_MS
       server.requestTimeout = REQUEST_TIMEOUT_MS
-      server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS
+      server.maxConnections = options.maxConnections ?? DEFAULT_RPC_MAX_CONNECTIONS
       servers.push(server)
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)

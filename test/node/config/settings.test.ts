@@ -1,7 +1,7 @@
 // The node's settings: flags > environment > time.conf (its network section over its top) >
 // defaults, every unknown or malformed setting a typed error that names its file and line (or
 // its flag or variable), and the same keys as commander options.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Command } from 'commander'
@@ -362,5 +362,15 @@ describe('settings', () => {
     expect(s.p2p.addNode).toEqual(['/dns/a/tcp/1', '/dns/b/tcp/2'])
     expect(s.defence.enableRateLimiting).toBe(false)
     expect(command.options.map((o) => o.attributeName())).toEqual(SETTING_SPECS.map((s) => s.key))
+  })
+
+  it("docs/OPERATIONS.md lists every setting with its default, in the table's order", () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../../docs/OPERATIONS.md'), 'utf8')
+    const table = doc.slice(doc.indexOf('| setting | default | meaning |')).split('\n\n')[0]!
+    const rows = [...table.matchAll(/^\| `([a-z_]+)` \| ([^|]+) \|/gm)].map((m) => [
+      m[1],
+      m[2]!.trim(),
+    ])
+    expect(rows).toEqual(SETTING_SPECS.map((s) => [s.key, s.default]))
   })
 })
