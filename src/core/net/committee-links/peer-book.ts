@@ -1,6 +1,7 @@
 /**
- * Where masternodes listen, by masternode key: what the committee links dial. The daemon fills it
- * from `addnode`, the persisted peer book and peer exchange; tests fill it by hand. The links also
+ * Where masternodes listen, by masternode key: what the committee links dial. In a node it is the
+ * discovery service's `AddressBook` (src/core/net/discovery: `addnode`, the persisted peer book,
+ * peer exchange, keys from handshakes); tests fill a `MemoryPeerBook` by hand. The links also
  * dial a member by the libp2p id it last proved (the host's peer store then knows its addresses).
  *
  * Invariants: at most `maxEntries` keys (the oldest set goes first), at most `maxAddresses`
