@@ -15,6 +15,7 @@ import {
   type PeerBookStore,
   type PeerRecord,
 } from '../../core/net/discovery/index.ts'
+import { syncDirectory } from '../datadir/atomic-file.ts'
 
 export const PEER_BOOK_FILE_VERSION = 1
 /** The largest file read (4,096 records of 8 addresses fit many times over). */
@@ -102,18 +103,5 @@ export class FilePeerBookStore implements PeerBookStore {
   async #setAside(): Promise<readonly PeerRecord[]> {
     await rename(this.path, `${this.path}.corrupt`).catch(() => {})
     return []
-  }
-}
-
-/** Makes a rename durable (a no-op where directories cannot be opened, as on Windows). */
-async function syncDirectory(path: string): Promise<void> {
-  let dir: Awaited<ReturnType<typeof open>> | undefined
-  try {
-    dir = await open(path, 'r')
-    await dir.sync()
-  } catch {
-    // Not supported here: the rename is still atomic, only perhaps not yet durable.
-  } finally {
-    await dir?.close()
   }
 }
