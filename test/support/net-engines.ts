@@ -44,6 +44,9 @@ import {
   type MemoryPeerBook,
   type PeerBook,
   type Penalty,
+  type SyncService,
+  type SyncServiceInit,
+  syncService,
   type WalletService,
   type WalletServiceInit,
   walletService,
@@ -98,6 +101,8 @@ export interface Masternode {
   readonly gossip: GossipService | undefined
   /** The wallet protocol service, when the node was started with one. */
   readonly wallet: WalletService | undefined
+  /** The sync service, when the node was started with one. */
+  readonly sync: SyncService | undefined
 }
 
 export interface ClusterSetup {
@@ -165,6 +170,8 @@ export interface StartOptions {
    * blocks it commits (its engine gets the gossip layer as a follower).
    */
   readonly gossip?: boolean
+  /** Runs the sync service with these settings (the `sync` service, listed last). */
+  readonly sync?: Partial<Omit<SyncServiceInit, 'network' | 'genesisHash' | 'store'>>
 }
 
 /** Opens an engine from `store` and starts a masternode host around it; publishes its address. */
@@ -239,6 +246,16 @@ export async function startMasternode(
       ...(options.wallet === undefined
         ? {}
         : { wallet: walletService({ network: 'devnet', store, ...options.wallet }) }),
+      ...(options.sync === undefined
+        ? {}
+        : {
+            sync: syncService({
+              network: 'devnet',
+              genesisHash: GENESIS_HASH,
+              store,
+              ...options.sync,
+            }),
+          }),
     },
   })
   built = host
@@ -256,6 +273,7 @@ export async function startMasternode(
     defence,
     gossip: (host.services as { gossip?: GossipService }).gossip,
     wallet: (host.services as { wallet?: WalletService }).wallet,
+    sync: (host.services as { sync?: SyncService }).sync,
   }
   live.push(node)
   setup.book.set(key.publicKey, addressesOf(host, setup.transport))

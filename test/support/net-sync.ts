@@ -1,24 +1,16 @@
-// Nodes for the sync tests over @libp2p/memory: masternodes (committee members or keyed nodes
-// outside the committee) with the handshake, committee links, engine and sync services, each on
-// its own store; hosts with the handshake and sync alone (a snapshot being fetched into an empty
-// store); and a tampering relay that answers sync requests with what an honest peer answers,
-// altered. `stopSyncNodes` (afterEach) stops every host, then closes every store.
+// Hosts for the sync tests over @libp2p/memory besides the masternodes of net-engines (started
+// there with `sync` settings): a full node with the handshake and sync alone, fetching a snapshot
+// into an empty store; and a tampering relay that answers sync requests with what an honest peer
+// answers, altered. `stopSyncHosts` (afterEach, with `stopCluster`) stops every host made here.
+import type { ServiceMap } from '@libp2p/interface'
 import { memory } from '@libp2p/memory'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { lpStream } from '@libp2p/utils'
+import { expect } from 'vitest'
+import { blockHash, bytesToHex, loadCommittedBlocks, type Store } from '../../src/core/index.ts'
 import {
-  bytesToHex,
-  type KeyPair,
-  MemoryStore,
-  openEngine,
-  type Store,
-} from '../../src/core/index.ts'
-import {
-  type CommitteeLinks,
-  type EngineService,
-  engineService,
   type HandshakeService,
   handshake,
-  type MemoryPeerBook,
+  MemoryPeerBook,
   type Penalty,
   type SyncService,
   type SyncServiceInit,
@@ -26,121 +18,44 @@ import {
 } from '../../src/core/net/index.ts'
 import { PeerRole } from '../../src/core/protocol/handshake.ts'
 import { protocolIdOf } from '../../src/core/protocol/protocols.ts'
-import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
-import { monotonicClock, nodeTimers } from '../../src/node/engine-ports.ts'
-import { createNodeHost, type NodeHost } from '../../src/node/net/host.ts'
+import { createNodeHost, type NodeHost, type NodeHostOptions } from '../../src/node/net/host.ts'
 import { GENESIS_HASH } from './ledger-fixture.ts'
-import { type ClusterSetup, masternodeServices, memoryName } from './net-engines.ts'
-
-export type SyncSettings = Partial<Omit<SyncServiceInit, 'network' | 'genesisHash' | 'store'>>
-
-export type SyncMasternodeHost = NodeHost<{
-  handshake: HandshakeService
-  committeeLinks: CommitteeLinks
-  engine: EngineService
-  sync: SyncService
-}>
-
-export interface SyncNode {
-  readonly key: KeyPair
-  readonly host: SyncMasternodeHost
-  readonly store: Store
-  readonly engine: EngineService
-  readonly sync: SyncService
-  readonly links: CommitteeLinks
-  /** Heights this node committed, in order. */
-  readonly committed: number[]
-  readonly alarms: string[]
-  /** Penalties the engine and the sync service handed out. */
-  readonly penalties: Penalty[]
-}
+import {
+  addressesOf,
+  type ClusterSetup,
+  FAST_LINKS,
+  type Masternode,
+  memoryName,
+} from './net-engines.ts'
 
 interface Stoppable {
   stop(): void | Promise<void>
 }
 
 const running: Stoppable[] = []
-const stores: Store[] = []
 
-function track<T extends Stoppable>(host: T): T {
+/** A full node's handshake: no masternode key. */
+function fullNodeHandshake() {
+  return handshake({
+    network: 'devnet',
+    genesisHash: GENESIS_HASH,
+    role: PeerRole.FullNode,
+    tip: () => ({ height: 0, hash: GENESIS_HASH }),
+    timeoutMs: 5_000,
+  })
+}
+
+async function memoryHost<S extends ServiceMap>(
+  services: NonNullable<NodeHostOptions<S>['services']>,
+): Promise<NodeHost<S>> {
+  const host = await createNodeHost<S>({
+    transports: [memory()],
+    listenAddresses: [`/memory/${memoryName()}`],
+    gossipsub: false,
+    services,
+  })
   running.push(host)
   return host
-}
-
-export interface SyncNodeOptions {
-  readonly store?: Store
-  readonly sync?: SyncSettings
-  /** The peer book its committee links dial from (default the setup's). */
-  readonly book?: MemoryPeerBook
-}
-
-/**
- * A masternode host with an engine opened from `options.store` (a fresh memory store by default)
- * and the sync service; publishes its address in the setup's peer book.
- */
-export async function startSyncNode(
-  setup: ClusterSetup,
-  key: KeyPair,
-  options: SyncNodeOptions = {},
-): Promise<SyncNode> {
-  const store = options.store ?? new MemoryStore()
-  stores.push(store)
-  const engine = await openEngine(store, {
-    genesisHash: GENESIS_HASH,
-    genesis: setup.genesis,
-    committee: setup.committee,
-    key,
-    signer: nativeSigner(key),
-    ...(setup.chain === undefined ? {} : { chain: setup.chain }),
-  })
-  const committed: number[] = []
-  const alarms: string[] = []
-  const penalties: Penalty[] = []
-  const sink = { penalize: (p: Penalty) => penalties.push(p) }
-  const host: SyncMasternodeHost = track(
-    await createNodeHost({
-      transports: [memory()],
-      listenAddresses: [`/memory/${memoryName()}`],
-      gossipsub: false,
-      services: {
-        ...masternodeServices(key, options.book ?? setup.book, setup.links),
-        engine: engineService({
-          network: 'devnet',
-          genesisHash: GENESIS_HASH,
-          engine,
-          store,
-          clock: monotonicClock,
-          timers: nodeTimers,
-          ...(setup.verifier === undefined ? {} : { verifier: setup.verifier }),
-          penalties: sink,
-          onStoreError: (e) => alarms.push(`store: ${String(e)}`),
-          notify: (n) => {
-            if (n.type === 'committed') committed.push(n.height)
-            else if (n.type === 'alarm') alarms.push(`${n.code}: ${n.message}`)
-          },
-        }),
-        sync: syncService({
-          network: 'devnet',
-          genesisHash: GENESIS_HASH,
-          store,
-          penalties: sink,
-          ...options.sync,
-        }),
-      },
-    }),
-  )
-  setup.book.set(key.publicKey, memoryAddresses(host))
-  return {
-    key,
-    host,
-    store,
-    engine: host.services.engine,
-    sync: host.services.sync,
-    links: host.services.committeeLinks,
-    committed,
-    alarms,
-    penalties,
-  }
 }
 
 export type SnapshotHost = NodeHost<{ handshake: HandshakeService; sync: SyncService }>
@@ -150,65 +65,35 @@ export async function startSnapshotHost(
   setup: ClusterSetup,
   store: Store,
   penalties: Penalty[],
-  sync: SyncSettings = {},
+  sync: Partial<Omit<SyncServiceInit, 'network' | 'genesisHash' | 'store'>> = {},
 ): Promise<SnapshotHost> {
-  stores.push(store)
-  return track(
-    await createNodeHost({
-      transports: [memory()],
-      listenAddresses: [`/memory/${memoryName()}`],
-      gossipsub: false,
-      services: {
-        handshake: handshake({
-          network: 'devnet',
-          genesisHash: GENESIS_HASH,
-          role: PeerRole.FullNode,
-          tip: () => ({ height: 0, hash: GENESIS_HASH }),
-          timeoutMs: 5_000,
-        }),
-        sync: syncService({
-          network: 'devnet',
-          genesisHash: GENESIS_HASH,
-          store,
-          mode: 'snapshot',
-          committee: setup.committee,
-          penalties: { penalize: (p) => penalties.push(p) },
-          ...sync,
-        }),
-      },
+  return memoryHost({
+    handshake: fullNodeHandshake(),
+    sync: syncService({
+      network: 'devnet',
+      genesisHash: GENESIS_HASH,
+      store,
+      mode: 'snapshot',
+      committee: setup.committee,
+      penalties: { penalize: (p) => penalties.push(p) },
+      ...sync,
     }),
-  )
+  })
 }
 
 export type RelayHost = NodeHost<{ handshake: HandshakeService }>
 
 /**
  * A full node that answers every sync request with the answer `honest` gives it, passed through
- * `tamper` (which sees the request and the answer frames, each without its length prefix).
+ * `tamper` (which sees the request and each answer frame, without their length prefixes).
  */
 export async function startTamperingRelay(
-  honest: { readonly host: Pick<SyncMasternodeHost, 'getMultiaddrs'> },
+  honest: Pick<Masternode, 'host'>,
   tamper: (request: Uint8Array, frame: Uint8Array, index: number) => Uint8Array,
 ): Promise<RelayHost> {
-  const host: RelayHost = track(
-    await createNodeHost({
-      transports: [memory()],
-      listenAddresses: [`/memory/${memoryName()}`],
-      gossipsub: false,
-      services: {
-        handshake: handshake({
-          network: 'devnet',
-          genesisHash: GENESIS_HASH,
-          role: PeerRole.FullNode,
-          tip: () => ({ height: 0, hash: GENESIS_HASH }),
-          timeoutMs: 5_000,
-        }),
-      },
-    }),
-  )
-  const { lpStream } = await import('@libp2p/utils')
+  const host: RelayHost = await memoryHost({ handshake: fullNodeHandshake() })
   const protocol = protocolIdOf('devnet', 'sync')
-  const upstream = await host.dial(memoryAddresses(honest.host))
+  const upstream = await host.dial(addressesOf(honest.host, 'memory'))
   await host.services.handshake.verified(upstream)
   await host.handle(
     protocol,
@@ -238,23 +123,73 @@ export async function startTamperingRelay(
   return host
 }
 
-export function memoryAddresses(host: Pick<SyncMasternodeHost, 'getMultiaddrs'>): Multiaddr[] {
-  return host.getMultiaddrs().filter((a) => a.toString().startsWith('/memory/'))
-}
-
-/** Stops one host now (a peer that goes away). */
+/** Stops one host made here now (a peer that goes away). */
 export async function stopHost(host: Stoppable): Promise<void> {
   const i = running.indexOf(host)
   if (i !== -1) running.splice(i, 1)
   await host.stop()
 }
 
-export async function stopSyncNodes(): Promise<void> {
+export async function stopSyncHosts(): Promise<void> {
   await Promise.all(running.splice(0).map((h) => h.stop()))
-  for (const s of stores.splice(0)) await s.close()
 }
 
-/** A hex label of a node's key, for failure messages. */
-export function nameOf(node: { readonly key: KeyPair }): string {
-  return bytesToHex(node.key.publicKey).slice(0, 8)
+/** Blocks several times a second (the chain is what sync fetches). */
+export const SYNC_CHAIN = {
+  intervalMs: 150,
+  timeouts: { proposeMs: 1_000, prevoteMs: 1_000, precommitMs: 1_000, growthMs: 250 },
+}
+
+/** A memory cluster of `fixture`'s committee with fast blocks and links. */
+export function syncSetup(
+  fixture: Pick<ClusterSetup, 'committee' | 'genesis'>,
+  verifier: ClusterSetup['verifier'],
+  chain: ClusterSetup['chain'] = SYNC_CHAIN,
+): ClusterSetup {
+  return {
+    transport: 'memory',
+    committee: fixture.committee,
+    genesis: fixture.genesis,
+    chain,
+    ...(verifier === undefined ? {} : { verifier }),
+    links: FAST_LINKS,
+    book: new MemoryPeerBook(),
+  }
+}
+
+/** Committee members serving sync (they follow the chain by consensus). */
+export const SERVING = { sync: { mode: 'serve' } } as const
+
+export const tipOf = (n: Pick<Masternode, 'engine'>) => n.engine.runtime.engine.tip!
+
+/** The height a node's sync client has applied (its engine may already be a little ahead). */
+export const syncedTo = (n: Pick<Masternode, 'sync'>) => n.sync!.progress()?.height ?? 0
+
+/**
+ * Checks that `node` holds exactly the chain `reference` holds at `node`'s tip: the same block
+ * there, and a UTXO set — the chain's, and, nothing being only final there, its live one — whose
+ * commitment is that block's header's.
+ */
+export async function expectSameChain(
+  node: Pick<Masternode, 'engine'>,
+  reference: Pick<Masternode, 'store'>,
+): Promise<void> {
+  const engine = node.engine.runtime.engine
+  const tip = engine.tip!
+  const chain = bytesToHex(engine.chainUtxoState()!.digest())
+  const live = bytesToHex(engine.ledger.summary().commitment)
+  const [theirs] = await loadCommittedBlocks(reference.store, tip.height, 1)
+  expect(theirs, `block ${tip.height} at the reference`).toBeDefined()
+  expect(bytesToHex(blockHash(theirs!.block.header))).toBe(bytesToHex(tip.hash))
+  expect(chain).toBe(bytesToHex(theirs!.block.header.utxoCommitment))
+  expect(live).toBe(chain)
+}
+
+/** The UTXO commitment of `reference`'s block at `height`. */
+export async function commitmentAt(
+  reference: Pick<Masternode, 'store'>,
+  height: number,
+): Promise<string> {
+  const [b] = await loadCommittedBlocks(reference.store, height, 1)
+  return bytesToHex(b!.block.header.utxoCommitment)
 }

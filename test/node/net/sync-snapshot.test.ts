@@ -8,76 +8,62 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   Bucket,
-  blockHash,
   bytesToHex,
   COIN,
   decodeSyncMessage,
   encodeSyncMessage,
   loadChainState,
-  loadCommittedBlocks,
   MemoryStore,
   MetaKey,
   MIN_FEE,
   type Store,
   type SyncProgress,
 } from '../../../src/core/index.ts'
-import { MemoryPeerBook, type Penalty } from '../../../src/core/net/index.ts'
+import type { Penalty } from '../../../src/core/net/index.ts'
 import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
 import { engineFixture } from '../../support/engine-fixture.ts'
 import { GENESIS_HASH, keyPair, spend } from '../../support/ledger-fixture.ts'
-import { type ClusterSetup, until } from '../../support/net-engines.ts'
 import {
-  memoryAddresses,
+  addressesOf,
+  type ClusterSetup,
+  type Masternode,
+  startCommittee,
+  startMasternode,
+  stopCluster,
+  until,
+} from '../../support/net-engines.ts'
+import {
+  commitmentAt,
+  expectSameChain,
+  SERVING,
   type SnapshotHost,
-  type SyncNode,
   startSnapshotHost,
-  startSyncNode,
   startTamperingRelay,
   stopHost,
-  stopSyncNodes,
+  stopSyncHosts,
+  syncedTo,
+  syncSetup,
+  tipOf,
 } from '../../support/net-sync.ts'
 
 const owners = Array.from({ length: 8 }, (_, i) => keyPair(760 + i))
 const fx = engineFixture('sync snapshot', 780, owners)
-
-const CHAIN = {
-  intervalMs: 150,
-  timeouts: { proposeMs: 1_000, prevoteMs: 1_000, precommitMs: 1_000, growthMs: 250 },
-}
 
 let pool: VerifierPool
 beforeAll(() => {
   pool = createVerifierPool(2)
 })
 afterAll(() => pool.close())
-afterEach(stopSyncNodes)
+afterEach(async () => {
+  await stopSyncHosts()
+  await stopCluster()
+})
 
-function setup(): ClusterSetup {
-  return {
-    transport: 'memory',
-    committee: fx.committee,
-    genesis: fx.genesis,
-    chain: CHAIN,
-    verifier: pool,
-    book: new MemoryPeerBook(),
-  }
-}
-
-const tipOf = (n: SyncNode) => n.engine.runtime.engine.tip!
-
-async function committee(s: ClusterSetup): Promise<SyncNode[]> {
-  const nodes: SyncNode[] = []
-  for (const key of fx.masternodes)
-    nodes.push(await startSyncNode(s, key, { sync: { mode: 'serve' } }))
-  await until(
-    () => nodes.every((n) => n.links.stats().connected === nodes.length - 1),
-    'every committee link up',
-  )
-  return nodes
-}
+const setup = (): ClusterSetup => syncSetup(fx, pool)
+const committee = (s: ClusterSetup) => startCommittee(s, fx.masternodes, () => SERVING)
 
 /** Three payments, each confirmed in a block at every member. */
-async function payments(members: readonly SyncNode[]): Promise<void> {
+async function payments(members: readonly Masternode[]): Promise<void> {
   const coins = [0, 1, 2].map((i) => fx.coin(i))
   for (const [i, coin] of coins.entries()) {
     const b = spend(
@@ -122,12 +108,6 @@ async function count(store: Store, bucket: number): Promise<number> {
   return n
 }
 
-/** The UTXO commitment of `reference`'s block at `height`. */
-async function commitmentAt(reference: SyncNode, height: number): Promise<string> {
-  const [b] = await loadCommittedBlocks(reference.store, height, 1)
-  return bytesToHex(b!.block.header.utxoCommitment)
-}
-
 describe('snapshot sync', () => {
   it('a fresh node installs a verified snapshot, then follows blocks to the same tip and UTXO commitment', async () => {
     const s = setup()
@@ -141,8 +121,8 @@ describe('snapshot sync', () => {
     const snap = await startSnapshotHost(s, store, penalties)
     snap.services.sync.addEventListener('sync:progress', (e) => progress.push(e.detail))
     const done = installed(snap)
-    await snap.dial(memoryAddresses(members[0]!.host))
-    await snap.dial(memoryAddresses(members[1]!.host))
+    await snap.dial(addressesOf(members[0]!.host, 'memory'))
+    await snap.dial(addressesOf(members[1]!.host, 'memory'))
     const { height, records } = await done
     expect(height).toBeGreaterThanOrEqual(6)
     // Progress for a progress bar: the chunks (one: a small set), then heights up to the snapshot's.
@@ -158,27 +138,15 @@ describe('snapshot sync', () => {
     expect(bytesToHex(state.utxos!.digest())).toBe(await commitmentAt(members[0]!, height))
 
     // Its engine opens there and follows blocks from height + 1.
-    const fresh = await startSyncNode(s, keyPair(790), { store })
+    const fresh = await startMasternode(s, keyPair(790), { store, sync: {} })
     const engine = fresh.engine.runtime.engine
     expect(engine.ledger.summary().count).toBe(records)
     expect(bytesToHex(engine.ledger.summary().commitment)).toBe(
       await commitmentAt(members[0]!, height),
     )
     const target = tipOf(members[0]!).height
-    await until(
-      () => (fresh.sync.progress()?.height ?? 0) >= target,
-      `the fresh node at ${target}`,
-      20_000,
-    )
-    const tip = engine.tip!
-    const [theirs] = await loadCommittedBlocks(members[0]!.store, tip.height, 1)
-    expect(bytesToHex(blockHash(theirs!.block.header))).toBe(bytesToHex(tip.hash))
-    expect(bytesToHex(engine.chainUtxoState()!.digest())).toBe(
-      bytesToHex(theirs!.block.header.utxoCommitment),
-    )
-    expect(bytesToHex(engine.ledger.summary().commitment)).toBe(
-      bytesToHex(theirs!.block.header.utxoCommitment),
-    )
+    await until(() => syncedTo(fresh) >= target, `the fresh node at ${target}`, 20_000)
+    await expectSameChain(fresh, members[0]!)
     expect(penalties).toEqual([])
     expect(fresh.penalties).toEqual([])
     expect(fresh.alarms).toEqual([])
@@ -200,7 +168,7 @@ describe('snapshot sync', () => {
     const store = new MemoryStore()
     const penalties: Penalty[] = []
     const snap = await startSnapshotHost(s, store, penalties)
-    await snap.dial(memoryAddresses(bad))
+    await snap.dial(addressesOf(bad, 'memory'))
     await until(() => penalties.length > 0, 'the bad peer penalized')
     expect(penalties.map((p) => [p.peer.toString(), p.code])).toEqual([
       [bad.peerId.toString(), 'SYNC_SNAPSHOT_MISMATCH'],
@@ -214,7 +182,7 @@ describe('snapshot sync', () => {
     expect(await store.get(MetaKey.dbVersion)).toBeUndefined()
 
     const done = installed(snap)
-    await snap.dial(memoryAddresses(members[2]!.host))
+    await snap.dial(addressesOf(members[2]!.host, 'memory'))
     const { height } = await done
     const state = await loadChainState(store, GENESIS_HASH)
     expect(bytesToHex(state.utxos!.digest())).toBe(await commitmentAt(members[2]!, height))
