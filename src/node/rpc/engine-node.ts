@@ -4,7 +4,8 @@
  * spend against the UTXO set first (a conflict, a wrong key, short funds or fee are answered as
  * typed errors and the engine never sees the transaction), then hands it to the daemon's submit
  * function. The daemon forwards the runtime's notifications to `notify`, which wakes finality
- * waiters. Invariants: nothing here writes to the engine or the store; waiters are bounded
+ * waiters. Invariants: nothing here writes to the engine or the store (`checkSpend` only leaves
+ * the ledger's memo of its last answer, which `admit` checks again before trusting); waiters are bounded
  * (`maxWaiters`, past it a wait answers at once) and each ends by finality, timeout or abort;
  * the hash → height index holds one entry per committed block (history, like the blocks).
  */

@@ -34,6 +34,7 @@ export interface FinalityStatus {
   readonly status: 'unknown' | 'pending' | 'final' | 'confirmed'
   /** The current epoch, whose committee the weights below are of. */
   readonly epoch: number
+  /** Accept weight counted while pending (0 once final: the certificate is then the proof). */
   readonly acceptWeight: number
   readonly threshold: number
   readonly totalWeight: number
