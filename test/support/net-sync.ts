@@ -5,8 +5,14 @@
 import type { ServiceMap } from '@libp2p/interface'
 import { memory } from '@libp2p/memory'
 import { lpStream } from '@libp2p/utils'
-import { expect } from 'vitest'
-import { blockHash, bytesToHex, loadCommittedBlocks, type Store } from '../../src/core/index.ts'
+import { afterAll, afterEach, beforeAll, expect } from 'vitest'
+import {
+  blockHash,
+  bytesToHex,
+  type KeyPair,
+  loadCommittedBlocks,
+  type Store,
+} from '../../src/core/index.ts'
 import {
   type HandshakeService,
   handshake,
@@ -18,6 +24,7 @@ import {
 } from '../../src/core/net/index.ts'
 import { PeerRole } from '../../src/core/protocol/handshake.ts'
 import { protocolIdOf } from '../../src/core/protocol/protocols.ts'
+import { createVerifierPool, type VerifierPool } from '../../src/node/crypto/verifier-pool.ts'
 import { createNodeHost, type NodeHost, type NodeHostOptions } from '../../src/node/net/host.ts'
 import { GENESIS_HASH } from './ledger-fixture.ts'
 import {
@@ -26,6 +33,8 @@ import {
   FAST_LINKS,
   type Masternode,
   memoryName,
+  startCommittee,
+  stopCluster,
 } from './net-engines.ts'
 
 interface Stoppable {
@@ -159,6 +168,31 @@ export function syncSetup(
 
 /** Committee members serving sync (they follow the chain by consensus). */
 export const SERVING = { sync: { mode: 'serve' } } as const
+
+/**
+ * A sync test file's cluster: registers a verifier pool for the file and a teardown after each
+ * test (the hosts made here, then every masternode), and returns how to set up a cluster of
+ * `fixture`'s committee and start its members serving sync.
+ */
+export function syncCluster(
+  fixture: Pick<ClusterSetup, 'committee' | 'genesis'> & {
+    readonly masternodes: readonly KeyPair[]
+  },
+) {
+  let pool: VerifierPool | undefined
+  beforeAll(() => {
+    pool = createVerifierPool(2)
+  })
+  afterAll(() => pool?.close())
+  afterEach(async () => {
+    await stopSyncHosts()
+    await stopCluster()
+  })
+  return {
+    setup: (chain: ClusterSetup['chain'] = SYNC_CHAIN) => syncSetup(fixture, pool, chain),
+    committee: (s: ClusterSetup) => startCommittee(s, fixture.masternodes, () => SERVING),
+  }
+}
 
 export const tipOf = (n: Pick<Masternode, 'engine'>) => n.engine.runtime.engine.tip!
 

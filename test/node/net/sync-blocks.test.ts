@@ -5,7 +5,7 @@
 // from another peer where it stopped; a peer serving a block with a bad certificate is penalized
 // and the node keeps its state. Every wait is bounded; every host and store is stopped after
 // each test.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   COIN,
   decodeSyncMessage,
@@ -14,7 +14,6 @@ import {
   type SyncProgress,
 } from '../../../src/core/index.ts'
 import { MemoryPeerBook } from '../../../src/core/net/index.ts'
-import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
 import { engineFixture, membershipTx } from '../../support/engine-fixture.ts'
 import { type Built, type Coin, keyPair, spend } from '../../support/ledger-fixture.ts'
 import {
@@ -22,37 +21,23 @@ import {
   type ClusterSetup,
   type Masternode,
   type StartOptions,
-  startCommittee,
   startMasternode,
-  stopCluster,
   stopMasternode,
   until,
 } from '../../support/net-engines.ts'
 import {
   expectSameChain,
-  SERVING,
   startTamperingRelay,
-  stopSyncHosts,
+  syncCluster,
   syncedTo,
-  syncSetup,
   tipOf,
 } from '../../support/net-sync.ts'
 
 const owners = Array.from({ length: 8 }, (_, i) => keyPair(700 + i))
 const fx = engineFixture('sync blocks', 720, owners)
 
-let pool: VerifierPool
-beforeAll(() => {
-  pool = createVerifierPool(2)
-})
-afterAll(() => pool.close())
-afterEach(async () => {
-  await stopSyncHosts()
-  await stopCluster()
-})
+const { setup, committee } = syncCluster(fx)
 
-const setup = (): ClusterSetup => syncSetup(fx, pool)
-const committee = (s: ClusterSetup) => startCommittee(s, fx.masternodes, () => SERVING)
 const epochOf = (n: Masternode) => n.engine.runtime.engine.committee.epoch
 /** A node outside the committee syncing blocks; its links dial only what `book` lists. */
 const syncing = (

@@ -5,31 +5,23 @@
 // it. Blocks are far apart here (60 s) so nothing is confirmed during the test, and the frames the
 // others queued for the member while it was down are dropped, so only that exchange can tell it.
 // Every wait is bounded; every host and store is stopped after each test.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { bytesToHex, COIN, MIN_FEE } from '../../../src/core/index.ts'
-import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
 import { engineFixture } from '../../support/engine-fixture.ts'
 import { keyPair, spend } from '../../support/ledger-fixture.ts'
 import {
   linked,
   type Masternode,
-  startCommittee,
   startMasternode,
-  stopCluster,
   stopMasternode,
   until,
 } from '../../support/net-engines.ts'
-import { SERVING, syncSetup } from '../../support/net-sync.ts'
+import { syncCluster } from '../../support/net-sync.ts'
 
 const owners = Array.from({ length: 4 }, (_, i) => keyPair(800 + i))
 const fx = engineFixture('sync mempool', 820, owners)
 
-let pool: VerifierPool
-beforeAll(() => {
-  pool = createVerifierPool(2)
-})
-afterAll(() => pool.close())
-afterEach(stopCluster)
+const { setup, committee } = syncCluster(fx)
 
 /** Blocks 60 s apart: none is made during the test. */
 const SLOW_CHAIN = {
@@ -50,8 +42,8 @@ function pay(coin: ReturnType<typeof fx.coin>, to: number) {
 
 describe('on a committee link coming up', () => {
   it('a restarted member learns a payment made final without it, and refuses a conflicting spend', async () => {
-    const s = syncSetup(fx, pool, SLOW_CHAIN)
-    const nodes = await startCommittee(s, fx.masternodes, () => SERVING)
+    const s = setup(SLOW_CHAIN)
+    const nodes = await committee(s)
     const [a, b, c, restarted] = nodes as [Masternode, Masternode, Masternode, Masternode]
 
     await stopMasternode(restarted, false)
@@ -70,7 +62,10 @@ describe('on a committee link coming up', () => {
       n.links.setCommittee(keys.slice(0, 3))
       n.links.setCommittee(keys)
     }
-    const back = await startMasternode(s, restarted.key, { store: restarted.store, ...SERVING })
+    const back = await startMasternode(s, restarted.key, {
+      store: restarted.store,
+      sync: { mode: 'serve' },
+    })
     const engine = back.engine.runtime.engine
     expect(engine.isFinal(paid.txid)).toBe(false)
     await until(() => linked([a, b, c, back]), 'the restarted member linked again')

@@ -5,7 +5,7 @@
 // follows blocks to the same tip and commitment. A peer serving a snapshot that does not match the
 // commitment is penalized, its records are discarded, and the store stays empty until an honest
 // peer's snapshot installs. Every wait is bounded; every host and store is stopped after each test.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   Bucket,
   bytesToHex,
@@ -20,47 +20,25 @@ import {
   type SyncProgress,
 } from '../../../src/core/index.ts'
 import type { Penalty } from '../../../src/core/net/index.ts'
-import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
 import { engineFixture } from '../../support/engine-fixture.ts'
 import { GENESIS_HASH, keyPair, spend } from '../../support/ledger-fixture.ts'
-import {
-  addressesOf,
-  type ClusterSetup,
-  type Masternode,
-  startCommittee,
-  startMasternode,
-  stopCluster,
-  until,
-} from '../../support/net-engines.ts'
+import { addressesOf, type Masternode, startMasternode, until } from '../../support/net-engines.ts'
 import {
   commitmentAt,
   expectSameChain,
-  SERVING,
   type SnapshotHost,
   startSnapshotHost,
   startTamperingRelay,
   stopHost,
-  stopSyncHosts,
+  syncCluster,
   syncedTo,
-  syncSetup,
   tipOf,
 } from '../../support/net-sync.ts'
 
 const owners = Array.from({ length: 8 }, (_, i) => keyPair(760 + i))
 const fx = engineFixture('sync snapshot', 780, owners)
 
-let pool: VerifierPool
-beforeAll(() => {
-  pool = createVerifierPool(2)
-})
-afterAll(() => pool.close())
-afterEach(async () => {
-  await stopSyncHosts()
-  await stopCluster()
-})
-
-const setup = (): ClusterSetup => syncSetup(fx, pool)
-const committee = (s: ClusterSetup) => startCommittee(s, fx.masternodes, () => SERVING)
+const { setup, committee } = syncCluster(fx)
 
 /** Three payments, each confirmed in a block at every member. */
 async function payments(members: readonly Masternode[]): Promise<void> {
