@@ -163,6 +163,7 @@ describe('snapshots', () => {
     ['another height', { height: 8 }],
     ['another index', { index: 1 }],
     ['no chunks', { total: 0 }],
+    ['more chunks than a snapshot may have', { total: 65_537 }],
     ['a middle chunk not full', { total: 3, records: records.slice(0, 2) }],
     ['more outputs than a chunk', { total: 3, records: records.slice(0, 4) }],
     ['outputs out of order', { records: [records[1]!, records[0]!, records[2]!] }],

@@ -4,7 +4,7 @@
  * side is `src/core/net/sync-service`.
  */
 export { checkSyncedBlock, type SyncTip } from './block-check.ts'
-export { ChainSnapshot, SnapshotAssembly, SnapshotCache } from './snapshot.ts'
+export { ChainSnapshot, MAX_SNAPSHOT_CHUNKS, SnapshotAssembly, SnapshotCache } from './snapshot.ts'
 export {
   DEFAULT_MAX_SYNC_PEERS,
   type SnapshotInstall,

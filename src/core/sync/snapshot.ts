@@ -3,7 +3,9 @@
  * order, cut into chunks of `MAX_SNAPSHOT_RECORDS` outputs. `ChainSnapshot` is what a serving node
  * takes of its own ledger at its tip; `SnapshotCache` keeps a few of them for a while so a client
  * fetching chunk after chunk sees one consistent set while the chain moves on; `SnapshotAssembly`
- * is the syncing side, which checks each chunk as it comes and sums the set's LtHash state.
+ * is the syncing side, which checks each chunk as it comes and sums the set's LtHash state (at most
+ * `MAX_SNAPSHOT_CHUNKS` chunks: only the whole set can be checked, so that bounds what a lying
+ * peer can make the node write before it is found out).
  *
  * Invariants: a snapshot's records are exactly the chain's UTXO set at its height (taken in one
  * synchronous pass over the ledger, between two engine events) and never change; the cache holds
@@ -107,6 +109,13 @@ export class SnapshotCache {
   }
 }
 
+/**
+ * Chunks a snapshot may have: 65,536 × 16,384 ≈ 1.07 billion outputs (~70 GB of records). Only
+ * the whole set can be checked against its commitment, so this bounds what a lying peer can make
+ * a syncing node write before it is found out.
+ */
+export const MAX_SNAPSHOT_CHUNKS = 65_536
+
 function badChunk(message: string): SyncError {
   return new SyncError('SYNC_BAD_ANSWER', message, PeerAction.LowToleranceError)
 }
@@ -157,7 +166,11 @@ export class SnapshotAssembly {
       throw badChunk(
         `chunk ${chunk.index} at ${chunk.height}, asked for ${this.next} at ${this.height}`,
       )
-    if (chunk.total < 1 || (this.total !== undefined && chunk.total !== this.total))
+    if (
+      chunk.total < 1 ||
+      chunk.total > MAX_SNAPSHOT_CHUNKS ||
+      (this.total !== undefined && chunk.total !== this.total)
+    )
       throw badChunk(`a snapshot of ${chunk.total} chunks, ${this.total ?? 'none'} before`)
     const last = chunk.index === chunk.total - 1
     const n = chunk.records.length
