@@ -14,6 +14,7 @@ import {
   type ChainConfig,
   type Committee,
   type Ed25519Verifier,
+  type FinalityEngine,
   type KeyPair,
   keySigner,
   MemoryStore,
@@ -213,13 +214,7 @@ export async function startMasternode(
       ...(defence === undefined ? {} : { defence: defence.service() }),
       ...masternodeServices(key, setup.book, setup.links, defence),
       engine: engineService({
-        network: 'devnet',
-        genesisHash: GENESIS_HASH,
-        engine,
-        store,
-        clock: monotonicClock,
-        timers: nodeTimers,
-        ...(setup.verifier === undefined ? {} : { verifier: setup.verifier }),
+        ...engineBase(setup, engine, store),
         penalties: {
           penalize: (p) => {
             penalties.push(p)
@@ -298,6 +293,30 @@ function tracker() {
   return { finalized, confirmed, committed, alarms, notify }
 }
 
+/** The engine-service settings every test node shares: devnet, the test genesis, Node ports. */
+function engineBase(setup: ClusterSetup, engine: FinalityEngine, store: Store) {
+  return {
+    network: 'devnet' as const,
+    genesisHash: GENESIS_HASH,
+    engine,
+    store,
+    clock: monotonicClock,
+    timers: nodeTimers,
+    ...(setup.verifier === undefined ? {} : { verifier: setup.verifier }),
+  }
+}
+
+/** The handshake of a node that is no masternode: a full node or a light client. */
+export function peerHandshake(role: typeof PeerRole.FullNode | typeof PeerRole.LightClient) {
+  return handshake({
+    network: 'devnet',
+    genesisHash: GENESIS_HASH,
+    role,
+    tip: () => ({ height: 0, hash: GENESIS_HASH }),
+    timeoutMs: 5_000,
+  })
+}
+
 export type FullNodeHost = NodeHost<{
   handshake: HandshakeService
   engine: EngineService
@@ -340,21 +359,9 @@ export async function startFullNode(
     listenAddresses: listenAddresses(setup.transport, memoryName()),
     gossipsub: {},
     services: {
-      handshake: handshake({
-        network: 'devnet',
-        genesisHash: GENESIS_HASH,
-        role: PeerRole.FullNode,
-        tip: () => ({ height: 0, hash: GENESIS_HASH }),
-        timeoutMs: 5_000,
-      }),
+      handshake: peerHandshake(PeerRole.FullNode),
       engine: engineService({
-        network: 'devnet',
-        genesisHash: GENESIS_HASH,
-        engine,
-        store,
-        clock: monotonicClock,
-        timers: nodeTimers,
-        ...(setup.verifier === undefined ? {} : { verifier: setup.verifier }),
+        ...engineBase(setup, engine, store),
         penalties: { penalize: (p) => penalties.push(p) },
         onStoreError: (e) => alarms.push(`store: ${String(e)}`),
         notify,
@@ -440,15 +447,7 @@ export async function startWallet(transport: Transport): Promise<WalletHost> {
     ...(transport === 'memory' ? { transports: [memory()] } : {}),
     listenAddresses: listenAddresses(transport, memoryName()),
     gossipsub: false,
-    services: {
-      handshake: handshake({
-        network: 'devnet',
-        genesisHash: GENESIS_HASH,
-        role: PeerRole.LightClient,
-        tip: () => ({ height: 0, hash: GENESIS_HASH }),
-        timeoutMs: 5_000,
-      }),
-    },
+    services: { handshake: peerHandshake(PeerRole.LightClient) },
   })
   wallets.push(host)
   return host

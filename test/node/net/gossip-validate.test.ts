@@ -7,59 +7,29 @@
 // buffer; a duplicate is ignored at no cost. Every wait is bounded; every host is stopped.
 import type { Message as PubSubEnvelope } from '@libp2p/gossipsub'
 import { memory } from '@libp2p/memory'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { blockHash, bytesToHex, MIN_FEE, type Transaction } from '../../../src/core/index.ts'
-import { handshake, MemoryPeerBook } from '../../../src/core/net/index.ts'
+import { afterEach, describe, expect, it } from 'vitest'
+import { blockHash, bytesToHex, type Transaction } from '../../../src/core/index.ts'
 import { GOSSIP_TOPICS, gossipTopic } from '../../../src/core/protocol/gossip-topics.ts'
 import { PeerRole } from '../../../src/core/protocol/handshake.ts'
-import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
 import { createNodeHost } from '../../../src/node/net/host.ts'
-import { engineFixture } from '../../support/engine-fixture.ts'
-import {
-  type Built,
-  type Coin,
-  coinsOf,
-  GENESIS_HASH,
-  keyPair,
-  spend,
-} from '../../support/ledger-fixture.ts'
+import { type Built, coinsOf } from '../../support/ledger-fixture.ts'
 import {
   addressesOf,
-  type ClusterSetup,
   type FullNode,
   memoryName,
+  peerHandshake,
   startCommittee,
   startFullNode,
   stopCluster,
   until,
 } from '../../support/net-engines.ts'
+import { gossipCluster, sharing } from '../../support/net-gossip.ts'
 import { stopAll, track } from '../../support/net-hosts.ts'
 
-const owners = Array.from({ length: 6 }, (_, i) => keyPair(660 + i))
-const fx = engineFixture('gossip validate', 680, owners)
-
-const CHAIN = {
-  intervalMs: 250,
-  timeouts: { proposeMs: 1_000, prevoteMs: 1_000, precommitMs: 1_000, growthMs: 250 },
-}
-
-let pool: VerifierPool
-beforeAll(() => {
-  pool = createVerifierPool(2)
-})
-afterAll(() => pool.close())
+const { owners, fx, setup, payTo } = gossipCluster('gossip validate', 660)
 afterEach(async () => {
   await stopAll()
   await stopCluster()
-})
-
-const setup = (): ClusterSetup => ({
-  transport: 'memory',
-  committee: fx.committee,
-  genesis: fx.genesis,
-  chain: CHAIN,
-  verifier: pool,
-  book: new MemoryPeerBook(),
 })
 
 const TX = gossipTopic('devnet', 'tx')
@@ -72,15 +42,7 @@ async function rogueRelay() {
       transports: [memory()],
       listenAddresses: [`/memory/${memoryName()}`],
       gossipsub: { ignoreDuplicatePublishError: true },
-      services: {
-        handshake: handshake({
-          network: 'devnet',
-          genesisHash: GENESIS_HASH,
-          role: PeerRole.FullNode,
-          tip: () => ({ height: 0, hash: GENESIS_HASH }),
-          timeoutMs: 5_000,
-        }),
-      },
+      services: { handshake: peerHandshake(PeerRole.FullNode) },
     }),
   )
   const pubsub = host.services.pubsub!
@@ -95,23 +57,6 @@ async function rogueRelay() {
   const publish = (topic: string, data: Uint8Array) => pubsub.publish(topic, data)
   return { host, seen, publish }
 }
-
-/** Waits until `a` knows `b` subscribed to both topics. */
-async function sharing(
-  a: { services: { pubsub?: { getSubscribers(t: string): { equals(p: unknown): boolean }[] } } },
-  b: { peerId: unknown },
-) {
-  await until(
-    () =>
-      [TX, BLOCK].every((t) =>
-        a.services.pubsub!.getSubscribers(t).some((p) => p.equals(b.peerId)),
-      ),
-    'topics shared',
-  )
-}
-
-const payTo = (coin: Coin, to: number): Built =>
-  spend([coin], [{ to: owners[to]!, value: coin.value - MIN_FEE }])
 
 const tipOf = (n: FullNode) => n.engine.runtime.engine.tip!.height
 

@@ -27,7 +27,7 @@ import type {
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { lpStream } from '@libp2p/utils'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
-import { EncodingError, PeerAction, PeerError, ProtocolError, TimeCoinError } from '../../errors.ts'
+import { PeerAction, PeerError, type TimeCoinError } from '../../errors.ts'
 import type { NetworkName } from '../../primitives/network.ts'
 import { PeerRole } from '../../protocol/handshake.ts'
 import {
@@ -39,10 +39,11 @@ import {
 import { PROTOCOLS, protocolIdOf } from '../../protocol/protocols.ts'
 import { DEFAULT_BACKOFF_MAX_MS, DEFAULT_BACKOFF_MIN_MS } from '../committee-links/constants.ts'
 import type { InboundGate } from '../defence/inbound-gate.ts'
-import { frameLimits, isOversizeRead } from '../defence/read-limits.ts'
+import { frameLimits } from '../defence/read-limits.ts'
 import type { PenaltySink } from '../engine-service/penalties.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
 import type { VerifiedPeer } from '../handshake/verified-peers.ts'
+import { streamError } from '../stream-error.ts'
 import { AddressBook, dialAddresses } from './address-book.ts'
 import { dialableAddress, peerIdFromBytes, peerIdToBytes } from './address-policy.ts'
 import {
@@ -131,24 +132,6 @@ interface Seed {
 
 function invalid(reason: string): PeerError {
   return new PeerError('PEER_EXCHANGE_INVALID', reason, PeerAction.LowToleranceError)
-}
-
-/** A typed error for whatever a peer-exchange stream threw. */
-function typed(error: unknown, maxDataLength: number): TimeCoinError {
-  if (error instanceof TimeCoinError) return error
-  if (isOversizeRead(error))
-    return new ProtocolError(
-      'PROTOCOL_FRAME_TOO_LARGE',
-      `a peers frame over ${maxDataLength} bytes`,
-      PeerAction.LowToleranceError,
-      { cause: error },
-    )
-  return new EncodingError(
-    'TRUNCATED',
-    `the peers stream failed: ${error instanceof Error ? error.message : String(error)}`,
-    undefined,
-    { cause: error },
-  )
 }
 
 const isRelay = (peer: VerifiedPeer | undefined) =>
@@ -328,7 +311,7 @@ export class DiscoveryService implements Startable {
       await stream.close({ signal })
       return this.#merge(answer.peers, MAX_EXCHANGED_PEERS, peer)
     } catch (error) {
-      const t = typed(error, listener.maxDataLength)
+      const t = streamError(error, 'peers')
       stream?.abort(t)
       if (t.peerAction !== undefined) this.#penalize(peer, t)
       return 0
@@ -503,7 +486,7 @@ export class DiscoveryService implements Startable {
       await stream.close({ signal })
       this.#answered++
     } catch (error) {
-      const t = typed(error, dialer.maxDataLength)
+      const t = streamError(error, 'peers')
       stream.abort(t)
       if (t.peerAction !== undefined) this.#penalize(connection.remotePeer, t)
     }

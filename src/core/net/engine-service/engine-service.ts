@@ -37,15 +37,16 @@ import {
   type RuntimePorts,
   storeWriter,
 } from '../../engine/runtime.ts'
-import { EncodingError, PeerAction, PeerError, ProtocolError, TimeCoinError } from '../../errors.ts'
+import { PeerAction, PeerError, TimeCoinError } from '../../errors.ts'
 import type { NetworkName } from '../../primitives/network.ts'
 import { PROTOCOLS, protocolIdOf } from '../../protocol/protocols.ts'
 import type { Store } from '../../storage/store.ts'
 import type { CommitteeLinks } from '../committee-links/committee-links-service.ts'
 import type { InboundGate } from '../defence/inbound-gate.ts'
-import { frameLimits, isOversizeRead } from '../defence/read-limits.ts'
+import { frameLimits } from '../defence/read-limits.ts'
 import { BanList } from '../handshake/ban-list.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
+import { streamError } from '../stream-error.ts'
 import { FatalBans, type PenaltySink } from './penalties.ts'
 import {
   masternodeConnection,
@@ -156,23 +157,6 @@ function linksOf(components: EngineServiceComponents): Links {
   } catch {
     return NO_LINKS
   }
-}
-
-function typed(error: unknown): TimeCoinError {
-  if (error instanceof TimeCoinError) return error
-  if (isOversizeRead(error))
-    return new ProtocolError(
-      'PROTOCOL_FRAME_TOO_LARGE',
-      `a tx frame over ${PROTOCOLS.tx.maxDataLength} bytes`,
-      PeerAction.LowToleranceError,
-      { cause: error },
-    )
-  return new EncodingError(
-    'TRUNCATED',
-    `the tx stream ended early: ${error instanceof Error ? error.message : String(error)}`,
-    undefined,
-    { cause: error },
-  )
 }
 
 export class EngineService implements Startable {
@@ -430,7 +414,7 @@ export class EngineService implements Startable {
       message = PROTOCOLS.consensus.dialer.decode(frame)
     } catch (error) {
       this.#decodeErrors++
-      this.#penalize(peer, typed(error))
+      this.#penalize(peer, streamError(error, 'consensus'))
       return
     }
     this.#deliver(from, message)
@@ -515,7 +499,7 @@ export class EngineService implements Startable {
       this.#deliver(from, message)
       await stream.close({ signal })
     } catch (error) {
-      const t = typed(error)
+      const t = streamError(error, 'tx')
       if (t.peerAction !== undefined) {
         this.#decodeErrors++
         this.#penalize(connection.remotePeer, t)

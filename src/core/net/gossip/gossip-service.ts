@@ -8,7 +8,9 @@
  * `PenaltySink` with the error's action); ignore — a duplicate, a message this node cannot judge
  * (an epoch or height it has not reached), a peer not handshaken — costs nothing. What is
  * accepted goes into this node's engine through the engine service (the same runtime as the
- * links), a block ahead of the next height waits in a small buffer until its turn.
+ * links), a block ahead of the next height waits in a small buffer until its turn. A copy of one
+ * of this node's recent blocks is passed on once too (a member that got the block by its link,
+ * not by gossip, still relays it to the full nodes behind it).
  *
  * Invariants: only handshaken masternodes and full nodes are listened to; the engine gets a
  * message only after its validator accepted it; one certificate per transaction and one copy per
@@ -22,7 +24,8 @@ import type { ConnectionManager } from '@libp2p/interface-internal'
 import { blockHash, bodyMatchesHeader } from '../../consensus/block.ts'
 import { checkBlockCertificate } from '../../consensus/block-certificate.ts'
 import { checkCertificate } from '../../consensus/certificate.ts'
-import { assertVerdicts } from '../../crypto/signature-bundle.ts'
+import { entriesSignatureBundle } from '../../consensus/quorum-proof.ts'
+import { assertVerdicts, type SignatureBundle } from '../../crypto/signature-bundle.ts'
 import { concatBytes, equalBytes } from '../../encoding/bytes.ts'
 import type { FinalityEngine } from '../../engine/finality-engine.ts'
 import type { PeerId as EnginePeerId, Message } from '../../engine/messages.ts'
@@ -80,6 +83,8 @@ export const GOSSIP_FOLLOWER: EnginePeerId = 'gossip:blocks'
 export const DEFAULT_MAX_EARLY_BLOCKS = 32
 /** The relay window, `message_max_age_seconds` (DESIGN §5). */
 const DEFAULT_MAX_AGE_S = DEFAULT_RELAY_FILTER.maxAgeMs / 1000
+/** Blocks this node committed that it still passes on when a copy arrives by gossip. */
+export const RECENT_BLOCKS = 16
 /** How long a validator waits for the sender's handshake before it ignores the message. */
 export const DEFAULT_HANDSHAKE_WAIT_MS = 5_000
 
@@ -166,6 +171,8 @@ export class GossipService implements Startable {
   readonly #maxEarly: number
   /** Accepted blocks above the next height, by height (≤ maxEarlyBlocks). */
   readonly #early = new Map<number, { peer: PeerId; message: CommitMessage }>()
+  /** Hashes of the blocks this node committed lately, by height (≤ RECENT_BLOCKS). */
+  readonly #recent = new Map<number, Uint8Array>()
   #undo: (() => void)[] = []
   #started = false
   #published = 0
@@ -207,6 +214,8 @@ export class GossipService implements Startable {
     const pubsub = this.#pubsub()
     for (const topic of this.topics.keys()) pubsub.subscribe(topic)
     const { engine } = this.#components
+    const tip = engine.runtime.engine.tip
+    if (tip !== undefined) this.#recent.set(tip.height, tip.hash)
     this.#undo.push(engine.onNotification(this.#onNotification))
     if (this.#init.publish === true) this.#undo.push(engine.addRoute(this.#route))
     this.#started = true
@@ -263,7 +272,11 @@ export class GossipService implements Startable {
       this.#publish('tx', concatBytes(TX_MARK, n.txid), () =>
         GOSSIP_TOPICS.tx.codec.encode(message),
       )
-    } else if (n.type === 'committed') this.#deliverEarly()
+    } else if (n.type === 'committed') {
+      this.#recent.set(n.height, n.hash)
+      this.#recent.delete(n.height - RECENT_BLOCKS)
+      this.#deliverEarly()
+    }
   }
 
   /** The engine hands the blocks it commits to its followers: this one publishes them. */
@@ -376,14 +389,29 @@ export class GossipService implements Startable {
     if (tip === undefined) return TopicVerdict.Ignore // no chain kept here
     const { block, certificate } = message
     const height = block.header.height
-    if (height <= tip.height) return TopicVerdict.Ignore
     const hash = blockHash(block.header)
     const mark = concatBytes(BLOCK_MARK, hash)
-    if (this.#filter.has(mark, this.#clock())) return TopicVerdict.Ignore
+    // One this node has: passed on once (it may have come by a link, not by gossip), if it is
+    // one of the recent blocks of this node's own chain and its certificate holds.
+    const have = height <= tip.height
+    const ours = have ? this.#recent.get(height) : undefined
+    if (
+      (have && (ours === undefined || !equalBytes(ours, hash))) ||
+      this.#filter.has(mark, this.#clock())
+    )
+      return TopicVerdict.Ignore
     const wrong = (code: 'BLOCK_INVALID' | 'BLOCK_NOT_EXTENDING', why: string) =>
       new ConsensusError(code, `block ${height}: ${why}`, PeerAction.LowToleranceError)
     if (certificate.height !== height || !equalBytes(certificate.blockHash, hash))
       return wrong('BLOCK_INVALID', 'the certificate is for another block')
+    if (have) {
+      const committee = engine.registry.committeeOf(certificate.epoch)
+      if (committee === undefined) return TopicVerdict.Ignore
+      checkBlockCertificate(certificate, committee)
+      // Its transactions are this node's own block's: only the certificate's signatures are new.
+      await this.#verify(entriesSignatureBundle(certificate.entries, this.#init.genesisHash))
+      return this.#filter.addIfNew(mark, this.#clock()) ? TopicVerdict.Accept : TopicVerdict.Ignore
+    }
     if (!bodyMatchesHeader(block))
       return wrong('BLOCK_INVALID', 'the body does not match the header')
     const next = height === tip.height + 1
@@ -399,8 +427,11 @@ export class GossipService implements Startable {
   }
 
   /** Every signature of the message, through the engine service's batching, caching verifier. */
-  async #signatures(message: Message): Promise<void> {
-    const bundle = messageBundle(message, this.#init.genesisHash)
+  #signatures(message: Message): Promise<void> {
+    return this.#verify(messageBundle(message, this.#init.genesisHash))
+  }
+
+  async #verify(bundle: SignatureBundle): Promise<void> {
     if (bundle.checks.length === 0) return
     assertVerdicts(bundle, await this.#components.engine.verifier.verifyMany(bundle.checks))
   }
@@ -428,10 +459,14 @@ export class GossipService implements Startable {
     this.#components.engine.deliver(peer, message)
   }
 
-  /** The next block goes to the engine now; a later one waits (the farthest is dropped first). */
+  /**
+   * The next block goes to the engine now; a later one waits (the farthest is dropped first); one
+   * this node has was only to be passed on.
+   */
   #takeBlock(peer: PeerId, message: CommitMessage): void {
     const tip = this.#components.engine.runtime.engine.tip
     const height = message.block.header.height
+    if (tip !== undefined && height <= tip.height) return
     if (tip === undefined || height === tip.height + 1) return this.#hand(peer, message)
     this.#earlyCount++
     this.#early.set(height, { peer, message })
