@@ -21,15 +21,19 @@ function calm(byzantine: Scenario['byzantine']): Partial<Scenario> {
   }
 }
 
+/** No violation, no liveness failure, and (wire mode) every message had a wire encoding. */
 function expectClean(r: {
   seed: string
   violations: readonly string[]
   liveness: readonly string[]
+  unencodable: number
 }) {
-  expect({ seed: r.seed, violations: r.violations, liveness: r.liveness }).toEqual({
-    seed: r.seed,
+  const { seed, violations, liveness, unencodable } = r
+  expect({ seed, violations, liveness, unencodable }).toEqual({
+    seed,
     violations: [],
     liveness: [],
+    unencodable: 0,
   })
 }
 

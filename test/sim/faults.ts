@@ -16,6 +16,8 @@ export type DropReason =
   | 'sender-down'
   | 'receiver-down'
   | 'unknown-node'
+  /** Wire mode: the message has no wire encoding (an object no real peer could send). */
+  | 'unencodable'
 
 export interface LinkFaults {
   /** Probability a message is lost. */

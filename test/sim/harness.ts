@@ -3,7 +3,7 @@
 // Everything random descends from `seed` (or SIM_SEED when set), so a failure replays exactly.
 import type { LinkFaults } from './faults.ts'
 import { type LatencyModel, regionLatency, uniformLatency } from './latency.ts'
-import { type NodeId, SimNetwork } from './network.ts'
+import { type NodeId, SimNetwork, type WireCodec } from './network.ts'
 import { Prng } from './prng.ts'
 import { azureRegionRtt, type MsRange, type NodePlacement, placeNodes } from './regions.ts'
 import { Scheduler, TimerGroup } from './scheduler.ts'
@@ -49,7 +49,8 @@ export interface Sim<M> {
   failWithSeed(message: string): never
 }
 
-export function createSim<M>(options: SimOptions): Sim<M> {
+/** `wire`: wire mode, messages between nodes travel encoded with this codec (network.ts). */
+export function createSim<M>(options: SimOptions & { readonly wire?: WireCodec<M> }): Sim<M> {
   const seed = resolveSeed(options.seed, options.env)
   if (!Number.isSafeInteger(options.nodes) || options.nodes < 1) {
     throw new RangeError(`nodes must be a positive integer, got ${options.nodes}`)
@@ -80,6 +81,7 @@ export function createSim<M>(options: SimOptions): Sim<M> {
     latency,
     ...(options.faults === undefined ? {} : { faults: options.faults }),
     ...(options.fifo === undefined ? {} : { fifo: options.fifo }),
+    ...(options.wire === undefined ? {} : { wire: options.wire }),
   })
   const groups = new Map<NodeId, TimerGroup>()
   const timers = (id: NodeId): TimerGroup => {

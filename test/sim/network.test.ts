@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { createSim, type Sim, type SimOptions } from './harness.ts'
 import { regionLatency } from './latency.ts'
-import { type NodeId, SimNetwork } from './network.ts'
+import { type NodeId, SimNetwork, type WireCodec } from './network.ts'
 import { Prng } from './prng.ts'
 import { azureRegionRtt } from './regions.ts'
 import { Scheduler } from './scheduler.ts'
@@ -60,7 +60,7 @@ function traceOf(seed: Seed): Delivery[] {
   return log
 }
 
-function idleAndBalanced(sim: Sim<string>): void {
+function idleAndBalanced<M>(sim: Sim<M>): void {
   sim.scheduler.runUntilIdle()
   expect(sim.network.inFlight).toBe(0)
   sim.network.checkAccounting()
@@ -290,6 +290,69 @@ describe('SimNetwork', () => {
     expect(kinds.get('send')).toBe(sent)
     expect(kinds.get('deliver')).toBe(delivered)
     expect(kinds.get('drop')).toBe(dropped.loss)
+  })
+})
+
+describe('wire mode', () => {
+  /** Messages are objects; the wire is JSON bytes, and `{ bad: true }` has no encoding. */
+  const wire: WireCodec<{ n: number }> = {
+    encode: (m) => {
+      if ('bad' in m) throw new Error('no encoding')
+      return new TextEncoder().encode(JSON.stringify(m))
+    },
+    decode: (b) => JSON.parse(new TextDecoder().decode(b)),
+  }
+
+  function wired(seed: Seed, decode = wire.decode) {
+    const sim = createSim<{ n: number }>({
+      seed,
+      nodes: 3,
+      latency: { minMs: 5, maxMs: 10 },
+      env: {},
+      faults: { duplicate: 0.5 },
+      wire: { encode: wire.encode, decode },
+    })
+    const got: { from: NodeId; to: NodeId; msg: { n: number } }[] = []
+    for (const id of sim.nodeIds)
+      sim.network.register(id, (from, msg) => got.push({ from, to: id, msg }))
+    return { sim, got }
+  }
+
+  it('delivers a decoded copy to each receiver, never the sent object; to itself, the object', () => {
+    const { sim, got } = wired(20)
+    const sent = { n: 7 }
+    for (let i = 0; i < 40; i++) {
+      sim.network.send(0, 1, sent)
+      sim.network.send(0, 2, sent)
+    }
+    sim.network.send(0, 0, sent)
+    idleAndBalanced(sim)
+    expect(sim.network.stats.duplicated).toBeGreaterThan(0)
+    const others = got.filter((g) => g.to !== 0)
+    expect(others.length).toBe(80 + sim.network.stats.duplicated)
+    for (const g of others) {
+      expect(g.msg).toEqual(sent)
+      expect(g.msg).not.toBe(sent)
+    }
+    expect(new Set(others.map((g) => g.msg)).size).toBe(others.length)
+    expect(got.find((g) => g.to === 0)?.msg).toBe(sent)
+  })
+
+  it('drops a message that has no encoding, and accounts for it', () => {
+    const { sim, got } = wired(21)
+    sim.network.send(0, 1, { bad: true } as never)
+    sim.network.send(0, 1, { n: 1 })
+    idleAndBalanced(sim)
+    expect(sim.network.stats.dropped.unencodable).toBe(1)
+    expect(got.map((g) => g.msg)).toEqual([{ n: 1 }])
+  })
+
+  it('fails the run with its seed if what was encoded does not decode', () => {
+    const { sim } = wired(22, () => {
+      throw new Error('codec bug')
+    })
+    sim.network.send(0, 1, { n: 1 })
+    expect(() => sim.scheduler.runUntilIdle()).toThrow(/does not decode.*SIM_SEED=22/)
   })
 })
 

@@ -1,6 +1,8 @@
 // A simulated message network over the virtual clock, generic in the message type. Every
 // message is accounted for: sent + duplicated = delivered + dropped + in flight + held. A crashed
 // node sends and receives nothing, and nothing sent to an earlier incarnation reaches a later one.
+// In wire mode every message between two nodes travels as bytes: encoded when sent, decoded anew
+// at each delivery, so no receiver ever holds the sender's objects (or another receiver's).
 import {
   checkFaults,
   type DropReason,
@@ -19,6 +21,13 @@ export type NodeId = number
 
 export type Deliver<M> = (from: NodeId, msg: M) => void
 
+/** The wire encoding of the messages: what a real transport would carry. */
+export interface WireCodec<M> {
+  /** Throws for a message that has no encoding (it is dropped as `unencodable`). */
+  encode(msg: M): Uint8Array
+  decode(bytes: Uint8Array): M
+}
+
 export interface NetworkStats {
   readonly sent: number
   readonly delivered: number
@@ -31,7 +40,10 @@ export interface NetworkStats {
 interface Packet<M> {
   readonly from: NodeId
   readonly to: NodeId
+  /** The message as sent (observers see it); a receiver in wire mode gets it decoded from `bytes`. */
   readonly msg: M
+  /** Wire mode: the encoding, decoded at each delivery. */
+  readonly bytes: Uint8Array | undefined
   readonly sentAt: Time
   /** The receiver's incarnation when sent; a restart makes the packet undeliverable. */
   readonly incarnation: number
@@ -51,7 +63,7 @@ interface Partition {
   readonly mode: PartitionMode
 }
 
-export interface SimNetworkOptions {
+export interface SimNetworkOptions<M = unknown> {
   readonly scheduler: Scheduler
   /** Parent stream; each directed link draws from its own fork of it. */
   readonly prng: Prng
@@ -59,6 +71,8 @@ export interface SimNetworkOptions {
   readonly faults?: Partial<LinkFaults>
   /** Per-link first-in first-out delivery, as on one stream; off by default. */
   readonly fifo?: boolean
+  /** Wire mode: messages between nodes travel encoded (a node's messages to itself do not). */
+  readonly wire?: WireCodec<M>
 }
 
 export class SimNetwork<M> {
@@ -66,6 +80,7 @@ export class SimNetwork<M> {
   readonly #prng: Prng
   readonly #latency: LatencyModel
   readonly #fifo: boolean
+  readonly #wire: WireCodec<M> | undefined
   readonly #nodes = new Map<NodeId, NodeState<M>>()
   readonly #linkPrng = new Map<number, Prng>()
   readonly #linkFaults = new Map<string, Partial<LinkFaults>>()
@@ -88,13 +103,15 @@ export class SimNetwork<M> {
     'sender-down': 0,
     'receiver-down': 0,
     'unknown-node': 0,
+    unencodable: 0,
   }
 
-  constructor(options: SimNetworkOptions) {
+  constructor(options: SimNetworkOptions<M>) {
     this.#scheduler = options.scheduler
     this.#prng = options.prng
     this.#latency = options.latency
     this.#fifo = options.fifo ?? false
+    this.#wire = options.wire
     checkFaults(options.faults ?? {})
     this.#faults = { ...NO_FAULTS, ...options.faults }
   }
@@ -207,15 +224,29 @@ export class SimNetwork<M> {
 
   send(from: NodeId, to: NodeId, msg: M): void {
     const target = this.#nodes.get(to)
+    let bytes: Uint8Array | undefined
+    let unencodable = false
+    if (this.#wire !== undefined && from !== to) {
+      try {
+        bytes = this.#wire.encode(msg)
+      } catch {
+        unencodable = true
+      }
+    }
     const packet: Packet<M> = {
       from,
       to,
       msg,
+      bytes,
       sentAt: this.#scheduler.now(),
       incarnation: target?.incarnation ?? 0,
     }
     this.#sent++
     this.#emit('send', packet)
+    if (unencodable) {
+      this.#drop(packet, 'unencodable')
+      return
+    }
     if (!this.isUp(from)) {
       this.#drop(packet, 'sender-down')
       return
@@ -353,9 +384,19 @@ export class SimNetwork<M> {
       this.#drop(packet, 'partition')
       return
     }
+    const msg = packet.bytes === undefined ? packet.msg : this.#decode(packet.bytes)
     this.#delivered++
-    this.#emit('deliver', packet)
-    node.deliver(packet.from, packet.msg)
+    this.#emit('deliver', packet, msg)
+    node.deliver(packet.from, msg)
+  }
+
+  /** What the wire carried, read back: a failure is a codec bug (what encodes must decode). */
+  #decode(bytes: Uint8Array): M {
+    try {
+      return this.#wire!.decode(bytes)
+    } catch (e) {
+      failWithSeed(this.#scheduler.seed, `wire mode: an encoded message does not decode: ${e}`)
+    }
   }
 
   #drop(packet: Packet<M>, reason: DropReason): void {
@@ -366,9 +407,9 @@ export class SimNetwork<M> {
     }
   }
 
-  #emit(kind: 'send' | 'deliver' | 'hold', packet: Packet<M>): void {
+  #emit(kind: 'send' | 'deliver' | 'hold', packet: Packet<M>, msg: M = packet.msg): void {
     if (this.#listeners.size === 0) return
-    const event: NetEvent<M> = { ...packet, kind, time: this.#scheduler.now() }
+    const event: NetEvent<M> = { ...packet, msg, kind, time: this.#scheduler.now() }
     for (const l of this.#listeners) l(event)
   }
 }

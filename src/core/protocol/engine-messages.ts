@@ -20,7 +20,7 @@ import type { Message } from '../engine/messages.ts'
 import { taggedUnion, variant } from './tagged-union.ts'
 import { SIZED_TX_MAX, sizedTransaction } from './wire-fields.ts'
 
-/** The largest message on a committee link: a proposal (its block, certificates and reports). */
+/** A proposal's limit (64 MiB), which bounds a block on the wire too: every block was proposed. */
 export const MAX_BLOCK_MESSAGE_SIZE = ProposalCodec.maxSize
 
 const sizedBlock = P.prefix(

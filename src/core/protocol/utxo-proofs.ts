@@ -10,18 +10,16 @@
  * list has a bound derived from the block and certificate limits.
  */
 import * as P from 'micro-packed'
-import type { BlockHeader } from '../consensus/block.ts'
 import {
   BLOCK_HEADER_SIZE,
+  type BlockHeader,
   blockHeaderCoder,
   MAX_BLOCK_TRANSACTIONS,
   MAX_REWARD_OUTPUTS,
   rewardOutputsCoder,
 } from '../consensus/block.ts'
-import type { BlockCertificate } from '../consensus/block-certificate.ts'
-import { BlockCertificateCodec } from '../consensus/block-certificate.ts'
-import type { FinalityCertificate } from '../consensus/certificate.ts'
-import { FinalityCertificateCodec } from '../consensus/certificate.ts'
+import { type BlockCertificate, BlockCertificateCodec } from '../consensus/block-certificate.ts'
+import { type FinalityCertificate, FinalityCertificateCodec } from '../consensus/certificate.ts'
 import { pathLength } from '../consensus/merkle.ts'
 import { DomainTags } from '../crypto/domain.ts'
 import { taggedHash } from '../crypto/sha256.ts'
@@ -34,8 +32,7 @@ import {
   OutPointCodec,
   outPointCoder,
 } from '../primitives/outpoint.ts'
-import type { Transaction, TxOutput } from '../primitives/transaction.ts'
-import { txOutputCoder } from '../primitives/transaction.ts'
+import { type Transaction, type TxOutput, txOutputCoder } from '../primitives/transaction.ts'
 import type { Txid } from '../primitives/txid.ts'
 import { taggedUnion, variant } from './tagged-union.ts'
 import { SIZED_TX_MAX, sizedTransaction } from './wire-fields.ts'

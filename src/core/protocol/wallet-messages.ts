@@ -3,7 +3,7 @@
  * opens to a masternode (browsers cannot accept dials). The wallet subscribes to addresses,
  * queries their outputs, submits transactions and asks for committee proofs; the masternode
  * answers each request (by its `requestId`) and pushes every state change of a subscribed address
- * with its proof. `u8 tag ‖ body`, tags 0x20–0x2c.
+ * with its proof. `u8 tag ‖ body`, tags 0x20–0x2b.
  *
  * Invariants: every list has a bound here, so each direction has a frame limit derived from the
  * component codecs (`WALLET_CLIENT_FRAMES`, `WALLET_SERVER_FRAMES`); a message sent the wrong way

@@ -36,6 +36,7 @@ import { SimMasternode } from './sim-masternode.ts'
 import { SimWallet } from './sim-wallet.ts'
 import { Slasher } from './slasher.ts'
 import { installUnsafe } from './unsafe.ts'
+import { messageWire } from './wire.ts'
 import { SimWorld } from './world.ts'
 
 export interface RunReport {
@@ -54,6 +55,8 @@ export interface RunReport {
   /** Per honest masternode and transaction: first arrival at any masternode → final there (sim ms). */
   readonly latencies: readonly number[]
   readonly messages: number
+  /** Wire mode: messages dropped because they had no wire encoding (none from honest nodes). */
+  readonly unencodable: number
   readonly signatures: number
   readonly crashes: number
   /** Highest block height committed by an honest masternode. */
@@ -123,6 +126,12 @@ export interface RunOptions {
   readonly regions?: readonly string[]
   /** Latency of one durable (synced) write (default: SimWorld's 0.2–2 ms). */
   readonly diskSyncMs?: MsRange
+  /**
+   * Wire mode: every message between nodes is encoded when sent and decoded at delivery
+   * (wire.ts), as a real transport carries it. On unless set false here or `SIM_WIRE=0` is in the
+   * environment (nodes then share message objects: for comparing costs, never for safety).
+   */
+  readonly wire?: boolean
 }
 
 /** The report of a run that could not finish: a liveness failure, nothing else counted. */
@@ -141,6 +150,7 @@ export function unfinishedRun(s: Scenario, why: string): RunReport {
     finalizedAtWallets: 0,
     latencies: [],
     messages: 0,
+    unencodable: 0,
     signatures: 0,
     crashes: 0,
     blocks: 0,
@@ -157,6 +167,10 @@ export function retryWindow(loss: number): number {
   if (loss <= 0) return 0
   const failure = 1 - (1 - loss) ** 2
   return 60_000 * (Math.ceil(Math.log(1e-6) / Math.log(failure)) + 2)
+}
+
+function wireMode(options: RunOptions): boolean {
+  return options.wire ?? process.env.SIM_WIRE !== '0'
 }
 
 export async function runScenario(s: Scenario, options: RunOptions = {}): Promise<RunReport> {
@@ -176,6 +190,7 @@ async function run(s: Scenario, options: RunOptions): Promise<RunReport> {
     latency: s.latency,
     faults: s.faults,
     env: {},
+    ...(wireMode(options) ? { wire: messageWire } : {}),
     ...(options.access === undefined ? {} : { access: options.access }),
     ...(options.regions === undefined ? {} : { regions: options.regions }),
   })
@@ -529,6 +544,7 @@ function report(
     finalizedAtWallets: issued.filter((t) => t.wallet.final.has(t.id)).length,
     latencies,
     messages: world.sim.network.stats.sent,
+    unencodable: world.sim.network.stats.dropped.unencodable,
     signatures: oracle.signatures,
     crashes: honest.reduce((a, m) => a + m.restarts, 0),
     blocks: oracle.height,

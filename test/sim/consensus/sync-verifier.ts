@@ -1,6 +1,7 @@
 // A synchronous Ed25519 verifier for the simulator: the Node shell's node:crypto verification (its
-// "valid" is final, as in the core's native path; noble ZIP215 as the arbiter). Verdicts are cached per message object,
-// because the simulated network hands every receiver the same object.
+// "valid" is final, as in the core's native path; noble ZIP215 as the arbiter). Verdicts are cached
+// per wire frame in wire mode (each receiver has its own objects, decoded from one frame), else per
+// message object (the network then hands every receiver the same object).
 import {
   assertVerdicts,
   type Message,
@@ -9,6 +10,7 @@ import {
   type TimeCoinError,
 } from '../../../src/core/index.ts'
 import { nativeVerify } from '../../../src/node/crypto/native-verify.ts'
+import { frameOf, messageParts } from './wire.ts'
 
 /**
  * Verdicts by (signature, key, message): one batch signature reappears in every certificate
@@ -38,29 +40,26 @@ function verifyUncached(c: SignatureCheck): boolean {
 /** Verdicts by the objects a message carries (engines wrap one batch in a message per peer). */
 const verdicts = new WeakMap<object, WeakMap<object, TimeCoinError | null>>()
 
-function contents(message: Message): [object, object] {
-  switch (message.type) {
-    case 'InstantFinalityVote':
-      return [message.batch, message.batch]
-    case 'FinalityCertificate':
-      return [message.certificate, message.tx]
-    case 'TransactionRequest':
-    case 'BlockRequest':
-      return [message, message]
-    case 'BlockProposal':
-      return [message.proposal, message.proposal]
-    case 'BlockCommit':
-      return [message.certificate, message.block]
-    case 'LockReport':
-      return [message.report, message.report]
-    default:
-      return [message.tx, message.tx]
-  }
-}
+/**
+ * Verdicts by wire frame: in wire mode every receiver decodes its own objects, but one frame (a
+ * broadcast is encoded once) gets one verdict, as a shell's verdict cache would give it.
+ */
+const frameVerdicts = new WeakMap<Uint8Array, TimeCoinError | null>()
 
 /** The same verdict the shells' `preverify` gives, synchronously; null when valid. */
 export function preverifySync(message: Message, genesisHash: Uint8Array): TimeCoinError | null {
-  const [outer, inner] = contents(message)
+  const frame = frameOf(message)
+  if (frame === undefined) return verdictOf(message, genesisHash)
+  let verdict = frameVerdicts.get(frame)
+  if (verdict === undefined) {
+    verdict = verdictOf(message, genesisHash)
+    frameVerdicts.set(frame, verdict)
+  }
+  return verdict
+}
+
+function verdictOf(message: Message, genesisHash: Uint8Array): TimeCoinError | null {
+  const [outer, inner] = messageParts(message)
   const byInner = verdicts.get(outer) ?? new WeakMap<object, TimeCoinError | null>()
   verdicts.set(outer, byInner)
   const cached = byInner.get(inner)
