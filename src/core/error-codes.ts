@@ -722,6 +722,12 @@ export const ERROR_CODES = {
     meaning:
       'A configuration file named on the command line that does not exist, or one that cannot be read.',
   },
+  CONFIG_MISSING_SETTING: {
+    domain: 'config',
+    rpc: MISC_ERROR,
+    meaning:
+      'A setting the node cannot start without is not given (a masternode or full node needs the genesis file of its network): the message names it and where to give it.',
+  },
   // ── datadir ──
   DATADIR_LOCKED: {
     domain: 'datadir',

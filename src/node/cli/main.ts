@@ -10,6 +10,7 @@ import { addressCommand } from './address.ts'
 import { devnetCommand } from './devnet.ts'
 import { genesisCommand } from './genesis.ts'
 import { keygenCommand } from './keygen.ts'
+import { masternodeCommand } from './masternode.ts'
 import { rpcCommand } from './rpc.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
       'TIME Coin node and wallet: UTXO payments final in milliseconds by masternode vote',
     )
     .version(pkg.version)
+    .addCommand(masternodeCommand())
     .addCommand(keygenCommand())
     .addCommand(addressCommand())
     .addCommand(genesisCommand())

@@ -396,6 +396,13 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     default: 'info',
     parse: oneOf(LOG_LEVELS),
   },
+  // ── resources ──
+  {
+    key: 'verifythreads',
+    help: 'worker threads verifying signatures (0: twice the cores)',
+    default: '0',
+    parse: (text) => parseInteger(text, 0, 256, 'a thread count'),
+  },
 ]
 
 export const SETTINGS_BY_KEY: ReadonlyMap<string, SettingSpec> = new Map(

@@ -2,8 +2,9 @@
  * Key files: one Ed25519 key as JSON — `{ "format": "timecoin-key", "version": 1, "role",
  * "network", "publicKey", "address", "secretKey" }` (hex) — written 0600 and never over an
  * existing file, read only if no other user can read it and its public key is its secret key's.
- * A masternode's voting key (`masternodekeyfile`, `keys/masternode.key`) and the keys genesis
- * tooling generates (masternodes, the faucet) share the format.
+ * A masternode's voting key (`masternodekeyfile`, `keys/masternode.key`), the node's libp2p
+ * identity (`keys/node.key`) and the keys genesis tooling generates (masternodes, the faucet)
+ * share the format.
  */
 import { open, stat } from 'node:fs/promises'
 import { getPublicKey, type KeyPair } from '../../core/crypto/ed25519.ts'
@@ -18,7 +19,8 @@ export const KEY_FILE_VERSION = 1
 /** A key file is a few hundred bytes; anything far larger is not one. */
 const MAX_KEY_FILE_BYTES = 4_096
 
-export type KeyRole = 'masternode' | 'wallet'
+/** A masternode's voting key, a wallet's key, or a node's libp2p identity (`keys/node.key`). */
+export type KeyRole = 'masternode' | 'wallet' | 'node'
 
 export interface KeyFile extends KeyPair {
   readonly role: KeyRole
@@ -100,7 +102,8 @@ export async function loadKeyFile(
     throw bad(path, `not a ${KEY_FILE_FORMAT} file`)
   if (json.version !== KEY_FILE_VERSION) throw bad(path, `unknown version ${String(json.version)}`)
   const { role, network } = json
-  if (role !== 'masternode' && role !== 'wallet') throw bad(path, `unknown role ${String(role)}`)
+  if (role !== 'masternode' && role !== 'wallet' && role !== 'node')
+    throw bad(path, `unknown role ${String(role)}`)
   if (!isNetworkName(network)) throw bad(path, `unknown network ${String(network)}`)
   if (expect.role !== undefined && role !== expect.role)
     throw bad(path, `holds a ${role} key, not a ${expect.role} key`)

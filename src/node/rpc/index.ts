@@ -36,6 +36,14 @@ export {
 } from './dispatch.ts'
 export { DEFAULT_MAX_WAITERS, EngineRpcNode, type EngineRpcNodeOptions } from './engine-node.ts'
 export * from './json-views.ts'
+export {
+  type CommitteeMemberInfo,
+  type ConsensusInfo,
+  type NetworkInfo,
+  type NetworkNode,
+  networkMethods,
+  type PeerInfo,
+} from './network-methods.ts'
 export { nodeRegistry } from './node-methods.ts'
 export {
   type ArgsOf,

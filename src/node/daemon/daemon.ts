@@ -1,0 +1,254 @@
+/**
+ * The node daemon (`timecoin masternode`): from one `Settings`, it loads the genesis, takes the
+ * data directory's lock (which opens the LevelDB store), loads its keys, builds the node
+ * (assemble.ts) with the defence layer, discovery, gossip, the wallet protocol and sync, and serves
+ * JSON-RPC; `stop` takes them down in reverse. A masternode key (`masternodeprivkey`,
+ * `masternodekeyfile`, else `keys/masternode.key` if present) makes a voting masternode when the
+ * committee holds it; without one the node is a full node. Its engine runs on the wall clock
+ * (engine-ports.ts), so its timestamps mean the same to every peer and after a restart.
+ *
+ * Invariants: everything started is stopped, in reverse order, whether start-up failed half-way or
+ * the node ran; `stop` is idempotent and its steps each run even if an earlier one failed; the
+ * lock is released last (after the store's last write), so a restarted node never meets a store
+ * half-closed; the RPC cookie exists exactly while the RPC server listens.
+ */
+import { access } from 'node:fs/promises'
+import { multiaddr } from '@multiformats/multiaddr'
+import { getPublicKey, type KeyPair } from '../../core/crypto/ed25519.ts'
+import { bytesToHex } from '../../core/encoding/bytes.ts'
+import type { Notification } from '../../core/engine/runtime.ts'
+import { Defence, defenceSettings } from '../../core/net/index.ts'
+import { redactedSettings, type Settings } from '../config/settings.ts'
+import { nativeSigner } from '../crypto/native-signer.ts'
+import { createVerifierPool, type VerifierPool } from '../crypto/verifier-pool.ts'
+import { loadKeyFile } from '../datadir/key-file.ts'
+import { type DatadirLayout, datadirLayout } from '../datadir/layout.ts'
+import { type DatadirLock, lockDatadir } from '../datadir/lock.ts'
+import { wallClock, wallTimers } from '../engine-ports.ts'
+import { ConfigError } from '../errors.ts'
+import { type LoadedGenesis, loadGenesisFile } from '../genesis/genesis-file.ts'
+import { FilePeerBookStore } from '../net/peer-book-file.ts'
+import { RpcDispatcher } from '../rpc/dispatch.ts'
+import { EngineRpcNode } from '../rpc/engine-node.ts'
+import { networkMethods } from '../rpc/network-methods.ts'
+import { nodeRegistry } from '../rpc/node-methods.ts'
+import { type RpcServer, startRpcServer } from '../rpc/server.ts'
+import { type AssembledNode, assembleNode } from './assemble.ts'
+import type { Logger } from './log.ts'
+import { networkView } from './network-view.ts'
+import { nodeIdentity } from './node-identity.ts'
+
+export interface DaemonOptions {
+  readonly settings: Settings
+  readonly log: Logger
+}
+
+export interface Daemon {
+  readonly layout: DatadirLayout
+  readonly node: AssembledNode
+  readonly rpc: RpcServer
+  readonly genesis: LoadedGenesis
+  /** Resolves once the daemon has stopped, with the reason it stopped for. */
+  readonly stopped: Promise<StopReason>
+  /** Stops everything (idempotent); resolves when done. */
+  stop(reason?: StopReason): Promise<StopReason>
+}
+
+/** Why a daemon stopped: asked to (a signal, RPC `stop`), or a failure it cannot run through. */
+export interface StopReason {
+  readonly why: string
+  readonly failed: boolean
+}
+
+/** Steps undone at stop, last started first. */
+type Undo = { readonly what: string; readonly run: () => Promise<void> | void }
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** The masternode key the settings name, else the data directory's, else none. */
+async function masternodeKey(s: Settings, layout: DatadirLayout): Promise<KeyPair | undefined> {
+  const { secretKey, keyFile } = s.masternode
+  if (secretKey !== undefined) return { secretKey, publicKey: getPublicKey(secretKey) }
+  const path = keyFile ?? ((await exists(layout.masternodeKey)) ? layout.masternodeKey : undefined)
+  if (path === undefined) return undefined
+  const file = await loadKeyFile(path, { role: 'masternode', network: s.network })
+  return { secretKey: file.secretKey, publicKey: file.publicKey }
+}
+
+/** Whether an `addnode` address is private or loopback (a LAN or one-host network). */
+function privateAddress(text: string): boolean {
+  const host = multiaddr(text).getComponents()[0]?.value ?? ''
+  return (
+    /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host) ||
+    host === '::1' ||
+    host === 'localhost' ||
+    /^f[cd]/i.test(host)
+  )
+}
+
+function announced(s: Settings): string[] {
+  return s.p2p.externalIp.flatMap((ip) => {
+    const family = ip.includes(':') ? 'ip6' : 'ip4'
+    return [`/${family}/${ip}/tcp/${s.p2p.port}`, `/${family}/${ip}/tcp/${s.p2p.wsPort}/ws`]
+  })
+}
+
+/** Starts a node from `settings`; rejects (having undone what it did) if it cannot. */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { settings: s, log } = options
+  const net = log.child('net')
+  log.info(`starting a ${s.network} node: ${JSON.stringify(redactedSettings(s))}`)
+  if (s.genesis === undefined)
+    throw new ConfigError(
+      'CONFIG_MISSING_SETTING',
+      `genesis: a ${s.network} node needs its network's genesis file: give --genesis FILE or genesis=FILE in time.conf (timecoin genesis new makes one; timecoin devnet runs a local network)`,
+    )
+  if (s.p2p.tls !== undefined)
+    throw new ConfigError(
+      'CONFIG_INVALID_SETTING',
+      'tlscert: this version serves ws:// only; put a TLS proxy (nginx, caddy) in front of the WebSocket port for wss://',
+    )
+  const genesis = await loadGenesisFile(s.genesis, { network: s.network })
+  const defenceConfig = defenceSettings(s.defence)
+  const layout = datadirLayout(s.datadir, s.network)
+  const undo: Undo[] = []
+  const unwind = async (): Promise<void> => {
+    for (const step of undo.splice(0).reverse())
+      try {
+        await step.run()
+      } catch (e) {
+        log.error(`stopping: ${step.what} failed: ${(e as Error).message}`)
+      }
+  }
+  try {
+    const lock: DatadirLock = await lockDatadir(layout)
+    undo.push({ what: 'releasing the data directory', run: () => lock.release() })
+    log.info(`data directory ${layout.dir} (locked), genesis ${genesis.hashHex}`)
+    const identity = await nodeIdentity(layout.nodeKey, s.network)
+    if (identity.created) log.info(`made a new node identity in ${layout.nodeKey}`)
+    const mnKey = await masternodeKey(s, layout)
+    const key = mnKey ?? identity.key
+    const verifier: VerifierPool = createVerifierPool(
+      s.verifyThreads === 0 ? undefined : s.verifyThreads,
+    )
+    undo.push({ what: 'closing the verifier pool', run: () => verifier.close() })
+    const defence = new Defence({ settings: defenceConfig })
+    let rpcNode: EngineRpcNode | undefined
+    let failed: ((why: string) => void) | undefined
+    const notify = (n: Notification): void => {
+      rpcNode?.notify(n)
+      if (n.type === 'alarm') log.child('engine').warn(`${n.code}: ${n.message}`)
+      else if (n.type === 'committed')
+        log.child('engine').debug(`block ${n.height} committed (${n.transactions} transactions)`)
+    }
+    const addnode = s.p2p.addNode
+    const node = await assembleNode({
+      network: s.network,
+      genesis: genesis.engine,
+      store: lock.store,
+      key,
+      masternode: mnKey !== undefined,
+      signer: nativeSigner(key),
+      clock: wallClock,
+      timers: wallTimers,
+      verifier,
+      privateKey: identity.privateKey,
+      host: {
+        ...(s.p2p.listen
+          ? { listen: { host: s.p2p.bind, tcpPort: s.p2p.port, wsPort: s.p2p.wsPort } }
+          : { listenAddresses: [] }),
+        ...(s.p2p.externalIp.length === 0 ? {} : { announce: announced(s) }),
+        maxConnections: s.p2p.maxConnections,
+      },
+      defence,
+      discovery: {
+        addnode,
+        store: new FilePeerBookStore(layout.peers),
+        allowPrivate: s.network === 'devnet' || addnode.some(privateAddress),
+        onSaveError: (e) => net.warn(`cannot save the peer book: ${(e as Error).message}`),
+      },
+      gossip: {},
+      wallet: {},
+      sync: {},
+      notify,
+      onStoreError: (e) => failed?.(`a store write failed: ${(e as Error).message}`),
+    })
+    // Stopping the host stops the engine runtime (a stop is a crash to the engine: what it wrote
+    // is durable, what it had not written it never sent) and saves the peer book.
+    undo.push({ what: 'stopping the network', run: () => node.host.stop() })
+    defence.addEventListener('peer:banned', (e) =>
+      net.warn(`banned ${e.detail.peer.toString()}: ${e.detail.code} ${e.detail.reason}`),
+    )
+
+    let stopping: Promise<StopReason> | undefined
+    let resolveStopped!: (r: StopReason) => void
+    const stopped = new Promise<StopReason>((r) => {
+      resolveStopped = r
+    })
+    const stop = (reason: StopReason = { why: 'asked to stop', failed: false }) => {
+      stopping ??= (async () => {
+        log.info(`stopping (${reason.why})`)
+        await unwind()
+        log.info('stopped')
+        resolveStopped(reason)
+        return reason
+      })()
+      return stopping
+    }
+    failed = (why) => {
+      log.fatal(why)
+      void stop({ why, failed: true })
+    }
+
+    rpcNode = new EngineRpcNode({
+      network: s.network,
+      engine: node.engine,
+      genesisTxid: genesis.engine.genesis.txid,
+      store: lock.store,
+      submit: (tx) => node.service.submit(tx),
+      stop: () => void stop({ why: 'RPC stop', failed: false }),
+    })
+    const registry = nodeRegistry(rpcNode).add(
+      ...networkMethods(networkView(node, s.p2p.maxConnections)),
+    )
+    const { user, password } = s.rpc
+    const rpc = await startRpcServer({
+      dispatcher: new RpcDispatcher(registry),
+      port: s.rpc.port,
+      bind: s.rpc.bind,
+      allowIp: s.rpc.allowIp,
+      ...(user !== undefined && password !== undefined
+        ? { credentials: { user, password } }
+        : { cookieFile: layout.cookie }),
+    })
+    // Closed first at stop: no new request reaches a node that is going away.
+    undo.push({ what: 'closing the RPC server', run: () => rpc.close() })
+
+    const role =
+      mnKey === undefined
+        ? 'full node'
+        : node.engine.committee.members.some((m) => bytesToHex(m.key) === bytesToHex(key.publicKey))
+          ? `masternode ${bytesToHex(key.publicKey)} (in the committee of epoch ${node.engine.committee.epoch})`
+          : `masternode ${bytesToHex(key.publicKey)} (not in the current committee: standing by)`
+    const tip = node.engine.tip
+    log.info(`${role}; chain at height ${tip?.height ?? 0}`)
+    net.info(`peer id ${node.host.peerId.toString()}`)
+    for (const a of node.host.getMultiaddrs()) net.info(`listening on ${a.toString()}`)
+    if (addnode.length > 0) net.info(`addnode: ${addnode.join(', ')}`)
+    log
+      .child('rpc')
+      .info(
+        `JSON-RPC on ${rpc.addresses.map((a) => `${a.address}:${a.port}`).join(', ')}${rpc.cookieFile === undefined ? '' : ` (cookie ${rpc.cookieFile})`}`,
+      )
+    log.info('ready')
+    return { layout, node, rpc, genesis, stopped, stop }
+  } catch (e) {
+    await unwind()
+    throw e
+  }
+}
