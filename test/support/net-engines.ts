@@ -25,6 +25,7 @@ import {
   type TxOutput,
 } from '../../src/core/index.ts'
 import {
+  AddressBook,
   type BanPolicy,
   banGater,
   type CommitteeLinks,
@@ -34,6 +35,9 @@ import {
   composeGaters,
   Defence,
   type DefenceSettings,
+  type DiscoveryInit,
+  type DiscoveryService,
+  discovery,
   type EngineService,
   engineService,
   GOSSIP_FOLLOWER,
@@ -58,6 +62,7 @@ import { monotonicClock, nodeTimers } from '../../src/node/engine-ports.ts'
 import { createNodeHost, type NodeHost } from '../../src/node/net/host.ts'
 import { openLevelStore } from '../../src/node/storage/level-store.ts'
 import { GENESIS_HASH, keyPair } from './ledger-fixture.ts'
+import { FAST_DISCOVERY } from './net-discovery.ts'
 
 export type Transport = 'memory' | 'tcp' | 'ws'
 
@@ -100,6 +105,8 @@ export interface Masternode {
   readonly defence: Defence | undefined
   /** The gossip service, when the node was started with one (it publishes). */
   readonly gossip: GossipService | undefined
+  /** The discovery service, when the node was started with one (its book feeds the links). */
+  readonly discovery: DiscoveryService | undefined
   /** The wallet protocol service, when the node was started with one. */
   readonly wallet: WalletService | undefined
   /** The sync service, when the node was started with one. */
@@ -173,6 +180,11 @@ export interface StartOptions {
   readonly gossip?: boolean
   /** Runs the sync service with these settings (the `sync` service, listed last). */
   readonly sync?: Partial<Omit<SyncServiceInit, 'network' | 'genesisHash' | 'store'>>
+  /**
+   * Runs discovery (test timers, private addresses allowed) with its own `AddressBook`, which is
+   * then the committee links' peer book instead of the setup's.
+   */
+  readonly discovery?: Partial<Omit<DiscoveryInit, 'network' | 'book'>>
 }
 
 /** Opens an engine from `store` and starts a masternode host around it; publishes its address. */
@@ -195,6 +207,10 @@ export async function startMasternode(
   const penalties: Penalty[] = []
   const defence =
     options.defence === undefined ? undefined : new Defence({ settings: options.defence })
+  const book =
+    options.discovery === undefined
+      ? undefined
+      : new AddressBook({ allowPrivate: true, backoffMinMs: 100, backoffMaxMs: 800 })
   let built: MasternodeHost | undefined
   const host: MasternodeHost = await createNodeHost({
     ...(setup.transport === 'memory' ? { transports: [memory()] } : {}),
@@ -212,7 +228,17 @@ export async function startMasternode(
     gossipsub: options.gossip === true ? {} : false,
     services: {
       ...(defence === undefined ? {} : { defence: defence.service() }),
-      ...masternodeServices(key, setup.book, setup.links, defence),
+      ...masternodeServices(key, book ?? setup.book, setup.links, defence),
+      ...(book === undefined
+        ? {}
+        : {
+            discovery: discovery({
+              network: 'devnet',
+              ...FAST_DISCOVERY,
+              ...options.discovery,
+              book,
+            }),
+          }),
       engine: engineService({
         ...engineBase(setup, engine, store),
         penalties: {
@@ -267,6 +293,7 @@ export async function startMasternode(
     penalties,
     defence,
     gossip: (host.services as { gossip?: GossipService }).gossip,
+    discovery: (host.services as { discovery?: DiscoveryService }).discovery,
     wallet: (host.services as { wallet?: WalletService }).wallet,
     sync: (host.services as { sync?: SyncService }).sync,
   }
