@@ -19,6 +19,7 @@ import {
   keySigner,
   MemoryStore,
   type Notification,
+  type OpenEngineConfig,
   openEngine,
   type Store,
   type Txid,
@@ -194,13 +195,8 @@ export async function startMasternode(
   options: StartOptions = {},
 ): Promise<Masternode> {
   const store = options.store ?? new MemoryStore()
-  const engine = await openEngine(store, {
-    genesisHash: GENESIS_HASH,
-    genesis: setup.genesis,
-    committee: setup.committee,
-    key,
+  const engine = await openNodeEngine(setup, store, key, {
     signer: nativeSigner(key),
-    ...(setup.chain === undefined ? {} : { chain: setup.chain }),
     ...(options.gossip === true ? { followers: [GOSSIP_FOLLOWER] } : {}),
   })
   const { finalized, confirmed, committed, alarms, notify } = tracker()
@@ -320,6 +316,23 @@ function tracker() {
   return { finalized, confirmed, committed, alarms, notify }
 }
 
+/** A test node's engine from `store`: the setup's genesis, committee and chain, with `key`. */
+function openNodeEngine(
+  setup: ClusterSetup,
+  store: Store,
+  key: KeyPair,
+  extra: Pick<OpenEngineConfig, 'signer' | 'followers'> = {},
+): Promise<FinalityEngine> {
+  return openEngine(store, {
+    genesisHash: GENESIS_HASH,
+    genesis: setup.genesis,
+    committee: setup.committee,
+    key,
+    ...(setup.chain === undefined ? {} : { chain: setup.chain }),
+    ...extra,
+  })
+}
+
 /** The engine-service settings every test node shares: devnet, the test genesis, Node ports. */
 function engineBase(setup: ClusterSetup, engine: FinalityEngine, store: Store) {
   return {
@@ -372,13 +385,7 @@ export async function startFullNode(
 ): Promise<FullNode> {
   const key = keyPair(900 + fullNodes++)
   const store = options.store ?? new MemoryStore()
-  const engine = await openEngine(store, {
-    genesisHash: GENESIS_HASH,
-    genesis: setup.genesis,
-    committee: setup.committee,
-    key,
-    ...(setup.chain === undefined ? {} : { chain: setup.chain }),
-  })
+  const engine = await openNodeEngine(setup, store, key)
   const { finalized, confirmed, committed, alarms, notify } = tracker()
   const penalties: Penalty[] = []
   const host: FullNodeHost = await createNodeHost({
