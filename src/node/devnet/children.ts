@@ -11,6 +11,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The `timecoin` entry point this code runs from (its .ts source, or the built .js). */
@@ -39,7 +41,17 @@ export class NodeProcess {
       this.#child = spawn(
         process.execPath,
         [...process.execArgv, cliEntry(), 'masternode', ...args, '--exit-with-stdin'],
-        { stdio: ['pipe', log, log], detached: true },
+        {
+          stdio: ['pipe', log, log],
+          detached: true,
+          // Node's compile cache (type-stripped sources included) makes a start after the first
+          // about four times faster; the children share it.
+          env: {
+            ...process.env,
+            NODE_COMPILE_CACHE:
+              process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache'),
+          },
+        },
       )
     } finally {
       closeSync(log)
