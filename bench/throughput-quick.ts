@@ -51,6 +51,9 @@ const run =
 await nodeVerifier.close()
 if (session !== undefined && profileTo !== undefined) {
   const { profile } = await session.post('Profiler.stop')
+  // BENCH_PROFILE_RAW=<file.cpuprofile>: the raw profile too, for DevTools or profile-summary.ts.
+  if (process.env.BENCH_PROFILE_RAW)
+    writeFileSync(process.env.BENCH_PROFILE_RAW, JSON.stringify(profile))
   const summary = summarizeProfile(profile as unknown as CpuProfile, { top: 15 })
   writeFileSync(
     profileTo,

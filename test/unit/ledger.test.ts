@@ -129,6 +129,37 @@ describe('Ledger', () => {
     )
   })
 
+  it('finalizes several transactions in one transition: a child after its parent, a failure alone', () => {
+    const { ledger, coins } = genesisLedger(2, 10n * COIN, 1)
+    const pay = spend([coins[0]!], [{ to: bob, value: 9n * COIN }])
+    const child = spend(coinsOf(pay, [bob]), [{ to: carol, value: 8n * COIN }])
+    const orphan = spend(
+      [{ outpoint: { txid: child.txid, vout: 7 }, value: COIN, owner: carol }],
+      [{ to: alice, value: COIN - MIN_FEE }],
+    )
+    const again = spend([coins[0]!], [{ to: carol, value: 9n * COIN }])
+    const t = ledger.finalizeAll(
+      [pay, orphan, child, again].map((x) => ({ ...x, certificate: cert })),
+      1,
+    )
+    expect(t.outcomes.map((o) => (o instanceof LedgerError ? o.code : o.length))).toEqual([
+      2, // the spent input and the new output
+      'LEDGER_MISSING_INPUT',
+      2,
+      'LEDGER_DOUBLE_FINALITY',
+    ])
+    expect(stateOf(ledger, { txid: pay.txid, vout: 0 })).toEqual({
+      kind: 'SpentFinalized',
+      txid: child.txid,
+    })
+    // One batch for both, with one write of the commitment, as two finalize calls would leave.
+    expect(t.ops.filter((op) => equalBytes(op.key, UTXO_COMMITMENT_KEY)).length).toBe(1)
+    const alone = genesisLedger(2, 10n * COIN, 1).ledger
+    alone.finalize(pay.tx, pay.txid, cert, pay.size, 1)
+    alone.finalize(child.tx, child.txid, cert, child.size, 1)
+    expect(alone.utxos.rescan()).toEqual(ledger.utxos.rescan())
+  })
+
   it('a voted lock never expires or is released; an unvoted one expires after 600 s', () => {
     const { ledger, coins } = genesisLedger(2, 10n * COIN, 1)
     const voted = spend([coins[0]!], [{ to: bob, value: 9n * COIN }])

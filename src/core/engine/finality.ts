@@ -22,7 +22,6 @@ import type { VoteBatch } from '../consensus/vote-batch.ts'
 import { VoteTally } from '../consensus/vote-tally.ts'
 import { equalBytes, keyId } from '../encoding/bytes.ts'
 import { ConsensusError, LedgerError, PeerAction, TimeCoinError } from '../errors.ts'
-import type { Transition } from '../ledger/ledger.ts'
 import { txidKey } from '../ledger/map-keys.ts'
 import type { UtxoEntry } from '../ledger/utxo-state.ts'
 import type { Transaction } from '../primitives/transaction.ts'
@@ -192,6 +191,7 @@ export class Finality {
     if (update === null) return null
     const other = ctx.key === undefined || !equalBytes(batch.header.voterKey, ctx.key.publicKey)
     const pending: Txid[] = []
+    const final: { known: KnownTx; certificate: FinalityCertificate }[] = []
     for (const txid of update.accepted) {
       // Quorum first: it is the cheap question, and most votes do not complete one.
       const certificate = tally.certificate(txid)
@@ -201,8 +201,10 @@ export class Finality {
       }
       if (ctx.isFinal(txid)) continue
       const known = ctx.known(txidKey(txid))
-      if (known !== undefined) this.finalize(known, certificate)
+      if (known !== undefined) final.push({ known, certificate })
     }
+    // Every transaction this batch made final, in one ledger transition and one write.
+    if (final.length > 0) this.finalizeAll(final)
     if (pending.length > 0) this.#spentPending(pending, tally)
     return update
   }
@@ -260,31 +262,57 @@ export class Finality {
   }
 
   finalize(known: KnownTx, certificate: FinalityCertificate): void {
+    this.finalizeAll([{ known, certificate }])
+  }
+
+  /**
+   * Applies certificates in order as one ledger transition: one write for all of them, emitted
+   * before any of their `finalized` effects. A transaction whose parent is not final here yet
+   * keeps its certificate while the parents are fetched; a double finality raises the alarm.
+   */
+  finalizeAll(items: readonly { known: KnownTx; certificate: FinalityCertificate }[]): void {
     const ctx = this.#ctx
-    const { tx, txid, size } = known
-    const id = txidKey(txid)
-    let applied: Transition
-    try {
-      applied = ctx.ledger.finalize(tx, txid, encodeFinalityCertificate(certificate), size, ctx.now)
-    } catch (e) {
-      if (e instanceof LedgerError && e.code === 'LEDGER_MISSING_INPUT') {
-        // A parent is not final here yet: keep the certificate, fetch the parents.
-        const parents = tx.inputs.filter((i) => ctx.ledger.utxos.get(i.outpoint) === undefined)
-        return ctx.fetching.holdCertificate(
-          known,
-          certificate,
-          parents.map((i) => i.outpoint.txid),
-        )
-      }
-      if (e instanceof LedgerError && e.code === 'LEDGER_DOUBLE_FINALITY') {
-        return ctx.emit({ type: 'alarm', code: e.code, message: e.message })
-      }
-      throw e
-    }
-    this.#certificates.set(id, certificate)
+    const applied = ctx.ledger.finalizeAll(
+      items.map(({ known: { tx, txid, size }, certificate }) => ({
+        tx,
+        txid,
+        size,
+        certificate: encodeFinalityCertificate(certificate),
+      })),
+      ctx.now,
+    )
     ctx.persist(applied.ops, false)
+    for (const [i, outcome] of applied.outcomes.entries()) {
+      const { known, certificate } = items[i]!
+      if (outcome instanceof LedgerError) this.#notFinal(known, certificate, outcome)
+      else this.#final(known, certificate, outcome)
+    }
+  }
+
+  #notFinal(known: KnownTx, certificate: FinalityCertificate, e: LedgerError): void {
+    const ctx = this.#ctx
+    if (e.code === 'LEDGER_MISSING_INPUT') {
+      // A parent is not final here yet: keep the certificate, fetch the parents.
+      const parents = known.tx.inputs.filter((i) => ctx.ledger.utxos.get(i.outpoint) === undefined)
+      return ctx.fetching.holdCertificate(
+        known,
+        certificate,
+        parents.map((i) => i.outpoint.txid),
+      )
+    }
+    if (e.code === 'LEDGER_DOUBLE_FINALITY') {
+      return ctx.emit({ type: 'alarm', code: e.code, message: e.message })
+    }
+    throw e
+  }
+
+  #final(known: KnownTx, certificate: FinalityCertificate, moved: readonly UtxoEntry[]): void {
+    const ctx = this.#ctx
+    const { tx, txid } = known
+    const id = txidKey(txid)
+    this.#certificates.set(id, certificate)
     ctx.emit({ type: 'finalized', txid, tx, certificate })
-    ctx.outputsMoved(applied.moved)
+    ctx.outputsMoved(moved)
     for (const s of ctx.subscribers.get(id) ?? [])
       ctx.send(s, { type: 'FinalityCertificate', tx, certificate })
     // Final: from now on the certificate answers every question about this transaction.

@@ -75,6 +75,19 @@ export interface Transition {
   readonly moved: readonly UtxoEntry[]
 }
 
+/** One transaction of `Ledger.finalizeAll`, with its encoded certificate. */
+export interface Finalization {
+  readonly tx: Transaction
+  readonly txid: Txid
+  readonly certificate: Uint8Array
+  readonly size: number
+}
+
+/** `finalizeAll`'s transition, with each transaction's outcome: the outputs it moved, or why not. */
+export interface FinalizeAllTransition extends Transition {
+  readonly outcomes: readonly (readonly UtxoEntry[] | LedgerError)[]
+}
+
 /** A block's reward outputs, spendable as (txid, index) once the block is applied. */
 export interface BlockReward {
   readonly txid: Txid
@@ -314,8 +327,40 @@ export class Ledger {
     size: number,
     now: number,
   ): Transition {
+    return this.#flush(this.#finalize({ tx, txid, certificate, size }, now))
+  }
+
+  /**
+   * `finalize` for several transactions in order, as one transition: one batch of writes (one
+   * commitment write) for all. Each sees the ones before it (a child after its parent). One that
+   * cannot finalize (LEDGER_MISSING_INPUT, LEDGER_DOUBLE_FINALITY) changes nothing and gets its
+   * error in `outcomes`; every other gets the outputs it moved.
+   */
+  finalizeAll(items: readonly Finalization[], now: number): FinalizeAllTransition {
+    const outcomes: (readonly UtxoEntry[] | LedgerError)[] = []
+    const dead: Txid[] = []
+    for (const item of items) {
+      try {
+        dead.push(...this.#finalize(item, now))
+      } catch (e) {
+        if (!(e instanceof LedgerError)) throw e
+        outcomes.push(e)
+        continue
+      }
+      outcomes.push(this.utxos.takeMoved())
+    }
+    const transition = this.#flush(dead)
+    return {
+      ...transition,
+      moved: outcomes.flatMap((o) => (o instanceof LedgerError ? [] : o)),
+      outcomes,
+    }
+  }
+
+  /** `finalize` without the flush: checks everything before changing anything; returns the dead. */
+  #finalize({ tx, txid, certificate, size }: Finalization, now: number): Txid[] {
     const existing = this.mempool.get(txid)
-    if (existing?.status === 'finalized') return this.#flush([])
+    if (existing?.status === 'finalized') return []
     const final: UtxoState = { kind: 'SpentFinalized', txid }
     let inputTotal = 0n
     let outputTotal = 0n
@@ -328,8 +373,7 @@ export class Ledger {
           `${outPointToString(input.outpoint)} unknown: fetch the parent first`,
         )
       }
-      if (isSpentFinal(entry.state) && equalBytes(spenderOf(entry.state)!, txid))
-        return this.#flush([])
+      if (isSpentFinal(entry.state) && equalBytes(spenderOf(entry.state)!, txid)) return []
       assertTransition(input.outpoint, entry.state, final)
       inputTotal += entry.output.value
     }
@@ -342,7 +386,7 @@ export class Ledger {
     else
       this.mempool.add({ txid, tx, size, fee, status: 'finalized', voted: false, arrivedAt: now })
     this.#setCertificate(txid, certificate)
-    return this.#flush(dead)
+    return dead
   }
 
   /**
