@@ -1,4 +1,4 @@
-import { EncodingError, TimeCoinError } from '../../src/core/index.ts'
+import { EncodingError, type PeerAction, TimeCoinError } from '../../src/core/index.ts'
 
 /** The EncodingError code `f` throws, undefined if it returns, a marker for any other throw. */
 export function encodingCodeOf(f: () => unknown): string | undefined {
@@ -33,4 +33,20 @@ export async function typedRejectionOf(p: Promise<unknown>): Promise<string | un
     () => undefined,
     (e: unknown) => typed(e),
   )
+}
+
+/**
+ * The class, code and peer action of the typed error `f` throws; undefined if it returns. Any
+ * other throw escapes, failing the test.
+ */
+export function failureOf(
+  f: () => unknown,
+): { name: string; code: string; peerAction: PeerAction | undefined } | undefined {
+  try {
+    f()
+    return undefined
+  } catch (e) {
+    if (!(e instanceof TimeCoinError)) throw e
+    return { name: e.name, code: e.code, peerAction: e.peerAction }
+  }
 }

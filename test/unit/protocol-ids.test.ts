@@ -30,16 +30,7 @@ import {
   syncMessages,
   walletMessages,
 } from '../support/encoded-samples.ts'
-
-function errorOf(f: () => unknown) {
-  try {
-    f()
-    return undefined
-  } catch (e) {
-    if (!(e instanceof TimeCoinError)) throw e
-    return { name: e.name, code: e.code, peerAction: e.peerAction }
-  }
-}
+import { failureOf } from '../support/error-code.ts'
 
 describe('protocol ids', () => {
   it('are /timecoin/<network>/<name>/<version>', () => {
@@ -56,10 +47,10 @@ describe('protocol ids', () => {
 
   it('refuse an unknown network, name or version: local misuse, no peer to blame', () => {
     const misuse = { name: 'ProtocolError', code: 'PROTOCOL_ID_INVALID', peerAction: undefined }
-    expect(errorOf(() => protocolId('regtest' as never, 'tx'))).toEqual(misuse)
-    expect(errorOf(() => protocolId('mainnet', 'gossip' as never))).toEqual(misuse)
+    expect(failureOf(() => protocolId('regtest' as never, 'tx'))).toEqual(misuse)
+    expect(failureOf(() => protocolId('mainnet', 'gossip' as never))).toEqual(misuse)
     for (const v of [0, -1, 1.5, Number.NaN])
-      expect(errorOf(() => protocolId('mainnet', 'tx', v))).toEqual(misuse)
+      expect(failureOf(() => protocolId('mainnet', 'tx', v))).toEqual(misuse)
   })
 })
 
@@ -117,12 +108,12 @@ describe('frame codecs', () => {
       code: 'PROTOCOL_FRAME_TOO_LARGE',
       peerAction: 'low-tolerance',
     }
-    expect(errorOf(() => tx.checkLength(tooLong))).toEqual(expected)
-    expect(errorOf(() => tx.checkLength(tx.maxDataLength))).toBeUndefined()
+    expect(failureOf(() => tx.checkLength(tooLong))).toEqual(expected)
+    expect(failureOf(() => tx.checkLength(tx.maxDataLength))).toBeUndefined()
     // Even a frame whose first bytes are a valid message: the length decides first.
     const frame = new Uint8Array(tooLong)
     frame.set(encodeMessage(broadcast))
-    expect(errorOf(() => tx.decode(frame))).toEqual(expected)
+    expect(failureOf(() => tx.decode(frame))).toEqual(expected)
   })
 
   it('refuse a message of another protocol or direction by its tag, before its body', () => {
@@ -132,16 +123,16 @@ describe('frame codecs', () => {
       peerAction: 'low-tolerance',
     }
     // A proposal's tag on the tx protocol, its body cut off: the tag alone refuses it.
-    expect(errorOf(() => tx.decode(encodeMessage(proposal).subarray(0, 10)))).toEqual(unexpected)
-    expect(errorOf(() => tx.encode(proposal as never))).toEqual(unexpected)
+    expect(failureOf(() => tx.decode(encodeMessage(proposal).subarray(0, 10)))).toEqual(unexpected)
+    expect(failureOf(() => tx.encode(proposal as never))).toEqual(unexpected)
     expect(tx.decode(tx.encode(broadcast as never))).toEqual(broadcast)
     // A wallet never receives a subscription; a masternode never receives a notification.
     const subscribe = walletMessages.find((m) => m.type === 'UTXOSubscribe')!
     const notice = walletMessages.find((m) => m.type === 'UTXOStateNotification')!
     expect(
-      errorOf(() => WALLET_SERVER_FRAMES.decode(WalletMessageCodec.encode(subscribe))),
+      failureOf(() => WALLET_SERVER_FRAMES.decode(WalletMessageCodec.encode(subscribe))),
     ).toEqual(unexpected)
-    expect(errorOf(() => WALLET_CLIENT_FRAMES.decode(WalletMessageCodec.encode(notice)))).toEqual(
+    expect(failureOf(() => WALLET_CLIENT_FRAMES.decode(WalletMessageCodec.encode(notice)))).toEqual(
       unexpected,
     )
   })
@@ -175,7 +166,7 @@ describe('frame codecs', () => {
   })
 
   it('decode only Uint8Array frames', () => {
-    expect(errorOf(() => tx.decode([1, 2, 3] as never))).toMatchObject({
+    expect(failureOf(() => tx.decode([1, 2, 3] as never))).toMatchObject({
       code: 'INVALID_VALUE',
       peerAction: 'low-tolerance',
     })

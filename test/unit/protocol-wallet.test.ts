@@ -17,7 +17,6 @@ import {
   PeerExchangeCodec,
   rangeAnswer,
   SyncMessageCodec,
-  TimeCoinError,
   type Txid,
   type UtxoState,
   type WalletMessage,
@@ -29,15 +28,9 @@ import {
 import { arbOutPoint, arbWalletUtxoState } from '../support/arbitraries.ts'
 import { txidOf } from '../support/consensus-fixture.ts'
 import { block, blockCertificate } from '../support/encoded-samples.ts'
+import { failureOf } from '../support/error-code.ts'
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f()
-    return undefined
-  } catch (e) {
-    return e instanceof TimeCoinError ? e.code : `untyped: ${e}`
-  }
-}
+const codeOf = (f: () => unknown) => failureOf(f)?.code
 
 const errorFrame = (message: string): WalletMessage => ({
   type: 'Error',
