@@ -60,7 +60,7 @@ import {
 import { PeerRole } from '../../src/core/protocol/handshake.ts'
 import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
 import { monotonicClock, nodeTimers } from '../../src/node/engine-ports.ts'
-import { createNodeHost, type NodeHost } from '../../src/node/net/host.ts'
+import { createNodeHost, type NodeHost, type NodeHostOptions } from '../../src/node/net/host.ts'
 import { openLevelStore } from '../../src/node/storage/level-store.ts'
 import { GENESIS_HASH, keyPair } from './ledger-fixture.ts'
 import { FAST_DISCOVERY } from './net-discovery.ts'
@@ -174,6 +174,8 @@ export interface StartOptions {
   readonly defence?: Partial<DefenceSettings>
   /** Serves the wallet protocol with these settings (the `wallet` service). */
   readonly wallet?: Partial<Omit<WalletServiceInit, 'network' | 'store'>>
+  /** libp2p's connection monitor other than its defaults (the wallet fan-out measure). */
+  readonly connectionMonitor?: NodeHostOptions['connectionMonitor']
   /**
    * Runs gossipsub and the gossip service, publishing the transactions it sees final and the
    * blocks it commits (its engine gets the gossip layer as a follower).
@@ -222,6 +224,9 @@ export async function startMasternode(
           ),
         }),
     gossipsub: options.gossip === true ? {} : false,
+    ...(options.connectionMonitor === undefined
+      ? {}
+      : { connectionMonitor: options.connectionMonitor }),
     services: {
       ...(defence === undefined ? {} : { defence: defence.service() }),
       ...masternodeServices(key, book ?? setup.book, setup.links, defence),

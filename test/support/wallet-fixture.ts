@@ -2,6 +2,8 @@
 // certificates (committee of epoch 0: voters 0–3; epoch 1: voters 4–7), certified blocks with the
 // payments' Merkle paths, committee proof steps, and the wallet outputs and address statuses a
 // server would send. Pure (no node: imports): the light-client unit tests run in Chromium too.
+
+import { TX_LEAF_PREFIX } from '../../src/core/consensus/block.ts'
 import {
   type Block,
   type BlockCertificate,
@@ -28,7 +30,6 @@ import {
   type WalletUtxo,
   type WalletUtxoState,
 } from '../../src/core/index.ts'
-import { TX_LEAF_PREFIX } from '../../src/core/consensus/block.ts'
 import { batchBy, certificateFrom, voterKey } from './consensus-fixture.ts'
 import { block as sampleBlock } from './encoded-samples.ts'
 import { type Built, type Coin, keyPair, payloadOf, spend } from './ledger-fixture.ts'

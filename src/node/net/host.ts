@@ -59,6 +59,13 @@ export interface NodeHostOptions<S extends ServiceMap = ServiceMap> {
   readonly maxIncomingPendingConnections?: number
   /** The defence layer's gate (bans, IP blacklist, per-IP caps). */
   readonly connectionGater?: ConnectionGater
+  /**
+   * libp2p's connection monitor: a ping stream on every connection each `pingInterval`, and a
+   * ping not answered in time (adaptive, at least `pingTimeout.minTimeout`) aborts the connection.
+   * Default: libp2p's (every 10 s, 5 s at least) — with a thousand wallets that is a hundred ping
+   * streams a second, and a busy node drops every wallet whose answer is late.
+   */
+  readonly connectionMonitor?: Libp2pOptions['connectionMonitor']
   /** Gossipsub settings, or false for a node that relays nothing (default on). */
   readonly gossipsub?: false | Partial<GossipsubOpts>
   /** Protocol services added to the host's own (identify, ping, pubsub). */
@@ -109,6 +116,9 @@ export async function createNodeHost<S extends ServiceMap = ServiceMap>(
   return createLibp2p<NodeHostServices & S>({
     ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
     ...(options.connectionGater === undefined ? {} : { connectionGater: options.connectionGater }),
+    ...(options.connectionMonitor === undefined
+      ? {}
+      : { connectionMonitor: options.connectionMonitor }),
     start: options.start ?? true,
     nodeInfo: { name: 'timecoin' },
     addresses: {

@@ -10,11 +10,13 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { describe, expect, it } from 'vitest'
 import {
   type AddressPayload,
+  addressStatus,
   bytesToHex,
   CommitteeProofStepCodec,
   type FinalityEngine,
   MemoryStore,
   type Notification,
+  OutPointCodec,
   openEngine,
   PROTOCOLS,
   type Txid,
@@ -22,6 +24,7 @@ import {
 } from '../../../src/core/index.ts'
 import {
   AddressIndex,
+  AddressView,
   FrameReader,
   WalletService,
   type WalletServiceInit,
@@ -353,5 +356,34 @@ describe('wallet service: the address index', () => {
     expect(index.sweepIfLarge()).toBe(true)
     expect(index.size).toBe(4)
     expect(index.sweepIfLarge()).toBe(false)
+  })
+
+  it('views: a status per change, pages in outpoint order, pruned spends dropped', () => {
+    const out = (txid: number, vout: number) => ({
+      outpoint: { txid: new Uint8Array(32).fill(txid) as Txid, vout },
+      output: { value: 5n as never, address: ALICE },
+      state: { kind: 'Unspent' as const },
+    })
+    // vout 256 encodes as 00 01 00 00: before vout 1 (01 00 00 00) in the protocol's order.
+    const outputs = [out(2, 1), out(2, 256), out(1, 7)]
+    const view = new AddressView(ALICE, outputs)
+    expect(view.status()).toEqual(addressStatus(outputs))
+    const order = view.page(0, 16).map((o) => bytesToHex(OutPointCodec.encode(o.outpoint)))
+    expect(order).toEqual([...order].sort())
+    expect(view.page(0, 16).map((o) => o.outpoint.vout)).toEqual([7, 256, 1])
+    expect(view.page(2, 16)).toHaveLength(1)
+    const spent = {
+      ...outputs[0]!,
+      state: { kind: 'Confirmed' as const, txid: new Uint8Array(32).fill(9) as Txid, height: 4 },
+    }
+    view.apply(spent)
+    expect(view.status()).toEqual(addressStatus([spent, outputs[1]!, outputs[2]!]))
+    const version = view.version
+    // The ledger pruned the spent output: it leaves the view (and the status), nothing else does.
+    expect(view.prune((o) => o.txid[0] !== 2 || o.vout !== 1)).toBe(1)
+    expect(view.version).toBe(version + 1)
+    expect(view.size).toBe(2)
+    expect(view.status()).toEqual(addressStatus([outputs[1]!, outputs[2]!]))
+    expect(view.prune(() => false)).toBe(0) // unspent outputs are never pruned
   })
 })

@@ -5,6 +5,9 @@
  * old block read from the store) holds its place in the queue (`reserve`), so the wallet receives
  * answers and pushes in the order the requests and state changes happened.
  *
+ * Frames are queued with their length prefix: a push shared by every subscriber of an address is
+ * framed once, and a write of one frame sends those very bytes.
+ *
  * Invariants: frames leave in queue order, and none passes a reserved place still empty; queued
  * bytes ≤ `maxQueueBytes` (one larger frame is taken into an empty queue), past it — or when a write
  * has not drained within `timeoutMs` — the wallet is too slow and its stream is reset; at most one
@@ -15,9 +18,14 @@ import { type TimeCoinError, WalletError } from '../../errors.ts'
 import { PROTOCOLS } from '../../protocol/protocols.ts'
 import { encodeFrames, FrameReader } from '../committee-links/frames.ts'
 
-/** A place in the queue for an answer still being built. */
+/** A place in the queue for an answer still being built; `frame` is the framed answer. */
 export interface Slot {
   frame: Uint8Array | null
+}
+
+/** `varint(length) ‖ payload`: a frame as it is queued and written. */
+export function framed(payload: Uint8Array): Uint8Array {
+  return encodeFrames([payload])
 }
 
 export interface SessionHooks {
@@ -85,7 +93,7 @@ export class WalletSession {
     return this.#queuedBytes
   }
 
-  /** Queues a frame; a wallet whose queue overflows is disconnected. */
+  /** Queues a frame (`framed`); a wallet whose queue overflows is disconnected. */
   push(frame: Uint8Array): void {
     if (this.#closed || this.#closing) return
     this.#add({ frame })
@@ -182,7 +190,7 @@ export class WalletSession {
         this.#queue.shift()
       }
       this.#queuedBytes -= size
-      const bytes = encodeFrames(frames)
+      const bytes = frames.length === 1 ? frames[0]! : concat(frames, size)
       let accepted: boolean
       try {
         accepted = stream.send(bytes)
@@ -253,4 +261,14 @@ export class WalletSession {
     stream.removeEventListener('end', this.#onEnd)
     this.#init.hooks.closed(this, error)
   }
+}
+
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
 }

@@ -56,7 +56,7 @@ import {
   MAX_WALLET_STREAMS_PER_CONNECTION,
 } from './constants.ts'
 import { type BlockLoader, ProofSource } from './proofs.ts'
-import { type Slot, WalletSession } from './session.ts'
+import { framed, type Slot, WalletSession } from './session.ts'
 
 /** The parts of a libp2p node the service uses (the handshake and engine services included). */
 export interface WalletServiceComponents {
@@ -117,7 +117,7 @@ type Settings = Required<
 function typed(error: unknown): TimeCoinError {
   if (error instanceof TimeCoinError) return error
   return new WalletError(
-    'WALLET_SLOW_SUBSCRIBER',
+    'WALLET_DISCONNECTED',
     `the wallet stream failed: ${error instanceof Error ? error.message : String(error)}`,
   )
 }
@@ -534,17 +534,21 @@ export class WalletService implements Startable {
     for (const s of audience) s.push(frame)
   }
 
-  /** After a commit: outputs pruned from the ledger leave the views and, now and then, the index. */
+  /**
+   * After a commit (the ledger prunes spent outputs deep enough then): they leave the subscribed
+   * views at once, and the index when it has outgrown the UTXO set.
+   */
   #afterCommit(): void {
     const utxos = this.#components.engine.runtime.engine.ledger.utxos
-    if (this.#index!.sweepIfLarge() || this.#views.size > 0)
-      for (const view of this.#views.values()) view.prune((o) => utxos.get(o) !== undefined)
+    this.#index!.sweepIfLarge()
+    for (const view of this.#views.values()) view.prune((o) => utxos.get(o) !== undefined)
   }
 
   // ── encoding ──
 
+  /** The message as a frame, length prefix included (what a session queues). */
   #encode(message: WalletResponse): Uint8Array {
-    return PROTOCOLS.wallet.listener!.encode(message as never)
+    return framed(PROTOCOLS.wallet.listener!.encode(message as never))
   }
 
   #error(requestId: number, error: WireError): Uint8Array {
