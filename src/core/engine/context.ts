@@ -126,7 +126,11 @@ export class EngineContext {
   }
 
   persist(ops: readonly BatchOp[], sync: boolean): void {
-    if (ops.length > 0) this.out.push({ type: 'persist', id: this.#nextPersistId++, ops, sync })
+    if (ops.length === 0) return
+    // Decisions still queued for the vote pipeline's write must not land after this one with
+    // older values of the same keys (vote-pipeline.ts).
+    this.voting.supersede(ops)
+    this.out.push({ type: 'persist', id: this.#nextPersistId++, ops, sync })
   }
 
   /**

@@ -5,19 +5,35 @@
  * once, a busy node gathers while its write is in flight (persist before send, docs/ARCHITECTURE.md §3.2).
  * Each leaf keeps the epoch it was decided in: a batch is signed in one epoch, and a leaf of
  * another (the committee changed while its write was in flight) is handed back as stale.
+ *
+ * A queued leaf's ledger records (its locks, its mempool entry) were built when it was decided; a
+ * write the engine makes meanwhile (a block confirming the same outputs, their finality, a prune)
+ * lands first and carries newer values of the same records. `supersede` drops the queued ledger
+ * ops on those keys, so the queued write never puts back a state the ledger has moved past (writes
+ * apply in call order; the later one is newer). The leaf's own records — its decision or block
+ * vote — are always written with it: nothing is signed before its record is durable.
  */
 
 import { MAX_BATCH_LEAVES } from '../consensus/vote-batch.ts'
 import type { VoteLeaf } from '../consensus/vote-leaf.ts'
+import { bytesToHex } from '../encoding/bytes.ts'
+import { Bucket } from '../storage/keys.ts'
 import type { BatchOp } from '../storage/store.ts'
 import { lastSeqOp } from './decision-store.ts'
+
+/** The ledger's records, whose state a later write may have moved on (vote records are the leaf's). */
+const LEDGER_BUCKETS: ReadonlySet<number> = new Set([
+  Bucket.utxo,
+  Bucket.mempool,
+  Bucket.certificate,
+])
 
 interface Item {
   readonly leaf: VoteLeaf
   /** The epoch the leaf was decided in (its batch must be signed in it). */
   readonly epoch: number
   /** Store ops that must be durable before this leaf is signed (locks, the decision). */
-  readonly ops: readonly BatchOp[]
+  ops: readonly BatchOp[]
 }
 
 export interface PersistRequest {
@@ -56,6 +72,20 @@ export class VotePipeline {
   /** Raises the sequence floor (a batch of ours with a higher seq was seen). */
   raiseSeq(seq: number): void {
     this.#lastSeq = Math.max(this.#lastSeq, seq)
+  }
+
+  /**
+   * A write other than the pipeline's is about to be made with `ops`: queued ops on the same keys
+   * are older and are dropped (the in-flight write was made before it, so it is left alone).
+   */
+  supersede(ops: readonly BatchOp[]): void {
+    if (this.#queue.length === 0 || ops.length === 0) return
+    const keys = new Set<string>()
+    for (const op of ops) if (LEDGER_BUCKETS.has(op.key[0]!)) keys.add(bytesToHex(op.key))
+    if (keys.size === 0) return
+    const stale = (op: BatchOp) => LEDGER_BUCKETS.has(op.key[0]!) && keys.has(bytesToHex(op.key))
+    for (const item of this.#queue)
+      if (item.ops.some(stale)) item.ops = item.ops.filter((op) => !stale(op))
   }
 
   /** Queues a leaf; returns the write to start if the pipeline was idle. */

@@ -235,6 +235,11 @@ export class Voting {
     this.enqueue(leafOf(decision), [...ledgerOps, decisionOp(decision)], decision.epoch)
   }
 
+  /** Another write of `ops` is being made: queued ops on the same keys are older (dropped). */
+  supersede(ops: readonly BatchOp[]): void {
+    this.#pipeline.supersede(ops)
+  }
+
   /** Queues a leaf (a transaction decision or a block vote) behind a durable write of `ops`. */
   enqueue(leaf: VoteLeaf, ops: readonly BatchOp[], epoch = this.#ctx.epochs.committee.epoch): void {
     this.#startWrite(this.#pipeline.enqueue(leaf, ops, epoch))

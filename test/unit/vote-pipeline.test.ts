@@ -1,0 +1,50 @@
+// The vote pipeline's group commit: a write the engine makes while decisions wait for the
+// pipeline's next write carries newer values of the keys it writes, so the queued ops on those keys
+// are dropped — the queued write never puts back a value the store has moved past (found by the
+// integration test that kills a masternode: a lock written after the block that confirmed the
+// spend came back after a restart). Ops of the write in flight are left alone.
+import { describe, expect, it } from 'vitest'
+import type { VoteLeaf } from '../../src/core/consensus/vote-leaf.ts'
+import { VotePipeline } from '../../src/core/engine/vote-pipeline.ts'
+import type { BatchOp } from '../../src/core/storage/store.ts'
+
+const put = (k: number, v: number): BatchOp => ({
+  type: 'put',
+  key: Uint8Array.of(0x10, k),
+  value: Uint8Array.of(v),
+})
+const leaf = (n: number) => ({ kind: 'txAccept', txid: new Uint8Array(32).fill(n) }) as VoteLeaf
+const keys = (ops: readonly BatchOp[]) =>
+  ops.map((o) => `${o.key[1]}=${o.type === 'put' ? o.value[0] : 'del'}`)
+
+describe('vote pipeline', () => {
+  it('drops queued ops a later write supersedes, and keeps the rest', () => {
+    let id = 0
+    const pipeline = new VotePipeline(0, () => ++id)
+    const first = pipeline.enqueue(leaf(1), [put(1, 1)], 0)
+    expect(first).not.toBeNull()
+    // Queued behind the write in flight: a lock on output 2 and a decision.
+    expect(pipeline.enqueue(leaf(2), [put(2, 1), put(9, 1)], 0)).toBeNull()
+    // A block confirms output 2 (and touches output 1, whose write is already in flight).
+    pipeline.supersede([put(2, 4), put(1, 4)])
+    const done = pipeline.persisted(first!.id)!
+    expect(keys(first!.ops).slice(0, 1)).toEqual(['1=1'])
+    expect(keys(done.next!.ops).slice(0, -1)).toEqual(['9=1'])
+    expect(done.ready.leaves).toEqual([leaf(1)])
+    expect(pipeline.persisted(done.next!.id)!.ready.leaves).toEqual([leaf(2)])
+  })
+
+  it('a delete supersedes a queued ledger put; the leaf’s own records are always written', () => {
+    let id = 0
+    const pipeline = new VotePipeline(0, () => ++id)
+    const first = pipeline.enqueue(leaf(1), [], 0)!
+    const decision: BatchOp = { type: 'put', key: Uint8Array.of(0x20, 3), value: Uint8Array.of(1) }
+    pipeline.enqueue(leaf(2), [put(3, 1), decision], 0)
+    pipeline.supersede([
+      { type: 'del', key: Uint8Array.of(0x10, 3) },
+      { type: 'del', key: Uint8Array.of(0x20, 3) },
+    ])
+    const next = pipeline.persisted(first.id)!.next!.ops
+    expect(next.slice(0, -1)).toEqual([decision])
+  })
+})
