@@ -65,6 +65,20 @@ export default defineConfig({
         },
       },
       {
+        // Real masternode processes (test/integration): after the other projects, one file at a
+        // time, so a few processes per file never compete with the rest of the suite for cores.
+        extends: true,
+        test: {
+          name: 'integration',
+          environment: 'node',
+          include: ['test/integration/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'chromium',

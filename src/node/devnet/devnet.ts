@@ -58,7 +58,8 @@ export interface DevnetNode extends DemoNode {
   readonly rpcUrl: string
   readonly cookie: string
   readonly logFile: string
-  readonly process: NodeProcess
+  /** Its current process (`respawn` replaces it). */
+  process: NodeProcess
   readonly key: KeyPair
   /** From `getnetworkinfo` once ready: multiaddrs with /p2p/<id>. */
   addresses: readonly string[]
@@ -81,6 +82,8 @@ export interface Devnet {
   demoCoin(): Promise<Coin | undefined>
   /** Remembers the faucet's coins after a demo (for the next run on this data directory). */
   saveCoins(coins: readonly Coin[]): Promise<void>
+  /** Starts masternode `index` again on its data directory (once its process has exited). */
+  respawn(index: number): NodeProcess
   /** Stops every masternode, then removes a temporary data directory unless kept. */
   stop(): Promise<{ readonly killed: readonly string[]; readonly removed: boolean }>
 }
@@ -106,6 +109,10 @@ function nodeConf(i: number, ports: readonly NetworkPorts[]): string {
     'verifythreads=1',
     '',
   ].join('\n')
+}
+
+function nodeProcess(index: number, dir: string, logFile: string): NodeProcess {
+  return new NodeProcess(`masternode ${index}`, ['--datadir', dir], logFile)
 }
 
 /** The last `lines` lines of a log file (for a child that failed). */
@@ -160,7 +167,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       const key = await loadKeyFile(join(root, 'keys', `masternode-${i}.key`))
       const rpcUrl = `http://127.0.0.1:${ports.rpc}/`
       const cookie = datadirLayout(dir, 'devnet').cookie
-      const child = new NodeProcess(`masternode ${i}`, ['--datadir', dir], logFile)
+      const child = nodeProcess(i, dir, logFile)
       const node: DevnetNode = {
         index: i,
         dir,
@@ -236,6 +243,12 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         value: c.value.toString(),
       }))
       await writeFile(coinsFile, `${JSON.stringify(json, null, 2)}\n`, { mode: 0o600 })
+    },
+    respawn(index) {
+      const node = nodes[index]!
+      if (node.process.exit === undefined) throw new Error(`masternode ${index} is still running`)
+      node.process = nodeProcess(index, node.dir, node.logFile)
+      return node.process
     },
     stop() {
       stopping ??= (async () => {

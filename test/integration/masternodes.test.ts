@@ -1,0 +1,178 @@
+// Four `timecoin masternode` processes over loopback TCP, started as `timecoin devnet` starts them
+// (src/node/devnet) on free ports: payments sent through JSON-RPC become final at every masternode
+// and are confirmed in the same block, stamped with wall-clock time; a masternode killed with
+// SIGKILL while payments flow restarts from its store, catches up to the others' tip and UTXO
+// commitment, and still holds every payment that was final before the kill; a second instance on
+// a running node's data directory is refused; the RPC server listens on 127.0.0.1 only (read from
+// the kernel's socket table, no traffic sent elsewhere).
+import { readFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Devnet, DevnetNode } from '../../src/node/devnet/devnet.ts'
+import type { Coin } from '../../src/node/devnet/payment-demo.ts'
+import {
+  eventually,
+  pay,
+  runCli,
+  startTestDevnet,
+  stopDevnets,
+} from '../support/devnet-processes.ts'
+
+let devnet: Devnet
+let coin: Coin
+
+interface Finality {
+  status: string
+  final: boolean
+  blockhash?: string
+  blockheight?: number
+}
+
+interface SetInfo {
+  height: number
+  bestblock: string
+  commitment: string
+}
+
+beforeAll(async () => {
+  devnet = await startTestDevnet(4)
+  coin = (await devnet.demoCoin())!
+}, 150_000)
+
+afterAll(stopDevnets, 60_000)
+
+/** Every node's (height, tip, commitment) once all four agree. */
+async function agreedState(nodes: readonly DevnetNode[]): Promise<SetInfo> {
+  let seen: SetInfo[] = []
+  try {
+    return await eventually(
+      async () => {
+        seen = (await Promise.all(nodes.map((n) => n.call('gettxoutsetinfo', [])))) as SetInfo[]
+        const first = seen[0]!
+        return seen.every(
+          (i) => i.bestblock === first.bestblock && i.commitment === first.commitment,
+        )
+          ? first
+          : undefined
+      },
+      'every masternode at the same tip and UTXO commitment',
+      60_000,
+      100,
+    )
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; last seen: ${JSON.stringify(seen)}`)
+  }
+}
+
+describe('masternode processes', () => {
+  it('finalize payments sent through RPC and confirm them in one block, stamped with wall time', async () => {
+    const result = await pay(devnet, coin, devnet.nodes, 12)
+    coin = result.coins[0]!
+    expect(result.payments).toHaveLength(12)
+    // Final at every masternode, not only the one it was sent to.
+    for (const p of result.payments)
+      for (const n of devnet.nodes) {
+        const f = (await n.call('gettransactionfinality', [p.txid])) as Finality
+        expect(f.final, `${p.txid} at masternode ${n.index}`).toBe(true)
+      }
+    const last = result.payments.at(-1)!
+    const blocks = await Promise.all(
+      devnet.nodes.map((n) =>
+        eventually(
+          async () => {
+            const f = (await n.call('gettransactionfinality', [last.txid])) as Finality
+            return f.status === 'confirmed' ? f.blockhash : undefined
+          },
+          `payment confirmed at masternode ${n.index}`,
+          30_000,
+        ),
+      ),
+    )
+    expect(new Set(blocks).size).toBe(1)
+    const block = (await devnet.nodes[0]!.call('getblock', [blocks[0]!, 1])) as {
+      tx: string[]
+      timestamp: number
+    }
+    expect(block.tx).toContain(last.txid)
+    // The leader's engine clock is the wall clock: another process's Date.now() agrees with it.
+    expect(Math.abs(block.timestamp - Date.now())).toBeLessThan(60_000)
+  }, 120_000)
+
+  it('a masternode killed with SIGKILL under load restarts, catches up and keeps what was final', async () => {
+    const victim = devnet.nodes[3]!
+    const others = devnet.nodes.slice(0, 3)
+    const before = await pay(devnet, coin, devnet.nodes, 8)
+    // Payments keep flowing through the other three while it is killed.
+    const during = pay(devnet, before.coins[0]!, others, 20, 10)
+    await new Promise((r) => setTimeout(r, 500))
+    victim.process.signal('SIGKILL')
+    expect((await victim.process.exited).signal).toBe('SIGKILL')
+    const flowed = await during
+    coin = flowed.coins[0]!
+    devnet.respawn(3)
+    await eventually(
+      async () => {
+        const info = (await victim.call('getconsensusinfo', [])) as {
+          linksconnected: number
+          linkswanted: number
+        }
+        return info.linksconnected === info.linkswanted ? true : undefined
+      },
+      'the restarted masternode linked to the committee',
+      60_000,
+    )
+    const state = await agreedState(devnet.nodes)
+    expect(state.height).toBeGreaterThan(0)
+    // Every payment final before the kill (and those made while it was down) is in its UTXO set.
+    for (const p of [...before.payments, ...flowed.payments]) {
+      const out = await victim.call('gettxout', [p.txid, 0])
+      expect(out, `payee output of ${p.txid}`).not.toBeNull()
+    }
+    // And it votes again: a payment sent to it is final.
+    const after = await pay(devnet, coin, [victim], 3)
+    coin = after.coins[0]!
+    expect(after.payments).toHaveLength(3)
+  }, 180_000)
+
+  it('refuses a second instance on a running node’s data directory', async () => {
+    const node = devnet.nodes[0]!
+    const second = runCli(['masternode', '--datadir', node.dir])
+    expect(await second.exited).toBe(2)
+    expect(second.output()).toMatch(
+      /DATADIR_LOCKED.*in use by another timecoin process \(pid \d+\)/,
+    )
+    // The first goes on.
+    expect(((await node.call('getconsensusinfo', [])) as { voting: boolean }).voting).toBe(true)
+  }, 60_000)
+
+  it('serves JSON-RPC on 127.0.0.1 only', () => {
+    for (const n of devnet.nodes) {
+      const bound = listeningAddresses(n.ports.rpc)
+      expect(bound, `RPC port of masternode ${n.index}`).toEqual(['127.0.0.1'])
+    }
+  })
+})
+
+/** The local addresses sockets listen on at `port`, from /proc/net/tcp and tcp6. */
+function listeningAddresses(port: number): string[] {
+  const out: string[] = []
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = ''
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.trim().split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/)
+      const [hex = '', portHex = ''] = (local ?? '').split(':')
+      if (state !== '0A' || Number.parseInt(portHex, 16) !== port) continue
+      out.push(hex.length === 8 ? ipv4(hex) : `ipv6:${hex}`)
+    }
+  }
+  return out
+}
+
+/** /proc/net/tcp's little-endian hex IPv4 address. */
+function ipv4(hex: string): string {
+  return [6, 4, 2, 0].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join('.')
+}
