@@ -13,6 +13,8 @@ import {
   addressStatus,
   bytesToHex,
   CommitteeProofStepCodec,
+  checkUtxoProof,
+  FinalityCertificateCodec,
   type FinalityEngine,
   MemoryStore,
   type Notification,
@@ -20,18 +22,31 @@ import {
   openEngine,
   PROTOCOLS,
   type Txid,
+  type UtxoProof,
   type WalletMessage,
 } from '../../../src/core/index.ts'
 import {
   AddressIndex,
   AddressView,
   FrameReader,
+  ProofSource,
   WalletService,
   type WalletServiceInit,
 } from '../../../src/core/net/index.ts'
 import { engineFixture } from '../../support/engine-fixture.ts'
 import { GENESIS_HASH, keyPair, payloadOf, spend } from '../../support/ledger-fixture.ts'
-import { stepToC1 } from '../../support/wallet-fixture.ts'
+import {
+  aliceCoin,
+  C0,
+  certifiedBlock,
+  certify,
+  coinOutput,
+  payBob,
+  rewardOutpoint,
+  stepToC1,
+  utxo,
+  WALLET_GENESIS,
+} from '../../support/wallet-fixture.ts'
 
 const owners = Array.from({ length: 4 }, (_, i) => keyPair(700 + i))
 const fx = engineFixture('wallet service', 95, owners)
@@ -385,5 +400,94 @@ describe('wallet service: the address index', () => {
     expect(view.size).toBe(2)
     expect(view.status()).toEqual(addressStatus([outputs[1]!, outputs[2]!]))
     expect(view.prune(() => false)).toBe(0) // unspent outputs are never pruned
+  })
+})
+
+describe('wallet service: the proofs it builds', () => {
+  // A masternode's memory as the proof source reads it: one payment final (its certificate and
+  // the transaction in the mempool), or confirmed in a block the engine still keeps or only the
+  // store has; and the block's reward. Every proof must pass the light client's own checks.
+  const coin = aliceCoin('proof source')
+  const payment = payBob(coin)
+  const certificate = certify(payment.txid)
+  const block = certifiedBlock([payBob(aliceCoin('other')).tx, payment.tx], 6)
+  const change = { outpoint: { txid: payment.txid, vout: 1 }, output: payment.tx.outputs[1]! }
+
+  function source(stage: 'final' | 'recent' | 'stored') {
+    const txid = bytesToHex(payment.txid)
+    const engine = {
+      ledger: {
+        certificate: (t: Uint8Array) =>
+          stage === 'final' && bytesToHex(t) === txid
+            ? FinalityCertificateCodec.encode(certificate)
+            : undefined,
+        mempool: {
+          get: (t: Uint8Array) =>
+            stage === 'final' && bytesToHex(t) === txid ? { tx: payment.tx } : undefined,
+        },
+        utxos: {
+          get: (o: { txid: Uint8Array }) =>
+            bytesToHex(o.txid) === txid ? { height: stage === 'final' ? null : 6 } : { height: 6 },
+        },
+      },
+      inclusion: (t: Uint8Array) =>
+        stage === 'recent' && bytesToHex(t) === txid ? block : undefined,
+    }
+    return new ProofSource(engine as never, async (h) => (h === 6 ? block : undefined))
+  }
+
+  function passes(u: Parameters<typeof checkUtxoProof>[0]): string {
+    expect(checkUtxoProof(u, C0, WALLET_GENESIS).checks.length).toBeGreaterThan(0)
+    return u.proof.kind
+  }
+
+  it('a final spend and a new output: the certificate; confirmed: the block, kept or stored', async () => {
+    const spent = { kind: 'SpentFinalized', txid: payment.txid } as const
+    const confirmed = { kind: 'Confirmed', txid: payment.txid, height: 6 } as const
+    const unspent = { kind: 'Unspent' } as const
+    const kinds: string[] = []
+    for (const stage of ['final', 'recent', 'stored'] as const) {
+      const proofs = source(stage)
+      const state = stage === 'final' ? spent : confirmed
+      const spend: UtxoProof = await proofs.forOutput(coin.outpoint, state)
+      kinds.push(passes(utxo(coinOutput(coin), state, spend)))
+      const created = await proofs.forOutput(change.outpoint, unspent)
+      kinds.push(passes(utxo(change, unspent, created)))
+    }
+    expect(kinds).toEqual([
+      'finality',
+      'finality',
+      'inclusion',
+      'inclusion',
+      'inclusion',
+      'inclusion',
+    ])
+    // A push carries the proof of the change it reports, from memory.
+    const pushed = source('final').forChange({
+      outpoint: coin.outpoint,
+      output: coinOutput(coin).output,
+      state: spent,
+      certificate,
+    })
+    expect(passes(utxo(coinOutput(coin), spent, pushed))).toBe('finality')
+  })
+
+  it("a block's reward output: its header, certificate and reward, from the store", async () => {
+    const at = { outpoint: rewardOutpoint(block, 0), output: block.block.reward[0]! }
+    const proof = await source('stored').forOutput(at.outpoint, { kind: 'Unspent' })
+    expect(passes(utxo(at, { kind: 'Unspent' }, proof))).toBe('reward')
+    // No block anywhere (a store without it): no proof, which the client holds as unproven.
+    const bare = new ProofSource(
+      {
+        ledger: {
+          certificate: () => undefined,
+          mempool: { get: () => undefined },
+          utxos: { get: () => ({ height: 6 }) },
+        },
+        inclusion: () => undefined,
+      } as never,
+      async () => undefined,
+    )
+    expect(await bare.forOutput(at.outpoint, { kind: 'Unspent' })).toEqual({ kind: 'none' })
   })
 })

@@ -22,7 +22,7 @@ import type { Connection, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
 import type { CommitteeProofStep } from '../../consensus/committee-proof.ts'
 import { bytesToHex, equalBytes } from '../../encoding/bytes.ts'
-import { loadCommitteeProof } from '../../engine/chain-store.ts'
+import { loadCommittedBlocks, loadCommitteeProof } from '../../engine/chain-store.ts'
 import type { UtxoStateChange } from '../../engine/events.ts'
 import type { Notification } from '../../engine/runtime.ts'
 import { LedgerError, TimeCoinError, WalletError } from '../../errors.ts'
@@ -67,9 +67,9 @@ export interface WalletServiceComponents {
 
 export interface WalletServiceInit {
   readonly network: NetworkName
-  /** The engine's store: committee proof steps (and old blocks, through `loadBlock`). */
+  /** The engine's store: committee proof steps, and committed blocks older than the recent ones. */
   readonly store: Store
-  /** Committed blocks older than the engine's recent ones, for proofs (default: none). */
+  /** Where proofs find a committed block the engine no longer keeps (default: `store`). */
   readonly loadBlock?: BlockLoader
   /** Wallet streams at once (default 1,000). */
   readonly maxWallets?: number
@@ -172,7 +172,11 @@ export class WalletService implements Startable {
     const engine = this.#components.engine
     const finality = engine.runtime.engine
     this.#index = new AddressIndex(finality.ledger.utxos)
-    this.#proofs = new ProofSource(finality, this.#init.loadBlock)
+    const store = this.#init.store
+    this.#proofs = new ProofSource(
+      finality,
+      this.#init.loadBlock ?? (async (height) => (await loadCommittedBlocks(store, height, 1))[0]),
+    )
     this.#stopListening = engine.onNotification(this.#onNotification)
     await this.#components.registrar.handle(this.protocol, this.#onStream, {
       maxInboundStreams: MAX_WALLET_STREAMS_PER_CONNECTION,
