@@ -11,13 +11,11 @@
 //     p99 ≤ 50 ms, p50 ≤ 20 × echo RTT);
 //  3. wallet fan-out: 1,000 light-client WebSocket connections (a child process) subscribe to one
 //     address at one masternode; payments from it notify every one: finality at that masternode →
-//     receipt, p50 / p99 (target p99 ≤ 100 ms), and the RSS the subscribers add to this process.
+//     receipt, p50 / p99 (target p99 ≤ 100 ms), and the RSS the subscribers add to this process —
+//     the wallet tests' measure (test/support/wallet-fanout.ts, its swarm wallet-swarm.ts).
 // Everything runs in this process but the swarm (both ends of sections 1 and 2 share its thread,
 // as in net-raw); about 1–2 minutes. Every host, store, worker and the child are stopped at the end.
-import { type ChildProcess, fork } from 'node:child_process'
 import { loadavg } from 'node:os'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import type { PeerId } from '@libp2p/interface'
 import {
   bytesToHex,
@@ -49,18 +47,16 @@ import {
   coinsOf,
   GENESIS_HASH,
   keyPair,
-  payloadOf,
   spend,
 } from '../test/support/ledger-fixture.ts'
 import {
-  addressesOf,
   type ClusterSetup,
-  type Masternode,
   startCommittee,
   stopCluster,
   type Transport,
   until,
 } from '../test/support/net-engines.ts'
+import { measureFanout, stopFanout } from '../test/support/wallet-fanout.ts'
 import { report } from './measure.ts'
 import { addressFor, echoRtt, rawPair, streamThroughput } from './net-raw.ts'
 
@@ -79,10 +75,6 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6
 }
 
-/** A full collection before a memory reading (the flag is set at start, so `gc` exists). */
-setFlagsFromString('--expose-gc')
-const collect: () => void = runInNewContext('gc')
-
 function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
@@ -90,14 +82,8 @@ function quantile(values: readonly number[], q: number): number {
 
 // Every resource is released in `cleanup`, whatever fails.
 const stoppers: (() => unknown)[] = []
-let swarm: ChildProcess | undefined
 async function cleanup(): Promise<void> {
-  if (swarm !== undefined && swarm.exitCode === null) {
-    swarm.send({ type: 'stop' })
-    const exited = new Promise((r) => swarm?.once('exit', r))
-    await Promise.race([exited, pause(5_000)])
-    if (swarm.exitCode === null) swarm.kill('SIGKILL')
-  }
+  await stopFanout()
   for (const stop of stoppers.splice(0).reverse()) await stop()
   await stopCluster()
 }
@@ -284,7 +270,6 @@ async function messagesPerSecond(total: number) {
 // ── 2. finality, four masternodes over loopback TCP, light load ────────────────────────────────
 
 const owners = Array.from({ length: 8 }, (_, i) => keyPair(300 + i))
-const hot = keyPair(400)
 
 function setup(
   transport: Transport,
@@ -355,103 +340,35 @@ async function finality(pool: VerifierPool, payments: number) {
 
 // ── 3. wallet fan-out to 1,000 WebSocket subscribers ──────────────────────────────────────────
 
+/** The wallet fan-out measure of the wallet-protocol tests (test/support/wallet-fanout.ts). */
 async function fanOut(pool: VerifierPool, subscribers: number, payments: number) {
-  // The hot address holds `payments` genesis coins; each payment spends one to an owner.
-  const { fx, setup: s } = setup(
-    'ws',
-    'bench network fan-out',
-    Array.from({ length: payments }, () => hot),
-    pool,
-  )
-  const nodes: Masternode[] = await startCommittee(s, fx.masternodes, (i) =>
-    i === 0 ? { wallet: { maxWallets: subscribers + 16 } } : {},
-  )
-  const server = nodes[0]!
-  await pause(1_000)
-  collect()
-  const rssBefore = process.memoryUsage().rss
-  const heapBefore = process.memoryUsage().heapUsed
-
-  swarm = fork(new URL('./net-swarm.ts', import.meta.url), [], {
-    execPath: process.execPath,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  const f = await measureFanout({
+    subscribers,
+    payments,
+    checked: 10,
+    transport: 'ws',
+    verifier: pool,
   })
-  const child = swarm
-  const next = <T>(type: string, ms: number) =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the swarm sent no ${type}`)), ms)
-      const on = (m: { type: string; error?: string }) => {
-        if (m.type === 'error') reject(new Error(`swarm: ${m.error}`))
-        else if (m.type !== type) return
-        else resolve(m as T)
-        clearTimeout(timer)
-        child.off('message', on)
-      }
-      child.on('message', on)
-    })
-  const ready = next<{ subscribed: number; failed: number; ms: number }>('ready', 120_000)
-  child.send({
-    type: 'start',
-    address: addressesOf(server.host, 'ws')[0]!.toString(),
-    count: subscribers,
-    hot: bytesToHex(payloadOf(hot)),
-  })
-  const joined = await ready
-  log(`${joined.subscribed} subscribers in ${joined.ms} ms (${joined.failed} failed)`)
-  await pause(1_000)
-  collect()
-  const rssAfter = process.memoryUsage().rss
-  const heapAfter = process.memoryUsage().heapUsed
-
-  const finalAt = new Map<string, number>()
-  for (let v = 0; v < payments; v++) {
-    const b = spend(
-      [fx.coin(v)],
-      [
-        { to: owners[v % owners.length]!, value: COIN },
-        { to: owners[(v + 1) % owners.length]!, value: 9n * COIN - MIN_FEE },
-      ],
-    )
-    const id = bytesToHex(b.txid)
-    await server.engine.submit(b.tx)
-    await soon(() => server.finalized.has(id), `fan-out payment ${v} final`)
-    finalAt.set(id, performance.timeOrigin + server.finalized.get(id)!)
-    await pause(300) // every notification out before the next payment
-  }
-  // Every receipt in, or 20 s after the last payment.
-  let receipts: Record<string, number[]> = {}
-  const expected = joined.subscribed * payments
-  for (const deadline = performance.now() + 20_000; performance.now() < deadline; ) {
-    await pause(500)
-    const got = next<{ receipts: Record<string, number[]> }>('report', 30_000)
-    child.send({ type: 'report' })
-    receipts = (await got).receipts
-    if (Object.values(receipts).reduce((n, l) => n + l.length, 0) >= expected) break
-  }
-  const walletStats = server.wallet?.stats()
-  const delays: number[] = []
-  let missing = 0
-  for (const [id, at] of finalAt) {
-    const list = receipts[id] ?? []
-    missing += joined.subscribed - list.length
-    for (const t of list) delays.push(t - at)
-  }
   const r = (x: number) => round(x, 1)
   return {
-    subscribers: joined.subscribed,
-    subscribeFailures: joined.failed,
-    connectMs: joined.ms,
-    payments,
-    receipts: delays.length,
-    missingReceipts: missing,
-    finalityToReceiptP50Ms: r(quantile(delays, 0.5)),
-    finalityToReceiptP99Ms: r(quantile(delays, 0.99)),
-    finalityToReceiptMaxMs: r(Math.max(...delays)),
-    rssBeforeMB: r(rssBefore / 1e6),
-    rssAfterMB: r(rssAfter / 1e6),
-    rssPerSubscriberKB: r((rssAfter - rssBefore) / joined.subscribed / 1e3),
-    heapPerSubscriberKB: r((heapAfter - heapBefore) / joined.subscribed / 1e3),
-    walletService: walletStats,
+    subscribers: f.subscribers,
+    connectRetries: f.connectRetries,
+    connectMs: f.subscribeMs,
+    payments: f.payments,
+    receipts: f.receipts,
+    missingReceipts: f.expectedReceipts - f.receipts,
+    finalityToReceiptP50Ms: r(f.latencyMs.p50),
+    finalityToReceiptP99Ms: r(f.latencyMs.p99),
+    finalityToReceiptMaxMs: r(f.latencyMs.max),
+    masternodePushP50Ms: r(f.serverPushMs.p50),
+    masternodePushP99Ms: r(f.serverPushMs.p99),
+    rssBeforeMB: r(f.rssBeforeBytes / 1e6),
+    rssAfterMB: r(f.rssAfterBytes / 1e6),
+    rssPerSubscriberKB: r(f.rssPerSubscriberBytes / 1e3),
+    heapPerSubscriberKB: r(f.heapPerSubscriberBytes / 1e3),
+    proofsRefusedByCheckingWallets: f.refused,
+    slowWallets: f.slowWallets,
+    connectionMonitor: f.connectionMonitor,
   }
 }
 

@@ -9,7 +9,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { bytesToHex } from '../../src/core/index.ts'
+import { bytesToHex, type Ed25519Verifier } from '../../src/core/index.ts'
 import { MemoryPeerBook } from '../../src/core/net/index.ts'
 import type { NodeHostOptions } from '../../src/node/net/host.ts'
 import { addressesOf, startCommittee, stopCluster, until } from './net-engines.ts'
@@ -21,6 +21,8 @@ export interface FanoutOptions {
   /** Wallets (of the subscribers) running the full light client, checking every proof. */
   readonly checked: number
   readonly transport: 'tcp' | 'ws'
+  /** The masternodes' signature verifier (default: the core's; bench:network hands in its pool). */
+  readonly verifier?: Ed25519Verifier
   /**
    * libp2p's connection monitor on the masternode and the wallets (default: a ping every 30 s,
    * 20 s at least to answer). libp2p's own (every 10 s, 5 s) aborts connections whose ping is late:
@@ -107,6 +109,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutFigur
       committee: fanoutFx.committee,
       genesis: fanoutFx.genesis,
       book: new MemoryPeerBook(),
+      ...(options.verifier === undefined ? {} : { verifier: options.verifier }),
     },
     fanoutFx.masternodes,
     (i) =>
