@@ -1,7 +1,7 @@
 // Masternodes over real libp2p hosts for network tests: each one a Node host (memory, loopback TCP
 // or loopback WebSockets) with the handshake, the committee links and the engine service, an engine
-// opened from its own store, and what it reported (finality, confirmation, commits, penalties,
-// alarms). One shared peer book tells each where the others listen. `stopCluster` (afterEach)
+// opened from its own store — wired by the daemon's own assembly (src/node/daemon/assemble.ts) —
+// and what it reported (finality, confirmation, commits, penalties, alarms). One shared peer book tells each where the others listen. `stopCluster` (afterEach)
 // stops every host, then closes every store.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,13 +14,10 @@ import {
   type ChainConfig,
   type Committee,
   type Ed25519Verifier,
-  type FinalityEngine,
   type KeyPair,
   keySigner,
   MemoryStore,
   type Notification,
-  type OpenEngineConfig,
-  openEngine,
   type Store,
   type Txid,
   type TxOutput,
@@ -28,23 +25,16 @@ import {
 import {
   AddressBook,
   type BanPolicy,
-  banGater,
   type CommitteeLinks,
   type CommitteeLinksInit,
   committeeLinks,
-  committeeSlotsGater,
-  composeGaters,
   Defence,
   type DefenceSettings,
   type DiscoveryInit,
   type DiscoveryService,
-  discovery,
   type EngineService,
-  engineService,
-  GOSSIP_FOLLOWER,
   type GossipInit,
   type GossipService,
-  gossip,
   type HandshakeService,
   handshake,
   type MemoryPeerBook,
@@ -52,13 +42,12 @@ import {
   type Penalty,
   type SyncService,
   type SyncServiceInit,
-  syncService,
   type WalletService,
   type WalletServiceInit,
-  walletService,
 } from '../../src/core/net/index.ts'
 import { PeerRole } from '../../src/core/protocol/handshake.ts'
 import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
+import { assembleNode } from '../../src/node/daemon/assemble.ts'
 import { monotonicClock, nodeTimers } from '../../src/node/engine-ports.ts'
 import { createNodeHost, type NodeHost, type NodeHostOptions } from '../../src/node/net/host.ts'
 import { openLevelStore } from '../../src/node/storage/level-store.ts'
@@ -197,90 +186,40 @@ export async function startMasternode(
   options: StartOptions = {},
 ): Promise<Masternode> {
   const store = options.store ?? new MemoryStore()
-  const engine = await openNodeEngine(setup, store, key, {
-    signer: nativeSigner(key),
-    ...(options.gossip === true ? { followers: [GOSSIP_FOLLOWER] } : {}),
-  })
   const { finalized, confirmed, committed, alarms, notify } = tracker()
   const penalties: Penalty[] = []
   const defence =
     options.defence === undefined ? undefined : new Defence({ settings: options.defence })
-  const book =
-    options.discovery === undefined
-      ? undefined
-      : new AddressBook({ allowPrivate: true, backoffMinMs: 100, backoffMaxMs: 800 })
-  let built: MasternodeHost | undefined
-  const host: MasternodeHost = await createNodeHost({
-    ...(setup.transport === 'memory' ? { transports: [memory()] } : {}),
-    listenAddresses: listenAddresses(setup.transport, options.memoryName ?? memoryName()),
+  const withDiscovery = options.discovery !== undefined
+  const base = nodeBase(setup, store, options.memoryName)
+  const assembled = await assembleNode({
+    ...base,
+    key,
+    masternode: true,
+    signer: nativeSigner(key),
     ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
-    ...(defence === undefined
-      ? {}
-      : {
-          connectionGater: composeGaters(
-            defence.gater,
-            banGater(defence),
-            committeeSlotsGater(() => built?.services.committeeLinks),
-          ),
-        }),
-    gossipsub: options.gossip === true ? {} : false,
     ...(options.connectionMonitor === undefined
       ? {}
-      : { connectionMonitor: options.connectionMonitor }),
-    services: {
-      ...(defence === undefined ? {} : { defence: defence.service() }),
-      ...masternodeServices(key, book ?? setup.book, setup.links, defence),
-      ...(book === undefined
-        ? {}
-        : {
-            discovery: discovery({
-              network: 'devnet',
-              ...FAST_DISCOVERY,
-              ...options.discovery,
-              book,
-            }),
-          }),
-      engine: engineService({
-        ...engineBase(setup, engine, store),
-        penalties: {
-          penalize: (p) => {
-            penalties.push(p)
-            defence?.penalize(p)
-          },
-        },
-        ...(defence === undefined ? {} : { inbound: defence }),
-        ...(options.maxPendingVerifications === undefined
-          ? {}
-          : { maxPendingVerifications: options.maxPendingVerifications }),
-        onStoreError: (e) => alarms.push(`store: ${String(e)}`),
-        notify,
-      }),
-      ...(options.gossip === true
-        ? {
-            gossip: gossip({
-              network: 'devnet',
-              genesisHash: GENESIS_HASH,
-              publish: true,
-              clock: monotonicClock,
-            }),
-          }
-        : {}),
-      ...(options.wallet === undefined
-        ? {}
-        : { wallet: walletService({ network: 'devnet', store, ...options.wallet }) }),
-      ...(options.sync === undefined
-        ? {}
-        : {
-            sync: syncService({
-              network: 'devnet',
-              genesisHash: GENESIS_HASH,
-              store,
-              ...options.sync,
-            }),
-          }),
-    },
+      : { host: { ...base.host, connectionMonitor: options.connectionMonitor } }),
+    ...(defence === undefined ? {} : { defence }),
+    // With discovery, its own book is the links' peer book; without, the setup's shared one.
+    book: withDiscovery
+      ? new AddressBook({ allowPrivate: true, backoffMinMs: 100, backoffMaxMs: 800 })
+      : setup.book,
+    discovery: withDiscovery ? { ...FAST_DISCOVERY, ...options.discovery } : false,
+    ...(setup.links === undefined ? {} : { links: setup.links }),
+    gossip: options.gossip === true ? {} : false,
+    wallet: options.wallet ?? false,
+    sync: options.sync ?? false,
+    ...(options.maxPendingVerifications === undefined
+      ? {}
+      : { engine: { maxPendingVerifications: options.maxPendingVerifications } }),
+    notify,
+    onPenalty: (p) => penalties.push(p),
+    onStoreError: (e) => alarms.push(`store: ${String(e)}`),
   })
-  built = host
+  const host = assembled.host as unknown as MasternodeHost
+  const services = assembled.host.services
   const node: Masternode = {
     key,
     host,
@@ -293,14 +232,40 @@ export async function startMasternode(
     alarms,
     penalties,
     defence,
-    gossip: (host.services as { gossip?: GossipService }).gossip,
-    discovery: (host.services as { discovery?: DiscoveryService }).discovery,
-    wallet: (host.services as { wallet?: WalletService }).wallet,
-    sync: (host.services as { sync?: SyncService }).sync,
+    gossip: services.gossip,
+    discovery: services.discovery,
+    wallet: services.wallet,
+    sync: services.sync,
   }
   live.push(node)
   setup.book.set(key.publicKey, addressesOf(host, setup.transport))
   return node
+}
+
+/**
+ * What every test node shares (assemble.ts does the wiring): devnet, the test genesis, its store,
+ * the monotonic clock, the setup's verifier, a listener on the setup's transport, and a short
+ * handshake deadline.
+ */
+function nodeBase(setup: ClusterSetup, store: Store, name = memoryName()) {
+  return {
+    network: 'devnet' as const,
+    genesis: {
+      genesisHash: GENESIS_HASH,
+      genesis: setup.genesis,
+      committee: setup.committee,
+      ...(setup.chain === undefined ? {} : { chain: setup.chain }),
+    },
+    store,
+    clock: monotonicClock,
+    timers: nodeTimers,
+    ...(setup.verifier === undefined ? {} : { verifier: setup.verifier }),
+    host: {
+      ...(setup.transport === 'memory' ? { transports: [memory()] } : {}),
+      listenAddresses: listenAddresses(setup.transport, name),
+    },
+    handshakeTimeoutMs: 5_000,
+  }
 }
 
 /** What a node reports — finality, confirmation, commits, alarms — and the `notify` recording it. */
@@ -319,36 +284,6 @@ function tracker() {
     }
   }
   return { finalized, confirmed, committed, alarms, notify }
-}
-
-/** A test node's engine from `store`: the setup's genesis, committee and chain, with `key`. */
-function openNodeEngine(
-  setup: ClusterSetup,
-  store: Store,
-  key: KeyPair,
-  extra: Pick<OpenEngineConfig, 'signer' | 'followers'> = {},
-): Promise<FinalityEngine> {
-  return openEngine(store, {
-    genesisHash: GENESIS_HASH,
-    genesis: setup.genesis,
-    committee: setup.committee,
-    key,
-    ...(setup.chain === undefined ? {} : { chain: setup.chain }),
-    ...extra,
-  })
-}
-
-/** The engine-service settings every test node shares: devnet, the test genesis, Node ports. */
-function engineBase(setup: ClusterSetup, engine: FinalityEngine, store: Store) {
-  return {
-    network: 'devnet' as const,
-    genesisHash: GENESIS_HASH,
-    engine,
-    store,
-    clock: monotonicClock,
-    timers: nodeTimers,
-    ...(setup.verifier === undefined ? {} : { verifier: setup.verifier }),
-  }
 }
 
 /** The handshake of a node that is no masternode: a full node or a light client. */
@@ -390,29 +325,19 @@ export async function startFullNode(
 ): Promise<FullNode> {
   const key = keyPair(900 + fullNodes++)
   const store = options.store ?? new MemoryStore()
-  const engine = await openNodeEngine(setup, store, key)
   const { finalized, confirmed, committed, alarms, notify } = tracker()
   const penalties: Penalty[] = []
-  const host: FullNodeHost = await createNodeHost({
-    ...(setup.transport === 'memory' ? { transports: [memory()] } : {}),
-    listenAddresses: listenAddresses(setup.transport, memoryName()),
-    gossipsub: {},
-    services: {
-      handshake: peerHandshake(PeerRole.FullNode),
-      engine: engineService({
-        ...engineBase(setup, engine, store),
-        penalties: { penalize: (p) => penalties.push(p) },
-        onStoreError: (e) => alarms.push(`store: ${String(e)}`),
-        notify,
-      }),
-      gossip: gossip({
-        network: 'devnet',
-        genesisHash: GENESIS_HASH,
-        clock: monotonicClock,
-        ...options.gossip,
-      }),
-    },
+  const assembled = await assembleNode({
+    ...nodeBase(setup, store),
+    key,
+    masternode: false,
+    discovery: false,
+    gossip: options.gossip ?? {},
+    notify,
+    onPenalty: (p) => penalties.push(p),
+    onStoreError: (e) => alarms.push(`store: ${String(e)}`),
   })
+  const host = assembled.host as unknown as FullNodeHost
   const node: FullNode = {
     key,
     host,

@@ -45,6 +45,7 @@ import {
   gossip,
   type HandshakeService,
   handshake,
+  type PeerBook,
   type Penalty,
   type PenaltySink,
   type SyncService,
@@ -105,18 +106,19 @@ export interface NodeParts {
   /** The defence layer (recommended; without it a Fatal penalty bans through the handshake). */
   readonly defence?: Defence
   /** Peer discovery; false: none (the committee links then dial only what `book` knows). */
-  readonly discovery?: false | Omit<DiscoveryInit, 'network' | 'book' | 'penalties' | 'inbound'>
-  /** The book discovery fills and the links read (default: a new one, private addresses as discovery says). */
-  readonly book?: AddressBook
+  readonly discovery?: false | Omit<DiscoveryInit, 'network' | 'book'>
+  /**
+   * The book the links dial from, which discovery fills (then it must be an `AddressBook`);
+   * default: a new `AddressBook`, private addresses as discovery says.
+   */
+  readonly book?: PeerBook
   readonly links?: LinkSettings
   /** Gossipsub and the gossip service (a masternode publishes). */
   readonly gossip?: false | Omit<GossipInit, 'network' | 'genesisHash' | 'publish'>
   /** The wallet protocol; false: none. */
-  readonly wallet?: false | Omit<WalletServiceInit, 'network' | 'store' | 'inbound' | 'penalties'>
+  readonly wallet?: false | Omit<WalletServiceInit, 'network' | 'store'>
   /** The sync service; false: none. */
-  readonly sync?:
-    | false
-    | Omit<SyncServiceInit, 'network' | 'genesisHash' | 'store' | 'inbound' | 'penalties'>
+  readonly sync?: false | Omit<SyncServiceInit, 'network' | 'genesisHash' | 'store'>
   /** The engine service's remaining settings (the budget, the relay filter, the verdict cache). */
   readonly engine?: Pick<
     EngineServiceInit,
@@ -136,7 +138,7 @@ export interface AssembledNode {
   readonly host: AssembledHost
   readonly engine: FinalityEngine
   readonly service: EngineService
-  readonly book: AddressBook
+  readonly book: PeerBook
   readonly key: KeyPair
   readonly masternode: boolean
 }
@@ -171,11 +173,16 @@ export async function assembleNode(parts: NodeParts): Promise<AssembledNode> {
       self: peerIdFromPrivateKey(privateKey).toString(),
       allowPrivate: discoveryInit?.allowPrivate ?? false,
     })
+  if (discoveryInit !== undefined && !(book instanceof AddressBook))
+    throw new TypeError('discovery fills an AddressBook: give one as the book, or none')
   const sink = penaltySink(defence, parts.onPenalty)
-  const guarded = {
+  // The engine service charges every penalty to the sink; the other services do so when the node
+  // is defended (without a defence they count their own).
+  const charged = {
     ...(sink === undefined ? {} : { penalties: sink }),
     ...(defence === undefined ? {} : { inbound: defence }),
   }
+  const guarded = defence === undefined ? {} : charged
   const maxAgeSeconds = defence?.settings.messageMaxAgeSeconds
   const tip = () => engine.tip ?? { height: 0, hash: genesisHash }
   let built: AssembledHost | undefined
@@ -206,7 +213,14 @@ export async function assembleNode(parts: NodeParts): Promise<AssembledNode> {
       }),
       ...(discoveryInit === undefined
         ? {}
-        : { discovery: discovery({ ...discoveryInit, network, book, ...guarded }) }),
+        : {
+            discovery: discovery({
+              ...discoveryInit,
+              network,
+              book: book as AddressBook,
+              ...guarded,
+            }),
+          }),
       ...(masternode
         ? {
             committeeLinks: committeeLinks({
@@ -226,7 +240,7 @@ export async function assembleNode(parts: NodeParts): Promise<AssembledNode> {
         clock: parts.clock,
         timers: parts.timers,
         ...(parts.verifier === undefined ? {} : { verifier: parts.verifier }),
-        ...guarded,
+        ...charged,
         ...(maxAgeSeconds === undefined
           ? {}
           : { relayFilter: { ...parts.engine?.relayFilter, maxAgeMs: maxAgeSeconds * 1000 } }),
