@@ -1,8 +1,9 @@
 // Masternodes over real libp2p hosts for network tests: each one a Node host (memory, loopback TCP
 // or loopback WebSockets) with the handshake, the committee links and the engine service, an engine
 // opened from its own store — wired by the daemon's own assembly (src/node/daemon/assemble.ts) —
-// and what it reported (finality, confirmation, commits, penalties, alarms). One shared peer book tells each where the others listen. `stopCluster` (afterEach)
-// stops every host, then closes every store.
+// and what it reported (finality, confirmation, commits, penalties, alarms). One shared peer book
+// tells each where the others listen. `stopCluster` (afterEach) stops every host, then closes
+// every store.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
