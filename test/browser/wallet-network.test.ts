@@ -14,10 +14,10 @@ import {
   type LightClientEvent,
   verifyCertificate,
 } from '../../src/core/index.ts'
-import { handshake, WalletClient } from '../../src/core/net/index.ts'
-import { PeerRole } from '../../src/core/protocol/handshake.ts'
+import { WalletClient } from '../../src/core/net/index.ts'
 import { browserFx, browserOwners, browserPayment } from '../support/browser-wallet-fixture.ts'
 import { GENESIS_HASH, payloadOf } from '../support/ledger-fixture.ts'
+import { PeerRole, peerHandshake } from '../support/peer-handshake.ts'
 
 declare module 'vitest/browser' {
   interface BrowserCommands {
@@ -52,14 +52,7 @@ describe('a light wallet in Chromium', () => {
   it('dials a Node masternode over WebSockets + Noise, is pushed a payment and verifies its certificate in the page', async () => {
     const host = await createBrowserHost({
       allowInsecureLoopback: true,
-      services: {
-        handshake: handshake({
-          network: 'devnet',
-          genesisHash: GENESIS_HASH,
-          role: PeerRole.LightClient,
-          tip: () => ({ height: 0, hash: GENESIS_HASH }),
-        }),
-      },
+      services: { handshake: peerHandshake(PeerRole.LightClient) },
     })
     stops.push(async () => {
       await host.stop()

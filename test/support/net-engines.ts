@@ -54,6 +54,7 @@ import { createNodeHost, type NodeHost, type NodeHostOptions } from '../../src/n
 import { openLevelStore } from '../../src/node/storage/level-store.ts'
 import { GENESIS_HASH, keyPair } from './ledger-fixture.ts'
 import { FAST_DISCOVERY } from './net-discovery.ts'
+import { peerHandshake } from './peer-handshake.ts'
 
 export type Transport = 'memory' | 'tcp' | 'ws'
 
@@ -288,15 +289,7 @@ function tracker() {
 }
 
 /** The handshake of a node that is no masternode: a full node or a light client. */
-export function peerHandshake(role: typeof PeerRole.FullNode | typeof PeerRole.LightClient) {
-  return handshake({
-    network: 'devnet',
-    genesisHash: GENESIS_HASH,
-    role,
-    tip: () => ({ height: 0, hash: GENESIS_HASH }),
-    timeoutMs: 5_000,
-  })
-}
+export { peerHandshake }
 
 export type FullNodeHost = NodeHost<{
   handshake: HandshakeService

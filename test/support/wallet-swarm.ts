@@ -18,15 +18,10 @@ import {
   PROTOCOLS,
   protocolIdOf,
 } from '../../src/core/index.ts'
-import {
-  FrameReader,
-  type HandshakeService,
-  handshake,
-  WalletClient,
-} from '../../src/core/net/index.ts'
-import { PeerRole } from '../../src/core/protocol/handshake.ts'
+import { FrameReader, type HandshakeService, WalletClient } from '../../src/core/net/index.ts'
 import { createNodeHost, type NodeHost, type NodeHostOptions } from '../../src/node/net/host.ts'
 import { GENESIS_HASH } from './ledger-fixture.ts'
+import { PeerRole, peerHandshake } from './peer-handshake.ts'
 import { fanoutFx } from './wallet-fanout-fixture.ts'
 
 interface Start {
@@ -156,15 +151,7 @@ async function startSwarm(start: Start): Promise<void> {
           ...(start.connectionMonitor === undefined
             ? {}
             : { connectionMonitor: start.connectionMonitor }),
-          services: {
-            handshake: handshake({
-              network: 'devnet',
-              genesisHash: GENESIS_HASH,
-              role: PeerRole.LightClient,
-              tip: () => ({ height: 0, hash: GENESIS_HASH }),
-              timeoutMs: 120_000,
-            }),
-          },
+          services: { handshake: peerHandshake(PeerRole.LightClient, 120_000) },
         }),
       ),
     )
