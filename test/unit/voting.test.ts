@@ -349,19 +349,31 @@ describe('a member meeting final transactions and certificates', () => {
       batch: batch(2, [{ kind: 'txAccept', txid: pay.txid }], 9),
     })
     expect(unknown.map((t) => node.engine.acceptWeight(t))).toEqual([0, 10, 10])
-    // One that arrived meanwhile keeps its votes when it is the oldest to make room.
-    await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: rival.tx })
-    await deliver(c, node, ids[3]!, {
-      type: 'InstantFinalityVote',
-      batch: batch(3, [{ kind: 'txAccept', txid: rival.txid }], 1),
+  })
+
+  it('a transaction that arrived after its votes keeps them when it is the oldest to make room', async () => {
+    const c = await Cluster.create({
+      genesisHash: GENESIS_HASH,
+      committee,
+      keys: masternodes,
+      genesis,
+      limits: { maxUnknownVoted: 2 },
     })
-    const late = [3, 4].map((i) => sha256(utf8ToBytes(`unknown ${i}`)) as Txid)
-    for (const [i, txid] of late.entries())
-      await deliver(c, node, ids[2]!, {
+    const node = c.node(masternodes[1]!)
+    const vote = (member: number, txid: Txid, seq: number) =>
+      deliver(c, node, ids[member]!, {
         type: 'InstantFinalityVote',
-        batch: batch(2, [{ kind: 'txAccept', txid }], 20 + i),
+        batch: batch(member, [{ kind: 'txAccept', txid }], seq),
       })
-    expect(node.engine.acceptWeight(rival.txid)).toBe(10)
+    const [u1, u2] = [1, 2].map((i) => sha256(utf8ToBytes(`still unknown ${i}`)) as Txid)
+    await vote(2, pay.txid, 1)
+    await vote(2, u1!, 2)
+    // The payment arrives (and is accepted here) before any sweep: its votes are its own now.
+    await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    expect(node.engine.acceptWeight(pay.txid)).toBe(20)
+    await vote(2, u2!, 3)
+    expect(node.engine.acceptWeight(pay.txid)).toBe(20)
+    expect([u1, u2].map((t) => node.engine.acceptWeight(t!))).toEqual([10, 10])
     expect(node.engine.stateSizes()['finality.unknownVoted']).toBe(2)
   })
 
