@@ -399,8 +399,8 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   // ── resources ──
   {
     key: 'verifythreads',
-    help: 'worker threads verifying signatures (0: twice the cores)',
-    default: '0',
+    help: 'worker threads verifying signatures; 0: on the node’s own thread',
+    default: 'twice the cores',
     parse: (text) => parseInteger(text, 0, 256, 'a thread count'),
   },
 ]

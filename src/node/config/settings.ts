@@ -68,8 +68,8 @@ export interface Settings {
   readonly defence: Partial<DefenceSettings>
   readonly metrics: { readonly port: number; readonly bind: string }
   readonly logLevel: LogLevel
-  /** Signature-verification worker threads; 0 picks twice the cores. */
-  readonly verifyThreads: number
+  /** Signature-verification worker threads (0: none, on the node's thread; unset: twice the cores). */
+  readonly verifyThreads: number | undefined
 }
 
 /** A flag's value as commander gives it: text, a repeated flag's texts, or a bare `--flag`. */
@@ -317,7 +317,7 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
       bind: get<string>('metricsbind') ?? '127.0.0.1',
     },
     logLevel: get<LogLevel>('loglevel') ?? 'info',
-    verifyThreads: get<number>('verifythreads') ?? 0,
+    verifyThreads: get<number>('verifythreads'),
   })
 }
 
