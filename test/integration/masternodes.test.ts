@@ -2,11 +2,13 @@
 // (src/node/devnet) on free ports: payments sent through JSON-RPC become final at every masternode
 // and are confirmed in the same block, stamped with wall-clock time; a masternode killed with
 // SIGKILL while payments flow restarts from its store, catches up to the others' tip and UTXO
-// commitment, and still holds every payment that was final before the kill; a second instance on
-// a running node's data directory is refused; the RPC server listens on 127.0.0.1 only (read from
-// the kernel's socket table, no traffic sent elsewhere).
-import { readFileSync } from 'node:fs'
+// commitment, and still holds every payment that was final before the kill; RPC `stop` stops a node
+// in order and it resumes from its store; a second instance on a running node's data directory is
+// refused; the RPC server listens on 127.0.0.1 only (read from the kernel's socket table, no
+// traffic sent elsewhere).
+import { existsSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { datadirLayout } from '../../src/node/datadir/layout.ts'
 import type { Devnet, DevnetNode } from '../../src/node/devnet/devnet.ts'
 import type { Coin } from '../../src/node/devnet/payment-demo.ts'
 import {
@@ -143,6 +145,29 @@ describe('masternode processes', () => {
     // The first goes on.
     expect(((await node.call('getconsensusinfo', [])) as { voting: boolean }).voting).toBe(true)
   }, 60_000)
+
+  it('stops on RPC stop (cookie and pid file removed, lock released) and resumes from its store', async () => {
+    const node = devnet.nodes[1]!
+    const height = (await node.call('getblockcount', [])) as number
+    expect(await node.call('stop', [])).toBe('TIME Coin node stopping')
+    expect(await node.process.exited).toEqual({ code: 0, signal: null })
+    expect(existsSync(node.cookie)).toBe(false)
+    expect(existsSync(datadirLayout(node.dir, 'devnet').pidFile)).toBe(false)
+    expect(readFileSync(node.logFile, 'utf8')).toMatch(/stopping \(RPC stop\)\n.*stopped\n$/)
+    devnet.respawn(1)
+    await eventually(
+      async () => {
+        const info = (await node.call('getconsensusinfo', [])) as {
+          linksconnected: number
+          linkswanted: number
+        }
+        const tip = (await node.call('getblockcount', [])) as number
+        return info.linksconnected === info.linkswanted && tip >= height ? true : undefined
+      },
+      'the restarted masternode at its earlier height or beyond, linked',
+      60_000,
+    )
+  }, 120_000)
 
   it('serves JSON-RPC on 127.0.0.1 only', () => {
     for (const n of devnet.nodes) {
