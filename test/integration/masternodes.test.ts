@@ -65,6 +65,22 @@ async function agreedState(nodes: readonly DevnetNode[]): Promise<SetInfo> {
   }
 }
 
+/** Resolves once a restarted masternode has every committee link up and reached `height`. */
+async function relinked(node: DevnetNode, height: number): Promise<void> {
+  await eventually(
+    async () => {
+      const info = (await node.call('getconsensusinfo', [])) as {
+        linksconnected: number
+        linkswanted: number
+      }
+      const tip = (await node.call('getblockcount', [])) as number
+      return info.linksconnected === info.linkswanted && tip >= height ? true : undefined
+    },
+    `masternode ${node.index} linked again, at height ${height} or beyond`,
+    60_000,
+  )
+}
+
 describe('masternode processes', () => {
   it('finalize payments sent through RPC and confirm them in one block, stamped with wall time', async () => {
     const result = await pay(devnet, coin, devnet.nodes, 12)
@@ -111,17 +127,7 @@ describe('masternode processes', () => {
     const flowed = await during
     coin = flowed.coins[0]!
     devnet.respawn(3)
-    await eventually(
-      async () => {
-        const info = (await victim.call('getconsensusinfo', [])) as {
-          linksconnected: number
-          linkswanted: number
-        }
-        return info.linksconnected === info.linkswanted ? true : undefined
-      },
-      'the restarted masternode linked to the committee',
-      60_000,
-    )
+    await relinked(victim, 0)
     const state = await agreedState(devnet.nodes)
     expect(state.height).toBeGreaterThan(0)
     // Every payment final before the kill (and those made while it was down) is in its UTXO set.
@@ -155,18 +161,7 @@ describe('masternode processes', () => {
     expect(existsSync(datadirLayout(node.dir, 'devnet').pidFile)).toBe(false)
     expect(readFileSync(node.logFile, 'utf8')).toMatch(/stopping \(RPC stop\)\n.*stopped\n$/)
     devnet.respawn(1)
-    await eventually(
-      async () => {
-        const info = (await node.call('getconsensusinfo', [])) as {
-          linksconnected: number
-          linkswanted: number
-        }
-        const tip = (await node.call('getblockcount', [])) as number
-        return info.linksconnected === info.linkswanted && tip >= height ? true : undefined
-      },
-      'the restarted masternode at its earlier height or beyond, linked',
-      60_000,
-    )
+    await relinked(node, height)
   }, 120_000)
 
   it('serves JSON-RPC on 127.0.0.1 only', () => {
