@@ -161,7 +161,21 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutFigur
     const at = performance.now()
     setImmediate(() => pushed.push(performance.now() - at))
   })
-  // Payments one after another, each final before the next is made.
+  const raw = options.subscribers - options.checked
+  type Report = { receipts: Record<string, number[]>; refused: number; checkedFinal: number }
+  const report = () => ask<Report>(child!, { type: 'report' }, 'report', 10_000)
+  /** Asks the swarm until `done` holds of its report, or `ms` have passed; the last report. */
+  const reportWhen = async (done: (r: Report) => boolean, ms: number): Promise<Report> => {
+    const deadline = performance.now() + ms
+    let last = await report()
+    while (!done(last) && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100))
+      last = await report()
+    }
+    return last
+  }
+  // Payments one after another, each made once the previous one's pushes have all arrived (or a
+  // minute has passed): each fan-out is timed alone, not queued behind the one before.
   const finalAt = new Map<string, number>()
   for (let i = 0; i < options.payments; i++) {
     const payment = hotPayment(i)
@@ -169,25 +183,14 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutFigur
     await server.engine.submit(payment.tx)
     await until(() => server.finalized.has(id), `payment ${i} final`, 20_000)
     finalAt.set(id, performance.timeOrigin + server.finalized.get(id)!)
-    await new Promise((r) => setTimeout(r, 50))
+    await reportWhen((r) => (r.receipts[id]?.length ?? 0) >= raw, 60_000)
   }
-  const raw = options.subscribers - options.checked
-  const report = async () =>
-    ask<{ receipts: Record<string, number[]>; refused: number; checkedFinal: number }>(
-      child!,
-      { type: 'report' },
-      'report',
-      10_000,
-    )
-  let last = await report()
-  const deadline = performance.now() + 30_000
-  const complete = (r: typeof last) =>
-    [...finalAt.keys()].every((id) => (r.receipts[id]?.length ?? 0) >= raw) &&
-    r.checkedFinal >= options.checked * options.payments
-  while (!complete(last) && performance.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200))
-    last = await report()
-  }
+  const last = await reportWhen(
+    (r) =>
+      [...finalAt.keys()].every((id) => (r.receipts[id]?.length ?? 0) >= raw) &&
+      r.checkedFinal >= options.checked * options.payments,
+    60_000,
+  )
   stopWatching()
   pushed.sort((a, b) => a - b)
   const latencies: number[] = []

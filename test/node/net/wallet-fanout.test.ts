@@ -26,4 +26,4 @@ it(`one masternode pushes every payment to ${subscribers} subscribers over ${tra
   expect(figures.refused).toBe(0)
   expect(figures.checkedFinal).toBe(checked * payments)
   expect(figures.slowWallets).toBe(0)
-}, 480_000)
+}, 600_000)
