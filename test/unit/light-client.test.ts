@@ -246,7 +246,13 @@ describe('light client: a payment, every proof checked', () => {
     notify(utxo(at, { kind: 'Locked', txid: pay.txid }))
     notify(utxo(at, { kind: 'SpentPending', txid: pay.txid, votes: 20 }))
     const certificate = certify(pay.txid)
-    notify(utxo(at, { kind: 'SpentFinalized', txid: pay.txid }, { kind: 'finality', tx: pay.tx, certificate }))
+    notify(
+      utxo(
+        at,
+        { kind: 'SpentFinalized', txid: pay.txid },
+        { kind: 'finality', tx: pay.tx, certificate },
+      ),
+    )
     // The change output, created by the final payment: proven by the same certificate.
     const change = { outpoint: { txid: pay.txid, vout: 1 }, output: pay.tx.outputs[1]! }
     notify(utxo(change, { kind: 'Unspent' }, { kind: 'finality', tx: pay.tx, certificate }))
@@ -302,15 +308,23 @@ describe('light client: a payment, every proof checked', () => {
       ],
       [final({ kind: 'none' }), 'WALLET_PROOF_MISSING'],
       [
-        utxo(at, { kind: 'Confirmed', txid: pay.txid, height: 4 }, inclusion(certifiedBlock([pay.tx], 3), 0)),
+        utxo(
+          at,
+          { kind: 'Confirmed', txid: pay.txid, height: 4 },
+          inclusion(certifiedBlock([pay.tx], 3), 0),
+        ),
         'WALLET_PROOF_INVALID',
       ],
       [
-        utxo(at, { kind: 'Confirmed', txid: pay.txid, height: 3 }, {
-          kind: 'finality',
-          tx: pay.tx,
-          certificate: good,
-        }),
+        utxo(
+          at,
+          { kind: 'Confirmed', txid: pay.txid, height: 3 },
+          {
+            kind: 'finality',
+            tx: pay.tx,
+            certificate: good,
+          },
+        ),
         'WALLET_PROOF_INVALID',
       ],
     ]
@@ -363,16 +377,18 @@ describe('light client: a payment, every proof checked', () => {
     const pay = payBob(coin)
     const two = certifiedBlock([payBob(aliceCoin('p2')).tx, pay.tx], 4)
     const proof = inclusion(two, 1)
-    const confirmed = utxo(coinOutput(coin), { kind: 'Confirmed', txid: pay.txid, height: 4 }, proof)
+    const confirmed = utxo(
+      coinOutput(coin),
+      { kind: 'Confirmed', txid: pay.txid, height: 4 },
+      proof,
+    )
     expect(checkUtxoProof(confirmed, C0, WALLET_GENESIS).checks).toHaveLength(3)
     if (proof.kind !== 'inclusion') throw new Error('inclusion')
     const cut = { ...confirmed, proof: { ...proof, path: [] } }
     expect(codeOf(() => checkUtxoProof(cut, C0, WALLET_GENESIS))).toBe('WALLET_PROOF_INVALID')
     const weak = certifiedBlock([pay.tx], 4, 0, [0, 1])
     const short = { ...confirmed, proof: inclusion(weak, 0) }
-    expect(codeOf(() => checkUtxoProof(short, C0, WALLET_GENESIS))).toBe(
-      'CERT_INSUFFICIENT_WEIGHT',
-    )
+    expect(codeOf(() => checkUtxoProof(short, C0, WALLET_GENESIS))).toBe('CERT_INSUFFICIENT_WEIGHT')
     expect(() => checkUtxoProof(confirmed, C1, WALLET_GENESIS)).toThrow(RangeError)
   })
 })
@@ -382,11 +398,15 @@ describe('light client: committees', () => {
     const { h, view, coin } = await holdingCoin()
     const pay = payBob(coin)
     const certificate = certify(pay.txid, 1, [4, 5, 6])
-    const u = utxo(coinOutput(coin), { kind: 'SpentFinalized', txid: pay.txid }, {
-      kind: 'finality',
-      tx: pay.tx,
-      certificate,
-    })
+    const u = utxo(
+      coinOutput(coin),
+      { kind: 'SpentFinalized', txid: pay.txid },
+      {
+        kind: 'finality',
+        tx: pay.tx,
+        certificate,
+      },
+    )
     h.server({ type: 'UTXOStateNotification', utxo: u, status: view.set(u) })
     const ask = h.last('CommitteeProofRequest')
     expect(ask.fromEpoch).toBe(0)
@@ -411,11 +431,15 @@ describe('light client: committees', () => {
   it('refuses a certificate of an epoch the masternode has not reached, and a forged committee step', async () => {
     const { h, view, coin } = await holdingCoin()
     const pay = payBob(coin)
-    const u = utxo(coinOutput(coin), { kind: 'SpentFinalized', txid: pay.txid }, {
-      kind: 'finality',
-      tx: pay.tx,
-      certificate: certify(pay.txid, 5, [4, 5, 6]),
-    })
+    const u = utxo(
+      coinOutput(coin),
+      { kind: 'SpentFinalized', txid: pay.txid },
+      {
+        kind: 'finality',
+        tx: pay.tx,
+        certificate: certify(pay.txid, 5, [4, 5, 6]),
+      },
+    )
     h.server({ type: 'UTXOStateNotification', utxo: u, status: view.set(u) })
     const ask = h.last('CommitteeProofRequest')
     h.server({
@@ -428,7 +452,10 @@ describe('light client: committees', () => {
     expect(codes(h.take())).toEqual(['WALLET_PROOF_INVALID'])
 
     // A step certified by too few of C0: refused, and the stream closed.
-    const u2 = { ...u, proof: { ...u.proof, certificate: certify(pay.txid, 1, [4, 5, 6]) } } as WalletUtxo
+    const u2 = {
+      ...u,
+      proof: { ...u.proof, certificate: certify(pay.txid, 1, [4, 5, 6]) },
+    } as WalletUtxo
     h.server({ type: 'UTXOStateNotification', utxo: u2, status: view.set(u2) })
     const ask2 = h.last('CommitteeProofRequest')
     h.server({
@@ -453,9 +480,12 @@ describe('light client: resync and reconnect', () => {
     const bobView = new View()
     const coins = Array.from({ length: 17 }, (_, i) => {
       const c = aliceCoin(`to bob ${i}`)
-      return utxo({ outpoint: c.outpoint, output: { value: c.value as never, address: BOB } }, {
-        kind: 'Unspent',
-      })
+      return utxo(
+        { outpoint: c.outpoint, output: { value: c.value as never, address: BOB } },
+        {
+          kind: 'Unspent',
+        },
+      )
     })
     for (const c of coins) bobView.set(c)
     const submitted = h.client.submit(payBob(aliceCoin('in flight')).tx, h.now)
@@ -575,7 +605,11 @@ describe('light client: requests and breaches', () => {
     h.carry(c.commands)
     const busy = { code: 'MEMPOOL_FULL', message: 'full' }
     h.server({ type: 'Error', requestId: c.requestId, error: busy })
-    h.server({ type: 'Error', requestId: 0, error: { code: 'WALLET_TOO_MANY_PEERS', message: 'x' } })
+    h.server({
+      type: 'Error',
+      requestId: 0,
+      error: { code: 'WALLET_TOO_MANY_PEERS', message: 'x' },
+    })
     expect(h.take()).toEqual([
       { type: 'submitted', requestId: c.requestId, txid: expect.any(Uint8Array), error: busy },
       { type: 'error', requestId: 0, error: { code: 'WALLET_TOO_MANY_PEERS', message: 'x' } },
@@ -586,7 +620,12 @@ describe('light client: requests and breaches', () => {
   it('closes the stream on an answer to nothing, an undecodable frame, or a request unanswered in time', () => {
     const h = new Harness()
     h.connect()
-    h.server({ type: 'SubmitResult', requestId: 99, txid: payBob(aliceCoin('z')).txid, error: null })
+    h.server({
+      type: 'SubmitResult',
+      requestId: 99,
+      txid: payBob(aliceCoin('z')).txid,
+      error: null,
+    })
     expect(h.closed.map((e) => e.code)).toEqual(['WALLET_UNKNOWN_REQUEST'])
     h.input({ type: 'frame', frame: Uint8Array.of(0x27, 1, 0, 0, 0) }) // a request, from the masternode
     expect(h.closed.map((e) => e.code)).toEqual([
@@ -601,7 +640,12 @@ describe('light client: requests and breaches', () => {
     // Nothing is read once disconnected.
     h.input({ type: 'disconnected' })
     h.closed = []
-    h.server({ type: 'SubmitResult', requestId: 99, txid: payBob(aliceCoin('z')).txid, error: null })
+    h.server({
+      type: 'SubmitResult',
+      requestId: 99,
+      txid: payBob(aliceCoin('z')).txid,
+      error: null,
+    })
     expect(h.closed).toEqual([])
   })
 })
