@@ -1,19 +1,23 @@
 /**
  * The Node entry (`timecoin/node`): the isomorphic core plus Node adapters — LevelDB storage, the
- * libp2p host, settings, the data directory, genesis tooling and JSON-RPC (later the masternode
- * daemon that wires them).
+ * libp2p host, settings, the data directory, genesis tooling, JSON-RPC — and the masternode daemon
+ * that wires them, and the local devnet of daemon processes.
  */
 export * from '../core/index.ts'
 export * from '../core/net/index.ts'
 export * from './config/index.ts'
 export * from './crypto/index.ts'
+export * from './daemon/index.ts'
 export * from './datadir/index.ts'
+export * from './devnet/index.ts'
 export { monotonicClock, nodeTimers, timersOn, wallClock, wallTimers } from './engine-ports.ts'
 export * from './errors.ts'
 export * from './genesis/index.ts'
 export * from './net/host.ts'
 export * from './net/peer-book-file.ts'
 export {
+  type CommitteeMemberInfo,
+  type ConsensusInfo,
   type ControlNode,
   type Credentials,
   chainMethods,
@@ -21,7 +25,11 @@ export {
   EngineRpcNode,
   type EngineRpcNodeOptions,
   type FinalityStatus,
+  type NetworkInfo,
+  type NetworkNode,
+  networkMethods,
   nodeRegistry,
+  type PeerInfo,
   RemoteRpcError,
   type RpcCall,
   RpcDispatcher,
