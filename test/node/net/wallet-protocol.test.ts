@@ -23,11 +23,10 @@ import { MemoryPeerBook, WalletClient } from '../../../src/core/net/index.ts'
 import { PeerRole } from '../../../src/core/protocol/handshake.ts'
 import { createVerifierPool, type VerifierPool } from '../../../src/node/crypto/verifier-pool.ts'
 import { engineFixture } from '../../support/engine-fixture.ts'
-import { type Built, coinsOf, keyPair, payloadOf, spend } from '../../support/ledger-fixture.ts'
+import { type Built, keyPair, payloadOf, spend } from '../../support/ledger-fixture.ts'
 import {
   addressesOf,
   type ClusterSetup,
-  type Masternode,
   startCommittee,
   startWallet,
   stopCluster,
