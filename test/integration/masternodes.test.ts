@@ -152,9 +152,10 @@ describe('masternode processes', () => {
     expect(((await node.call('getconsensusinfo', [])) as { voting: boolean }).voting).toBe(true)
   }, 60_000)
 
-  it('stops on RPC stop (cookie and pid file removed, lock released) and resumes from its store', async () => {
+  it('stops on RPC stop (cookie and pid file removed) and resumes from its store, same peer id', async () => {
     const node = devnet.nodes[1]!
     const height = (await node.call('getblockcount', [])) as number
+    const peerId = ((await node.call('getnetworkinfo', [])) as { peerid: string }).peerid
     expect(await node.call('stop', [])).toBe('TIME Coin node stopping')
     expect(await node.process.exited).toEqual({ code: 0, signal: null })
     expect(existsSync(node.cookie)).toBe(false)
@@ -162,6 +163,8 @@ describe('masternode processes', () => {
     expect(readFileSync(node.logFile, 'utf8')).toMatch(/stopping \(RPC stop\)\n.*stopped\n$/)
     devnet.respawn(1)
     await relinked(node, height)
+    // Its libp2p identity is kept in keys/node.key: the same peer id after the restart.
+    expect(((await node.call('getnetworkinfo', [])) as { peerid: string }).peerid).toBe(peerId)
   }, 120_000)
 
   it('serves JSON-RPC on 127.0.0.1 only', () => {
