@@ -5,8 +5,8 @@
  */
 
 export * from './committee-links/index.ts'
-export * from './discovery/index.ts'
 export * from './defence/index.ts'
+export * from './discovery/index.ts'
 export * from './engine-service/index.ts'
 export * from './gossip/index.ts'
 export * from './handshake/index.ts'
