@@ -66,19 +66,18 @@ export function devnetCommand(): Command {
       const out = (t: string) => void process.stdout.write(t)
       let devnet: Devnet | undefined
       let stopping = false
+      const starting = new AbortController()
       const shutdown = async (why: string, code: number) => {
         if (stopping) return
         stopping = true
         out(`\n${why}: stopping ${devnet?.nodes.length ?? 'the'} masternodes…\n`)
-        if (devnet !== undefined) {
-          const { killed, removed } = await devnet.stop()
-          if (killed.length > 0) out(`killed after the grace period: ${killed.join(', ')}\n`)
-          out(
-            removed
-              ? 'stopped; data directory removed\n'
-              : `stopped; data kept in ${devnet.root}\n`,
-          )
-        }
+        // Still starting: the start stops what it began and rejects; the catch below exits.
+        if (devnet === undefined) return starting.abort()
+        const { killed, removed } = await devnet.stop()
+        if (killed.length > 0) out(`killed after the grace period: ${killed.join(', ')}\n`)
+        out(
+          removed ? 'stopped; data directory removed\n' : `stopped; data kept in ${devnet.root}\n`,
+        )
         process.exit(code)
       }
       process.on('SIGINT', () => void shutdown('SIGINT', 0))
@@ -93,6 +92,7 @@ export function devnetCommand(): Command {
           fixedPorts: flags.freePorts !== true,
           write: out,
           tty: process.stdout.isTTY === true,
+          signal: starting.signal,
         })
         if (stopping) return
         out(
@@ -137,8 +137,14 @@ export function devnetCommand(): Command {
               )
           })
       } catch (e) {
+        if (stopping && devnet === undefined) {
+          out('stopped before it was ready; nothing left running\n')
+          process.exit(0)
+        }
         if (stopping) return
         process.stderr.write(`devnet failed: ${(e as Error).message}\n`)
+        // A start that failed has stopped what it began; after it, the devnet is stopped here.
+        if (devnet === undefined) process.exit(1)
         await shutdown('failure', 1)
       }
     })

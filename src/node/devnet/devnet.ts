@@ -50,6 +50,8 @@ export interface DevnetOptions {
   readonly write?: (text: string) => void
   /** Redraw the progress line in place (a terminal). */
   readonly tty?: boolean
+  /** Aborts the start: what started is stopped, a temporary folder removed, and it rejects. */
+  readonly signal?: AbortSignal
 }
 
 export interface DevnetNode extends DemoNode {
@@ -160,6 +162,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     )
   try {
     for (let i = 0; i < made.count; i++) {
+      options.signal?.throwIfAborted()
       const dir = join(root, `node-${i}`)
       await mkdir(dir, { recursive: true, mode: 0o700 })
       await writeFile(join(dir, 'time.conf'), nodeConf(i, plan.ports), { mode: 0o600 })
@@ -195,6 +198,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       write,
       began,
       options.tty ?? false,
+      options.signal,
     )
   } catch (e) {
     await stopNodes()
@@ -276,6 +280,7 @@ async function waitReady(
   write: (text: string) => void,
   began: number,
   tty: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs
   const ready = new Set<number>()
@@ -294,6 +299,10 @@ async function waitReady(
     shown = text
   }
   for (;;) {
+    if (signal?.aborted === true) {
+      if (tty) write('\n')
+      signal.throwIfAborted()
+    }
     for (const n of nodes) {
       const exit = n.process.exit
       if (exit !== undefined) {
