@@ -4,8 +4,8 @@
 // SIGKILL while payments flow restarts from its store, catches up to the others' tip and UTXO
 // commitment, and still holds every payment that was final before the kill; RPC `stop` stops a node
 // in order and it resumes from its store; a second instance on a running node's data directory is
-// refused; the RPC server listens on 127.0.0.1 only (read from the kernel's socket table, no
-// traffic sent elsewhere).
+// refused; the RPC and metrics servers listen on 127.0.0.1 only (read from the kernel's socket
+// table, no traffic sent elsewhere) and the metrics count the payments, blocks, peers and links.
 import { existsSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { datadirLayout } from '../../src/node/datadir/layout.ts'
@@ -167,11 +167,21 @@ describe('masternode processes', () => {
     expect(((await node.call('getnetworkinfo', [])) as { peerid: string }).peerid).toBe(peerId)
   }, 120_000)
 
-  it('serves JSON-RPC on 127.0.0.1 only', () => {
+  it('serves JSON-RPC and metrics on 127.0.0.1 only; the metrics count what happened', async () => {
     for (const n of devnet.nodes) {
-      const bound = listeningAddresses(n.ports.rpc)
-      expect(bound, `RPC port of masternode ${n.index}`).toEqual(['127.0.0.1'])
+      expect(listeningAddresses(n.ports.rpc), `RPC port of ${n.index}`).toEqual(['127.0.0.1'])
+      expect(listeningAddresses(n.ports.metrics), `metrics of ${n.index}`).toEqual(['127.0.0.1'])
     }
+    const text = await (
+      await fetch(`http://127.0.0.1:${devnet.nodes[0]!.ports.metrics}/metrics`)
+    ).text()
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+    expect(value('timecoin_finality_seconds_count')).toBeGreaterThan(0)
+    expect(value('timecoin_finalized_transactions_total')).toBeGreaterThan(0)
+    expect(value('timecoin_blocks_committed_total')).toBeGreaterThan(0)
+    expect(value('timecoin_committee_links_connected')).toBe(3)
+    expect(text).toMatch(/^timecoin_peers\{role="masternode"\} 3$/m)
+    expect(text).toMatch(/^timecoin_nodejs_eventloop_lag_seconds /m)
   })
 })
 

@@ -2,7 +2,7 @@
  * The node daemon (`timecoin masternode`): from one `Settings`, it loads the genesis, takes the
  * data directory's lock (which opens the LevelDB store), loads its keys, builds the node
  * (assemble.ts) with the defence layer, discovery, gossip, the wallet protocol and sync, and serves
- * JSON-RPC; `stop` takes them down in reverse. A masternode key (`masternodeprivkey`,
+ * JSON-RPC and Prometheus metrics; `stop` takes them down in reverse. A masternode key (`masternodeprivkey`,
  * `masternodekeyfile`, else `keys/masternode.key` if present) makes a voting masternode when the
  * committee holds it; without one the node is a full node. Its engine runs on the wall clock
  * (engine-ports.ts), so its timestamps mean the same to every peer and after a restart.
@@ -36,6 +36,7 @@ import { nodeRegistry } from '../rpc/node-methods.ts'
 import { type RpcServer, startRpcServer } from '../rpc/server.ts'
 import { type AssembledNode, assembleNode } from './assemble.ts'
 import type { Logger } from './log.ts'
+import { type MetricsServer, type NodeMetrics, nodeMetrics, startMetricsServer } from './metrics.ts'
 import { networkView } from './network-view.ts'
 import { nodeIdentity } from './node-identity.ts'
 
@@ -48,6 +49,7 @@ export interface Daemon {
   readonly layout: DatadirLayout
   readonly node: AssembledNode
   readonly rpc: RpcServer
+  readonly metrics: MetricsServer
   readonly genesis: LoadedGenesis
   /** Resolves once the daemon has stopped, with the reason it stopped for. */
   readonly stopped: Promise<StopReason>
@@ -145,9 +147,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     const defence = new Defence({ settings: defenceConfig })
     let rpcNode: EngineRpcNode | undefined
+    let metrics: NodeMetrics | undefined
     let failed: ((why: string) => void) | undefined
     const notify = (n: Notification): void => {
       rpcNode?.notify(n)
+      metrics?.observe(n)
       if (n.type === 'alarm') log.child('engine').warn(`${n.code}: ${n.message}`)
       else if (n.type === 'committed')
         log.child('engine').debug(`block ${n.height} committed (${n.transactions} transactions)`)
@@ -216,7 +220,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       engine: node.engine,
       genesisTxid: genesis.engine.genesis.txid,
       store: lock.store,
-      submit: (tx) => node.service.submit(tx),
+      submit: (tx) => {
+        metrics?.submitted(tx)
+        return node.service.submit(tx)
+      },
       stop: () => void stop({ why: 'RPC stop', failed: false }),
     })
     const registry = nodeRegistry(rpcNode).add(
@@ -234,6 +241,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     })
     // Closed first at stop: no new request reaches a node that is going away.
     undo.push({ what: 'closing the RPC server', run: () => rpc.close() })
+    metrics = nodeMetrics(node)
+    const metricsServer = await startMetricsServer(metrics.registry, s.metrics.port, s.metrics.bind)
+    undo.push({ what: 'closing the metrics server', run: () => metricsServer.close() })
 
     const role =
       mnKey === undefined
@@ -251,8 +261,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       .info(
         `JSON-RPC on ${rpc.addresses.map((a) => `${a.address}:${a.port}`).join(', ')}${rpc.cookieFile === undefined ? '' : ` (cookie ${rpc.cookieFile})`}`,
       )
+    log.child('metrics').info(`Prometheus metrics at ${metricsServer.url}`)
     log.info('ready')
-    return { layout, node, rpc, genesis, stopped, stop }
+    return { layout, node, rpc, metrics: metricsServer, genesis, stopped, stop }
   } catch (e) {
     await unwind()
     throw e

@@ -13,5 +13,13 @@ export {
 } from './assemble.ts'
 export { type Daemon, type DaemonOptions, type StopReason, startDaemon } from './daemon.ts'
 export { type LineLoggerOptions, type Logger, lineLogger } from './log.ts'
+export {
+  MAX_TIMED,
+  METRICS_PREFIX,
+  type MetricsServer,
+  type NodeMetrics,
+  nodeMetrics,
+  startMetricsServer,
+} from './metrics.ts'
 export { networkView } from './network-view.ts'
 export { type NodeIdentity, nodeIdentity } from './node-identity.ts'

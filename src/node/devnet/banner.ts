@@ -1,6 +1,6 @@
 /**
  * What the devnet prints once it is up (DESIGN §7: as clear as anvil's): each masternode's RPC URL
- * and cookie, the WebSocket multiaddrs a browser wallet dials, the funded keys with the faucet's
+ * and cookie, its metrics URL, the WebSocket multiaddrs a browser wallet dials, the funded keys with the faucet's
  * secret, where the genesis, data and logs are, how long start-up took, and how to stop. Plain
  * text; every line is true of the running devnet (a port that had to change shows its new value).
  */
@@ -31,6 +31,7 @@ export function devnetBanner(devnet: Devnet, demo: string | undefined): string {
     lines.push(
       `  [${n.index}] pid ${n.process.pid}  JSON-RPC ${n.rpcUrl}  P2P 127.0.0.1:${n.ports.p2p}`,
       `      cookie    ${n.cookie}`,
+      `      metrics   http://127.0.0.1:${n.ports.metrics}/metrics`,
       `      key       ${bytesToHex(n.key.publicKey)}`,
     )
     const ws = n.addresses.filter((a) => a.includes('/ws/'))
