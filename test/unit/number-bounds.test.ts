@@ -79,6 +79,9 @@ describe('committee weight bound', () => {
     expect(codeOf(() => new Committee(0, [{ key: voterKey(0).publicKey, weight: 1.5 }]))).toBe(
       'COMMITTEE_WEIGHT_LIMIT',
     )
+    // A negative weight would lower the total and with it the threshold.
+    const negative = [...heavy.slice(1), { key: voterKey(2).publicKey, weight: -1 }]
+    expect(codeOf(() => new Committee(0, negative))).toBe('COMMITTEE_WEIGHT_LIMIT')
     // Genesis.
     const members = heavy.map((m) => ({ ...m, collateral: null }))
     expect(codeOf(() => Registry.genesis(members, 1))).toBe('COMMITTEE_WEIGHT_LIMIT')

@@ -89,9 +89,8 @@ export class Committee {
     }
     const weights = new Map<string, number>()
     for (const m of members) {
-      if (m.key.length !== 32)
-        throw new ConsensusError('COMMITTEE_INVALID', 'member key must be 32 bytes')
       // A weak key could vote without its holder (docs/PROTOCOL.md §3.1): no committee has one.
+      // The rule also refuses a key that is not 32 bytes.
       const weak = weakKeyError(m.key, 'member key')
       if (weak !== null)
         throw new ConsensusError('COMMITTEE_INVALID', weak.message, undefined, { cause: weak })
