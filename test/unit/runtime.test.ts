@@ -203,6 +203,28 @@ describe('EngineRuntime', () => {
     await expect(h.runtime.submit(pay.tx)).rejects.toThrow(/stopped/)
   })
 
+  it('a verifier closed after stop fails what was in flight, and that is no error', async () => {
+    const engine = await openEngine(new MemoryStore(), config)
+    let fail: (e: Error) => void = () => {}
+    const runtime = new EngineRuntime(engine, {
+      clock: () => 0,
+      timers: () => ({ cancel: () => {} }),
+      transport: () => {},
+      store: (_ops, _sync, done) => done(),
+      // A worker pool rejects every job still queued when it closes, with a plain Error.
+      verify: () => new Promise((_resolve, reject) => (fail = reject)),
+    })
+    runtime.start()
+    runtime.deliver('wallet-1', { type: 'TransactionBroadcast', tx: pay.tx })
+    expect(runtime.pending).toBe(1)
+    runtime.stop()
+    fail(new Error('the verifier pool is closed'))
+    // Unhandled, the rejection would fail the run; handled, nothing reaches the stopped engine.
+    await runtime.idle()
+    expect(runtime.pending).toBe(0)
+    expect(engine.decisionOf(pay.txid)).toBeUndefined()
+  })
+
   it('a timer fires once; a handle replaced by a re-arm fires nothing', async () => {
     const engine = await openEngine(new MemoryStore(), config)
     const seen: Effect[] = []

@@ -194,6 +194,9 @@ export class EngineRuntime {
       },
       (e: unknown) => {
         this.#settle(1)
+        // A verifier closed after stop() (a node shutting down) fails what was in flight: the
+        // stopped node hears nothing more, so that is no error of its own.
+        if (this.#stopped) return
         if (!(e instanceof TimeCoinError)) throw e
         this.#answered(arrival, e)
       },
