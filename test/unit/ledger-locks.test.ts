@@ -126,8 +126,11 @@ describe('Ledger locks', () => {
     const { ledger: l2, coins: c2 } = genesisLedger(1)
     const b = pay([c2[0]!])
     l2.admit(b.tx, b.txid, b.size, 1_000)
-    l2.markVoted(b.txid)
+    const marked = l2.markVoted(b.txid)
     expect(stateOf(l2, c2[0]!.outpoint)).toMatchObject({ kind: 'Locked', voted: true })
+    // Still Locked: written, not reported as a move.
+    expect(recordsOf(marked).utxo).toBe(1)
+    expect(marked.moved).toEqual([])
     expect(codeOf(() => l2.markVoted(pay([c2[0]!], carol).txid))).toBe('LEDGER_UNKNOWN_TX')
   })
 
@@ -138,6 +141,8 @@ describe('Ledger locks', () => {
     const first = ledger.recordVotes(a.txid, 20)
     expect(recordsOf(first).utxo).toBe(1)
     expect(first.removed).toEqual([])
+    // A move to another state is reported (it becomes a utxoState effect)…
+    expect(first.moved.map((e) => e.state.kind)).toEqual(['SpentPending'])
     expect(stateOf(ledger, coins[0]!.outpoint)).toEqual({
       kind: 'SpentPending',
       txid: a.txid,
@@ -147,7 +152,10 @@ describe('Ledger locks', () => {
     expect(ledger.recordVotes(a.txid, 20).ops).toEqual([])
     expect(ledger.recordVotes(a.txid, 10).ops).toEqual([])
     expect(stateOf(ledger, coins[0]!.outpoint)).toMatchObject({ votes: 20 })
-    expect(recordsOf(ledger.recordVotes(a.txid, 30)).utxo).toBe(1)
+    // …a higher count is written, but the output stays in its state: nothing is reported.
+    const more = ledger.recordVotes(a.txid, 30)
+    expect(recordsOf(more).utxo).toBe(1)
+    expect(more.moved).toEqual([])
     expect(stateOf(ledger, coins[0]!.outpoint)).toMatchObject({ votes: 30, voted: true })
   })
 
