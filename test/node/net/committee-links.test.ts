@@ -291,11 +291,11 @@ describe('committee links over memory', () => {
     }, 'five dials')
     const status = [...links.members()][0]!
     expect(status.lastError?.code).toBe('LINK_NO_ADDRESS')
-    // Gaps of 50, 100, 200, 400 ms (± timer slack): each at least the last.
-    const gaps = dialTimes.slice(1).map((t, i) => t - dialTimes[i]!)
-    expect(gaps[0]).toBeGreaterThanOrEqual(40)
-    expect(gaps[3]).toBeGreaterThanOrEqual(350)
-    expect(gaps[3]! + 20).toBeGreaterThanOrEqual(gaps[1]!)
+    // Backoffs of 50, 100, 200 and 400 ms. A timer never fires early, but a dial is seen here
+    // only when the poll runs, late by however long the loaded event loop was busy; so only the
+    // span is checked, with room for the first sighting's lateness: fixed 50 ms gaps would
+    // give 200 ms, growing ones at least 750.
+    expect(dialTimes[4]! - dialTimes[0]!).toBeGreaterThanOrEqual(600)
 
     const b = await linkHost(keys[1]!, book)
     b.services.committeeLinks.setCommittee([keys[0]!.publicKey, keys[1]!.publicKey])
