@@ -98,7 +98,13 @@ describe('Ledger locks', () => {
     expect(codeOf(() => ledger.admit(a.tx, a.txid, a.size, 1_001, true, stale))).toBe(
       'LEDGER_CONFLICT',
     )
-    expect(stateOf(ledger, coins[0]!.outpoint)).toMatchObject({ kind: 'Locked', txid: b.txid })
+    // Refused before anything changed: b's lock is not marked voted by a's call.
+    expect(stateOf(ledger, coins[0]!.outpoint)).toEqual({
+      kind: 'Locked',
+      txid: b.txid,
+      lockedAt: 1_000,
+      voted: false,
+    })
   })
 
   it('marks locks voted once, pending or not; the mempool entry then never expires', () => {
@@ -157,6 +163,28 @@ describe('Ledger locks', () => {
     expect(recordsOf(more).utxo).toBe(1)
     expect(more.moved).toEqual([])
     expect(stateOf(ledger, coins[0]!.outpoint)).toMatchObject({ votes: 30, voted: true })
+  })
+
+  it('finalizing several at once reports the spends it dropped and the outputs the final ones moved', () => {
+    const { ledger, coins } = genesisLedger(2)
+    const pending = pay([coins[0]!], carol)
+    ledger.admit(pending.tx, pending.txid, pending.size, 1_000)
+    const final = pay([coins[0]!])
+    const orphan = pay([{ outpoint: { txid: final.txid, vout: 5 }, value: COIN, owner: bob }])
+    const t = ledger.finalizeAll(
+      [orphan, final].map((x) => ({ ...x, certificate: cert })),
+      2_000,
+    )
+    expect(t.outcomes[0]).toMatchObject({ code: 'LEDGER_MISSING_INPUT' })
+    expect(hexes(t.removed)).toEqual(hexes([pending.txid]))
+    const moved = t.moved.map(
+      (e) => `${txidToHex(e.outpoint.txid)}:${e.outpoint.vout} ${e.state.kind}`,
+    )
+    expect(moved).toEqual([
+      `${txidToHex(GENESIS_TXID)}:0 SpentFinalized`,
+      `${txidToHex(final.txid)}:0 Unspent`,
+    ])
+    expect(t.outcomes[1]).toEqual(t.moved)
   })
 
   it('admitted again after its votes were seen, it keeps its inputs and may mark them voted', () => {
