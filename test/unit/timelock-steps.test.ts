@@ -258,6 +258,20 @@ describe('TimeLock step by step', () => {
     expect(u.onProposal(2, 'X', 0, true)).toEqual([{ type: 'prevote', attempt: 2, value: 'X' }])
   })
 
+  it('a claimed quorum at the very attempt of its lock is honoured (lockedAttempt ≤ validAttempt)', () => {
+    // Locked on X at attempt 1, then a prevote quorum for Y at that same attempt (only possible
+    // with equivocators, as in Tendermint's rule the lock does not outrank it).
+    const t = member()
+    t.start()
+    nextAttempt(t, 0)
+    t.onProposal(1, 'X', -1, true)
+    prevotes(t, 1, 'X', ['a', 'b', 'c'])
+    expect([t.lockedValue, t.lockedAttempt]).toEqual(['X', 1])
+    prevotes(t, 1, 'Y', ['d', 'e', 'f'])
+    nextAttempt(t, 1)
+    expect(t.onProposal(2, 'Y', 1, true)).toEqual([{ type: 'prevote', attempt: 2, value: 'Y' }])
+  })
+
   it('skips to a later attempt once more than a third of the weight votes there', () => {
     const t = member()
     t.start()
