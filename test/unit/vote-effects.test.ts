@@ -288,6 +288,37 @@ describe('an Accept, effect by effect', () => {
   })
 })
 
+describe('a decision waiting for the pipeline', () => {
+  it('does not write back the lock of an output a later write moved on (crash consistency)', async () => {
+    const m = await Member.open(masternodes[1]!)
+    const [first] = persists(m.message(WALLET, { type: 'TransactionBroadcast', tx: pay.tx }))
+    // Decided while the first write is in flight: its lock and decision wait in the queue.
+    expect(persists(m.message(WALLET, { type: 'TransactionBroadcast', tx: other.tx }))).toEqual([])
+    // Its certificate arrives meanwhile: the finality write leaves first.
+    const [final] = persists(
+      m.message(ids[0]!, {
+        type: 'FinalityCertificate',
+        tx: other.tx,
+        certificate: certificateOf(other.txid, [0, 2, 3]),
+      }),
+    )
+    const [queued] = persists(await m.persisted(first!.id))
+    await m.persisted(final!.id)
+    await m.persisted(queued!.id)
+    // The queued write holds the decision and the sequence, not the Locked record it was built with.
+    expect(opsOf(queued!)).toEqual([
+      decisionHex({ kind: 'accept', txid: other.txid, epoch: 0 }),
+      hex(lastSeqOp(2)),
+    ])
+    const again = await reopen(m.store)
+    expect(again.ledger.utxos.get(coin(1).outpoint)?.state).toEqual({
+      kind: 'SpentFinalized',
+      txid: other.txid,
+    })
+    expect(again.ledger.utxos.rescanMatches()).toBe(true)
+  })
+})
+
 describe('its own batch from an older backup, effect by effect', () => {
   it('adopts the decisions in one synced write with the batch seq, before signing anything new', async () => {
     const m = await Member.open(masternodes[1]!)
