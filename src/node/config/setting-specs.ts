@@ -240,8 +240,8 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   },
   {
     key: 'maxconnections',
-    help: 'connections at most; 40% are kept for committee members',
-    default: '1500',
+    help: 'connections at most; 40% are kept for committee members, the rest fits 1,000 wallets',
+    default: '2000',
     parse: count,
   },
   {

@@ -26,6 +26,13 @@ import {
   type SettingSpec,
 } from './setting-specs.ts'
 
+/**
+ * `maxconnections`: the committee's reserved 40% (800) leaves 1,200 connections — the 1,000
+ * wallet subscribers one masternode serves (the wallet service's `maxWallets`) and 200 relay peers,
+ * full nodes and dials in flight. The Node host's own default is the same (a test checks).
+ */
+export const DEFAULT_MAX_CONNECTIONS = 2_000
+
 export interface RpcSettings {
   readonly port: number
   /** Basic-auth credentials; without them the server writes a cookie file. */
@@ -304,7 +311,7 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
       port: get<number>('port') ?? ports.p2p,
       wsPort: get<number>('wsport') ?? ports.ws,
       externalIp: get<string[]>('externalip') ?? [],
-      maxConnections: get<number>('maxconnections') ?? 1_500,
+      maxConnections: get<number>('maxconnections') ?? DEFAULT_MAX_CONNECTIONS,
       addNode: get<string[]>('addnode') ?? [],
       tls: tlsCert === undefined ? undefined : { cert: tlsCert, key: tlsKey! },
     },

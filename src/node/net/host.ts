@@ -21,8 +21,11 @@ import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap }
 import { sha256 } from '../../core/crypto/sha256.ts'
 import { GOSSIP_MAX_MESSAGE_BYTES } from '../../core/protocol/gossip-topics.ts'
 
-/** Connections held at once: 1,000 wallet subscribers, the committee and relay peers fit. */
-export const DEFAULT_MAX_CONNECTIONS = 1_500
+/**
+ * Connections held at once (`maxconnections`): 40% reserved for the committee leaves 1,200 — the
+ * 1,000 wallet subscribers and relay peers fit (the settings' default; a test checks both agree).
+ */
+export const DEFAULT_MAX_CONNECTIONS = 2_000
 /** New inbound connections per second from one host: a devnet or a proxy is one host. */
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 10_000
 /** A gossipsub RPC read at most: the largest topic message and its envelope (topic, id, control). */
@@ -53,7 +56,7 @@ export interface NodeHostOptions<S extends ServiceMap = ServiceMap> {
   readonly announce?: readonly string[]
   /** Replaces TCP + WebSockets (tests hand in `@libp2p/memory`). */
   readonly transports?: readonly TransportFactory[]
-  /** `maxconnections` (default 1,500). */
+  /** `maxconnections` (default 2,000). */
   readonly maxConnections?: number
   readonly inboundConnectionThreshold?: number
   readonly maxIncomingPendingConnections?: number

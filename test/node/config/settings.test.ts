@@ -45,7 +45,7 @@ describe('settings', () => {
   it('defaults: mainnet ports, ~/.timecoin, RPC on 127.0.0.1 with the cookie', () => {
     const s = resolveSettings({ env: {}, home: '/home/op', flags: { datadir: datadir() } })
     expect(s.network).toBe('mainnet')
-    expect(s.p2p).toMatchObject({ port: 24000, wsPort: 24002, listen: true, maxConnections: 1500 })
+    expect(s.p2p).toMatchObject({ port: 24000, wsPort: 24002, listen: true, maxConnections: 2000 })
     expect(s.rpc).toEqual({
       port: 24001,
       user: undefined,
