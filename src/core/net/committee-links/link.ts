@@ -10,6 +10,7 @@
  */
 import type { PeerId, Stream, StreamMessageEvent } from '@libp2p/interface'
 import { LinkError, type TimeCoinError } from '../../errors.ts'
+import { CoalescingWriter } from '../coalescing-writer.ts'
 import { encodeFrames, FrameReader, varintLength, writeVarint } from './frames.ts'
 import { OutboundQueue } from './outbound-queue.ts'
 
@@ -69,8 +70,7 @@ export class Link {
   /** Masternode key (hex) of the side that opened the attached stream. */
   #opener = ''
   #reader: FrameReader | null = null
-  #scheduled = false
-  #drainTimer: ReturnType<typeof setTimeout> | undefined
+  readonly #writer: CoalescingWriter
   #paused = false
   /** The libp2p peer at the other end of the attached stream (kept after it closes). */
   peer: PeerId | undefined
@@ -79,6 +79,32 @@ export class Link {
     this.key = init.key
     this.#init = init
     this.queue = new OutboundQueue(init.maxQueueBytes)
+    const counters = init.counters
+    this.#writer = new CoalescingWriter({
+      ready: () => this.queue.length > 0,
+      take: () => {
+        const frames = this.queue.take(init.maxWriteBytes)
+        const bytes = frames.length === 1 ? single(frames[0]!) : encodeFrames(frames)
+        return { bytes, frames: frames.length }
+      },
+      writable: () => this.open,
+      drainTimeoutMs: init.drainTimeoutMs,
+      writeFailed: (error) =>
+        init.hooks.failed(this, broken(`write failed: ${messageOf(error)}`, error)),
+      drainTimedOut: () =>
+        init.hooks.failed(
+          this,
+          broken(`the stream did not drain within ${init.drainTimeoutMs} ms`),
+        ),
+      written: (frames, bytes) => {
+        counters.writes++
+        counters.framesOut += frames
+        counters.bytesOut += bytes
+      },
+      waiting: () => {
+        counters.drainWaits++
+      },
+    })
   }
 
   get stream(): Stream | null {
@@ -115,7 +141,8 @@ export class Link {
     stream.addEventListener('close', this.#onClose)
     stream.addEventListener('drain', this.#onDrain)
     if (this.#paused) stream.pause()
-    this.#schedule()
+    this.#writer.attach(stream)
+    this.#writer.schedule()
   }
 
   /** Detaches the stream (its events no longer reach the link) and returns it, to be closed. */
@@ -125,7 +152,7 @@ export class Link {
     stream.removeEventListener('message', this.#onMessage)
     stream.removeEventListener('close', this.#onClose)
     stream.removeEventListener('drain', this.#onDrain)
-    this.#clearDrainTimer()
+    this.#writer.detach()
     this.#stream = null
     this.#opener = ''
     this.#reader = null
@@ -136,7 +163,7 @@ export class Link {
   send(frame: Uint8Array, essential: boolean): boolean {
     const { queued, dropped } = this.queue.push(frame, essential)
     this.#init.counters.dropped += dropped
-    if (queued) this.#schedule()
+    if (queued) this.#writer.schedule()
     return queued
   }
 
@@ -151,56 +178,8 @@ export class Link {
     this.#stream?.resume()
   }
 
-  #schedule(): void {
-    if (this.#scheduled) return
-    this.#scheduled = true
-    queueMicrotask(this.#flush)
-  }
-
-  /** Writes everything queued, one write per `maxWriteBytes`, until the stream needs to drain. */
-  readonly #flush = (): void => {
-    this.#scheduled = false
-    const stream = this.#stream
-    const counters = this.#init.counters
-    while (this.queue.length > 0 && stream !== null && this.open) {
-      if (stream.writableNeedsDrain || this.#drainTimer !== undefined) return this.#awaitDrain()
-      const frames = this.queue.take(this.#init.maxWriteBytes)
-      const bytes = frames.length === 1 ? single(frames[0]!) : encodeFrames(frames)
-      let accepted: boolean
-      try {
-        accepted = stream.send(bytes)
-      } catch (error) {
-        this.#init.hooks.failed(this, broken(`write failed: ${messageOf(error)}`, error))
-        return
-      }
-      counters.writes++
-      counters.framesOut += frames.length
-      counters.bytesOut += bytes.length
-      if (!accepted) return this.#awaitDrain()
-    }
-  }
-
-  #awaitDrain(): void {
-    if (this.#drainTimer !== undefined) return
-    this.#init.counters.drainWaits++
-    this.#drainTimer = setTimeout(() => {
-      this.#drainTimer = undefined
-      this.#init.hooks.failed(
-        this,
-        broken(`the stream did not drain within ${this.#init.drainTimeoutMs} ms`),
-      )
-    }, this.#init.drainTimeoutMs)
-  }
-
-  #clearDrainTimer(): void {
-    if (this.#drainTimer === undefined) return
-    clearTimeout(this.#drainTimer)
-    this.#drainTimer = undefined
-  }
-
   readonly #onDrain = (): void => {
-    this.#clearDrainTimer()
-    this.#flush()
+    this.#writer.onDrain()
   }
 
   readonly #onMessage = (event: StreamMessageEvent): void => {

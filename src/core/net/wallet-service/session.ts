@@ -16,6 +16,7 @@
 import type { PeerId, Stream, StreamMessageEvent } from '@libp2p/interface'
 import { type TimeCoinError, WalletError } from '../../errors.ts'
 import { PROTOCOLS } from '../../protocol/protocols.ts'
+import { CoalescingWriter } from '../coalescing-writer.ts'
 import { encodeFrames, FrameReader } from '../committee-links/frames.ts'
 
 /** A place in the queue for an answer still being built; `frame` is the framed answer. */
@@ -59,8 +60,7 @@ export class WalletSession {
   readonly #init: SessionInit
   readonly #queue: Slot[] = []
   #queuedBytes = 0
-  #scheduled = false
-  #drainTimer: ReturnType<typeof setTimeout> | undefined
+  readonly #writer: CoalescingWriter
   #closed = false
   /** Closing after a last flush: nothing more is queued. */
   #closing = false
@@ -79,6 +79,23 @@ export class WalletSession {
       maxDataLength: limits.maxDataLength,
       checkLength: limits.checkLength,
     })
+    const slow = (why: string) => this.abort(new WalletError('WALLET_SLOW_SUBSCRIBER', why))
+    this.#writer = new CoalescingWriter(
+      {
+        ready: () => this.#queue[0]?.frame != null,
+        take: () => this.#take(),
+        writable: () => !this.#closed && !this.#closing,
+        drainTimeoutMs: init.timeoutMs,
+        writeFailed: (error) =>
+          slow(`write failed: ${error instanceof Error ? error.message : String(error)}`),
+        drainTimedOut: () => slow(`the wallet stream did not drain within ${init.timeoutMs} ms`),
+        written: (frames, bytes) => {
+          this.framesOut += frames
+          this.bytesOut += bytes
+        },
+      },
+      init.stream,
+    )
     init.stream.addEventListener('message', this.#onMessage)
     init.stream.addEventListener('close', this.#onClose)
     init.stream.addEventListener('drain', this.#onDrain)
@@ -128,7 +145,7 @@ export class WalletSession {
   /** Writes what is queued, then closes the stream (a refusal or a notice was the last frame). */
   async closeAfterFlush(): Promise<void> {
     if (this.#closed || this.#closing) return
-    this.#flush()
+    this.#writer.flush()
     this.#closing = true
     const signal = AbortSignal.timeout(this.#init.timeoutMs)
     try {
@@ -155,7 +172,7 @@ export class WalletSession {
     this.#queuedBytes += frame.length
     // A burst in one turn (a block confirming many outputs) is written at once, not held for the
     // turn's end: only a wallet whose stream will not take it is over the bound.
-    if (this.#queuedBytes > this.#init.maxQueueBytes) this.#flush()
+    if (this.#queuedBytes > this.#init.maxQueueBytes) this.#writer.flush()
     if (this.#queuedBytes > this.#init.maxQueueBytes && this.#queue.length > 1) {
       this.abort(
         new WalletError(
@@ -165,67 +182,25 @@ export class WalletSession {
       )
       return
     }
-    this.#schedule()
+    this.#writer.schedule()
   }
 
-  #schedule(): void {
-    if (this.#scheduled) return
-    this.#scheduled = true
-    queueMicrotask(this.#flush)
-  }
-
-  /** Writes the filled frames at the head of the queue, one write per MAX_WRITE_BYTES. */
-  readonly #flush = (): void => {
-    this.#scheduled = false
-    const stream = this.#stream
-    while (!this.#closed && !this.#closing && this.#queue[0]?.frame != null) {
-      if (this.#drainTimer !== undefined) return
-      if (stream.writableNeedsDrain) return this.#awaitDrain()
-      const frames: Uint8Array[] = []
-      let size = 0
-      for (let s = this.#queue[0]; s?.frame != null; s = this.#queue[0]) {
-        if (frames.length > 0 && size + s.frame.length > MAX_WRITE_BYTES) break
-        frames.push(s.frame)
-        size += s.frame.length
-        this.#queue.shift()
-      }
-      this.#queuedBytes -= size
-      const bytes = frames.length === 1 ? frames[0]! : concat(frames, size)
-      let accepted: boolean
-      try {
-        accepted = stream.send(bytes)
-      } catch (error) {
-        this.abort(
-          new WalletError(
-            'WALLET_SLOW_SUBSCRIBER',
-            `write failed: ${error instanceof Error ? error.message : String(error)}`,
-          ),
-        )
-        return
-      }
-      this.framesOut += frames.length
-      this.bytesOut += bytes.length
-      if (!accepted) return this.#awaitDrain()
+  /** The filled frames at the head of the queue, up to MAX_WRITE_BYTES (at least one). */
+  #take(): { bytes: Uint8Array; frames: number } {
+    const frames: Uint8Array[] = []
+    let size = 0
+    for (let s = this.#queue[0]; s?.frame != null; s = this.#queue[0]) {
+      if (frames.length > 0 && size + s.frame.length > MAX_WRITE_BYTES) break
+      frames.push(s.frame)
+      size += s.frame.length
+      this.#queue.shift()
     }
-  }
-
-  #awaitDrain(): void {
-    if (this.#drainTimer !== undefined) return
-    this.#drainTimer = setTimeout(() => {
-      this.#drainTimer = undefined
-      this.abort(
-        new WalletError(
-          'WALLET_SLOW_SUBSCRIBER',
-          `the wallet stream did not drain within ${this.#init.timeoutMs} ms`,
-        ),
-      )
-    }, this.#init.timeoutMs)
+    this.#queuedBytes -= size
+    return { bytes: frames.length === 1 ? frames[0]! : concat(frames, size), frames: frames.length }
   }
 
   readonly #onDrain = (): void => {
-    clearTimeout(this.#drainTimer)
-    this.#drainTimer = undefined
-    this.#flush()
+    this.#writer.onDrain()
   }
 
   readonly #onMessage = (event: StreamMessageEvent): void => {
@@ -250,8 +225,7 @@ export class WalletSession {
   #end(error: TimeCoinError | undefined): void {
     if (this.#closed) return
     this.#closed = true
-    clearTimeout(this.#drainTimer)
-    this.#drainTimer = undefined
+    this.#writer.close()
     this.#queue.length = 0
     this.#queuedBytes = 0
     const stream = this.#stream
