@@ -9,10 +9,14 @@
 /** bitcoind's JSON-RPC error codes (src/rpc/protocol.h), by name. */
 export const RpcErrorCode = {
   MISC_ERROR: -1,
+  WALLET_ERROR: -4,
   TYPE_ERROR: -3,
   INVALID_ADDRESS_OR_KEY: -5,
+  WALLET_INSUFFICIENT_FUNDS: -6,
   INVALID_PARAMETER: -8,
   DATABASE_ERROR: -20,
+  CLIENT_NODE_ALREADY_ADDED: -23,
+  CLIENT_INVALID_IP_OR_SUBNET: -30,
   DESERIALIZATION_ERROR: -22,
   VERIFY_ERROR: -25,
   VERIFY_REJECTED: -26,
@@ -703,6 +707,29 @@ export const ERROR_CODES = {
     meaning:
       "A wallet output whose proof does not back it: another transaction, an output or spend the transaction does not make, a path that misses the block's root, a reward the block does not pay, or a state of another height.",
   },
+  WALLET_INSUFFICIENT_FUNDS: {
+    domain: 'wallet',
+    rpc: RpcErrorCode.WALLET_INSUFFICIENT_FUNDS,
+    meaning:
+      "The node wallet's spendable outputs do not cover the amount and the fee (outputs locked, pending or collateral are not spendable).",
+  },
+  WALLET_FILE_INVALID: {
+    domain: 'wallet',
+    rpc: RpcErrorCode.WALLET_ERROR,
+    meaning:
+      "The node wallet's file is malformed, of another network, or readable by others than its owner: the node does not start with it.",
+  },
+  WALLET_MNEMONIC_INVALID: {
+    domain: 'wallet',
+    rpc: RpcErrorCode.WALLET_ERROR,
+    meaning: 'A BIP39 mnemonic whose words or checksum are not valid (English word list).',
+  },
+  WALLET_KEY_UNKNOWN: {
+    domain: 'wallet',
+    rpc: RpcErrorCode.WALLET_ERROR,
+    meaning:
+      'A wallet operation that needs a key the node does not hold: no masternode key to register or deregister, or a transaction spending an output that is not the wallet’s.',
+  },
   // ── config ──
   CONFIG_UNKNOWN_SETTING: {
     domain: 'config',
@@ -789,6 +816,12 @@ export const ERROR_CODES = {
     meaning:
       'JSON-RPC params that do not fit the method: too many or too few, a value of the wrong type or form, an unknown named parameter.',
   },
+  RPC_INVALID_PARAMETER: {
+    domain: 'rpc',
+    rpc: INVALID_PARAMETER,
+    meaning:
+      "A well-formed parameter a method cannot use (bitcoind's -8): an amount at or below zero, below dust or not above the fee it must pay, a masternode key already in the committee or not in it.",
+  },
   RPC_BODY_TOO_LARGE: {
     domain: 'rpc',
     rpc: INVALID_REQUEST,
@@ -817,6 +850,22 @@ export const ERROR_CODES = {
     rpc: MISC_ERROR,
     meaning:
       'The RPC client could not reach the server, found no credentials (no cookie file and no rpcpassword), or got an answer that is not JSON-RPC.',
+  },
+  RPC_INVALID_BAN_TARGET: {
+    domain: 'rpc',
+    rpc: RpcErrorCode.CLIENT_INVALID_IP_OR_SUBNET,
+    meaning:
+      'setban of something that is no IP address, subnet or peer id, or a remove of a ban that is not there.',
+  },
+  RPC_ALREADY_BANNED: {
+    domain: 'rpc',
+    rpc: RpcErrorCode.CLIENT_NODE_ALREADY_ADDED,
+    meaning: 'setban add of an address, subnet or peer id that is banned already.',
+  },
+  RPC_BAN_TIME_PAST: {
+    domain: 'rpc',
+    rpc: RpcErrorCode.INVALID_PARAMETER,
+    meaning: 'setban with an absolute ban time that is not in the future.',
   },
 } as const satisfies Record<string, ErrorCodeInfo>
 
