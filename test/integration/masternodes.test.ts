@@ -7,7 +7,9 @@
 // refused; the RPC and metrics servers listen on 127.0.0.1 only (read from the kernel's socket
 // table, no traffic sent elsewhere) and the metrics count the payments, blocks, peers and links.
 import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LOG_FILE_NAME } from '../../src/node/daemon/log.ts'
 import { datadirLayout } from '../../src/node/datadir/layout.ts'
 import type { Devnet, DevnetNode } from '../../src/node/devnet/devnet.ts'
 import type { Coin } from '../../src/node/devnet/payment-demo.ts'
@@ -160,7 +162,25 @@ describe('masternode processes', () => {
     expect(await node.process.exited).toEqual({ code: 0, signal: null })
     expect(existsSync(node.cookie)).toBe(false)
     expect(existsSync(datadirLayout(node.dir, 'devnet').pidFile)).toBe(false)
-    expect(readFileSync(node.logFile, 'utf8')).toMatch(/stopping \(RPC stop\)\n.*stopped\n$/)
+    // Its log (JSON lines) ends with the orderly stop.
+    const last = readFileSync(node.logFile, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-2)
+      .map((l) => JSON.parse(l) as { msg: string; component: string })
+    expect(last).toEqual([
+      expect.objectContaining({ component: 'daemon', msg: 'stopping (RPC stop)' }),
+      expect.objectContaining({ component: 'daemon', msg: 'stopped' }),
+    ])
+    // The data directory's log file holds the same JSON lines.
+    const logFile = join(datadirLayout(node.dir, 'devnet').logs, LOG_FILE_NAME)
+    expect(
+      readFileSync(logFile, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .slice(-2)
+        .map((l) => JSON.parse(l).msg),
+    ).toEqual(['stopping (RPC stop)', 'stopped'])
     devnet.respawn(1)
     await relinked(node, height)
     // Its libp2p identity is kept in keys/node.key: the same peer id after the restart.

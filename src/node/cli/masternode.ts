@@ -1,12 +1,16 @@
 // `timecoin masternode`: runs a node until SIGINT or SIGTERM (or RPC `stop`). A voting masternode
 // when a masternode key is configured, else a full node; every time.conf setting is also a flag.
 // Shutdown is bounded: a node that has not stopped within STOP_DEADLINE_MS exits anyway (its
-// store is crash-safe), and a second signal exits at once.
+// store is crash-safe), and a second signal exits at once. Logs are JSON lines (plain text on a
+// terminal) on stdout and in <datadir>/<network>/logs/timecoin.log; a node catching up shows a
+// progress bar on a terminal.
 import { Command, Option } from 'commander'
 import { addSettingOptions, settingFlags } from '../config/setting-options.ts'
+import { LOG_LEVELS } from '../config/setting-specs.ts'
 import { resolveSettings } from '../config/settings.ts'
 import { startDaemon } from '../daemon/daemon.ts'
-import { lineLogger } from '../daemon/log.ts'
+import { componentLog, nodeLog } from '../daemon/log.ts'
+import { syncProgress } from '../daemon/sync-progress.ts'
 
 /** How long an orderly stop may take before the process exits regardless. */
 export const STOP_DEADLINE_MS = 10_000
@@ -23,6 +27,7 @@ export function masternodeCommand(): Command {
         'Stop with Ctrl-C, SIGTERM or `timecoin rpc stop`.',
     )
   addSettingOptions(command)
+  command.addOption(new Option('--log-level <level>', 'the same as --loglevel').choices(LOG_LEVELS))
   command.addOption(
     new Option(
       '--exit-with-stdin',
@@ -30,9 +35,16 @@ export function masternodeCommand(): Command {
     ).hideHelp(),
   )
   return command.action(async (opts: Record<string, unknown>) => {
-    const settings = resolveSettings({ flags: settingFlags(opts) })
-    const log = lineLogger({ level: settings.logLevel })
-    const daemon = await startDaemon({ settings, log }).catch((e: NodeJS.ErrnoException) => {
+    const flags = settingFlags(opts)
+    if (typeof opts.logLevel === 'string') flags.loglevel ??= opts.logLevel
+    const settings = resolveSettings({ flags })
+    const logs = nodeLog({ level: settings.logLevel })
+    const { log } = logs
+    const daemon = await startDaemon({
+      settings,
+      log,
+      openLogFile: (path) => logs.openFile(path),
+    }).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') {
         process.stderr.write(
           `error: ${e.message}: a port this node needs is taken (another node? see --port, --wsport, --rpcport)\n`,
@@ -41,6 +53,11 @@ export function masternodeCommand(): Command {
       }
       throw e
     })
+    const sync = daemon.node.host.services.sync
+    const progress =
+      sync === undefined
+        ? undefined
+        : syncProgress({ source: sync, log: componentLog(log, 'sync'), nodeLog: logs })
     let requested = false
     /** Begins the orderly stop; false if it had begun already. */
     const requestStop = (why: string): boolean => {
@@ -66,6 +83,8 @@ export function masternodeCommand(): Command {
       process.stdin.resume()
     }
     const reason = await daemon.stopped
+    progress?.stop()
+    logs.close()
     process.exit(reason.failed ? 1 : 0)
   })
 }

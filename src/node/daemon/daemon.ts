@@ -13,6 +13,7 @@
  * half-closed; the RPC cookie exists exactly while the RPC server listens.
  */
 import { access } from 'node:fs/promises'
+import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { type Ed25519Verifier, getPublicKey, type KeyPair } from '../../core/crypto/ed25519.ts'
 import { bytesToHex } from '../../core/encoding/bytes.ts'
@@ -35,14 +36,18 @@ import { networkMethods } from '../rpc/network-methods.ts'
 import { nodeRegistry } from '../rpc/node-methods.ts'
 import { type RpcServer, startRpcServer } from '../rpc/server.ts'
 import { type AssembledNode, assembleNode } from './assemble.ts'
-import type { Logger } from './log.ts'
+import { componentLog, LOG_FILE_NAME, type Logger } from './log.ts'
 import { type MetricsServer, type NodeMetrics, nodeMetrics, startMetricsServer } from './metrics.ts'
 import { networkView } from './network-view.ts'
 import { nodeIdentity } from './node-identity.ts'
+import { logSync } from './sync-progress.ts'
 
 export interface DaemonOptions {
   readonly settings: Settings
+  /** The `daemon` component's log (log.ts); the others are its siblings. */
   readonly log: Logger
+  /** Told the log file's path once the data directory is locked (the CLI appends lines to it). */
+  readonly openLogFile?: (path: string) => void
 }
 
 export interface Daemon {
@@ -104,8 +109,12 @@ function announced(s: Settings): string[] {
 /** Starts a node from `settings`; rejects (having undone what it did) if it cannot. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { settings: s, log } = options
-  const net = log.child('net')
-  log.info(`starting a ${s.network} node: ${JSON.stringify(redactedSettings(s))}`)
+  const net = componentLog(log, 'net')
+  const engineLog = componentLog(log, 'engine')
+  const syncLog = componentLog(log, 'sync')
+  const rpcLog = componentLog(log, 'rpc')
+  // Redacted twice over: redactedSettings, and the log's own redaction of secret fields.
+  log.info({ settings: redactedSettings(s) }, `starting a ${s.network} node`)
   if (s.genesis === undefined)
     throw new ConfigError(
       'CONFIG_MISSING_SETTING',
@@ -125,13 +134,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       try {
         await step.run()
       } catch (e) {
-        log.error(`stopping: ${step.what} failed: ${(e as Error).message}`)
+        log.error({ err: e }, `stopping: ${step.what} failed: ${(e as Error).message}`)
       }
   }
   try {
     const lock: DatadirLock = await lockDatadir(layout)
     undo.push({ what: 'releasing the data directory', run: () => lock.release() })
-    log.info(`data directory ${layout.dir} (locked), genesis ${genesis.hashHex}`)
+    options.openLogFile?.(join(layout.logs, LOG_FILE_NAME))
+    log.info(
+      { datadir: layout.dir, genesis: genesis.hashHex },
+      `data directory ${layout.dir} (locked), genesis ${genesis.hashHex}`,
+    )
     const identity = await nodeIdentity(layout.nodeKey, s.network)
     if (identity.created) log.info(`made a new node identity in ${layout.nodeKey}`)
     const mnKey = await masternodeKey(s, layout)
@@ -152,9 +165,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const notify = (n: Notification): void => {
       rpcNode?.notify(n)
       metrics?.observe(n)
-      if (n.type === 'alarm') log.child('engine').warn(`${n.code}: ${n.message}`)
+      if (n.type === 'alarm') engineLog.warn({ code: n.code }, n.message)
       else if (n.type === 'committed')
-        log.child('engine').debug(`block ${n.height} committed (${n.transactions} transactions)`)
+        engineLog.debug(
+          { height: n.height, transactions: n.transactions },
+          `block ${n.height} committed`,
+        )
     }
     const addnode = s.p2p.addNode
     const node = await assembleNode({
@@ -180,20 +196,28 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         addnode,
         store: new FilePeerBookStore(layout.peers),
         allowPrivate: s.network === 'devnet' || addnode.some(privateAddress),
-        onSaveError: (e) => net.warn(`cannot save the peer book: ${(e as Error).message}`),
+        onSaveError: (e) => net.warn({ err: e }, 'cannot save the peer book'),
       },
       gossip: {},
       wallet: {},
       sync: {},
       notify,
-      onStoreError: (e) => failed?.(`a store write failed: ${(e as Error).message}`),
+      onStoreError: (e) => {
+        componentLog(log, 'store').fatal({ err: e }, 'a store write failed')
+        failed?.(`a store write failed: ${(e as Error).message}`)
+      },
     })
     // Stopping the host stops the engine runtime (a stop is a crash to the engine: what it wrote
     // is durable, what it had not written it never sent) and saves the peer book.
     undo.push({ what: 'stopping the network', run: () => node.host.stop() })
     defence.addEventListener('peer:banned', (e) =>
-      net.warn(`banned ${e.detail.peer.toString()}: ${e.detail.code} ${e.detail.reason}`),
+      net.warn(
+        { peer: e.detail.peer.toString(), code: e.detail.code },
+        `banned ${e.detail.peer.toString()}: ${e.detail.reason}`,
+      ),
     )
+    const sync = node.host.services.sync
+    if (sync !== undefined) logSync(sync, syncLog)
 
     let stopping: Promise<StopReason> | undefined
     let resolveStopped!: (r: StopReason) => void
@@ -231,7 +255,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     )
     const { user, password } = s.rpc
     const rpc = await startRpcServer({
-      dispatcher: new RpcDispatcher(registry),
+      dispatcher: new RpcDispatcher(registry, {
+        onInternalError: (method, e) => rpcLog.error({ method, err: e }, `${method} failed`),
+      }),
       port: s.rpc.port,
       bind: s.rpc.bind,
       allowIp: s.rpc.allowIp,
@@ -252,16 +278,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           ? `masternode ${bytesToHex(key.publicKey)} (in the committee of epoch ${node.engine.committee.epoch})`
           : `masternode ${bytesToHex(key.publicKey)} (not in the current committee: standing by)`
     const tip = node.engine.tip
-    log.info(`${role}; chain at height ${tip?.height ?? 0}`)
-    net.info(`peer id ${node.host.peerId.toString()}`)
+    log.info({ height: tip?.height ?? 0 }, `${role}; chain at height ${tip?.height ?? 0}`)
+    net.info({ peerId: node.host.peerId.toString() }, `peer id ${node.host.peerId.toString()}`)
     for (const a of node.host.getMultiaddrs()) net.info(`listening on ${a.toString()}`)
     if (addnode.length > 0) net.info(`addnode: ${addnode.join(', ')}`)
-    log
-      .child('rpc')
-      .info(
-        `JSON-RPC on ${rpc.addresses.map((a) => `${a.address}:${a.port}`).join(', ')}${rpc.cookieFile === undefined ? '' : ` (cookie ${rpc.cookieFile})`}`,
-      )
-    log.child('metrics').info(`Prometheus metrics at ${metricsServer.url}`)
+    const rpcAt = rpc.addresses.map((a) => `${a.address}:${a.port}`).join(', ')
+    rpcLog.info(
+      `JSON-RPC on ${rpcAt}${rpc.cookieFile === undefined ? '' : ` (cookie file ${rpc.cookieFile})`}`,
+    )
+    componentLog(log, 'metrics').info(`Prometheus metrics at ${metricsServer.url}`)
     log.info('ready')
     return { layout, node, rpc, metrics: metricsServer, genesis, stopped, stop }
   } catch (e) {
