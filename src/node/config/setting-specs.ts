@@ -342,6 +342,12 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     parse: positive,
   },
   {
+    key: 'committee_max_requests_per_second',
+    help: "the same for a current committee member's frames on its committee link",
+    default: '20000',
+    parse: positive,
+  },
+  {
     key: 'banscore',
     help: 'penalty score at which a peer is banned',
     default: '100',

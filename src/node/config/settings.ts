@@ -287,6 +287,7 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
   const defenceKeys: [string, keyof DefenceSettings][] = [
     ['enable_rate_limiting', 'enableRateLimiting'],
     ['max_requests_per_second', 'maxRequestsPerSecond'],
+    ['committee_max_requests_per_second', 'committeeRequestsPerSecond'],
     ['message_max_age_seconds', 'messageMaxAgeSeconds'],
     ['banscore', 'banScore'],
     ['bantime', 'banDurationSeconds'],

@@ -33,6 +33,7 @@ import { LinkError, PeerAction, TimeCoinError } from '../../errors.ts'
 import type { NetworkName } from '../../primitives/network.ts'
 import { PeerRole } from '../../protocol/handshake.ts'
 import { PROTOCOLS, protocolIdOf } from '../../protocol/protocols.ts'
+import type { CommitteeMembership } from '../defence/inbound-gate.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
 import type { VerifiedPeer } from '../handshake/verified-peers.ts'
 import {
@@ -83,6 +84,7 @@ export interface CommitteeLinksComponents {
   peerStore: Pick<PeerStore, 'merge'>
   handshake: Pick<
     HandshakeService,
+    | 'peer'
     | 'peerOfMasternode'
     | 'verified'
     | 'verifiedConnection'
@@ -205,7 +207,10 @@ function typed(error: unknown, fallback: string): TimeCoinError {
   return broken(message, error)
 }
 
-export class CommitteeLinks extends TypedEventEmitter<CommitteeLinksEvents> implements Startable {
+export class CommitteeLinks
+  extends TypedEventEmitter<CommitteeLinksEvents>
+  implements Startable, CommitteeMembership
+{
   readonly [Symbol.toStringTag] = '@timecoin/committee-links'
   /** The consensus protocol id of this node's network. */
   readonly protocol: string
@@ -410,6 +415,15 @@ export class CommitteeLinks extends TypedEventEmitter<CommitteeLinksEvents> impl
    */
   admitsInbound(peer: PeerId): boolean {
     return this.#memberPeers().has(peer.toString()) || this.admitsNonMember()
+  }
+
+  /**
+   * Whether `peer`'s handshake proved the key of a current member (the defence layer's
+   * `CommitteeMembership`: members' link frames get the committee's rate limits), in O(1).
+   */
+  isCommitteePeer(peer: PeerId): boolean {
+    const key = this.#components.handshake.peer(peer)?.masternodeKey
+    return key !== undefined && this.#members.has(bytesToHex(key))
   }
 
   /** The libp2p ids members last proved (O(members)). */

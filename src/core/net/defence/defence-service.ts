@@ -9,6 +9,12 @@
  * guard.service(), handshake: ..., ... }`, listed first), which hands it the connection manager to
  * close banned peers with and the handshake's events (failures that cost without banning).
  *
+ * Committee members (a peer whose handshake proved a key of the current committee, as the
+ * committee links service answers) have their own buckets on the consensus protocol, at
+ * `committeeRequestsPerSecond`: the committee's honest load flows, a member past even that is
+ * throttled and charged, and everything else it sends (other protocols, malformed frames,
+ * penalties) is dealt with as anyone's.
+ *
  * Invariants: a ban closes every connection of the peer and, unless exempt, blacklists the IP
  * addresses it is connected from; a banned peer's frames are dropped until its connections are
  * gone; every map is bounded (scores and buckets by `maxTrackedPeers`, the blacklist by
@@ -30,7 +36,12 @@ import type { ProtocolKey } from '../../protocol/protocols.ts'
 import type { Penalty, PenaltySink } from '../engine-service/penalties.ts'
 import type { BanPolicy } from '../handshake/ban-list.ts'
 import type { HandshakeEvents } from '../handshake/handshake-service.ts'
-import { type InboundGate, type MessageClass, messageClassOf } from './inbound-gate.ts'
+import {
+  type CommitteeMembership,
+  type InboundGate,
+  type MessageClass,
+  messageClassOf,
+} from './inbound-gate.ts'
 import { ipKey, ipOf, isLoopbackKey } from './ip-address.ts'
 import { IpBlacklist } from './ip-blacklist.ts'
 import { PeerScores } from './peer-scores.ts'
@@ -42,6 +53,8 @@ export interface DefenceComponents {
   connectionManager: Pick<ConnectionManager, 'closeConnections' | 'getConnections'>
   /** The handshake service, when the host has one (its failures cost their peer). */
   handshake?: TypedEventTarget<Pick<HandshakeEvents, 'peer:rejected'>>
+  /** The committee links service, on a masternode: its members get the committee's buckets. */
+  committeeLinks?: CommitteeMembership
 }
 
 export interface DefenceInit {
@@ -68,8 +81,10 @@ export interface DefenceStats {
   /** Penalties charged, by action (rate-limit charges and handshake failures included). */
   readonly penalties: Readonly<Record<PeerAction, number>>
   readonly bans: number
-  /** Frames dropped for being over a rate limit, by class. */
+  /** Frames dropped for being over a rate limit, by class (committee members' included). */
   readonly throttled: Readonly<Record<MessageClass, number>>
+  /** Committee-link frames counted against a member's own buckets (admitted or not). */
+  readonly committeeFrames: number
   /** Frames dropped because their peer was banned (its connections were closing). */
   readonly droppedBanned: number
   readonly trackedPeers: number
@@ -95,11 +110,14 @@ export class Defence
   readonly #now: () => number
   readonly #scores: PeerScores
   readonly #buckets: TokenBuckets<MessageClass>
+  /** Current committee members' buckets on the consensus protocol. */
+  readonly #committeeBuckets: TokenBuckets<MessageClass>
   readonly #blacklist: IpBlacklist
   /** IP key → inbound connections open or being upgraded from it (entries ≥ 1). */
   readonly #perIp = new Map<string, number>()
   #components: DefenceComponents | undefined
   #handshake: DefenceComponents['handshake']
+  #committee: CommitteeMembership | undefined
   #cleanup: ReturnType<typeof setInterval> | undefined
   readonly #penalties: Record<PeerAction, number> = {
     [PeerAction.Fatal]: 0,
@@ -110,6 +128,7 @@ export class Defence
   readonly #throttled = zeroClasses()
   #bans = 0
   #droppedBanned = 0
+  #committeeFrames = 0
   #refusedBlacklisted = 0
   #refusedPerIp = 0
 
@@ -119,13 +138,16 @@ export class Defence
     this.settings = s
     this.#now = init.now ?? Date.now
     this.#scores = new PeerScores(s, this.#now)
-    this.#buckets = new TokenBuckets({
-      ratePerSecond: s.maxRequestsPerSecond,
-      burst: Math.max(1, s.maxRequestsPerSecond * s.rateLimitBurstSeconds),
-      chargeIntervalMs: s.rateLimitPenaltyIntervalSeconds * 1000,
-      maxPeers: s.maxTrackedPeers,
-      now: this.#now,
-    })
+    const buckets = (ratePerSecond: number) =>
+      new TokenBuckets<MessageClass>({
+        ratePerSecond,
+        burst: Math.max(1, ratePerSecond * s.rateLimitBurstSeconds),
+        chargeIntervalMs: s.rateLimitPenaltyIntervalSeconds * 1000,
+        maxPeers: s.maxTrackedPeers,
+        now: this.#now,
+      })
+    this.#buckets = buckets(s.maxRequestsPerSecond)
+    this.#committeeBuckets = buckets(s.committeeRequestsPerSecond)
     this.#blacklist = new IpBlacklist({
       ttlMs: s.ipBlacklistSeconds * 1000,
       maxEntries: s.maxBlacklistedIps,
@@ -148,8 +170,9 @@ export class Defence
   }
 
   async start(): Promise<void> {
-    this.#handshake = this.#handshakeOf(this.#components)
+    this.#handshake = this.#service(() => this.#components?.handshake)
     this.#handshake?.addEventListener('peer:rejected', this.#onRejected)
+    this.#committee = this.#service(() => this.#components?.committeeLinks)
     this.#cleanup = setInterval(this.sweep, this.settings.cleanupIntervalSeconds * 1000)
   }
 
@@ -158,6 +181,7 @@ export class Defence
     this.#cleanup = undefined
     this.#handshake?.removeEventListener('peer:rejected', this.#onRejected)
     this.#handshake = undefined
+    this.#committee = undefined
   }
 
   // ── BanPolicy (the handshake) ──
@@ -187,13 +211,18 @@ export class Defence
     }
     if (!this.settings.enableRateLimiting) return true
     const cls = messageClassOf(protocol, frame)
-    const taken = this.#buckets.take(key, cls)
+    const member = protocol === 'consensus' && this.#committee?.isCommitteePeer(peer) === true
+    if (member) this.#committeeFrames++
+    const taken = (member ? this.#committeeBuckets : this.#buckets).take(key, cls)
     if (taken === 'admit') return true
     this.#throttled[cls]++
     if (taken === 'charge') {
+      const limit = member
+        ? `${this.settings.committeeRequestsPerSecond} ${cls} frames a second (a committee member)`
+        : `${this.settings.maxRequestsPerSecond} ${cls} frames a second`
       const error = new PeerError(
         'PEER_RATE_LIMITED',
-        `more than ${this.settings.maxRequestsPerSecond} ${cls} frames a second`,
+        `more than ${limit}`,
         PeerAction.MidToleranceError,
       )
       this.#charge(peer, PeerAction.MidToleranceError, error.code, error.message)
@@ -221,6 +250,16 @@ export class Defence
     return key !== undefined && this.#blacklist.delete(key)
   }
 
+  /** The blacklist in force (`listbanned`): each IP key and when (ms since the epoch) it ends. */
+  blacklisted(): { readonly ip: string; readonly until: number }[] {
+    return this.#blacklist.entries().map(({ key, until }) => ({ ip: key, until }))
+  }
+
+  /** Empties the blacklist (`clearbanned`); returns how many entries it held. */
+  clearBlacklist(): number {
+    return this.#blacklist.clear()
+  }
+
   /** A peer's penalty score now (0 when unknown). */
   score(peer: PeerId): number {
     return this.#scores.score(peer.toString())
@@ -243,6 +282,7 @@ export class Defence
       penalties: { ...this.#penalties },
       bans: this.#bans,
       throttled: { ...this.#throttled },
+      committeeFrames: this.#committeeFrames,
       droppedBanned: this.#droppedBanned,
       trackedPeers: this.#scores.size,
       blacklistedIps: this.#blacklist.size,
@@ -258,6 +298,7 @@ export class Defence
     if (this.#scores.apply(peer.toString(), action) !== 'banned') return
     this.#bans++
     this.#buckets.forget(peer.toString())
+    this.#committeeBuckets.forget(peer.toString())
     const ips = this.#blacklistPeer(peer)
     this.#components?.connectionManager.closeConnections(peer).catch(() => {})
     this.safeDispatchEvent('peer:banned', { detail: { peer, code, reason, ips } })
@@ -323,10 +364,10 @@ export class Defence
     this.#charge(peerId, error.peerAction, error.code, error.message)
   }
 
-  /** The host's handshake service, if it has one (libp2p's components throw for a missing one). */
-  #handshakeOf(components: DefenceComponents | undefined): DefenceComponents['handshake'] {
+  /** A service of the host, if it has one (libp2p's components throw for a missing one). */
+  #service<T>(get: () => T | undefined): T | undefined {
     try {
-      return components?.handshake
+      return get()
     } catch {
       return undefined
     }

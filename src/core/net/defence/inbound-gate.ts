@@ -59,6 +59,15 @@ export function messageClassOf(protocol: ProtocolKey, frame: Uint8Array): Messag
 }
 
 /**
+ * Who is in the current committee, by libp2p peer (the committee links service): a peer counts
+ * when its handshake proved a masternode key that is a member now. Asked for every committee-link
+ * frame, so it answers in O(1).
+ */
+export interface CommitteeMembership {
+  isCommitteePeer(peer: PeerId): boolean
+}
+
+/**
  * Asked by a protocol service for every inbound frame, before decoding it. False: drop the frame
  * (the gate has charged the peer if that was due); true: handle it.
  */

@@ -21,7 +21,12 @@ export {
   type DefenceStats,
   type PeerBan,
 } from './defence-service.ts'
-export { type InboundGate, MessageClass, messageClassOf } from './inbound-gate.ts'
+export {
+  type CommitteeMembership,
+  type InboundGate,
+  MessageClass,
+  messageClassOf,
+} from './inbound-gate.ts'
 export { ipKey, ipOf, isLoopbackKey } from './ip-address.ts'
 export { IpBlacklist, type IpBlacklistInit } from './ip-blacklist.ts'
 export { PeerScores, type ScoreVerdict } from './peer-scores.ts'

@@ -12,6 +12,16 @@ export interface DefenceSettings {
   readonly enableRateLimiting: boolean
   /** `max_requests_per_second`: frames one peer may send per second in each message class. */
   readonly maxRequestsPerSecond: number
+  /**
+   * `committee_max_requests_per_second`: frames per second and class a current committee member
+   * may send over its committee link (the consensus protocol) — its own buckets, in place of
+   * `maxRequestsPerSecond`. A member forwards every transaction, vote request, vote and lock
+   * report of the committee's whole load (at 1,500 payments a second, several thousand frames a
+   * second in the tx and consensus classes), which would trip a stranger's limit. Membership is
+   * the handshake's proof: the peer signed over its libp2p id with a key of the current committee.
+   * Its other protocols, and its garbage (penalties), are charged like anyone's.
+   */
+  readonly committeeRequestsPerSecond: number
   /** `rate_limit_burst_seconds`: a bucket holds this many seconds' worth of frames. */
   readonly rateLimitBurstSeconds: number
   /**
@@ -64,6 +74,7 @@ export interface DefenceSettings {
 export const DEFAULT_DEFENCE_SETTINGS: DefenceSettings = Object.freeze({
   enableRateLimiting: true,
   maxRequestsPerSecond: 1_000,
+  committeeRequestsPerSecond: 20_000,
   rateLimitBurstSeconds: 1,
   rateLimitPenaltyIntervalSeconds: 1,
   banScore: 100,
@@ -84,6 +95,7 @@ export const DEFAULT_DEFENCE_SETTINGS: DefenceSettings = Object.freeze({
 
 const POSITIVE: readonly (keyof DefenceSettings)[] = [
   'maxRequestsPerSecond',
+  'committeeRequestsPerSecond',
   'rateLimitBurstSeconds',
   'rateLimitPenaltyIntervalSeconds',
   'banScore',
