@@ -34,8 +34,9 @@ export interface ChainView {
     height: number,
   ): { readonly voterKey: Uint8Array; readonly txids: readonly Txid[] } | undefined
   readonly ledger: Ledger
-  readonly key: KeyPair
-  readonly signer: Signer
+  /** This node's key and signer; absent on a node that only follows (it is then no voter). */
+  readonly key: KeyPair | undefined
+  readonly signer: Signer | undefined
   readonly genesisHash: Uint8Array
   now(): number
   certificateOf(txid: Txid): FinalityCertificate | undefined

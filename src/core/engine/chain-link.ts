@@ -27,8 +27,8 @@ export class ChainLink {
 
   constructor(
     ctx: EngineContext,
-    key: KeyPair,
-    signer: Signer,
+    key: KeyPair | undefined,
+    signer: Signer | undefined,
     config: ChainConfig,
     tip: ChainTip,
     utxos: LtHash,

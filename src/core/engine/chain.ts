@@ -524,7 +524,12 @@ export class Chain {
     this.#height = new TimeLockHeight(
       height,
       this.#view.committee,
-      (attempt) => equalBytes(this.#schedule.proposer(height, attempt), this.#view.key.publicKey),
+      (attempt) => {
+        const key = this.#view.key
+        return (
+          key !== undefined && equalBytes(this.#schedule.proposer(height, attempt), key.publicKey)
+        )
+      },
       this.#config.timeouts,
     )
     this.#blocks = new Map()
@@ -596,6 +601,9 @@ export class Chain {
 
   #propose(attempt: number, value: string | null, validAttempt: number): void {
     const h = this.#height!
+    // A node without a key follows the chain only: it is no voter and never a proposer.
+    const { key, signer } = this.#view
+    if (key === undefined || signer === undefined) return
     let reports: readonly LockReport[] = []
     let block: Block | undefined
     if (value !== null) {
@@ -615,7 +623,7 @@ export class Chain {
         }
         reports = sortedReports(held.map((r) => r.report))
       }
-      block = this.#build(h.height, attempt)
+      block = this.#build(h.height, attempt, key.publicKey)
     }
     if (block === undefined) return
     const certificates = block.transactions
@@ -626,7 +634,7 @@ export class Chain {
       attempt,
       value === null ? -1 : validAttempt,
       certificates,
-      this.#view.signer,
+      signer,
       this.#view.genesisHash,
       reports,
     )
@@ -640,7 +648,7 @@ export class Chain {
     })
   }
 
-  #build(height: number, attempt: number): Block {
+  #build(height: number, attempt: number, proposer: Uint8Array): Block {
     const finalized = [...this.#view.ledger.mempool.entries()].filter(
       (e) => e.status === 'finalized',
     )
@@ -649,7 +657,7 @@ export class Chain {
       attempt,
       prevHash: this.#tip.hash,
       timestamp: this.#view.now(),
-      proposer: this.#view.key.publicKey,
+      proposer,
       committee: this.#view.committee,
       registry: this.#view.registry,
       finalized,

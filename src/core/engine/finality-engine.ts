@@ -127,7 +127,8 @@ export class FinalityEngine {
     for (const e of this.ledger.mempool.entries())
       ctx.remember({ tx: e.tx, txid: e.txid, size: e.size })
     this.#chainVotes = config.chainState?.votes ?? []
-    if (config.chain !== undefined && config.key !== undefined && signer !== undefined) {
+    // Without a key the chain is followed only (blocks committed by the committee are applied).
+    if (config.chain !== undefined) {
       ctx.chain = new ChainLink(
         ctx,
         config.key,

@@ -86,10 +86,11 @@ export interface NodeParts {
   readonly genesis: Omit<OpenEngineConfig, 'key' | 'signer' | 'followers'>
   readonly store: Store
   /**
-   * The engine's key. With `masternode` it is also the handshake's masternode key and the links'
-   * identity; a full node's key is in no committee, so it never votes.
+   * The engine's key. With `masternode` (then it is required) it is also the handshake's
+   * masternode key and the links' identity; a full node needs none: its engine follows the chain
+   * (applies certified blocks, finalizes on the members' votes) and votes on nothing.
    */
-  readonly key: KeyPair
+  readonly key?: KeyPair
   /** A masternode (handshake role, committee links) rather than a full node. */
   readonly masternode: boolean
   /** Signs with `key` (default: the core's signer; the daemon hands in node:crypto's). */
@@ -139,7 +140,7 @@ export interface AssembledNode {
   readonly engine: FinalityEngine
   readonly service: EngineService
   readonly book: PeerBook
-  readonly key: KeyPair
+  readonly key: KeyPair | undefined
   readonly masternode: boolean
 }
 
@@ -159,10 +160,12 @@ export async function assembleNode(parts: NodeParts): Promise<AssembledNode> {
   const { network, defence, masternode } = parts
   const genesisHash = parts.genesis.genesisHash
   const gossipOn = parts.gossip !== false && parts.gossip !== undefined
+  const mnKey = masternode ? parts.key : undefined
+  if (masternode && mnKey === undefined) throw new TypeError('a masternode needs its key')
   const engine = await openEngine(parts.store, {
     ...parts.genesis,
-    key: parts.key,
-    ...(parts.signer === undefined ? {} : { signer: parts.signer }),
+    ...(parts.key === undefined ? {} : { key: parts.key }),
+    ...(parts.signer === undefined || parts.key === undefined ? {} : { signer: parts.signer }),
     ...(gossipOn && masternode ? { followers: [GOSSIP_FOLLOWER] } : {}),
   })
   const privateKey = parts.privateKey ?? (await generateKeyPair('Ed25519'))
@@ -205,8 +208,8 @@ export async function assembleNode(parts: NodeParts): Promise<AssembledNode> {
         network,
         genesisHash,
         tip,
-        ...(masternode
-          ? { role: PeerRole.Masternode, masternodeSigner: keySigner(parts.key.secretKey) }
+        ...(mnKey !== undefined
+          ? { role: PeerRole.Masternode, masternodeSigner: keySigner(mnKey.secretKey) }
           : { role: PeerRole.FullNode }),
         ...(parts.handshakeTimeoutMs === undefined ? {} : { timeoutMs: parts.handshakeTimeoutMs }),
         ...(defence === undefined ? {} : { bans: defence }),
@@ -221,12 +224,12 @@ export async function assembleNode(parts: NodeParts): Promise<AssembledNode> {
               ...guarded,
             }),
           }),
-      ...(masternode
+      ...(mnKey !== undefined
         ? {
             committeeLinks: committeeLinks({
               ...parts.links,
               network,
-              masternodeKey: parts.key.publicKey,
+              masternodeKey: mnKey.publicKey,
               peerBook: book,
             }),
           }

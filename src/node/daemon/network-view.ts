@@ -38,7 +38,7 @@ export function networkView(node: AssembledNode, maxConnections: number): Networ
     },
     consensusInfo(): ConsensusInfo {
       const committee = engine.committee
-      const own = bytesToHex(node.key.publicKey)
+      const own = node.key === undefined ? undefined : bytesToHex(node.key.publicKey)
       const links = host.services.committeeLinks
       const states = new Map([...(links?.members() ?? [])].map((m) => [m.key, m]))
       const members = committee.members.map((m) => {

@@ -318,7 +318,7 @@ export class SyncService extends TypedEventEmitter<SyncServiceEvents> implements
     const tip = engine?.tip
     if (engine === undefined || tip === undefined)
       throw new RangeError(
-        'sync: blocks mode needs an engine that applies blocks (a masternode key)',
+        'sync: blocks mode needs an engine that keeps the chain (a chain configuration)',
       )
     return new SyncClient({ ...common, mode: 'blocks', tip, registry: engine.registry })
   }
