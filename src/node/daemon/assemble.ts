@@ -12,7 +12,7 @@
  * masternode that publishes on gossip has `GOSSIP_FOLLOWER` among its engine's followers.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Ed25519Verifier, KeyPair } from '../../core/crypto/ed25519.ts'
 import { loadCommittedBlocks } from '../../core/engine/chain-store.ts'
@@ -106,6 +106,8 @@ export interface NodeParts {
   readonly host: Omit<NodeHostOptions, 'services' | 'connectionGater' | 'privateKey' | 'gossipsub'>
   /** The defence layer (recommended; without it a Fatal penalty bans through the handshake). */
   readonly defence?: Defence
+  /** A gate asked before the defence's (the operator's bans: `setban`). */
+  readonly gater?: ConnectionGater
   /** Peer discovery; false: none (the committee links then dial only what `book` knows). */
   readonly discovery?: false | Omit<DiscoveryInit, 'network' | 'book'>
   /**
@@ -192,13 +194,18 @@ export async function assembleNode(parts: NodeParts): Promise<AssembledNode> {
   const host: AssembledHost = await createNodeHost({
     ...parts.host,
     privateKey,
-    ...(defence === undefined
+    ...(defence === undefined && parts.gater === undefined
       ? {}
       : {
           connectionGater: composeGaters(
-            defence.gater,
-            banGater(defence),
-            committeeSlotsGater(() => built?.services.committeeLinks),
+            ...(parts.gater === undefined ? [] : [parts.gater]),
+            ...(defence === undefined
+              ? []
+              : [
+                  defence.gater,
+                  banGater(defence),
+                  committeeSlotsGater(() => built?.services.committeeLinks),
+                ]),
           ),
         }),
     gossipsub: gossipOn ? {} : false,

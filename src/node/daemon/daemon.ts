@@ -30,6 +30,9 @@ import { wallClock, wallTimers } from '../engine-ports.ts'
 import { ConfigError } from '../errors.ts'
 import { type LoadedGenesis, loadGenesisFile } from '../genesis/genesis-file.ts'
 import { FilePeerBookStore } from '../net/peer-book-file.ts'
+import { readTlsFiles } from '../net/tls-files.ts'
+import { BanList } from '../rpc/ban-list.ts'
+import { banMethods } from '../rpc/ban-methods.ts'
 import { RpcDispatcher } from '../rpc/dispatch.ts'
 import { EngineRpcNode } from '../rpc/engine-node.ts'
 import { networkMethods } from '../rpc/network-methods.ts'
@@ -102,7 +105,8 @@ function privateAddress(text: string): boolean {
 function announced(s: Settings): string[] {
   return s.p2p.externalIp.flatMap((ip) => {
     const family = ip.includes(':') ? 'ip6' : 'ip4'
-    return [`/${family}/${ip}/tcp/${s.p2p.port}`, `/${family}/${ip}/tcp/${s.p2p.wsPort}/ws`]
+    const ws = s.p2p.tls === undefined ? 'ws' : 'tls/ws'
+    return [`/${family}/${ip}/tcp/${s.p2p.port}`, `/${family}/${ip}/tcp/${s.p2p.wsPort}/${ws}`]
   })
 }
 
@@ -120,12 +124,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       'CONFIG_MISSING_SETTING',
       `genesis: a ${s.network} node needs its network's genesis file: give --genesis FILE or genesis=FILE in time.conf (timecoin genesis new makes one; timecoin devnet runs a local network)`,
     )
-  if (s.p2p.tls !== undefined)
-    throw new ConfigError(
-      'CONFIG_INVALID_SETTING',
-      'tlscert: this version serves ws:// only; put a TLS proxy (nginx, caddy) in front of the WebSocket port for wss://',
-    )
   const genesis = await loadGenesisFile(s.genesis, { network: s.network })
+  const tls = s.p2p.tls === undefined ? undefined : await readTlsFiles(s.p2p.tls)
   const defenceConfig = defenceSettings(s.defence)
   const layout = datadirLayout(s.datadir, s.network)
   const undo: Undo[] = []
@@ -159,6 +159,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       verifier = pool
     }
     const defence = new Defence({ settings: defenceConfig })
+    // The operator's bans (setban), composed with the defence's gate; listbanned shows both.
+    const bans = new BanList({ defence })
     let rpcNode: EngineRpcNode | undefined
     let metrics: NodeMetrics | undefined
     let failed: ((why: string) => void) | undefined
@@ -190,8 +192,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           : { listenAddresses: [] }),
         ...(s.p2p.externalIp.length === 0 ? {} : { announce: announced(s) }),
         maxConnections: s.p2p.maxConnections,
+        ...(tls === undefined ? {} : { tls }),
       },
       defence,
+      gater: bans.gater,
       discovery: {
         addnode,
         store: new FilePeerBookStore(layout.peers),
@@ -210,6 +214,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Stopping the host stops the engine runtime (a stop is a crash to the engine: what it wrote
     // is durable, what it had not written it never sent) and saves the peer book.
     undo.push({ what: 'stopping the network', run: () => node.host.stop() })
+    bans.attach(() => node.host.getConnections())
     defence.addEventListener('peer:banned', (e) =>
       net.warn(
         { peer: e.detail.peer.toString(), code: e.detail.code },
@@ -252,6 +257,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     })
     const registry = nodeRegistry(rpcNode).add(
       ...networkMethods(networkView(node, s.p2p.maxConnections)),
+      ...banMethods(bans, { defaultSeconds: defenceConfig.banDurationSeconds }),
     )
     const { user, password } = s.rpc
     const rpc = await startRpcServer({

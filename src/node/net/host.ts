@@ -42,6 +42,12 @@ export interface NodeHostListen {
   readonly wsPort?: number | null
 }
 
+/** A TLS certificate chain and its private key, PEM text (`tlscert`, `tlskey`). */
+export interface NodeHostTls {
+  readonly cert: string
+  readonly key: string
+}
+
 /** A transport as libp2p takes it (`tcp()`, `webSockets()`, `memory()`). */
 export type TransportFactory = NonNullable<Libp2pOptions['transports']>[number]
 
@@ -56,6 +62,11 @@ export interface NodeHostOptions<S extends ServiceMap = ServiceMap> {
   readonly announce?: readonly string[]
   /** Replaces TCP + WebSockets (tests hand in `@libp2p/memory`). */
   readonly transports?: readonly TransportFactory[]
+  /**
+   * Serve wss:// on the WebSocket port (`/tls/ws`) with this certificate instead of ws://; one
+   * port serves one of them. Dialing out to wss:// needs nothing here.
+   */
+  readonly tls?: NodeHostTls
   /** `maxconnections` (default 2,000). */
   readonly maxConnections?: number
   readonly inboundConnectionThreshold?: number
@@ -86,12 +97,15 @@ export interface NodeHostServices {
 
 export type NodeHost<S extends ServiceMap = ServiceMap> = Libp2p<NodeHostServices & S>
 
-function listenAddresses(options: Pick<NodeHostOptions, 'listen' | 'listenAddresses'>): string[] {
+function listenAddresses(
+  options: Pick<NodeHostOptions, 'listen' | 'listenAddresses' | 'tls'>,
+): string[] {
   if (options.listenAddresses !== undefined) return [...options.listenAddresses]
   const { host = '0.0.0.0', tcpPort = 0, wsPort = 0 } = options.listen ?? {}
   const family = host.includes(':') ? 'ip6' : 'ip4'
   const out = [`/${family}/${host}/tcp/${tcpPort}`]
-  if (wsPort !== null) out.push(`/${family}/${host}/tcp/${wsPort}/ws`)
+  if (wsPort !== null)
+    out.push(`/${family}/${host}/tcp/${wsPort}/${options.tls === undefined ? 'ws' : 'tls/ws'}`)
   return out
 }
 
@@ -128,7 +142,17 @@ export async function createNodeHost<S extends ServiceMap = ServiceMap>(
       listen: listenAddresses(options),
       ...(options.announce === undefined ? {} : { announce: [...options.announce] }),
     },
-    transports: options.transports === undefined ? [tcp(), webSockets()] : [...options.transports],
+    transports:
+      options.transports === undefined
+        ? [
+            tcp(),
+            webSockets(
+              options.tls === undefined
+                ? {}
+                : { https: { cert: options.tls.cert, key: options.tls.key } },
+            ),
+          ]
+        : [...options.transports],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {

@@ -49,6 +49,19 @@ export class IpBlacklist {
     return this.#until.delete(key)
   }
 
+  /** The entries in force, oldest first: each key and when (ms) it ends. */
+  entries(): { readonly key: string; readonly until: number }[] {
+    this.sweep()
+    return [...this.#until].map(([key, until]) => ({ key, until }))
+  }
+
+  /** Drops every entry; returns how many. */
+  clear(): number {
+    const n = this.#until.size
+    this.#until.clear()
+    return n
+  }
+
   /** Drops every ended entry; returns how many. */
   sweep(): number {
     const now = this.#now()
