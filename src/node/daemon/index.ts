@@ -29,6 +29,7 @@ export {
   METRICS_PREFIX,
   type MetricsServer,
   type NodeMetrics,
+  type NodeMetricsOptions,
   nodeMetrics,
   startMetricsServer,
 } from './metrics.ts'

@@ -3,11 +3,14 @@
  * (127.0.0.1 unless configured). Names carry the `timecoin_` prefix and base units (seconds,
  * bytes, `_total` counters): finality latency of the payments submitted here, finalized
  * transactions, committed blocks and the height, consensus messages sent and received, peers by
- * role, committee links up, bans, mempool, live outputs, and Node's own (CPU, memory, event-loop
- * lag). Invariants: reading metrics changes nothing in the node (counters are read from the
- * services' own stats when scraped); the latency map holds at most MAX_TIMED submissions.
+ * role, committee links up, bans, mempool, live outputs, the store's size on disk, and Node's own
+ * (CPU, memory, event-loop lag); docs/grafana/timecoin-dashboard.json charts them. Invariants:
+ * reading metrics changes nothing in the node (counters are read from the services' own stats
+ * when scraped); the latency map holds at most MAX_TIMED submissions.
  */
+import { readdir, stat } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { Notification } from '../../core/engine/runtime.ts'
@@ -53,7 +56,26 @@ function statGauge(registry: Registry, name: string, help: string, read: () => n
   })
 }
 
-export function nodeMetrics(node: AssembledNode): NodeMetrics {
+/** Bytes of the files in `dir` (LevelDB's folder is flat); files that vanish meanwhile count 0. */
+async function folderBytes(dir: string): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[])
+  const sizes = await Promise.all(
+    names.map((n) =>
+      stat(join(dir, n)).then(
+        (s) => (s.isFile() ? s.size : 0),
+        () => 0,
+      ),
+    ),
+  )
+  return sizes.reduce((a, b) => a + b, 0)
+}
+
+export interface NodeMetricsOptions {
+  /** The store's folder, measured at each scrape (`timecoin_store_bytes`); none: not exported. */
+  readonly storeDir?: string
+}
+
+export function nodeMetrics(node: AssembledNode, options: NodeMetricsOptions = {}): NodeMetrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: METRICS_PREFIX })
   const { host, engine, service } = node
@@ -116,6 +138,16 @@ export function nodeMetrics(node: AssembledNode): NodeMetrics {
     return engine.ledger.mempool.bytes
   })
   statGauge(registry, 'utxos', 'live outputs', () => engine.ledger.summary().count)
+  const { storeDir } = options
+  if (storeDir !== undefined)
+    new Gauge({
+      name: `${METRICS_PREFIX}store_bytes`,
+      help: 'bytes of the store (LevelDB) on disk',
+      registers: [registry],
+      async collect() {
+        this.set(await folderBytes(storeDir))
+      },
+    })
 
   const timed = new Map<string, number>()
   return {
