@@ -38,6 +38,7 @@ import { EngineRpcNode } from '../rpc/engine-node.ts'
 import { networkMethods } from '../rpc/network-methods.ts'
 import { nodeRegistry } from '../rpc/node-methods.ts'
 import { type RpcServer, startRpcServer } from '../rpc/server.ts'
+import { nodeWalletMethods } from '../wallet/index.ts'
 import { type AssembledNode, assembleNode } from './assemble.ts'
 import { componentLog, LOG_FILE_NAME, type Logger } from './log.ts'
 import { type MetricsServer, type NodeMetrics, nodeMetrics, startMetricsServer } from './metrics.ts'
@@ -255,8 +256,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       stop: () => void stop({ why: 'RPC stop', failed: false }),
     })
+    const wallet = await nodeWalletMethods({
+      keysDir: layout.keys,
+      engine: node.engine,
+      node: rpcNode,
+      masternodeKey: mnKey,
+    })
+    log.info(
+      `node wallet ${wallet.path} (${wallet.created ? 'new' : `${wallet.wallet.size} addresses`})`,
+    )
     const registry = nodeRegistry(rpcNode).add(
       ...networkMethods(networkView(node, s.p2p.maxConnections)),
+      ...wallet.methods,
       ...banMethods(bans, { defaultSeconds: defenceConfig.banDurationSeconds }),
     )
     const { user, password } = s.rpc
