@@ -7,7 +7,7 @@
 // is one more, it says it votes, and a payment sent afterwards carries its own Accept vote.
 // Then `deregistermasternode` takes it out again at the following epoch change. Ports are free
 // ones, every wait is bounded, and every process is stopped in teardown.
-import { writeFile } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateKeyPair } from '../../src/core/crypto/ed25519.ts'
@@ -36,6 +36,7 @@ import {
 let devnet: Devnet
 let coin: Coin
 let fifth: NodeProcess | undefined
+let fifthDir: string
 let call: (method: string, params?: readonly unknown[]) => Promise<unknown>
 const mnKey = generateKeyPair()
 const mnKeyHex = bytesToHex(mnKey.publicKey)
@@ -55,6 +56,7 @@ beforeAll(async () => {
   devnet = await startTestDevnet(4)
   coin = (await devnet.demoCoin())!
   const dir = await tempDir('timecoin-fifth-')
+  fifthDir = dir
   const [ports] = (await planPorts(1, false)).ports
   await saveKeyFile(join(dir, 'masternode.key'), {
     ...mnKey,
@@ -108,6 +110,16 @@ describe('a masternode registered by transaction', () => {
     expect(info.voting).toBe(false)
     expect(info.members.map((m) => m.key)).not.toContain(mnKeyHex)
     address = (await call('getnewaddress')) as string
+    // `help` lists the wallet's methods; its file is owner-only and its mnemonic is in no log.
+    expect(await call('help')).toMatch(/== Wallet ==[^=]*registermasternode/)
+    expect(await call('help', ['sendtoaddress'])).toMatch(/waitfinal/)
+    const walletFile = join(datadirLayout(fifthDir, 'devnet').keys, 'wallet.json')
+    expect((await stat(walletFile)).mode & 0o777).toBe(0o600)
+    const { mnemonic } = JSON.parse(await readFile(walletFile, 'utf8')) as { mnemonic: string }
+    expect(mnemonic.split(' ')).toHaveLength(24)
+    expect(await readFile(join(fifthDir, 'masternode.log'), 'utf8')).not.toContain(
+      mnemonic.split(' ').slice(0, 3).join(' '),
+    )
     expect(decodeAddress(address, 'devnet').networkClass).toBe('test')
     expect(await call('validateaddress', [address])).toMatchObject({ isvalid: true, ismine: true })
     expect(await call('validateaddress', ['TIME1nope'])).toMatchObject({ isvalid: false })

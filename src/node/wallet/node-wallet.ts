@@ -144,7 +144,8 @@ export class NodeWallet {
     this.#file = { ...this.#file, nextIndex: index + 1 }
     const key = this.#addKey(index)
     const file = this.#file
-    this.#saving = this.#saving.then(() => saveWalletFile(this.#path, file))
+    // A failed write fails this call only; the next one writes the count again.
+    this.#saving = this.#saving.catch(() => {}).then(() => saveWalletFile(this.#path, file))
     await this.#saving
     return encodeAddress(addressPayloadFromPublicKey(key.publicKey), this.network)
   }
