@@ -54,6 +54,19 @@ export function rpcCommand(): Command {
     .option('--rpccookiefile <file>', 'cookie file (default <datadir>/<network>/.cookie)')
     .option('--rpcclienttimeout <seconds>', 'give up after this long', seconds, 120)
     .option('--named', 'parameters are name=value pairs')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  timecoin rpc help                                   every method, by category',
+        '  timecoin rpc --network testnet getnewaddress        an address of the node wallet',
+        '  timecoin rpc --network testnet sendtoaddress TIME0… 1.5',
+        '  timecoin rpc --network testnet registermasternode bronze',
+        '  timecoin rpc --named waittransactionfinality txid=9a1b… timeout=10000',
+        '',
+      ].join('\n'),
+    )
     .action(async (method: string, params: string[], opts: RpcOptions, command: Command) => {
       const settings = resolveSettings({
         flags: {
