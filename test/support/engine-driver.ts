@@ -6,6 +6,7 @@ import {
   bytesToHex,
   type ChainConfig,
   type Committee,
+  type ConsensusRules,
   type EngineLimits,
   EngineRuntime,
   type FinalityEngine,
@@ -56,6 +57,8 @@ export interface ClusterOptions {
   readonly limits?: Partial<EngineLimits>
   /** Sees every notification of every node (e.g. an RPC view's finality waiters). */
   readonly onNotify?: (node: ClusterNode, notification: Notification) => void
+  /** The simulator's deliberately unsafe rules, for tests of them (SAFE_RULES otherwise). */
+  readonly rules?: ConsensusRules
 }
 
 export class Cluster {
@@ -77,14 +80,18 @@ export class Cluster {
 
   async #boot(key: KeyPair, store: MemoryStore): Promise<ClusterNode> {
     const opts = this.#opts
-    const engine = await openEngine(store, {
-      genesisHash: opts.genesisHash,
-      genesis: opts.genesis,
-      committee: opts.committee,
-      key,
-      ...(opts.chain ? { chain: opts.chain } : {}),
-      ...(opts.limits ? { limits: opts.limits } : {}),
-    })
+    const engine = await openEngine(
+      store,
+      {
+        genesisHash: opts.genesisHash,
+        genesis: opts.genesis,
+        committee: opts.committee,
+        key,
+        ...(opts.chain ? { chain: opts.chain } : {}),
+        ...(opts.limits ? { limits: opts.limits } : {}),
+      },
+      opts.rules,
+    )
     const timers = new Map<string, () => void>()
     const node: ClusterNode = {
       runtime: undefined as unknown as Runtime,

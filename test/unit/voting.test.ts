@@ -7,9 +7,11 @@ import {
   bytesToHex,
   COIN,
   Committee,
+  type ConsensusRules,
   certificateEntry,
   type Message,
   NO_CONFLICT,
+  SAFE_RULES,
   sha256,
   signVoteBatch,
   type Txid,
@@ -33,12 +35,13 @@ const pay = spend([coin(0)], [{ to: carol, value: 9n * COIN }])
 const rival = spend([coin(0)], [{ to: alice, value: 9n * COIN }])
 const hex = (txid: Txid) => bytesToHex(txid)
 
-async function setup() {
+async function setup(rules?: ConsensusRules) {
   const c = await Cluster.create({
     genesisHash: GENESIS_HASH,
     committee,
     keys: masternodes,
     genesis,
+    ...(rules === undefined ? {} : { rules }),
   })
   const node = c.node(masternodes[1]!)
   c.queue.length = 0
@@ -193,6 +196,24 @@ describe('a member deciding a transaction', () => {
     })
     expect(fromMember.some((s) => s.message.type === 'TransactionBroadcast')).toBe(false)
     expect(n2.engine.decisionOf(rival.txid)?.kind).toBe('reject')
+  })
+
+  it("under the simulator's accept-conflicts rule: Accepts the double spend, locks and forwards nothing", async () => {
+    // The deliberately broken rule the oracle must catch (test/sim): the member signs an Accept
+    // for a spend of an output it holds locked for another transaction.
+    const { c, node } = await setup({ ...SAFE_RULES, acceptConflicts: true })
+    await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    const sent = await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: rival.tx })
+    expect(node.engine.decisionOf(rival.txid)).toEqual({
+      kind: 'accept',
+      txid: rival.txid,
+      epoch: 0,
+    })
+    expect(batchOf(sent)!.leaves).toEqual([{ kind: 'txAccept', txid: rival.txid }])
+    expect(sent.some((s) => s.message.type === 'TransactionBroadcast')).toBe(false)
+    // The output stays locked for the first spend; the write behind the vote held its decision.
+    expect(node.engine.ledger.utxos.get(coin(0).outpoint)?.state).toMatchObject({ txid: pay.txid })
+    expect(node.alarms).toEqual([])
   })
 
   it('an invalid transaction: Reject with no conflict, and its sender pays for it', async () => {
