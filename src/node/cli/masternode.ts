@@ -10,7 +10,7 @@ import { LOG_LEVELS } from '../config/setting-specs.ts'
 import { resolveSettings } from '../config/settings.ts'
 import { startDaemon } from '../daemon/daemon.ts'
 import { componentLog, nodeLog } from '../daemon/log.ts'
-import { syncProgress } from '../daemon/sync-progress.ts'
+import { type SyncProgressDisplay, syncProgress } from '../daemon/sync-progress.ts'
 
 /** How long an orderly stop may take before the process exits regardless. */
 export const STOP_DEADLINE_MS = 10_000
@@ -40,11 +40,17 @@ export function masternodeCommand(): Command {
     const settings = resolveSettings({ flags })
     const logs = nodeLog({ level: settings.logLevel })
     const { log } = logs
+    let progress: SyncProgressDisplay | undefined
     const daemon = await startDaemon({
       settings,
       log,
       openLogFile: (path) => logs.openFile(path),
+      // From the moment sync exists: a node far behind starts catching up during start-up.
+      watchSync: (source) => {
+        progress = syncProgress({ source, log: componentLog(log, 'sync'), nodeLog: logs })
+      },
     }).catch((e: NodeJS.ErrnoException) => {
+      progress?.stop()
       if (e.code === 'EADDRINUSE') {
         process.stderr.write(
           `error: ${e.message}: a port this node needs is taken (another node? see --port, --wsport, --rpcport)\n`,
@@ -53,11 +59,6 @@ export function masternodeCommand(): Command {
       }
       throw e
     })
-    const sync = daemon.node.host.services.sync
-    const progress =
-      sync === undefined
-        ? undefined
-        : syncProgress({ source: sync, log: componentLog(log, 'sync'), nodeLog: logs })
     let requested = false
     /** Begins the orderly stop; false if it had begun already. */
     const requestStop = (why: string): boolean => {

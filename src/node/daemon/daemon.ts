@@ -44,7 +44,7 @@ import { componentLog, LOG_FILE_NAME, type Logger } from './log.ts'
 import { type MetricsServer, type NodeMetrics, nodeMetrics, startMetricsServer } from './metrics.ts'
 import { networkView } from './network-view.ts'
 import { nodeIdentity } from './node-identity.ts'
-import { logSync } from './sync-progress.ts'
+import { logSync, type SyncEventSource } from './sync-progress.ts'
 
 export interface DaemonOptions {
   readonly settings: Settings
@@ -52,6 +52,8 @@ export interface DaemonOptions {
   readonly log: Logger
   /** Told the log file's path once the data directory is locked (the CLI appends lines to it). */
   readonly openLogFile?: (path: string) => void
+  /** Handed the sync service as soon as the node has one (the CLI's progress bar listens). */
+  readonly watchSync?: (sync: SyncEventSource) => void
 }
 
 export interface Daemon {
@@ -223,7 +225,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ),
     )
     const sync = node.host.services.sync
-    if (sync !== undefined) logSync(sync, syncLog)
+    if (sync !== undefined) {
+      logSync(sync, syncLog)
+      options.watchSync?.(sync)
+    }
 
     let stopping: Promise<StopReason> | undefined
     let resolveStopped!: (r: StopReason) => void

@@ -88,7 +88,10 @@ export interface NodeLogOptions {
 /** The node's log and its sinks. */
 export interface NodeLog {
   readonly log: Logger
-  /** Appends every later line (JSON) to `path` too, created owner-only (0600). */
+  /**
+   * Appends every later line (JSON) to `path` too, created owner-only (0600) — and, the first
+   * time, the lines written before it (at most MAX_EARLY_LINES), so the file has the start-up.
+   */
   openFile(path: string): void
   /**
    * Sends standard output's lines through `write` (a progress bar that must redraw after each),
@@ -108,8 +111,23 @@ function safeStdout(line: string): void {
 }
 
 const LEVEL_WIDTH = 5
+/** Start-up lines kept for the log file until it opens (the data directory is locked). */
+export const MAX_EARLY_LINES = 200
+
 /** Fields every line has, left out of the text form's `key=value` tail. */
 const OWN_FIELDS = new Set(['time', 'level', 'component', 'msg', 'pid', 'hostname'])
+
+/** Whether `text` holds `value` as a whole word (`7` in "height 7", not in "block 17"). */
+function shows(text: string, value: string): boolean {
+  let at = text.indexOf(value)
+  while (at >= 0) {
+    const before = text[at - 1]
+    const after = text[at + value.length]
+    if (!/[\w.]/.test(before ?? ' ') && !/[\w.]/.test(after ?? ' ')) return true
+    at = text.indexOf(value, at + 1)
+  }
+  return false
+}
 
 /** A JSON line as `<time> <LEVEL> <component>: <msg> key=value…` (for a terminal). */
 export function textLine(json: string): string {
@@ -119,20 +137,26 @@ export function textLine(json: string): string {
   } catch {
     return json
   }
+  const msg = String(entry.msg ?? '')
+  // A field whose value the message already shows is left out (`height 7 … height=7`).
   const rest = Object.entries(entry)
     .filter(([k]) => !OWN_FIELDS.has(k))
-    .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const)
+    .filter(([, v]) => !shows(msg, v))
+    .map(([k, v]) => ` ${k}=${v}`)
     .join('')
   const level = String(entry.level ?? '')
     .toUpperCase()
     .padEnd(LEVEL_WIDTH)
-  return `${String(entry.time ?? '')} ${level} ${String(entry.component ?? '-')}: ${String(entry.msg ?? '')}${rest}\n`
+  return `${String(entry.time ?? '')} ${level} ${String(entry.component ?? '-')}: ${msg}${rest}\n`
 }
 
 /** The node's log: see the module comment. */
 export function nodeLog(options: NodeLogOptions): NodeLog {
   const stdoutMode = options.stdout ?? (process.stdout.isTTY === true ? 'text' : 'json')
   let fd: number | undefined
+  /** Lines written before the first file opened (start-up), for that file; then none. */
+  let early: string[] | undefined = []
   let diverted: ((line: string) => void) | undefined
   const toStdout = (line: string): void => {
     if (stdoutMode === false) return
@@ -148,7 +172,9 @@ export function nodeLog(options: NodeLogOptions): NodeLog {
   const destination: DestinationStream = {
     write(line: string): void {
       toStdout(line)
-      if (fd !== undefined)
+      if (fd === undefined) {
+        if (early !== undefined && early.length < MAX_EARLY_LINES) early.push(line)
+      } else
         try {
           writeSync(fd, line)
         } catch {
@@ -174,6 +200,14 @@ export function nodeLog(options: NodeLogOptions): NodeLog {
     openFile(path) {
       if (fd !== undefined) closeSync(fd)
       fd = openSync(path, 'a', 0o600)
+      const before = early?.join('') ?? ''
+      early = undefined
+      if (before !== '')
+        try {
+          writeSync(fd, before)
+        } catch {
+          // As for any line: lost here, stdout had it.
+        }
     },
     divertStdout(write) {
       diverted = write

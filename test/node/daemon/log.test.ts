@@ -129,7 +129,7 @@ describe('the structured log', () => {
     expect(redactPaths()).toContain('*.*.password')
   })
 
-  it('appends the same JSON lines to its file, created owner-only, after openFile', () => {
+  it('appends the same JSON lines to its file, created owner-only, start-up lines included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'timecoin-log-'))
     dirs.push(dir)
     const file = join(dir, 'timecoin.log')
@@ -141,14 +141,15 @@ describe('the structured log', () => {
     close()
     log.info('after close')
     const written = readFileSync(file, 'utf8')
-    expect(written).toBe(lines.slice(1, 3).join(''))
+    // The line from before the file opened (start-up) is in it too, first.
+    expect(written).toBe(lines.slice(0, 3).join(''))
     expect(statSync(file).mode & 0o777).toBe(0o600)
     // A second node run appends.
     const again = capture()
     again.openFile(file)
     again.log.info('second run')
     again.close()
-    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(3)
+    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(4)
   })
 
   it('shows a terminal one line per event: time, level, component, message, then fields', () => {
@@ -159,6 +160,11 @@ describe('the structured log', () => {
       /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN {2}engine: alarm code=X n=2 o=\{"a":1\}\n$/,
     )
     expect(textLine('not json\n')).toBe('not json\n')
+    // Fields the message already shows are not repeated.
+    componentLog(log, 'sync').info({ height: 7, target: 9 }, 'caught up at height 7')
+    expect(textLine(lines[1]!)).toMatch(/ INFO {2}sync: caught up at height 7 target=9\n$/)
+    componentLog(log, 'engine').info({ height: 17, transactions: 1 }, 'block 17 committed (1.5)')
+    expect(textLine(lines[2]!)).toMatch(/ engine: block 17 committed \(1\.5\) transactions=1\n$/)
   })
 
   it('sends standard output through a diverted writer while one is set', () => {
