@@ -64,6 +64,14 @@ export const NodeMeta = {
       'utxoCommitment): 1024 lanes, u16 little-endian, 2048 bytes; in every commit batch',
     writtenBy: 'src/core/engine/chain-store.ts',
   },
+  snapshotStage: {
+    name: 'snapshotStage',
+    record:
+      'a snapshot being installed: phase u8 (0 staging: height u32 ‖ total u32 ‖ next u32 ‖ ' +
+      'count u32 ‖ last outpoint (36) ‖ LtHash16 state (2048) of the records so far; ' +
+      '1 discarding); with each chunk, deleted by the install batch',
+    writtenBy: 'src/core/sync/snapshot-store.ts',
+  },
 } as const satisfies Record<string, NodeMetaEntry>
 
 export type MetaKeyName = keyof typeof NodeMeta

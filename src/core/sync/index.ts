@@ -6,6 +6,14 @@
 export { checkSyncedBlock, type SyncTip } from './block-check.ts'
 export { ChainSnapshot, MAX_SNAPSHOT_CHUNKS, SnapshotAssembly, SnapshotCache } from './snapshot.ts'
 export {
+  decodeSnapshotStage,
+  discardSnapshotRecords,
+  encodeSnapshotStage,
+  openSnapshotStage,
+  type SnapshotStage,
+  type StagedSnapshot,
+} from './snapshot-store.ts'
+export {
   DEFAULT_MAX_SYNC_PEERS,
   type SnapshotInstall,
   type SyncAction,

@@ -18,8 +18,9 @@ import { PeerAction, SyncError } from '../errors.ts'
 import { type ChainUtxo, chainUtxoState, chainUtxos } from '../ledger/chain-utxos.ts'
 import { LtHash } from '../ledger/lthash.ts'
 import type { UtxoEntry } from '../ledger/utxo-state.ts'
-import { compareOutPoints } from '../primitives/outpoint.ts'
+import { compareOutPoints, type OutPoint } from '../primitives/outpoint.ts'
 import { MAX_SNAPSHOT_RECORDS, type SnapshotRecord } from '../protocol/sync-messages.ts'
+import type { StagedSnapshot } from './snapshot-store.ts'
 
 /** The chain's UTXO set after block `height` (hash `hash`), in outpoint order. */
 export class ChainSnapshot {
@@ -131,13 +132,40 @@ export class SnapshotAssembly {
   count = 0
   /** Peers that served chunks of it (by name; at most its number of chunks). */
   readonly sources = new Set<string>()
-  readonly #state = new LtHash()
+  readonly #state: LtHash
   readonly #chunkRecords: number
-  #last: SnapshotRecord | undefined
+  #last: OutPoint | undefined
 
-  constructor(height: number, chunkRecords = MAX_SNAPSHOT_RECORDS) {
+  constructor(height: number, chunkRecords = MAX_SNAPSHOT_RECORDS, state = new LtHash()) {
     this.height = height
     this.#chunkRecords = chunkRecords
+    this.#state = state
+  }
+
+  /**
+   * The assembly of a snapshot whose install stopped (a crash) after `staged.next` chunks: it
+   * goes on from the next chunk, with the records' state and order as they were (its sources are
+   * not known: a mismatch then blames no one).
+   */
+  static resume(staged: StagedSnapshot, chunkRecords = MAX_SNAPSHOT_RECORDS): SnapshotAssembly {
+    const a = new SnapshotAssembly(staged.height, chunkRecords, staged.state.clone())
+    a.total = staged.total
+    a.next = staged.next
+    a.count = staged.count
+    a.#last = staged.last
+    return a
+  }
+
+  /** What is stored so far, for the store's marker (after a chunk was accepted). */
+  get staged(): StagedSnapshot {
+    return {
+      height: this.height,
+      total: this.total ?? 0,
+      next: this.next,
+      count: this.count,
+      last: this.#last,
+      state: this.#state.clone(),
+    }
   }
 
   get complete(): boolean {
@@ -182,11 +210,11 @@ export class SnapshotAssembly {
       throw badChunk(`chunk ${chunk.index} of ${chunk.total} holds ${n} outputs`)
     let previous = this.#last
     for (const r of chunk.records) {
-      if (previous !== undefined && compareOutPoints(previous.outpoint, r.outpoint) >= 0)
+      if (previous !== undefined && compareOutPoints(previous, r.outpoint) >= 0)
         throw badChunk('outputs out of outpoint order')
       if (r.height > this.height)
         throw badChunk(`an output created at ${r.height}, after the snapshot's block`)
-      previous = r
+      previous = r.outpoint
     }
     chainUtxoState(chunk.records, this.#state)
     this.#last = previous

@@ -37,6 +37,7 @@ import {
 } from '../protocol/sync-messages.ts'
 import { checkSyncedBlock, type SyncTip } from './block-check.ts'
 import { SnapshotAssembly } from './snapshot.ts'
+import type { StagedSnapshot } from './snapshot-store.ts'
 
 export type SyncMode = 'blocks' | 'snapshot'
 
@@ -60,6 +61,8 @@ export interface SyncClientInit {
   readonly maxFailures?: number
   /** Records per snapshot chunk: the protocol's 16,384 (smaller only in unit tests). */
   readonly chunkRecords?: number
+  /** Snapshot mode: the install a crash stopped, to go on with (`openSnapshotStage`). */
+  readonly resume?: StagedSnapshot
 }
 
 export type SyncEvent =
@@ -129,8 +132,15 @@ export type SyncAction =
   | { readonly type: 'verify'; readonly signatures: SignatureBundle }
   /** Hand these blocks to the engine in order and answer `applied` or `notApplied`. */
   | { readonly type: 'apply'; readonly blocks: readonly CertifiedBlock[] }
-  /** Store these snapshot records (the store is fresh; they become the UTXO set on install). */
-  | { readonly type: 'storeChunk'; readonly records: readonly SnapshotRecord[] }
+  /**
+   * Store these snapshot records with the marker of `staged` in one batch (the store is fresh, or
+   * holds this snapshot's earlier chunks; they become the UTXO set on install).
+   */
+  | {
+      readonly type: 'storeChunk'
+      readonly records: readonly SnapshotRecord[]
+      readonly staged: StagedSnapshot
+    }
   /** Delete the snapshot records stored so far (the set did not match its commitment). */
   | { readonly type: 'discardSnapshot' }
   /** Write the snapshot's chain state (tip, registry, state, block, steps) and answer `installed`. */
@@ -207,6 +217,8 @@ export class SyncClient {
     this.#mode = init.mode
     this.#tip = init.tip
     this.#registry = init.registry
+    if (init.mode === 'snapshot' && init.resume !== undefined)
+      this.#snapshot = SnapshotAssembly.resume(init.resume, init.chunkRecords)
   }
 
   get tip(): SyncTip {
@@ -414,7 +426,7 @@ export class SyncClient {
     }
     const p = this.#peers.get(request.peer)
     if (p !== undefined) p.failures = 0
-    this.#out.push({ type: 'storeChunk', records })
+    this.#out.push({ type: 'storeChunk', records, staged: s.staged })
     this.#out.push({ type: 'progress', progress: this.progress() })
   }
 

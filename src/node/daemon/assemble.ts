@@ -58,6 +58,7 @@ import {
 import type { NetworkName } from '../../core/primitives/network.ts'
 import { PeerRole } from '../../core/protocol/handshake.ts'
 import type { Store } from '../../core/storage/store.ts'
+import { openSnapshotStage } from '../../core/sync/snapshot-store.ts'
 import { createNodeHost, type NodeHost, type NodeHostOptions } from '../net/host.ts'
 
 /** The services a node's host may carry; those it was not built with are absent. */
@@ -164,6 +165,9 @@ export async function assembleNode(parts: NodeParts): Promise<AssembledNode> {
   const gossipOn = parts.gossip !== false && parts.gossip !== undefined
   const mnKey = masternode ? parts.key : undefined
   if (masternode && mnKey === undefined) throw new TypeError('a masternode needs its key')
+  // An install of a snapshot that a crash stopped is no store to open: its records are deleted
+  // (the sync service in snapshot mode resumes one instead; here the node syncs from genesis).
+  await openSnapshotStage(parts.store, { resume: false })
   const engine = await openEngine(parts.store, {
     ...parts.genesis,
     ...(parts.key === undefined ? {} : { key: parts.key }),

@@ -3,17 +3,18 @@
  * (`services: { handshake, committeeLinks, engine, sync: syncService({ store, ... }) }`, listed
  * after the services it uses; the engine and the links are optional).
  */
-import { SyncService, type SyncServiceComponents, type SyncServiceInit } from './sync-service.ts'
+import { SyncService } from './sync-service.ts'
+import type { SyncServiceComponents, SyncServiceInit } from './sync-types.ts'
 
 export * from './constants.ts'
-export {
-  SyncService,
-  type SyncServiceComponents,
-  type SyncServiceEvents,
-  type SyncServiceInit,
-  type SyncServiceMode,
-  type SyncServiceStats,
-} from './sync-service.ts'
+export { SyncService } from './sync-service.ts'
+export type {
+  SyncServiceComponents,
+  SyncServiceEvents,
+  SyncServiceInit,
+  SyncServiceMode,
+  SyncServiceStats,
+} from './sync-types.ts'
 
 export function syncService(
   init: SyncServiceInit,

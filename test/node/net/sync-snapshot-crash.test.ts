@@ -1,0 +1,144 @@
+// A snapshot install stopped by a crash, over @libp2p/memory (issue 10, point 9; docs/STORAGE.md
+// "A snapshot being installed"): four masternodes make blocks with payments; a fresh node starts
+// fetching a snapshot and is stopped once its chunk is stored but before the switch-over — the
+// store as it was then is what survives. That store is refused by the engine (never read as a
+// UTXO set); a node in snapshot mode on it resumes the install from its marker (the chunk is not
+// fetched again), installs, opens its engine there and follows to the members' tip and UTXO
+// commitment; a node opened on another copy in blocks mode discards the half-installed snapshot
+// and syncs from genesis to the same chain. Every wait is bounded; every host and store is stopped
+// after each test.
+import { describe, expect, it } from 'vitest'
+import {
+  COIN,
+  ensureStoreVersion,
+  MemoryStore,
+  MetaKey,
+  MIN_FEE,
+  type Store,
+} from '../../../src/core/index.ts'
+import type { Penalty } from '../../../src/core/net/index.ts'
+import { engineFixture } from '../../support/engine-fixture.ts'
+import { keyPair, spend } from '../../support/ledger-fixture.ts'
+import { addressesOf, type Masternode, startMasternode, until } from '../../support/net-engines.ts'
+import {
+  expectSameChain,
+  type SnapshotHost,
+  startSnapshotHost,
+  stopHost,
+  syncCluster,
+  syncedTo,
+  tipOf,
+} from '../../support/net-sync.ts'
+
+const owners = Array.from({ length: 8 }, (_, i) => keyPair(860 + i))
+const fx = engineFixture('sync snapshot crash', 880, owners)
+
+const { setup, committee } = syncCluster(fx)
+
+async function payments(members: readonly Masternode[]): Promise<void> {
+  const coins = [0, 1, 2].map((i) => fx.coin(i))
+  for (const [i, coin] of coins.entries()) {
+    const b = spend(
+      [coin],
+      [
+        { to: owners[i + 4]!, value: 2n * COIN },
+        { to: coin.owner, value: coin.value - 2n * COIN - MIN_FEE },
+      ],
+    )
+    await members[i]!.engine.submit(b.tx)
+  }
+  await until(
+    () =>
+      coins.every((c) =>
+        members.every(
+          (m) => m.engine.runtime.engine.ledger.utxos.get(c.outpoint)?.state.kind === 'Confirmed',
+        ),
+      ),
+    'the payments confirmed',
+    20_000,
+  )
+}
+
+/** Resolves with the installed height (rejects after `ms`). */
+function installed(host: SnapshotHost, ms = 20_000) {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no snapshot installed in ${ms} ms`)), ms)
+    host.services.sync.addEventListener(
+      'sync:installed',
+      (e) => {
+        clearTimeout(timer)
+        resolve(e.detail.tip.height)
+      },
+      { once: true },
+    )
+  })
+}
+
+/** Resolves once `store` holds the install marker (polling every 5 ms, at most `ms`). */
+async function staged(store: Store, ms = 20_000): Promise<void> {
+  const deadline = performance.now() + ms
+  while ((await store.get(MetaKey.snapshotStage)) === undefined) {
+    if (performance.now() > deadline) throw new Error(`no chunk stored in ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+describe('a snapshot install stopped by a crash', () => {
+  it('is refused by the engine, resumed where it stopped, and installs to the same chain', async () => {
+    const s = setup()
+    const members = await committee(s)
+    await payments(members)
+    await until(() => tipOf(members[0]!).height >= 6, 'six blocks', 20_000)
+
+    // One block per request: the chunk lands long before the blocks up to its height are checked.
+    const store = new MemoryStore()
+    const penalties: Penalty[] = []
+    const first = await startSnapshotHost(s, store, penalties, { rangeSize: 1 })
+    await first.dial(addressesOf(members[0]!.host, 'memory'))
+    await staged(store)
+    // The crash: what the store holds at this instant is all that survives.
+    const image = store.snapshot()
+    await stopHost(first)
+    const disk = MemoryStore.fromSnapshot(image)
+    expect(await disk.get(MetaKey.dbVersion)).toBeUndefined()
+    await expect(ensureStoreVersion(MemoryStore.fromSnapshot(image))).rejects.toMatchObject({
+      code: 'STORE_VERSION_MISSING',
+    })
+
+    // Reopened in snapshot mode: the install goes on from its marker.
+    const second = await startSnapshotHost(s, disk, penalties)
+    const done = installed(second)
+    await second.dial(addressesOf(members[0]!.host, 'memory'))
+    await second.dial(addressesOf(members[1]!.host, 'memory'))
+    const height = await done
+    const stats = second.services.sync.stats()
+    expect(stats.resumedAt).toBe(1)
+    expect(stats.chunksStored).toBe(0)
+    await stopHost(second)
+    expect(await disk.get(MetaKey.snapshotStage)).toBeUndefined()
+
+    // Its engine opens there and follows to the members' tip.
+    const fresh = await startMasternode(s, keyPair(890), { store: disk, sync: {} })
+    expect(tipOf(fresh).height).toBe(height)
+    const target = tipOf(members[0]!).height
+    await until(() => syncedTo(fresh) >= target, `the resumed node at ${target}`, 20_000)
+    await expectSameChain(fresh, members[0]!)
+
+    // Another copy of the crashed store, opened in blocks mode: the half-installed snapshot is
+    // discarded and the node syncs every block from genesis to the same chain.
+    const other = await startMasternode(s, keyPair(891), {
+      store: MemoryStore.fromSnapshot(image),
+      sync: { rangeSize: 8 },
+    })
+    expect(tipOf(other).height).toBe(0)
+    const target2 = tipOf(members[0]!).height
+    await until(() => syncedTo(other) >= target2, `the discarding node at ${target2}`, 20_000)
+    await expectSameChain(other, members[0]!)
+    for (const n of [fresh, other]) {
+      expect(n.alarms).toEqual([])
+      expect(n.penalties).toEqual([])
+    }
+    expect(penalties).toEqual([])
+    console.info(JSON.stringify({ snapshotHeight: height, resumedAt: stats.resumedAt }))
+  })
+})
