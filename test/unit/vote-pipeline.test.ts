@@ -47,4 +47,25 @@ describe('vote pipeline', () => {
     const next = pipeline.persisted(first.id)!.next!.ops
     expect(next.slice(0, -1)).toEqual([decision])
   })
+
+  it('tracks queued keys across writes: drops every queued copy, never one already in flight', () => {
+    let id = 0
+    const pipeline = new VotePipeline(0, () => ++id)
+    const first = pipeline.enqueue(leaf(1), [put(5, 1)], 0)!
+    pipeline.enqueue(leaf(2), [put(2, 1)], 0)
+    pipeline.enqueue(leaf(3), [put(2, 2), put(6, 1)], 0)
+    pipeline.supersede([put(2, 9)])
+    const second = pipeline.persisted(first.id)!.next!
+    expect(keys(second.ops).slice(0, -1)).toEqual(['6=1'])
+    // Output 6 is in flight now, output 2 queued again: only the queued one goes.
+    pipeline.enqueue(leaf(4), [put(2, 3), put(7, 1)], 0)
+    pipeline.supersede([put(6, 9), put(2, 9), put(5, 9)])
+    expect(keys(second.ops).slice(0, -1)).toEqual(['6=1'])
+    const third = pipeline.persisted(second.id)!.next!
+    expect(keys(third.ops).slice(0, -1)).toEqual(['7=1'])
+    // Nothing queued: a later write of the same keys has nothing to drop.
+    pipeline.supersede([put(7, 9)])
+    expect(keys(third.ops).slice(0, -1)).toEqual(['7=1'])
+    expect(pipeline.persisted(third.id)!.ready.leaves).toEqual([leaf(4)])
+  })
 })

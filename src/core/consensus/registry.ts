@@ -177,6 +177,7 @@ export class Registry {
    * every input of every transaction they vote on.
    */
   spendRule(outpoint: OutPoint): 'collateral' | 'frozen' | Txid | undefined {
+    if (this.#locked.size === 0 && this.#frozen.size === 0 && this.#carried.size === 0) return
     const key = outPointToString(outpoint)
     const until = this.#locked.get(key)
     if (until !== undefined && this.state.epoch < until) return 'collateral'

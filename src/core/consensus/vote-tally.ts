@@ -1,19 +1,20 @@
 /**
- * Accept and Reject votes per transaction for one epoch, as certificate entries ready to be
- * assembled. At most one entry per voter per txid (the first seen wins; a voter's later batch
+ * Accept and Reject votes per transaction for one epoch. Each Accept is kept as its batch and leaf
+ * index; its certificate entry (header, signature, Merkle path) is built only when a certificate
+ * is assembled. At most one entry per voter per txid (the first seen wins; a voter's later batch
  * for the same txid adds nothing). Rejects are advisory and never bind anyone.
  */
-import { keyId } from '../encoding/bytes.ts'
+import { bytes32Key, keyId } from '../encoding/bytes.ts'
 import type { Txid } from '../primitives/txid.ts'
-import { txidToHex } from '../primitives/txid.ts'
 import type { FinalityCertificate } from './certificate.ts'
 import type { Committee } from './committee.ts'
-import { batchEntries, type CertificateEntry } from './quorum-proof.ts'
+import { certificateEntry } from './quorum-proof.ts'
 import type { VoteBatch } from './vote-batch.ts'
 
 interface TxVotes {
   readonly txid: Txid
-  readonly accepts: Map<string, CertificateEntry>
+  /** voter → the batch and leaf index of its Accept (its certificate entry, built on demand). */
+  readonly accepts: Map<string, { readonly batch: VoteBatch; readonly index: number }>
   readonly rejects: Map<string, Txid>
   acceptWeight: number
   rejectWeight: number
@@ -57,12 +58,11 @@ export class VoteTally {
     if (seqs.size > SEEN_PER_VOTER) seqs.delete(seqs.values().next().value!)
     const accepted: Txid[] = []
     const rejected: Txid[] = []
-    const entry = batchEntries(batch)
     batch.leaves.forEach((leaf, index) => {
       if (leaf.kind === 'txAccept') {
         const v = this.#votes(leaf.txid)
         if (v.accepts.has(voter)) return
-        v.accepts.set(voter, entry(index))
+        v.accepts.set(voter, { batch, index })
         v.acceptWeight += weight
         accepted.push(leaf.txid)
       } else if (leaf.kind === 'txReject') {
@@ -82,33 +82,36 @@ export class VoteTally {
   }
 
   acceptWeight(txid: Txid): number {
-    return this.#byTx.get(txidToHex(txid))?.acceptWeight ?? 0
+    return this.#byTx.get(bytes32Key(txid))?.acceptWeight ?? 0
   }
 
   rejectWeight(txid: Txid): number {
-    return this.#byTx.get(txidToHex(txid))?.rejectWeight ?? 0
+    return this.#byTx.get(bytes32Key(txid))?.rejectWeight ?? 0
   }
 
   /** Voters (hex keys) whose Accept or Reject for `txid` has been counted. */
   votersOf(txid: Txid): Set<string> {
-    const v = this.#byTx.get(txidToHex(txid))
+    const v = this.#byTx.get(bytes32Key(txid))
     return new Set([...(v?.accepts.keys() ?? []), ...(v?.rejects.keys() ?? [])])
   }
 
   /** A certificate for `txid` once Accept weight reaches the quorum, else null. */
   certificate(txid: Txid): FinalityCertificate | null {
-    const v = this.#byTx.get(txidToHex(txid))
+    const v = this.#byTx.get(bytes32Key(txid))
     if (v === undefined || !this.committee.isQuorum(v.acceptWeight)) return null
-    return { txid, epoch: this.committee.epoch, entries: [...v.accepts.values()] }
+    const entries = [...v.accepts.values()].map(({ batch, index }) =>
+      certificateEntry(batch, index),
+    )
+    return { txid, epoch: this.committee.epoch, entries }
   }
 
   /** Forgets a transaction's votes (after it is confirmed). */
   forget(txid: Txid): void {
-    this.#byTx.delete(txidToHex(txid))
+    this.#byTx.delete(bytes32Key(txid))
   }
 
   #votes(txid: Txid): TxVotes {
-    const id = txidToHex(txid)
+    const id = bytes32Key(txid)
     let v = this.#byTx.get(id)
     if (v === undefined) {
       v = { txid, accepts: new Map(), rejects: new Map(), acceptWeight: 0, rejectWeight: 0 }

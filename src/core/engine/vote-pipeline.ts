@@ -16,7 +16,6 @@
 
 import { MAX_BATCH_LEAVES } from '../consensus/vote-batch.ts'
 import type { VoteLeaf } from '../consensus/vote-leaf.ts'
-import { bytesToHex } from '../encoding/bytes.ts'
 import { Bucket } from '../storage/keys.ts'
 import type { BatchOp } from '../storage/store.ts'
 import { lastSeqOp } from './decision-store.ts'
@@ -48,8 +47,19 @@ export interface ReadyBatch {
   readonly epochs: readonly number[]
 }
 
+/** A store key as a string (char i = byte i), to index queued ledger records by key. */
+function keyString(key: Uint8Array): string {
+  return String.fromCharCode.apply(null, key as unknown as number[])
+}
+
+function isLedgerOp(op: BatchOp): boolean {
+  return LEDGER_BUCKETS.has(op.key[0]!)
+}
+
 export class VotePipeline {
   #queue: Item[] = []
+  /** How many queued (not in-flight) ops write each ledger key: `supersede` looks here first. */
+  #queuedKeys = new Map<string, number>()
   #inFlight: { readonly id: number; readonly seq: number; readonly items: readonly Item[] } | null =
     null
   #lastSeq: number
@@ -81,16 +91,36 @@ export class VotePipeline {
   supersede(ops: readonly BatchOp[]): void {
     if (this.#queue.length === 0 || ops.length === 0) return
     const keys = new Set<string>()
-    for (const op of ops) if (LEDGER_BUCKETS.has(op.key[0]!)) keys.add(bytesToHex(op.key))
+    for (const op of ops) {
+      if (!isLedgerOp(op)) continue
+      const key = keyString(op.key)
+      if (this.#queuedKeys.has(key)) keys.add(key)
+    }
     if (keys.size === 0) return
-    const stale = (op: BatchOp) => LEDGER_BUCKETS.has(op.key[0]!) && keys.has(bytesToHex(op.key))
-    for (const item of this.#queue)
-      if (item.ops.some(stale)) item.ops = item.ops.filter((op) => !stale(op))
+    const stale = (op: BatchOp) => isLedgerOp(op) && keys.has(keyString(op.key))
+    for (const item of this.#queue) {
+      if (!item.ops.some(stale)) continue
+      const kept: BatchOp[] = []
+      for (const op of item.ops) {
+        if (stale(op)) this.#count(op, -1)
+        else kept.push(op)
+      }
+      item.ops = kept
+    }
+  }
+
+  #count(op: BatchOp, delta: 1 | -1): void {
+    if (!isLedgerOp(op)) return
+    const key = keyString(op.key)
+    const n = (this.#queuedKeys.get(key) ?? 0) + delta
+    if (n === 0) this.#queuedKeys.delete(key)
+    else this.#queuedKeys.set(key, n)
   }
 
   /** Queues a leaf; returns the write to start if the pipeline was idle. */
   enqueue(leaf: VoteLeaf, ops: readonly BatchOp[], epoch: number): PersistRequest | null {
     this.#queue.push({ leaf, epoch, ops })
+    for (const op of ops) this.#count(op, 1)
     return this.#start()
   }
 
@@ -113,6 +143,7 @@ export class VotePipeline {
   #start(): PersistRequest | null {
     if (this.#inFlight !== null || this.#queue.length === 0) return null
     const items = this.#queue.splice(0, MAX_BATCH_LEAVES)
+    for (const item of items) for (const op of item.ops) this.#count(op, -1)
     const seq = ++this.#lastSeq
     const id = this.#nextId()
     this.#inFlight = { id, seq, items }

@@ -5,6 +5,7 @@
  * need the ledger and live there.
  */
 import { weakKeyError } from '../crypto/public-key-rule.ts'
+import { bytes32Key } from '../encoding/bytes.ts'
 import { PeerAction, TransactionError } from '../errors.ts'
 import { MAX_AMOUNT } from './amount.ts'
 import { outPointToString } from './outpoint.ts'
@@ -44,8 +45,14 @@ export function checkTransactionStructure(tx: Transaction): number {
   const seen = new Set<string>()
   for (let i = 0; i < tx.inputs.length; i++) {
     const input = tx.inputs[i]!
-    const key = outPointToString(input.outpoint)
-    if (seen.has(key)) reject('TX_DUPLICATE_INPUT', `input ${key} spent twice`)
+    const key = bytes32Key(
+      input.outpoint.txid,
+      input.outpoint.vout & 0xffff,
+      input.outpoint.vout >>> 16,
+    )
+    if (seen.has(key)) {
+      reject('TX_DUPLICATE_INPUT', `input ${outPointToString(input.outpoint)} spent twice`)
+    }
     seen.add(key)
     requireStrongKey(input.publicKey, `input ${i} public key`)
   }
