@@ -36,7 +36,7 @@ function entryJson(e: BanEntry, now: number) {
     address: e.target.text,
     ban_created: e.created === undefined ? null : seconds(e.created),
     banned_until: seconds(e.until),
-    ban_duration: e.created === undefined ? null : seconds(e.until - e.created),
+    ban_duration: e.created === undefined ? null : seconds(e.until) - seconds(e.created),
     time_remaining: Math.max(0, seconds(e.until - now)),
     source: e.source,
   }
