@@ -118,6 +118,8 @@ export function syncProgress(options: SyncProgressOptions): SyncProgressDisplay 
 
   const endBar = (): void => {
     if (bars === undefined) return
+    // A redraw first: it prints the log lines still waiting above the bar (stop would drop them).
+    bars.update()
     bars.stop()
     bars = undefined
     bar = undefined

@@ -105,6 +105,21 @@ describe('sync progress', () => {
     expect(source.listenerCount('sync:progress')).toBe(0)
   })
 
+  it('on a terminal, prints the log lines written while the bar is drawn above it, none lost', () => {
+    const source = new TypedEventEmitter<SyncServiceEvents>()
+    const stream = new FakeTerminal(true)
+    // The node's real log, in its terminal form: its lines go through the bar while it is drawn.
+    const logs = nodeLog({ level: 'info', stdout: 'text' })
+    const display = syncProgress({ source, log: logs.log, stream, nodeLog: logs })
+    source.dispatchEvent(progress({ height: 1, target: 50 }))
+    logs.log.warn('a line while catching up')
+    source.dispatchEvent(
+      new CustomEvent('sync:synced', { detail: { height: 50, hash: new Uint8Array(32) } }),
+    )
+    expect(stream.text).toMatch(/WARN {2}daemon: a line while catching up/)
+    display.stop()
+  })
+
   it('logs the milestones: caught up, a snapshot installed, a peer penalized, halted', () => {
     const source = new TypedEventEmitter<SyncServiceEvents>()
     const { logs, entries } = captured()
