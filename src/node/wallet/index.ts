@@ -66,7 +66,13 @@ export async function nodeWalletMethods(options: NodeWalletOptions): Promise<{
 }> {
   const path = join(options.keysDir, WALLET_FILE_NAME)
   const { wallet: file, created } = await openWalletFile(path, options.node.network)
-  const wallet = new NodeWallet(path, file, engineWalletView(options.engine, options.node.network))
+  const imported = options.masternodeKey === undefined ? [] : [options.masternodeKey]
+  const wallet = new NodeWallet(
+    path,
+    file,
+    engineWalletView(options.engine, options.node.network),
+    imported,
+  )
   const methods = walletMethods({
     wallet,
     node: options.node,

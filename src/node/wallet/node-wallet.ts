@@ -105,7 +105,16 @@ export class NodeWallet {
   /** File writes in order (nextIndex only grows). */
   #saving: Promise<void> = Promise.resolve()
 
-  constructor(path: string, file: WalletFile, view: WalletChainView) {
+  /**
+   * `imported`: keys held elsewhere whose outputs the wallet also spends (the node's masternode
+   * key, which genesis funds); they are not derived from the seed and not written to the file.
+   */
+  constructor(
+    path: string,
+    file: WalletFile,
+    view: WalletChainView,
+    imported: readonly KeyPair[] = [],
+  ) {
     if (file.network !== view.network)
       throw new WalletError(
         'WALLET_FILE_INVALID',
@@ -116,6 +125,8 @@ export class NodeWallet {
     this.#view = view
     this.#seed = mnemonicToSeed(file.mnemonic)
     for (let i = 0; i < file.nextIndex; i++) this.#addKey(i)
+    for (const key of imported)
+      this.#keys.set(bytesToHex(addressPayloadFromPublicKey(key.publicKey)), key)
   }
 
   get network(): NetworkName {
@@ -124,7 +135,7 @@ export class NodeWallet {
 
   /** Addresses handed out so far. */
   get size(): number {
-    return this.#keys.size
+    return this.#file.nextIndex
   }
 
   #addKey(index: number): KeyPair {

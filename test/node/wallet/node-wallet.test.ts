@@ -4,17 +4,21 @@
 // twice, and gives a refused transaction's inputs back; registrations and deregistrations it builds
 // pass the ledger's structure, dust and signature checks (the proof included); short funds are
 // WALLET_INSUFFICIENT_FUNDS.
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { generateKeyPair } from '../../../src/core/crypto/ed25519.ts'
 import { sha256 } from '../../../src/core/crypto/sha256.ts'
-import { utf8ToBytes } from '../../../src/core/encoding/bytes.ts'
+import { bytesToHex, utf8ToBytes } from '../../../src/core/encoding/bytes.ts'
 import type { MempoolEntry } from '../../../src/core/ledger/mempool.ts'
 import { verifyTransaction } from '../../../src/core/ledger/tx-verify.ts'
 import type { UtxoEntry } from '../../../src/core/ledger/utxo-state.ts'
-import { decodeAddress } from '../../../src/core/primitives/address.ts'
+import {
+  addressPayloadFromPublicKey,
+  decodeAddress,
+  encodeAddress,
+} from '../../../src/core/primitives/address.ts'
 import { type Amount, COIN, MIN_FEE } from '../../../src/core/primitives/amount.ts'
 import { type OutPoint, outPointToString } from '../../../src/core/primitives/outpoint.ts'
 import { computeTxid } from '../../../src/core/primitives/transaction.ts'
@@ -129,6 +133,29 @@ describe('node wallet', () => {
     expect(await typedRejectionOf(wallet.build([to]))).toBe('WalletError:WALLET_INSUFFICIENT_FUNDS')
     wallet.release(tx)
     expect((await wallet.build([to])).inputs).toHaveLength(1)
+  })
+
+  it('spends the outputs of an imported key (the masternode key) and writes no key of it', async () => {
+    const path = await walletPath()
+    const { wallet: file } = await openWalletFile(path, 'devnet')
+    const view = new FakeView()
+    const masternode = generateKeyPair()
+    const wallet = new NodeWallet(path, file, view, [masternode])
+    expect(wallet.size).toBe(0)
+    view.fund(
+      encodeAddress(addressPayloadFromPublicKey(masternode.publicKey), 'devnet'),
+      20n * COIN,
+      9,
+    )
+    expect(wallet.balance().final).toBe(20n * COIN)
+    const tx = await wallet.build([
+      { value: COIN, address: addressPayloadFromPublicKey(generateKeyPair().publicKey) },
+    ])
+    expect(tx.inputs[0]!.publicKey).toEqual(masternode.publicKey)
+    await verifyTransaction(tx, computeTxid(tx), genesisHash)
+    // The change went to key 0, made for it and recorded in the file; the imported key was not.
+    expect((await loadWalletFile(path, 'devnet')).nextIndex).toBe(1)
+    expect(await readFile(path, 'utf8')).not.toContain(bytesToHex(masternode.secretKey))
   })
 
   it('builds a registration and a deregistration the ledger accepts', async () => {
