@@ -10,8 +10,11 @@
  * write the engine makes meanwhile (a block confirming the same outputs, their finality, a prune)
  * lands first and carries newer values of the same records. `supersede` drops the queued ledger
  * ops on those keys, so the queued write never puts back a state the ledger has moved past (writes
- * apply in call order; the later one is newer). The leaf's own records — its decision or block
- * vote — are always written with it: nothing is signed before its record is durable.
+ * apply in call order; the later one is newer). The leaf's own record — its decision or block
+ * vote — is written with it, so nothing is signed before its record is durable, with one
+ * exception: a block vote whose record a commit deletes (its height is decided and the tip moves
+ * past it in that same write, so the vote binds no one any more) loses its queued record too,
+ * instead of writing it back after the commit and leaving it in the store for good.
  */
 
 import { MAX_BATCH_LEAVES } from '../consensus/vote-batch.ts'
@@ -56,9 +59,19 @@ function isLedgerOp(op: BatchOp): boolean {
   return LEDGER_BUCKETS.has(op.key[0]!)
 }
 
+/** A queued op a later write of the same key makes stale: a ledger record, or a block vote. */
+function isSupersedable(op: BatchOp): boolean {
+  return isLedgerOp(op) || op.key[0] === Bucket.blockVote
+}
+
+/** A write that makes queued ops on its key stale: any ledger write; a commit's block-vote delete. */
+function supersedes(op: BatchOp): boolean {
+  return isLedgerOp(op) || (op.type === 'del' && op.key[0] === Bucket.blockVote)
+}
+
 export class VotePipeline {
   #queue: Item[] = []
-  /** How many queued (not in-flight) ops write each ledger key: `supersede` looks here first. */
+  /** How many queued (not in-flight) ops write each supersedable key: `supersede` looks here first. */
   #queuedKeys = new Map<string, number>()
   #inFlight: { readonly id: number; readonly seq: number; readonly items: readonly Item[] } | null =
     null
@@ -92,12 +105,12 @@ export class VotePipeline {
     if (this.#queue.length === 0 || ops.length === 0) return
     const keys = new Set<string>()
     for (const op of ops) {
-      if (!isLedgerOp(op)) continue
+      if (!supersedes(op)) continue
       const key = keyString(op.key)
       if (this.#queuedKeys.has(key)) keys.add(key)
     }
     if (keys.size === 0) return
-    const stale = (op: BatchOp) => isLedgerOp(op) && keys.has(keyString(op.key))
+    const stale = (op: BatchOp) => isSupersedable(op) && keys.has(keyString(op.key))
     for (const item of this.#queue) {
       if (!item.ops.some(stale)) continue
       const kept: BatchOp[] = []
@@ -110,7 +123,7 @@ export class VotePipeline {
   }
 
   #count(op: BatchOp, delta: 1 | -1): void {
-    if (!isLedgerOp(op)) return
+    if (!isSupersedable(op)) return
     const key = keyString(op.key)
     const n = (this.#queuedKeys.get(key) ?? 0) + delta
     if (n === 0) this.#queuedKeys.delete(key)
