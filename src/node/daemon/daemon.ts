@@ -150,8 +150,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     )
     const identity = await nodeIdentity(layout.nodeKey, s.network)
     if (identity.created) log.info(`made a new node identity in ${layout.nodeKey}`)
+    // Without a masternode key the node is a full node: its engine has no key at all (it follows
+    // the chain and can never vote), not even its libp2p identity's.
     const mnKey = await masternodeKey(s, layout)
-    const key = mnKey ?? identity.key
     // A pool of worker threads (throughput), or none: on the node's own thread a check costs no
     // thread hand-over, which at a devnet's light load is the shorter path to finality.
     let verifier: Ed25519Verifier
@@ -182,9 +183,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       network: s.network,
       genesis: genesis.engine,
       store: lock.store,
-      key,
+      ...(mnKey === undefined ? {} : { key: mnKey, signer: nativeSigner(mnKey) }),
       masternode: mnKey !== undefined,
-      signer: nativeSigner(key),
       clock: wallClock,
       timers: wallTimers,
       verifier,
@@ -296,9 +296,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const role =
       mnKey === undefined
         ? 'full node'
-        : node.engine.committee.members.some((m) => bytesToHex(m.key) === bytesToHex(key.publicKey))
-          ? `masternode ${bytesToHex(key.publicKey)} (in the committee of epoch ${node.engine.committee.epoch})`
-          : `masternode ${bytesToHex(key.publicKey)} (not in the current committee: standing by)`
+        : node.engine.committee.members.some(
+              (m) => bytesToHex(m.key) === bytesToHex(mnKey.publicKey),
+            )
+          ? `masternode ${bytesToHex(mnKey.publicKey)} (in the committee of epoch ${node.engine.committee.epoch})`
+          : `masternode ${bytesToHex(mnKey.publicKey)} (not in the current committee: standing by)`
     const tip = node.engine.tip
     log.info({ height: tip?.height ?? 0 }, `${role}; chain at height ${tip?.height ?? 0}`)
     net.info({ peerId: node.host.peerId.toString() }, `peer id ${node.host.peerId.toString()}`)
