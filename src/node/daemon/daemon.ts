@@ -150,9 +150,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     )
     const identity = await nodeIdentity(layout.nodeKey, s.network)
     if (identity.created) log.info(`made a new node identity in ${layout.nodeKey}`)
-    // Without a masternode key the node is a full node: its engine has no key at all (it follows
-    // the chain and can never vote), not even its libp2p identity's.
     const mnKey = await masternodeKey(s, layout)
+    const key = mnKey ?? identity.key
     // A pool of worker threads (throughput), or none: on the node's own thread a check costs no
     // thread hand-over, which at a devnet's light load is the shorter path to finality.
     let verifier: Ed25519Verifier
@@ -166,10 +165,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // The operator's bans (setban), composed with the defence's gate; listbanned shows both.
     const bans = new BanList({ defence })
     let rpcNode: EngineRpcNode | undefined
+    let walletObserver: ((n: Notification) => void) | undefined
     let metrics: NodeMetrics | undefined
     let failed: ((why: string) => void) | undefined
     const notify = (n: Notification): void => {
       rpcNode?.notify(n)
+      walletObserver?.(n)
       metrics?.observe(n)
       if (n.type === 'alarm') engineLog.warn({ code: n.code }, n.message)
       else if (n.type === 'committed')
@@ -183,8 +184,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       network: s.network,
       genesis: genesis.engine,
       store: lock.store,
-      ...(mnKey === undefined ? {} : { key: mnKey, signer: nativeSigner(mnKey) }),
+      key,
       masternode: mnKey !== undefined,
+      signer: nativeSigner(key),
       clock: wallClock,
       timers: wallTimers,
       verifier,
@@ -267,6 +269,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       node: rpcNode,
       masternodeKey: mnKey,
     })
+    walletObserver = wallet.observe
     log.info(
       `node wallet ${wallet.path} (${wallet.created ? 'new' : `${wallet.wallet.size} addresses`})`,
     )
@@ -296,11 +299,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const role =
       mnKey === undefined
         ? 'full node'
-        : node.engine.committee.members.some(
-              (m) => bytesToHex(m.key) === bytesToHex(mnKey.publicKey),
-            )
-          ? `masternode ${bytesToHex(mnKey.publicKey)} (in the committee of epoch ${node.engine.committee.epoch})`
-          : `masternode ${bytesToHex(mnKey.publicKey)} (not in the current committee: standing by)`
+        : node.engine.committee.members.some((m) => bytesToHex(m.key) === bytesToHex(key.publicKey))
+          ? `masternode ${bytesToHex(key.publicKey)} (in the committee of epoch ${node.engine.committee.epoch})`
+          : `masternode ${bytesToHex(key.publicKey)} (not in the current committee: standing by)`
     const tip = node.engine.tip
     log.info({ height: tip?.height ?? 0 }, `${role}; chain at height ${tip?.height ?? 0}`)
     net.info({ peerId: node.host.peerId.toString() }, `peer id ${node.host.peerId.toString()}`)

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type { KeyPair } from '../../core/crypto/ed25519.ts'
 import { equalBytes } from '../../core/encoding/bytes.ts'
 import type { FinalityEngine } from '../../core/engine/finality-engine.ts'
+import type { Notification } from '../../core/engine/runtime.ts'
 import type { NetworkName } from '../../core/primitives/network.ts'
 import type { RpcMethod } from '../rpc/registry.ts'
 import type { RpcNode } from '../rpc/rpc-node.ts'
@@ -17,7 +18,13 @@ import { NodeWallet, type WalletChainView } from './node-wallet.ts'
 import { openWalletFile } from './wallet-file.ts'
 
 export type { WalletBalance, WalletChainView, WalletOutput } from './node-wallet.ts'
-export { MAX_WALLET_ADDRESSES, MAX_WALLET_INPUTS, NodeWallet, tierNamed } from './node-wallet.ts'
+export {
+  MAX_WALLET_ADDRESSES,
+  MAX_WALLET_INPUTS,
+  NodeWallet,
+  RESCAN_INTERVAL_MS,
+  tierNamed,
+} from './node-wallet.ts'
 export * from './wallet-file.ts'
 
 /** The wallet file's name in the keys folder. */
@@ -63,6 +70,8 @@ export async function nodeWalletMethods(options: NodeWalletOptions): Promise<{
   readonly wallet: NodeWallet
   readonly path: string
   readonly created: boolean
+  /** Hand it every runtime notification: the wallet learns its new outputs from them. */
+  readonly observe: (notification: Notification) => void
 }> {
   const path = join(options.keysDir, WALLET_FILE_NAME)
   const { wallet: file, created } = await openWalletFile(path, options.node.network)
@@ -79,5 +88,8 @@ export async function nodeWalletMethods(options: NodeWalletOptions): Promise<{
     masternodeKey: options.masternodeKey,
     registered: (key) => registeredIn(options.engine, key),
   })
-  return { methods, wallet, path, created }
+  const observe = (n: Notification): void => {
+    if (n.type === 'utxoState') wallet.observe(n)
+  }
+  return { methods, wallet, path, created, observe }
 }

@@ -41,6 +41,8 @@ import { saveWalletFile, type WalletFile } from './wallet-file.ts'
 
 /** Inputs one wallet transaction may spend (each ~132 bytes of the 100,000-byte limit). */
 export const MAX_WALLET_INPUTS = 500
+/** The longest the wallet goes without reading the whole ledger again (ms). */
+export const RESCAN_INTERVAL_MS = 60_000
 /** Addresses one wallet hands out (each is a derived key held in memory). */
 export const MAX_WALLET_ADDRESSES = 100_000
 
@@ -104,6 +106,15 @@ export class NodeWallet {
   readonly #reserved = new Map<string, OutPoint>()
   /** File writes in order (nextIndex only grows). */
   #saving: Promise<void> = Promise.resolve()
+  /**
+   * Outputs paid to the wallet's keys (key: outpoint text), found by a scan of the ledger and
+   * then from the engine's `utxoState` notifications (`observe`); the ledger stays the authority
+   * on each one's state, and one it no longer holds is dropped. Bounded by the wallet's outputs.
+   */
+  readonly #owned = new Map<string, OutPoint>()
+  /** When the ledger was last scanned whole (ms, `#clock`); -Infinity: never. */
+  #scannedAt = Number.NEGATIVE_INFINITY
+  readonly #clock: () => number
 
   /**
    * `imported`: keys held elsewhere whose outputs the wallet also spends (the node's masternode
@@ -114,6 +125,7 @@ export class NodeWallet {
     file: WalletFile,
     view: WalletChainView,
     imported: readonly KeyPair[] = [],
+    clock: () => number = () => performance.now(),
   ) {
     if (file.network !== view.network)
       throw new WalletError(
@@ -123,6 +135,7 @@ export class NodeWallet {
     this.#path = path
     this.#file = file
     this.#view = view
+    this.#clock = clock
     this.#seed = mnemonicToSeed(file.mnemonic)
     for (let i = 0; i < file.nextIndex; i++) this.#addKey(i)
     for (const key of imported)
@@ -166,16 +179,44 @@ export class NodeWallet {
     return this.#keys.has(bytesToHex(payload))
   }
 
+  /** An output the engine created or moved: remembered when it pays one of the wallet's keys. */
+  observe(change: { readonly outpoint: OutPoint; readonly output: TxOutput }): void {
+    if (this.owns(change.output.address))
+      this.#owned.set(outPointToString(change.outpoint), change.outpoint)
+  }
+
+  /**
+   * The whole ledger read for the wallet's outputs: at the first use, then at most once every
+   * RESCAN_INTERVAL_MS (a safety net for outputs that arrived without a notification, as a
+   * snapshot sync loads them); in between, notifications keep `#owned` current at no cost.
+   */
+  #scan(): void {
+    const now = this.#clock()
+    if (now - this.#scannedAt < RESCAN_INTERVAL_MS) return
+    this.#scannedAt = now
+    for (const e of this.#view.outputs())
+      if (this.owns(e.output.address)) this.#owned.set(outPointToString(e.outpoint), e.outpoint)
+  }
+
   /** The wallet's outputs: final ones from the ledger (spent ones left out), then pending ones. */
   outputs(): WalletOutput[] {
     const view = this.#view
     const tip = view.tipHeight()
     const out: WalletOutput[] = []
     const settled: string[] = []
-    for (const e of view.outputs()) {
-      if (!this.owns(e.output.address)) continue
+    this.#scan()
+    for (const [key, outpoint] of this.#owned) {
+      const e = view.utxo(outpoint)
+      if (e === undefined) {
+        this.#owned.delete(key)
+        continue
+      }
       const kind = e.state.kind
-      if (kind === 'SpentFinalized' || kind === 'Confirmed') continue
+      // States only move forward: a finally spent output is never the wallet's to spend again.
+      if (kind === 'SpentFinalized' || kind === 'Confirmed') {
+        this.#owned.delete(key)
+        continue
+      }
       const id = outPointToString(e.outpoint)
       if (kind !== 'Unspent' && this.#reserved.has(id)) settled.push(id)
       const rule = view.spendRule(e.outpoint)

@@ -27,6 +27,7 @@ import {
   loadWalletFile,
   NodeWallet,
   openWalletFile,
+  RESCAN_INTERVAL_MS,
   type WalletChainView,
 } from '../../../src/node/wallet/index.ts'
 import { typedErrorOf, typedRejectionOf } from '../../support/error-code.ts'
@@ -156,6 +157,30 @@ describe('node wallet', () => {
     // The change went to key 0, made for it and recorded in the file; the imported key was not.
     expect((await loadWalletFile(path, 'devnet')).nextIndex).toBe(1)
     expect(await readFile(path, 'utf8')).not.toContain(bytesToHex(masternode.secretKey))
+  })
+
+  it('learns new outputs from notifications, and from a whole scan at most once a minute', async () => {
+    const path = await walletPath()
+    const { wallet: file } = await openWalletFile(path, 'devnet')
+    const view = new FakeView()
+    let now = 0
+    const wallet = new NodeWallet(path, file, view, [], () => now)
+    const mine = await wallet.newAddress()
+    view.fund(mine, COIN, 1)
+    expect(wallet.balance().final).toBe(COIN)
+    // Funded without a notification: not seen until the next scan is due.
+    const second = view.fund(mine, 2n * COIN, 2)
+    now += RESCAN_INTERVAL_MS - 1
+    expect(wallet.balance().final).toBe(COIN)
+    wallet.observe(view.utxo(second)!)
+    expect(wallet.balance().final).toBe(3n * COIN)
+    view.fund(mine, 4n * COIN, 3)
+    now += 1
+    expect(wallet.balance().final).toBe(7n * COIN)
+    // An output of someone else's is not taken in.
+    const other = encodeAddress(addressPayloadFromPublicKey(generateKeyPair().publicKey), 'devnet')
+    wallet.observe(view.utxo(view.fund(other, 9n * COIN, 4))!)
+    expect(wallet.outputs()).toHaveLength(3)
   })
 
   it('builds a registration and a deregistration the ledger accepts', async () => {
