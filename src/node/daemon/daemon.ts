@@ -31,6 +31,7 @@ import { ConfigError } from '../errors.ts'
 import { type LoadedGenesis, loadGenesisFile } from '../genesis/genesis-file.ts'
 import { FilePeerBookStore } from '../net/peer-book-file.ts'
 import { readTlsFiles } from '../net/tls-files.ts'
+import { BanFile } from '../rpc/ban-file.ts'
 import { BanList } from '../rpc/ban-list.ts'
 import { banMethods } from '../rpc/ban-methods.ts'
 import { RpcDispatcher } from '../rpc/dispatch.ts'
@@ -42,6 +43,7 @@ import { nodeWalletMethods } from '../wallet/index.ts'
 import { type AssembledNode, assembleNode } from './assemble.ts'
 import { componentLog, LOG_FILE_NAME, type Logger } from './log.ts'
 import { type MetricsServer, type NodeMetrics, nodeMetrics, startMetricsServer } from './metrics.ts'
+import { logNetwork } from './net-log.ts'
 import { networkView } from './network-view.ts'
 import { nodeIdentity } from './node-identity.ts'
 import { logSync, type SyncEventSource } from './sync-progress.ts'
@@ -150,8 +152,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     )
     const identity = await nodeIdentity(layout.nodeKey, s.network)
     if (identity.created) log.info(`made a new node identity in ${layout.nodeKey}`)
+    // Without a masternode key the node is a full node: its engine has no key at all (it follows
+    // the chain and can never vote), not even its libp2p identity's.
     const mnKey = await masternodeKey(s, layout)
-    const key = mnKey ?? identity.key
     // A pool of worker threads (throughput), or none: on the node's own thread a check costs no
     // thread hand-over, which at a devnet's light load is the shorter path to finality.
     let verifier: Ed25519Verifier
@@ -163,7 +166,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     const defence = new Defence({ settings: defenceConfig })
     // The operator's bans (setban), composed with the defence's gate; listbanned shows both.
-    const bans = new BanList({ defence })
+    // Saved in banlist.json at each change and taken back at start, as bitcoind's.
+    const banFile = BanFile.inDir(layout.dir)
+    const bans: BanList = new BanList({
+      defence,
+      onChange: () =>
+        void banFile
+          .save(bans.saved())
+          .catch((e) => net.warn(`cannot save the ban list: ${(e as Error).message}`)),
+    })
+    const savedBans = await banFile.load()
+    if (savedBans.setAside !== undefined) net.warn(`ban list set aside: ${savedBans.setAside}`)
+    bans.restore(savedBans.bans)
     let rpcNode: EngineRpcNode | undefined
     let walletObserver: ((n: Notification) => void) | undefined
     let metrics: NodeMetrics | undefined
@@ -184,9 +198,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       network: s.network,
       genesis: genesis.engine,
       store: lock.store,
-      key,
+      ...(mnKey === undefined ? {} : { key: mnKey, signer: nativeSigner(mnKey) }),
       masternode: mnKey !== undefined,
-      signer: nativeSigner(key),
       clock: wallClock,
       timers: wallTimers,
       verifier,
@@ -226,6 +239,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         `banned ${e.detail.peer.toString()}: ${e.detail.reason}`,
       ),
     )
+    logNetwork(node.host, net)
     const sync = node.host.services.sync
     if (sync !== undefined) {
       logSync(sync, syncLog)
@@ -299,9 +313,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const role =
       mnKey === undefined
         ? 'full node'
-        : node.engine.committee.members.some((m) => bytesToHex(m.key) === bytesToHex(key.publicKey))
-          ? `masternode ${bytesToHex(key.publicKey)} (in the committee of epoch ${node.engine.committee.epoch})`
-          : `masternode ${bytesToHex(key.publicKey)} (not in the current committee: standing by)`
+        : node.engine.committee.members.some(
+              (m) => bytesToHex(m.key) === bytesToHex(mnKey.publicKey),
+            )
+          ? `masternode ${bytesToHex(mnKey.publicKey)} (in the committee of epoch ${node.engine.committee.epoch})`
+          : `masternode ${bytesToHex(mnKey.publicKey)} (not in the current committee: standing by)`
     const tip = node.engine.tip
     log.info({ height: tip?.height ?? 0 }, `${role}; chain at height ${tip?.height ?? 0}`)
     net.info({ peerId: node.host.peerId.toString() }, `peer id ${node.host.peerId.toString()}`)
