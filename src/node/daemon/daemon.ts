@@ -31,7 +31,6 @@ import { ConfigError } from '../errors.ts'
 import { type LoadedGenesis, loadGenesisFile } from '../genesis/genesis-file.ts'
 import { FilePeerBookStore } from '../net/peer-book-file.ts'
 import { readTlsFiles } from '../net/tls-files.ts'
-import { BanFile } from '../rpc/ban-file.ts'
 import { BanList } from '../rpc/ban-list.ts'
 import { banMethods } from '../rpc/ban-methods.ts'
 import { RpcDispatcher } from '../rpc/dispatch.ts'
@@ -43,7 +42,6 @@ import { nodeWalletMethods } from '../wallet/index.ts'
 import { type AssembledNode, assembleNode } from './assemble.ts'
 import { componentLog, LOG_FILE_NAME, type Logger } from './log.ts'
 import { type MetricsServer, type NodeMetrics, nodeMetrics, startMetricsServer } from './metrics.ts'
-import { logNetwork } from './net-log.ts'
 import { networkView } from './network-view.ts'
 import { nodeIdentity } from './node-identity.ts'
 import { logSync, type SyncEventSource } from './sync-progress.ts'
@@ -166,18 +164,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     const defence = new Defence({ settings: defenceConfig })
     // The operator's bans (setban), composed with the defence's gate; listbanned shows both.
-    // Saved in banlist.json at each change and taken back at start, as bitcoind's.
-    const banFile = BanFile.inDir(layout.dir)
-    const bans: BanList = new BanList({
-      defence,
-      onChange: () =>
-        void banFile
-          .save(bans.saved())
-          .catch((e) => net.warn(`cannot save the ban list: ${(e as Error).message}`)),
-    })
-    const savedBans = await banFile.load()
-    if (savedBans.setAside !== undefined) net.warn(`ban list set aside: ${savedBans.setAside}`)
-    bans.restore(savedBans.bans)
+    const bans = new BanList({ defence })
     let rpcNode: EngineRpcNode | undefined
     let walletObserver: ((n: Notification) => void) | undefined
     let metrics: NodeMetrics | undefined
@@ -239,7 +226,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         `banned ${e.detail.peer.toString()}: ${e.detail.reason}`,
       ),
     )
-    logNetwork(node.host, net)
     const sync = node.host.services.sync
     if (sync !== undefined) {
       logSync(sync, syncLog)
