@@ -42,6 +42,7 @@ import { nodeWalletMethods } from '../wallet/index.ts'
 import { type AssembledNode, assembleNode } from './assemble.ts'
 import { componentLog, LOG_FILE_NAME, type Logger } from './log.ts'
 import { type MetricsServer, type NodeMetrics, nodeMetrics, startMetricsServer } from './metrics.ts'
+import { logNetwork } from './net-log.ts'
 import { networkView } from './network-view.ts'
 import { nodeIdentity } from './node-identity.ts'
 import { logSync, type SyncEventSource } from './sync-progress.ts'
@@ -226,6 +227,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         `banned ${e.detail.peer.toString()}: ${e.detail.reason}`,
       ),
     )
+    logNetwork(node.host, net)
     const sync = node.host.services.sync
     if (sync !== undefined) {
       logSync(sync, syncLog)
