@@ -138,32 +138,8 @@ function reported(re: RegExp, what: string): Promise<RegExpExecArray> {
   return eventually(async () => re.exec(node.output()) ?? undefined, what, 60_000, 100)
 }
 
-beforeAll(async () => {
-  const root = await tempDir('timecoin-rpc-it-')
-  const genesis = devnetGenesis({ seed: 'rpc hardening', masternodes: 3 })
-  await writeNewGenesis(root, genesis)
-  genesisHash = genesis.hash
-  const cert = selfSignedCert(root)
-  certFile = cert.certFile
-  dir = join(root, 'node0')
-  await mkdir(dir, { recursive: true })
-  writeFileSync(
-    join(dir, 'time.conf'),
-    [
-      'network=devnet',
-      'genesis=../genesis.json',
-      'masternodekeyfile=../keys/masternode-0.key',
-      'bind=127.0.0.1',
-      'port=0',
-      'wsport=0',
-      'rpcport=0',
-      'metricsport=0',
-      `tlscert=${cert.certFile}`,
-      `tlskey=${cert.keyFile}`,
-      'verifythreads=0',
-      '',
-    ].join('\n'),
-  )
+/** Starts the masternode on `dir` and reads where it listens from what it reports. */
+async function startNode(): Promise<void> {
   node = runCli(['masternode', '--datadir', dir])
   const early = Promise.race([
     node.exited.then((code) => {
@@ -190,6 +166,35 @@ beforeAll(async () => {
   )[1]!
   const cookie = readFileSync(datadirLayout(dir, 'devnet').cookie, 'utf8').trim()
   auth = `Basic ${Buffer.from(cookie).toString('base64')}`
+}
+
+beforeAll(async () => {
+  const root = await tempDir('timecoin-rpc-it-')
+  const genesis = devnetGenesis({ seed: 'rpc hardening', masternodes: 3 })
+  await writeNewGenesis(root, genesis)
+  genesisHash = genesis.hash
+  const cert = selfSignedCert(root)
+  certFile = cert.certFile
+  dir = join(root, 'node0')
+  await mkdir(dir, { recursive: true })
+  writeFileSync(
+    join(dir, 'time.conf'),
+    [
+      'network=devnet',
+      'genesis=../genesis.json',
+      'masternodekeyfile=../keys/masternode-0.key',
+      'bind=127.0.0.1',
+      'port=0',
+      'wsport=0',
+      'rpcport=0',
+      'metricsport=0',
+      `tlscert=${cert.certFile}`,
+      `tlskey=${cert.keyFile}`,
+      'verifythreads=0',
+      '',
+    ].join('\n'),
+  )
+  await startNode()
 
   // A payment from the faucet: accepted, and pending for good (one member of three votes).
   const faucet = genesis.faucetKey!
@@ -409,6 +414,38 @@ describe('setban on loopback', () => {
     expect(await call('listbanned')).toEqual([])
     expect(await greets('127.0.0.2')).toBe('answered')
     expect(await greets('127.0.0.3')).toBe('answered')
+  }, 120_000)
+})
+
+describe('bans after a restart', () => {
+  it('lists the ban methods in help, and keeps setban’s bans across a restart (banlist.json)', async () => {
+    const help = (await call('help')) as string
+    for (const usage of [
+      'setban subnet command ( bantime ) ( absolute )',
+      'listbanned',
+      'clearbanned',
+    ])
+      expect(help).toContain(usage)
+    // Documentation addresses: banned, never dialled.
+    expect(await call('setban', ['192.0.2.0/24', 'add', 3600])).toBeNull()
+    expect(await call('setban', ['2001:db8::/32', 'add', 4_000_000_000, true])).toBeNull()
+    const before = await call('listbanned')
+    expect(await call('stop')).toBe('TIME Coin node stopping')
+    expect(
+      await Promise.race([
+        node.exited,
+        new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000)),
+      ]),
+    ).toBe(0)
+    await startNode()
+    const after = (await call('listbanned')) as { address: string; banned_until: number }[]
+    expect(after.map((b) => [b.address, b.banned_until])).toEqual(
+      (before as { address: string; banned_until: number }[]).map((b) => [
+        b.address,
+        b.banned_until,
+      ]),
+    )
+    expect(after.map((b) => b.address)).toEqual(['192.0.2.0/24', '2001:db8::/32'])
   }, 120_000)
 })
 

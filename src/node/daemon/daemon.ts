@@ -31,6 +31,7 @@ import { ConfigError } from '../errors.ts'
 import { type LoadedGenesis, loadGenesisFile } from '../genesis/genesis-file.ts'
 import { FilePeerBookStore } from '../net/peer-book-file.ts'
 import { readTlsFiles } from '../net/tls-files.ts'
+import { BanFile } from '../rpc/ban-file.ts'
 import { BanList } from '../rpc/ban-list.ts'
 import { banMethods } from '../rpc/ban-methods.ts'
 import { RpcDispatcher } from '../rpc/dispatch.ts'
@@ -165,7 +166,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     const defence = new Defence({ settings: defenceConfig })
     // The operator's bans (setban), composed with the defence's gate; listbanned shows both.
-    const bans = new BanList({ defence })
+    // Saved in banlist.json at each change and taken back at start, as bitcoind's.
+    const banFile = BanFile.inDir(layout.dir)
+    const bans: BanList = new BanList({
+      defence,
+      onChange: () =>
+        banFile
+          .save(bans.saved())
+          .catch((e) => net.warn(`cannot save the ban list: ${(e as Error).message}`)),
+    })
+    const savedBans = await banFile.load()
+    if (savedBans.setAside !== undefined) net.warn(`ban list set aside: ${savedBans.setAside}`)
+    bans.restore(savedBans.bans)
     let rpcNode: EngineRpcNode | undefined
     let walletObserver: ((n: Notification) => void) | undefined
     let metrics: NodeMetrics | undefined

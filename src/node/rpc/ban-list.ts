@@ -61,6 +61,11 @@ export interface BanListInit {
   readonly maxEntries?: number
   /** Milliseconds since the epoch (default `Date.now`). */
   readonly now?: () => number
+  /**
+   * Told after every change of the operator's bans (the daemon saves them: ban-file.ts); what it
+   * returns is what `settled()` waits for.
+   */
+  readonly onChange?: () => void | Promise<void>
 }
 
 /** The four bytes of an IPv4 address, or undefined. */
@@ -171,6 +176,8 @@ export class BanList {
   readonly #defence: BlacklistSource | undefined
   readonly #max: number
   readonly #now: () => number
+  readonly #onChange: () => void | Promise<void>
+  #saving: Promise<void> = Promise.resolve()
   /** Canonical target text → entry, in the order added. */
   readonly #held = new Map<string, Held>()
   #connections: () => readonly BannableConnection[] = () => []
@@ -180,6 +187,7 @@ export class BanList {
     this.#max = init.maxEntries ?? DEFAULT_MAX_BANS
     if (!(this.#max >= 1)) throw new RangeError('the ban list needs room for one entry')
     this.#now = init.now ?? Date.now
+    this.#onChange = init.onChange ?? (() => {})
     this.gater = {
       denyDialPeer: (peer: PeerId) => this.peerBanned(peer),
       denyDialMultiaddr: (address: Multiaddr) => this.addressBanned(address),
@@ -207,14 +215,8 @@ export class BanList {
    * every open connection it covers; resolves with how many it closed.
    */
   async ban(target: BanTarget, until: number): Promise<number> {
-    this.#held.delete(target.text)
-    const list = target.kind === 'subnet' ? new BlockList() : undefined
-    if (target.kind === 'subnet') list!.addSubnet(target.address, target.prefix, target.family)
-    this.#held.set(target.text, { target, created: this.#now(), until, list })
-    if (this.#held.size > this.#max) {
-      const oldest = this.#held.keys().next().value
-      if (oldest !== undefined) this.#held.delete(oldest)
-    }
+    this.#hold(target, this.#now(), until)
+    this.#changed()
     const covered = this.#connections().filter((c) =>
       target.kind === 'peer'
         ? c.remotePeer.equals(target.peer)
@@ -234,7 +236,21 @@ export class BanList {
     const single =
       target.kind === 'subnet' && target.prefix === (target.family === 'ipv4' ? 32 : 128)
     const defence = single ? (this.#defence?.unblacklistIp(target.address) ?? false) : false
+    if (operator) this.#changed()
     return operator || defence
+  }
+
+  /** Takes back bans saved earlier (at start: no connection to close yet); ended ones are skipped. */
+  restore(saved: readonly { target: BanTarget; created: number; until: number }[]): void {
+    const now = this.#now()
+    for (const b of saved) if (b.until > now) this.#hold(b.target, b.created, b.until)
+  }
+
+  /** The operator's bans in force, oldest first (what the daemon saves). */
+  saved(): { target: BanTarget; created: number; until: number }[] {
+    return this.list()
+      .filter((e) => e.source === 'operator')
+      .map((e) => ({ target: e.target, created: e.created ?? 0, until: e.until }))
   }
 
   /** Every ban in force: the operator's, then the defence's blacklist. */
@@ -254,8 +270,10 @@ export class BanList {
 
   /** Lifts every ban, the defence's blacklist included; returns how many entries went. */
   clear(): number {
-    const n = this.#held.size + (this.#defence?.clearBlacklist() ?? 0)
+    const held = this.#held.size
+    const n = held + (this.#defence?.clearBlacklist() ?? 0)
     this.#held.clear()
+    if (held > 0) this.#changed()
     return n
   }
 
@@ -278,6 +296,27 @@ export class BanList {
 
   get size(): number {
     return this.#held.size
+  }
+
+  /** Resolves once what the last change started (its save) is done. */
+  settled(): Promise<void> {
+    return this.#saving
+  }
+
+  #changed(): void {
+    const result = this.#onChange()
+    if (result !== undefined) this.#saving = result.catch(() => {})
+  }
+
+  #hold(target: BanTarget, created: number, until: number): void {
+    this.#held.delete(target.text)
+    const list = target.kind === 'subnet' ? new BlockList() : undefined
+    if (target.kind === 'subnet') list!.addSubnet(target.address, target.prefix, target.family)
+    this.#held.set(target.text, { target, created, until, list })
+    if (this.#held.size > this.#max) {
+      const oldest = this.#held.keys().next().value
+      if (oldest !== undefined) this.#held.delete(oldest)
+    }
   }
 
   #matches(h: Held, address: Multiaddr): boolean {

@@ -4,7 +4,8 @@
  * `listbanned` (the operator's bans and the defence layer's IP blacklist) and `clearbanned`.
  * Invariants: bitcoind's error codes — -30 for a target that is no address, subnet or peer id or
  * a remove of something not banned, -23 for an add of something banned already, -8 for an
- * absolute time in the past; a refused call changes nothing.
+ * absolute time in the past; a refused call changes nothing; a call that changes the bans answers
+ * once the change is saved (`BanList.settled`).
  */
 import { RpcError } from '../errors.ts'
 import type { BanEntry, BanList } from './ban-list.ts'
@@ -71,6 +72,7 @@ export function banMethods(bans: BanList, options: BanMethodsOptions): RpcMethod
               'RPC_INVALID_BAN_TARGET',
               `Error: Unban failed. ${target.text} was not banned.`,
             )
+          await bans.settled()
           return null
         }
         if (bans.has(target))
@@ -83,6 +85,7 @@ export function banMethods(bans: BanList, options: BanMethodsOptions): RpcMethod
             throw new RpcError('RPC_BAN_TIME_PAST', 'Error: Absolute timestamp is in the past')
         } else until = t + (bantime === 0 ? options.defaultSeconds : bantime) * 1000
         await bans.ban(target, until)
+        await bans.settled()
         return null
       },
     }),
@@ -102,8 +105,9 @@ export function banMethods(bans: BanList, options: BanMethodsOptions): RpcMethod
       category: 'Network',
       summary: 'Lifts every ban, the defence layer’s IP blacklist included.',
       params: [],
-      handler: () => {
+      handler: async () => {
         bans.clear()
+        await bans.settled()
         return null
       },
     }),
