@@ -88,6 +88,30 @@ describe('the Grafana dashboard', () => {
     }
   })
 
+  it('writes each query with balanced brackets and a known function or a bare metric', () => {
+    const functions = new Set([
+      'histogram_quantile',
+      'sum',
+      'max',
+      'count',
+      'rate',
+      'increase',
+      'clamp_min',
+      'label_values',
+    ])
+    for (const e of exprs) {
+      const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' }
+      const stack: string[] = []
+      for (const c of e.replace(/"[^"]*"/g, '""')) {
+        if ('([{'.includes(c)) stack.push(c)
+        else if (c in pairs) expect(stack.pop(), e).toBe(pairs[c])
+      }
+      expect(stack, e).toEqual([])
+      for (const [, name] of e.matchAll(/\b([a-z_]+)\s*\(/g))
+        if (name !== 'by') expect(functions.has(name!), `${name} in ${e}`).toBe(true)
+    }
+  })
+
   it('reads the finality histogram as quantiles (p50, p90, p99)', () => {
     const quantiles = exprs
       .filter((e) => e.includes('timecoin_finality_seconds_bucket'))
