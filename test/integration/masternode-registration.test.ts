@@ -47,6 +47,8 @@ interface Member {
 }
 interface ConsensusInfo {
   voting: boolean
+  linksconnected: number
+  linkswanted: number
   epoch: number
   totalweight: number
   members: Member[]
@@ -204,9 +206,12 @@ describe('a masternode registered by transaction', () => {
     const own = await eventually(
       async () => {
         const info = (await call('getconsensusinfo')) as ConsensusInfo
-        return info.voting ? info : undefined
+        // Voting, and linked to every other member (votes and forwarded payments travel there).
+        return info.voting && info.linksconnected === info.linkswanted && info.linkswanted === 4
+          ? info
+          : undefined
       },
-      'the fifth node votes',
+      'the fifth node votes, linked to the four others',
       60_000,
     )
     expect(own.epoch).toBe(after.epoch)
