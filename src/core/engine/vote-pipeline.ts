@@ -11,10 +11,10 @@
  * lands first and carries newer values of the same records. `supersede` drops the queued ledger
  * ops on those keys, so the queued write never puts back a state the ledger has moved past (writes
  * apply in call order; the later one is newer). The leaf's own record — its decision or block
- * vote — is written with it, so nothing is signed before its record is durable, with one
- * exception: a block vote whose record a commit deletes (its height is decided and the tip moves
- * past it in that same write, so the vote binds no one any more) loses its queued record too,
- * instead of writing it back after the commit and leaving it in the store for good.
+ * vote — is always written with it: nothing is signed before its record is durable. A queued
+ * block vote whose record a commit deletes (its height is decided; the tip moves past it in that
+ * write) is dropped whole, leaf and record: it would bind no one, and writing its record back
+ * after the commit would leave it in the store for good.
  */
 
 import { MAX_BATCH_LEAVES } from '../consensus/vote-batch.ts'
@@ -111,15 +111,26 @@ export class VotePipeline {
     }
     if (keys.size === 0) return
     const stale = (op: BatchOp) => isSupersedable(op) && keys.has(keyString(op.key))
+    const kept: Item[] = []
     for (const item of this.#queue) {
-      if (!item.ops.some(stale)) continue
-      const kept: BatchOp[] = []
+      if (!item.ops.some(stale)) {
+        kept.push(item)
+        continue
+      }
+      if (item.ops.some((op) => op.key[0] === Bucket.blockVote && stale(op))) {
+        // A commit deleted this block vote's record: its height is decided, the vote is dropped.
+        for (const op of item.ops) this.#count(op, -1)
+        continue
+      }
+      const ops: BatchOp[] = []
       for (const op of item.ops) {
         if (stale(op)) this.#count(op, -1)
-        else kept.push(op)
+        else ops.push(op)
       }
-      item.ops = kept
+      item.ops = ops
+      kept.push(item)
     }
+    this.#queue = kept
   }
 
   #count(op: BatchOp, delta: 1 | -1): void {
