@@ -28,6 +28,7 @@ import { RemoteRpcError, rpcCall } from '../../src/node/rpc/client.ts'
 import {
   eventually,
   pay,
+  runCli,
   startTestDevnet,
   stopDevnets,
   tempDir,
@@ -126,6 +127,10 @@ describe('a masternode registered by transaction', () => {
     expect(await call('validateaddress', [address])).toMatchObject({ isvalid: true, ismine: true })
     expect(await call('validateaddress', ['TIME1nope'])).toMatchObject({ isvalid: false })
     expect(await call('getbalance')).toEqual({ final: '0', pending: '0', locked: '0' })
+    // And through `timecoin rpc`, which finds the node from its data directory's time.conf.
+    const cli = runCli(['rpc', '--datadir', fifthDir, 'validateaddress', address])
+    expect(await cli.exited).toBe(0)
+    expect(JSON.parse(cli.output())).toMatchObject({ isvalid: true, ismine: true, address })
     // -6 insufficient funds, -5 an invalid address, -8 an amount it cannot pay, -32602 bad params.
     expect(await rpcCode(call('sendtoaddress', [address, '1']))).toBe(-6)
     expect(await rpcCode(call('sendtoaddress', ['TIME0notanaddress', '1']))).toBe(-5)
