@@ -11,14 +11,17 @@ import { describe, expect, it } from 'vitest'
 import {
   COIN,
   ensureStoreVersion,
+  equalBytes,
+  loadChainState,
   MemoryStore,
   MetaKey,
   MIN_FEE,
   type Store,
+  type StoreEntry,
 } from '../../../src/core/index.ts'
 import type { Penalty } from '../../../src/core/net/index.ts'
 import { engineFixture } from '../../support/engine-fixture.ts'
-import { keyPair, spend } from '../../support/ledger-fixture.ts'
+import { GENESIS_HASH, keyPair, spend } from '../../support/ledger-fixture.ts'
 import { addressesOf, type Masternode, startMasternode, until } from '../../support/net-engines.ts'
 import {
   expectSameChain,
@@ -74,13 +77,33 @@ function installed(host: SnapshotHost, ms = 20_000) {
   })
 }
 
-/** Resolves once `store` holds the install marker (polling every 5 ms, at most `ms`). */
-async function staged(store: Store, ms = 20_000): Promise<void> {
-  const deadline = performance.now() + ms
-  while ((await store.get(MetaKey.snapshotStage)) === undefined) {
-    if (performance.now() > deadline) throw new Error(`no chunk stored in ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 5))
+/**
+ * A store that, the moment a batch holding the install marker lands (the first chunk stored),
+ * takes what it holds: the disk a crash right then would leave. `crashed` resolves with it.
+ */
+function crashAfterFirstChunk(): { store: Store; crashed: Promise<StoreEntry[]> } {
+  const inner = new MemoryStore()
+  let taken: ((image: StoreEntry[]) => void) | undefined
+  const crashed = new Promise<StoreEntry[]>((resolve) => {
+    taken = resolve
+  })
+  const store: Store = {
+    get: (key) => inner.get(key),
+    has: (key) => inner.has(key),
+    put: (key, value, opts) => inner.put(key, value, opts),
+    delete: (key, opts) => inner.delete(key, opts),
+    iterate: (opts) => inner.iterate(opts),
+    close: () => inner.close(),
+    write: async (ops, opts) => {
+      await inner.write(ops, opts)
+      const marker = ops.some((o) => o.type === 'put' && equalBytes(o.key, MetaKey.snapshotStage))
+      if (marker && taken !== undefined) {
+        taken(inner.snapshot())
+        taken = undefined
+      }
+    },
   }
+  return { store, crashed }
 }
 
 describe('a snapshot install stopped by a crash', () => {
@@ -90,17 +113,16 @@ describe('a snapshot install stopped by a crash', () => {
     await payments(members)
     await until(() => tipOf(members[0]!).height >= 6, 'six blocks', 20_000)
 
-    // One block per request: the chunk lands long before the blocks up to its height are checked.
-    const store = new MemoryStore()
+    // The crash: what the store held when its first chunk landed is all that survives.
+    const { store, crashed } = crashAfterFirstChunk()
     const penalties: Penalty[] = []
-    const first = await startSnapshotHost(s, store, penalties, { rangeSize: 1 })
+    const first = await startSnapshotHost(s, store, penalties)
     await first.dial(addressesOf(members[0]!.host, 'memory'))
-    await staged(store)
-    // The crash: what the store holds at this instant is all that survives.
-    const image = store.snapshot()
+    const image = await crashed
     await stopHost(first)
     const disk = MemoryStore.fromSnapshot(image)
     expect(await disk.get(MetaKey.dbVersion)).toBeUndefined()
+    expect(await disk.get(MetaKey.snapshotStage)).toBeDefined()
     await expect(ensureStoreVersion(MemoryStore.fromSnapshot(image))).rejects.toMatchObject({
       code: 'STORE_VERSION_MISSING',
     })
@@ -116,24 +138,27 @@ describe('a snapshot install stopped by a crash', () => {
     expect(stats.chunksStored).toBe(0)
     await stopHost(second)
     expect(await disk.get(MetaKey.snapshotStage)).toBeUndefined()
+    expect((await loadChainState(disk, GENESIS_HASH)).tip.height).toBe(height)
 
     // Its engine opens there and follows to the members' tip.
     const fresh = await startMasternode(s, keyPair(890), { store: disk, sync: {} })
-    expect(tipOf(fresh).height).toBe(height)
     const target = tipOf(members[0]!).height
     await until(() => syncedTo(fresh) >= target, `the resumed node at ${target}`, 20_000)
     await expectSameChain(fresh, members[0]!)
 
     // Another copy of the crashed store, opened in blocks mode: the half-installed snapshot is
     // discarded and the node syncs every block from genesis to the same chain.
+    const otherStore = MemoryStore.fromSnapshot(image)
     const other = await startMasternode(s, keyPair(891), {
-      store: MemoryStore.fromSnapshot(image),
+      store: otherStore,
       sync: { rangeSize: 8 },
     })
-    expect(tipOf(other).height).toBe(0)
+    expect(await otherStore.get(MetaKey.snapshotStage)).toBeUndefined()
     const target2 = tipOf(members[0]!).height
     await until(() => syncedTo(other) >= target2, `the discarding node at ${target2}`, 20_000)
     await expectSameChain(other, members[0]!)
+    // Every block from the first: it started from genesis, not from the snapshot.
+    expect(other.sync!.stats().blocksApplied).toBeGreaterThanOrEqual(target2)
     for (const n of [fresh, other]) {
       expect(n.alarms).toEqual([])
       expect(n.penalties).toEqual([])
