@@ -2,8 +2,8 @@
  * The operator's bans (`setban`, `listbanned`, `clearbanned`): IP addresses, subnets and libp2p
  * peer ids refused until a time, as a libp2p `ConnectionGater` the daemon composes with the
  * defence layer's, and the act of a ban — every open connection it covers is closed at once. The
- * defence's own IP blacklist (the addresses of peers its scores banned) is listed and cleared with
- * them, so `listbanned` shows everything the node refuses by address.
+ * defence's own bans (the peers its scores banned, and their IP addresses on its blacklist) are
+ * listed, lifted and cleared with them, so `listbanned` shows everything the node refuses.
  *
  * Invariants: a subnet is kept in its canonical form (the address masked to its prefix, IPv4 as
  * itself, IPv4-mapped IPv6 as IPv4), so one subnet is one entry; an entry is in force until its
@@ -47,6 +47,9 @@ export interface BlacklistSource {
   blacklisted(): readonly { readonly ip: string; readonly until: number }[]
   unblacklistIp(ip: string): boolean
   clearBlacklist(): number
+  /** The peers its scores banned. */
+  bannedPeers(): readonly { readonly peer: string; readonly until: number }[]
+  unbanPeer(peer: string): boolean
 }
 
 /** An open connection as a ban looks at it (libp2p's `Connection`). */
@@ -233,9 +236,12 @@ export class BanList {
   unban(target: BanTarget): boolean {
     const operator = this.#live(target.text) !== undefined
     this.#held.delete(target.text)
-    const single =
-      target.kind === 'subnet' && target.prefix === (target.family === 'ipv4' ? 32 : 128)
-    const defence = single ? (this.#defence?.unblacklistIp(target.address) ?? false) : false
+    // The defence's entries: a peer, an IPv4 address, an IPv6 /64 (its key for any address in it).
+    const d = this.#defence
+    let defence = false
+    if (target.kind === 'peer') defence = d?.unbanPeer(target.text) ?? false
+    else if (target.prefix === (target.family === 'ipv4' ? 32 : 128) || target.prefix === 64)
+      defence = d?.unblacklistIp(target.address) ?? false
     if (operator) this.#changed()
     return operator || defence
   }
@@ -261,17 +267,23 @@ export class BanList {
       if (h.until <= now) this.#held.delete(key)
       else out.push({ target: h.target, created: h.created, until: h.until, source: 'operator' })
     }
-    for (const { ip, until } of this.#defence?.blacklisted() ?? []) {
-      const target = parseBanTarget(ip)
+    const defence: { text: string; until: number }[] = [
+      ...(this.#defence?.blacklisted() ?? []).map((e) => ({ text: e.ip, until: e.until })),
+      ...(this.#defence?.bannedPeers() ?? []).map((e) => ({ text: e.peer, until: e.until })),
+    ]
+    for (const { text, until } of defence) {
+      const target = parseBanTarget(text)
       if (target !== undefined) out.push({ target, created: undefined, until, source: 'defence' })
     }
     return out
   }
 
-  /** Lifts every ban, the defence's blacklist included; returns how many entries went. */
+  /** Lifts every ban, the defence's (its blacklist, its peer bans) included; returns how many. */
   clear(): number {
     const held = this.#held.size
-    const n = held + (this.#defence?.clearBlacklist() ?? 0)
+    const d = this.#defence
+    let n = held + (d?.clearBlacklist() ?? 0)
+    for (const { peer } of d?.bannedPeers() ?? []) if (d?.unbanPeer(peer)) n++
     this.#held.clear()
     if (held > 0) this.#changed()
     return n

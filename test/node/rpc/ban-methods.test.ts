@@ -8,6 +8,7 @@ import type { MultiaddrConnection, PeerId } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
+import { PeerAction, PeerError } from '../../../src/core/errors.ts'
 import { Defence } from '../../../src/core/net/index.ts'
 import { BanList, type BannableConnection, parseBanTarget } from '../../../src/node/rpc/ban-list.ts'
 import { banMethods } from '../../../src/node/rpc/ban-methods.ts'
@@ -220,5 +221,35 @@ describe('setban, listbanned, clearbanned', () => {
     expect(await call('clearbanned')).toMatchObject({ result: null })
     expect((await call('listbanned')).result).toEqual([])
     expect(defence.isBlacklisted('198.51.100.1')).toBe(false)
+  })
+
+  it('lists, lifts and clears the peers the defence’s scores banned', async () => {
+    let t = 1_700_000_000_000
+    const now = () => t
+    const defence = new Defence({ now, settings: { banDurationSeconds: 600 } })
+    const call = rpc(new BanList({ defence, now }), now)
+    const [a, b] = [await peer(), await peer()]
+    for (const p of [a, b])
+      defence.ban(p, new PeerError('PEER_RATE_LIMITED', 'flood', PeerAction.Fatal))
+    expect(defence.isBanned(a)).toBe(true)
+    t += 100_000
+    expect((await call('listbanned')).result).toEqual(
+      [a, b].map((p) => ({
+        address: p.toString(),
+        ban_created: null,
+        banned_until: 1_700_000_600,
+        ban_duration: null,
+        time_remaining: 500,
+        source: 'defence',
+      })),
+    )
+    expect(await call('setban', [a.toString(), 'remove'])).toMatchObject({ result: null })
+    expect(defence.isBanned(a)).toBe(false)
+    expect(defence.score(a)).toBe(0)
+    // Not banned (any more): -30, and its score untouched.
+    expect((await call('setban', [a.toString(), 'remove'])).error).toMatchObject({ code: -30 })
+    expect(await call('clearbanned')).toMatchObject({ result: null })
+    expect(defence.isBanned(b)).toBe(false)
+    expect((await call('listbanned')).result).toEqual([])
   })
 })

@@ -260,6 +260,16 @@ export class Defence
     return this.#blacklist.clear()
   }
 
+  /** The peers the scores banned (`listbanned`): each peer id and when (ms) its ban ends. */
+  bannedPeers(): { readonly peer: string; readonly until: number }[] {
+    return this.#scores.banned()
+  }
+
+  /** Lifts a peer's ban and forgets its score (`setban <peer id> remove`, `clearbanned`). */
+  unbanPeer(peer: string): boolean {
+    return this.#scores.unban(peer)
+  }
+
   /** A peer's penalty score now (0 when unknown). */
   score(peer: PeerId): number {
     return this.#scores.score(peer.toString())

@@ -107,6 +107,22 @@ export class PeerScores {
     return entry !== undefined && this.#now() < entry.bannedUntil ? entry.bannedUntil : undefined
   }
 
+  /** The peers banned now, each with when (ms, the clock's) its ban ends. */
+  banned(): { readonly peer: string; readonly until: number }[] {
+    const now = this.#now()
+    const out: { peer: string; until: number }[] = []
+    for (const [peer, entry] of this.#entries)
+      if (now < entry.bannedUntil) out.push({ peer, until: entry.bannedUntil })
+    return out
+  }
+
+  /** Lifts `peer`'s ban and forgets its score (the operator's `setban … remove`); false if not banned. */
+  unban(peer: string): boolean {
+    if (!this.isBanned(peer)) return false
+    this.#entries.delete(peer)
+    return true
+  }
+
   /** `peer`'s score now (0 for a peer never charged, or forgotten). */
   score(peer: string): number {
     const entry = this.#entries.get(peer)
