@@ -403,6 +403,64 @@ describe('the sync client', () => {
     expect(c.mode).toBe('blocks')
   })
 
+  it('resumed after a crash, asks for the next chunk only and installs the same set', () => {
+    const set = sets[2]!
+    const all = chunks(set, 3)
+    expect(all.length).toBeGreaterThan(1)
+    // Before the crash: the first chunk stored, with its marker.
+    const before = snapshotClient()
+    before.handle(status('a', 3))
+    const first = before.handle({ type: 'answer', peer: 'a', message: all[0]! })
+    const stored = first.find((a) => a.type === 'storeChunk')
+    if (stored?.type !== 'storeChunk') throw new Error('no chunk stored')
+    expect(stored.staged).toMatchObject({ height: 3, next: 1, count: all[0]!.records.length })
+    // After it: a new client from that marker.
+    const c = new SyncClient({
+      mode: 'snapshot',
+      tip: genesisTip,
+      registry,
+      genesisHash: CONSENSUS_GENESIS,
+      chunkRecords: 4,
+      resume: stored.staged,
+    })
+    expect(c.progress()).toMatchObject({ chunks: 1, totalChunks: all.length })
+    expect(c.handle(status('a', 4))).toEqual([
+      { type: 'requestChunk', peer: 'a', height: 3, index: 1 },
+    ])
+    for (const chunk of all.slice(1)) c.handle({ type: 'answer', peer: 'a', message: chunk })
+    c.handle(answer('a', 1, 3))
+    const install = c.handle({ type: 'verified', error: null }).find((a) => a.type === 'install')
+    if (install?.type !== 'install') throw new Error('no install')
+    expect(install.snapshot.records).toBe(set.length)
+    expect(bytesToHex(install.snapshot.utxos.digest())).toBe(
+      bytesToHex(blocks[2]!.block.header.utxoCommitment),
+    )
+  })
+
+  it('resumed at a height its peers no longer serve, discards it and starts over', () => {
+    const before = snapshotClient()
+    before.handle(status('a', 3))
+    const first = before.handle({ type: 'answer', peer: 'a', message: chunks(sets[2]!, 3)[0]! })
+    const stored = first.find((a) => a.type === 'storeChunk')
+    if (stored?.type !== 'storeChunk') throw new Error('no chunk stored')
+    const c = new SyncClient({
+      mode: 'snapshot',
+      tip: genesisTip,
+      registry,
+      genesisHash: CONSENSUS_GENESIS,
+      chunkRecords: 4,
+      resume: stored.staged,
+    })
+    c.handle(status('a', 5))
+    const unavailable = c.handle({
+      type: 'answer',
+      peer: 'a',
+      message: { type: 'SyncError', error: { code: 'SYNC_UNAVAILABLE', message: 'gone' } },
+    })
+    expect(types(unavailable)).toContain('discardSnapshot')
+    expect(unavailable.filter((a) => a.type === 'penalize')).toEqual([])
+  })
+
   it('penalizes the one peer whose set misses the commitment and discards it', () => {
     const c = snapshotClient()
     c.handle(status('a', 2))
