@@ -7,8 +7,10 @@
 // the RPC and metrics servers listen on 127.0.0.1 only, as the process reports them and the
 // kernel's socket table shows (no traffic to any other address); `setban` of 127.0.0.2 closes the
 // libp2p connection dialled from 127.0.0.2 and refuses new ones from there while 127.0.0.3 is
-// served, until `setban remove`; and a libp2p client trusting the certificate dials the node's
-// /tls/ws address. Every wait is bounded; the process is stopped (SIGTERM, then SIGKILL) in teardown.
+// served, until the ban is lifted; bans survive an RPC stop and a restart (banlist.json); a libp2p
+// client trusting the certificate dials the node's /tls/ws address, and a key that is not the
+// certificate's stops a start (exit 2). Every wait is bounded; the process is stopped (SIGTERM,
+// then SIGKILL) in teardown.
 import { execFile } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
@@ -450,6 +452,15 @@ describe('bans after a restart', () => {
 })
 
 describe('wss', () => {
+  it('refuses to start with a key that is not the certificate’s, naming the setting (exit 2)', async () => {
+    const other = selfSignedCert(join(dir, '..'), 'other')
+    const refused = runCli(['masternode', '--datadir', dir, '--tlskey', other.keyFile])
+    expect(await refused.exited).toBe(2)
+    expect(refused.output()).toMatch(/CONFIG_INVALID_SETTING.*tlskey: .* is not the private key of/)
+    // The running node is untouched.
+    expect(await call('getblockcount')).toBe(0)
+  }, 60_000)
+
   it('serves /tls/ws: a libp2p client that trusts the certificate dials it and pings', async () => {
     const info = (await call('getnetworkinfo')) as { localaddresses: string[]; peerid: string }
     expect(info.localaddresses).toContain(wssAddress)
