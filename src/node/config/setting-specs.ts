@@ -409,6 +409,12 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     default: 'twice the cores',
     parse: (text) => parseInteger(text, 0, 256, 'a thread count'),
   },
+  {
+    key: 'maxmempool',
+    help: 'transactions the mempool holds at most (pending and final until in a block)',
+    default: '50000',
+    parse: (text) => parseInteger(text, 100, 10_000_000, 'a transaction count'),
+  },
 ]
 
 export const SETTINGS_BY_KEY: ReadonlyMap<string, SettingSpec> = new Map(

@@ -77,6 +77,8 @@ export interface Settings {
   readonly logLevel: LogLevel
   /** Signature-verification worker threads (0: none, on the node's thread; unset: twice the cores). */
   readonly verifyThreads: number | undefined
+  /** The mempool's transaction limit (unset: the ledger's default, 50,000). */
+  readonly maxMempool: number | undefined
 }
 
 /** A flag's value as commander gives it: text, a repeated flag's texts, or a bare `--flag`. */
@@ -326,6 +328,7 @@ export function resolveSettings(input: SettingsInput = {}): Settings {
     },
     logLevel: get<LogLevel>('loglevel') ?? 'info',
     verifyThreads: get<number>('verifythreads'),
+    maxMempool: get<number>('maxmempool'),
   })
 }
 

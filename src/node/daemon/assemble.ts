@@ -136,6 +136,8 @@ export interface NodeParts {
   readonly onStoreError?: (error: unknown) => void
   /** The handshake's deadline (default 10 s). */
   readonly handshakeTimeoutMs?: number
+  /** The mempool's limits (default: the ledger's). */
+  readonly mempool?: OpenEngineConfig['mempool']
 }
 
 export interface AssembledNode {
@@ -173,6 +175,7 @@ export async function assembleNode(parts: NodeParts): Promise<AssembledNode> {
     ...(parts.key === undefined ? {} : { key: parts.key }),
     ...(parts.signer === undefined || parts.key === undefined ? {} : { signer: parts.signer }),
     ...(gossipOn && masternode ? { followers: [GOSSIP_FOLLOWER] } : {}),
+    ...(parts.mempool === undefined ? {} : { mempool: parts.mempool }),
   })
   const privateKey = parts.privateKey ?? (await generateKeyPair('Ed25519'))
   const discoveryInit = parts.discovery === false ? undefined : (parts.discovery ?? {})

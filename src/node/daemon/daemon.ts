@@ -18,6 +18,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { type Ed25519Verifier, getPublicKey, type KeyPair } from '../../core/crypto/ed25519.ts'
 import { bytesToHex } from '../../core/encoding/bytes.ts'
 import type { Notification } from '../../core/engine/runtime.ts'
+import { DEFAULT_MEMPOOL_LIMITS } from '../../core/ledger/mempool.ts'
 import { Defence, defenceSettings } from '../../core/net/index.ts'
 import { redactedSettings, type Settings } from '../config/settings.ts'
 import { nativeSigner } from '../crypto/native-signer.ts'
@@ -200,6 +201,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       store: lock.store,
       ...(mnKey === undefined ? {} : { key: mnKey, signer: nativeSigner(mnKey) }),
       masternode: mnKey !== undefined,
+      ...(s.maxMempool === undefined
+        ? {}
+        : { mempool: { ...DEFAULT_MEMPOOL_LIMITS, maxCount: s.maxMempool } }),
       clock: wallClock,
       timers: wallTimers,
       verifier,

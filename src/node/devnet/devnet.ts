@@ -52,6 +52,8 @@ export interface DevnetOptions {
   readonly tty?: boolean
   /** Aborts the start: what started is stopped, a temporary folder removed, and it rejects. */
   readonly signal?: AbortSignal
+  /** More `time.conf` lines for every masternode (`maxmempool=2000`; benches). */
+  readonly conf?: readonly string[]
 }
 
 export interface DevnetNode extends DemoNode {
@@ -92,7 +94,7 @@ export interface Devnet {
 
 const COINS_FILE = 'faucet-coins.json'
 
-function nodeConf(i: number, ports: readonly NetworkPorts[]): string {
+function nodeConf(i: number, ports: readonly NetworkPorts[], extra: readonly string[]): string {
   const own = ports[i]!
   return [
     `# masternode ${i} of a local devnet, written by \`timecoin devnet\` at each start`,
@@ -110,6 +112,7 @@ function nodeConf(i: number, ports: readonly NetworkPorts[]): string {
     // Signatures checked on each node's own thread: at demo rates a hand-over to a worker thread
     // costs more time to finality than the check, and the processes share the cores anyway.
     'verifythreads=0',
+    ...extra,
     '',
   ].join('\n')
 }
@@ -165,7 +168,9 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       options.signal?.throwIfAborted()
       const dir = join(root, `node-${i}`)
       await mkdir(dir, { recursive: true, mode: 0o700 })
-      await writeFile(join(dir, 'time.conf'), nodeConf(i, plan.ports), { mode: 0o600 })
+      await writeFile(join(dir, 'time.conf'), nodeConf(i, plan.ports, options.conf ?? []), {
+        mode: 0o600,
+      })
       const ports = plan.ports[i]!
       const logFile = join(dir, 'masternode.log')
       const key = await loadKeyFile(join(root, 'keys', `masternode-${i}.key`))

@@ -166,6 +166,7 @@ describe('settings', () => {
       'metricsport=9100',
       'metricsbind=0.0.0.0',
       'loglevel=debug',
+      'maxmempool=2000',
       'genesis=genesis.json',
     ].join('\n')
     const dir = datadir(conf)
@@ -199,6 +200,7 @@ describe('settings', () => {
     })
     expect(s.metrics).toEqual({ port: 9100, bind: '0.0.0.0' })
     expect(s.logLevel).toBe('debug')
+    expect(s.maxMempool).toBe(2000)
     expect(s.genesis).toBe(join(dir, 'genesis.json'))
     const shown = JSON.stringify(redactedSettings(s))
     expect(shown).not.toContain('s3cret')
@@ -280,6 +282,7 @@ describe('settings', () => {
         'CONFIG_INVALID_SETTING',
         /time\.conf:1: tlscert: tlscert and tlskey go together/,
       ],
+      ['maxmempool=99\n', 'CONFIG_INVALID_SETTING', /time\.conf:1: maxmempool: /],
       [
         'loglevel=loud\n',
         'CONFIG_INVALID_SETTING',
