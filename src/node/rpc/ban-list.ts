@@ -56,8 +56,12 @@ export interface BlacklistSource {
 export interface BannableConnection {
   readonly remoteAddr: Multiaddr
   readonly remotePeer: PeerId
-  close(): Promise<void>
+  close(options?: { signal?: AbortSignal }): Promise<void>
+  abort(error: Error): void
 }
+
+/** A banned connection closes in order within this, or is aborted. */
+export const BAN_CLOSE_TIMEOUT_MS = 2_000
 
 export interface BanListInit {
   readonly defence?: BlacklistSource
@@ -225,13 +229,19 @@ export class BanList {
         ? c.remotePeer.equals(target.peer)
         : this.#matches(this.#held.get(target.text)!, c.remoteAddr),
     )
-    await Promise.all(covered.map((c) => c.close().catch(() => {})))
+    await Promise.all(
+      covered.map((c) =>
+        c
+          .close({ signal: AbortSignal.timeout(BAN_CLOSE_TIMEOUT_MS) })
+          .catch(() => c.abort(new Error(`banned: ${target.text}`))),
+      ),
+    )
     return covered.length
   }
 
   /**
-   * Lifts the operator's ban of `target` and, for a single address, the defence's blacklisting
-   * of it; false when neither held it.
+   * Lifts the operator's ban of `target` and the defence's ban of the same peer id, address or
+   * IPv6 /64; false when neither held it.
    */
   unban(target: BanTarget): boolean {
     const operator = this.#live(target.text) !== undefined

@@ -111,6 +111,7 @@ describe('the ban list', () => {
       close: async () => {
         closed.push(address)
       },
+      abort: () => {},
     })
     const open = [
       conn('/ip4/127.0.0.2/tcp/5000', a),
@@ -123,6 +124,24 @@ describe('the ban list', () => {
     closed.length = 0
     expect(await bans.ban(parseBanTarget(b.toString())!, Date.now() + 60_000)).toBe(2)
     expect(closed).toEqual(['/ip4/127.0.0.2/tcp/5001/ws', '/ip4/127.0.0.3/tcp/5002'])
+  })
+
+  it('aborts a banned connection that does not close in order in time', async () => {
+    const bans = new BanList()
+    const aborted: string[] = []
+    const stuck: BannableConnection = {
+      remoteAddr: multiaddr('/ip4/127.0.0.2/tcp/5000'),
+      remotePeer: await peer(),
+      // A close that never finishes by itself, as a peer that stops reading would make it.
+      close: ({ signal } = {}) =>
+        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason))),
+      abort: (e) => {
+        aborted.push(e.message)
+      },
+    }
+    bans.attach(() => [stuck])
+    expect(await bans.ban(parseBanTarget('127.0.0.2')!, Date.now() + 60_000)).toBe(1)
+    expect(aborted).toEqual(['banned: 127.0.0.2/32'])
   })
 
   it('keeps at most maxEntries bans, dropping the oldest', async () => {
