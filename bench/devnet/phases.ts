@@ -19,6 +19,16 @@ export type FinalityWatch = 'wait' | 'poll'
 interface FinalityAnswer {
   readonly final: boolean
   readonly status: string
+  readonly acceptweight?: number
+  readonly threshold?: number
+  readonly decision?: string | null
+}
+
+function notFinal(txid: string, rpc: BenchRpc, start: number, a: FinalityAnswer): Error {
+  const ms = Math.round(performance.now() - start)
+  return new Error(
+    `${txid} not final at ${rpc.url} after ${ms} ms: ${a.status}, accept weight ${a.acceptweight}/${a.threshold}, decision ${a.decision}`,
+  )
 }
 
 /** Resolves with the milliseconds since `start` at which `rpc` says `txid` is final. */
@@ -31,15 +41,14 @@ async function finalAt(
 ): Promise<number> {
   if (watch === 'wait') {
     const a = (await rpc.call('waittransactionfinality', [txid, timeoutMs])) as FinalityAnswer
-    if (!a.final) throw new Error(`${txid} not final at ${rpc.url} after ${timeoutMs} ms`)
+    if (!a.final) throw notFinal(txid, rpc, start, a)
     return performance.now() - start
   }
   const deadline = start + timeoutMs
   for (;;) {
     const a = (await rpc.call('gettransactionfinality', [txid])) as FinalityAnswer
     if (a.final) return performance.now() - start
-    if (performance.now() > deadline)
-      throw new Error(`${txid} not final at ${rpc.url} after ${timeoutMs} ms`)
+    if (performance.now() > deadline) throw notFinal(txid, rpc, start, a)
     await pause(1)
   }
 }
@@ -79,10 +88,17 @@ export async function lightLoad(
   const all: number[] = []
   const submits: number[] = []
   const perNode: number[][] = nodes.map(() => [])
+  const failures: string[] = []
   let next = 0
   const lane = async () => {
     for (let i = next++; i < payments.length; i = next++) {
-      const r = await sendAndWatch(nodes, nodes[0]!, payments[i]!, watch)
+      let r: Awaited<ReturnType<typeof sendAndWatch>>
+      try {
+        r = await sendAndWatch(nodes, nodes[0]!, payments[i]!, watch)
+      } catch (e) {
+        failures.push((e as Error).message)
+        continue
+      }
       all.push(Math.max(...r.finalMs))
       submits.push(r.submitMs)
       for (const [k, ms] of r.finalMs.entries()) perNode[k]!.push(ms)
@@ -96,12 +112,26 @@ export async function lightLoad(
     ...stats(all),
     submitOnlyP50Ms: round(quantile(submits, 0.5)),
     finalAtEachMasternodeP50Ms: perNode.map((v) => round(quantile(v, 0.5))),
+    notFinalEverywhere: failures.length,
+    notFinalFirst: failures.slice(0, 5),
     seconds: round((performance.now() - started) / 1000, 1),
   }
 }
 
+type Buckets = readonly { readonly le: number; readonly count: number }[]
+
 /** A masternode's Prometheus figures this bench reads (NaN when the metrics server fails). */
-export async function readMetrics(metricsPort: number, timeoutMs = 15_000) {
+export interface NodeMetrics {
+  /** When the answer came (performance.now()). */
+  readonly at: number
+  readonly finalized: number
+  readonly mempool: number
+  readonly cpuSeconds: number
+  readonly eventLoopLagP99Ms: number
+  readonly finalityBuckets: Buckets
+}
+
+export async function readMetrics(metricsPort: number, timeoutMs = 15_000): Promise<NodeMetrics> {
   const pick = (text: string, name: string) => {
     const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)
     return m === null ? Number.NaN : Number(m[1])
@@ -117,6 +147,9 @@ export async function readMetrics(metricsPort: number, timeoutMs = 15_000) {
       mempool: pick(text, 'timecoin_mempool_transactions'),
       cpuSeconds: pick(text, 'timecoin_process_cpu_seconds_total'),
       eventLoopLagP99Ms: pick(text, 'timecoin_nodejs_eventloop_lag_p99_seconds') * 1000,
+      finalityBuckets: [
+        ...text.matchAll(/^timecoin_finality_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm),
+      ].map((m) => ({ le: Number(m[1]), count: Number(m[2]) })),
     }
   } catch {
     const nan = Number.NaN
@@ -126,8 +159,24 @@ export async function readMetrics(metricsPort: number, timeoutMs = 15_000) {
       mempool: nan,
       cpuSeconds: nan,
       eventLoopLagP99Ms: nan,
+      finalityBuckets: [],
     }
   }
+}
+
+/**
+ * From a node's finality histogram (handed to the node → final there) read before and after a
+ * phase: the upper bounds of the buckets holding that phase's median and 99th percentile.
+ */
+export function nodeFinality(before: Buckets, after: Buckets) {
+  const counts = after.map((b) => ({
+    le: b.le,
+    count: b.count - (before.find((x) => x.le === b.le)?.count ?? 0),
+  }))
+  const total = counts.at(-1)?.count ?? 0
+  const upTo = (q: number) =>
+    total === 0 ? null : (counts.find((c) => c.count >= q * total)?.le ?? Number.NaN) * 1000
+  return { transactions: total, p50AtMostMs: upTo(0.5), p99AtMostMs: upTo(0.99) }
 }
 
 export interface SaturationOptions {
@@ -204,9 +253,9 @@ export async function saturation(
     }
   })()
   await Promise.all(Array.from({ length: o.concurrency }, (_, i) => sender(i)))
-  await o.onWindow?.('end')
   sampling = false
   const close = await counters()
+  await o.onWindow?.('end')
   await sampler
   const windowS = (Math.max(...close.map((c) => c.at)) - start) / 1000
   const inWindow = close.map((c, i) => c.finalized - base[i]!.finalized)
