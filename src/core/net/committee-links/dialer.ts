@@ -122,7 +122,8 @@ export class MemberDialer {
   }
 
   async #dial(member: Member, controller: AbortController): Promise<void> {
-    const { components, settings, protocol, self } = this.#ctx
+    const { components, settings, protocol } = this.#ctx
+    const ownHex = this.#ctx.self
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(settings.timeoutMs)])
     const connection = await this.#connectionTo(member, signal)
     if (member.dial === controller) member.dialConnection = connection.id
@@ -143,7 +144,7 @@ export class MemberDialer {
       stream.abort(abortError('the dial was superseded'))
       return
     }
-    offerStream(member.link, stream, self, connection.remotePeer)
+    offerStream(member.link, stream, ownHex, connection.remotePeer)
     if (member.link.open) this.#ctx.up(member)
   }
 

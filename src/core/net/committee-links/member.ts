@@ -34,12 +34,12 @@ export interface Member {
 }
 
 /** A new member record around `link` (a fresh one, or the guest link the member already had). */
-export function newMember(key: Uint8Array, hex: string, link: Link, self: string): Member {
+export function newMember(key: Uint8Array, hex: string, link: Link, ownHex: string): Member {
   return {
     key: key.slice(),
     hex,
     link,
-    opener: self < hex,
+    opener: ownHex < hex,
     state: LinkState.Disconnected,
     failures: 0,
     everConnected: false,
