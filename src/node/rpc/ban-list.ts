@@ -212,9 +212,18 @@ export class BanList {
     this.#connections = connections
   }
 
-  /** Whether `target` is banned by the operator now. */
+  /**
+   * Whether `target` is banned by the operator now: that very subnet or peer id, or — for a single
+   * address, as bitcoind's `IsBanned(addr)` — any subnet holding it.
+   */
   has(target: BanTarget): boolean {
-    return this.#live(target.text) !== undefined
+    if (this.#live(target.text) !== undefined) return true
+    if (target.kind !== 'subnet' || target.prefix !== (target.family === 'ipv4' ? 32 : 128))
+      return false
+    const now = this.#now()
+    for (const h of this.#held.values())
+      if (h.until > now && h.list?.check(target.address, target.family)) return true
+    return false
   }
 
   /**

@@ -2,8 +2,9 @@
 // (`/tls/ws`) instead of ws://; node:tls completes a handshake that trusts the self-signed
 // certificate as its CA and refuses one that does not; a libp2p client in another process dials
 // the /tls/ws multiaddr and pings the node when it trusts the certificate (NODE_EXTRA_CA_CERTS,
-// verification left on) and fails to when it does not. `readTlsFiles` refuses a key that is not the
-// certificate's, and a file that holds no certificate, naming the setting.
+// verification left on), and fails when it does not, or when it dials plain ws:// to that port.
+// `readTlsFiles` refuses a key that is not the certificate's, and a file that holds no
+// certificate, naming the setting.
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -105,7 +106,7 @@ describe('wss on the WebSocket port', () => {
     expect(untrusted.error).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY/)
   })
 
-  it('a libp2p client dials /tls/ws and pings when it trusts the certificate, and cannot when it does not', async () => {
+  it('a libp2p client dials /tls/ws and pings when it trusts the certificate, and cannot when it does not or dials ws://', async () => {
     const address = wssAddress()
     const trusted = await dial(address, { ...process.env, NODE_EXTRA_CA_CERTS: cert.certFile })
     expect(trusted.out).toMatchObject({ remoteAddr: address, peer: host.peerId.toString() })
@@ -115,6 +116,12 @@ describe('wss on the WebSocket port', () => {
     const refused = await dial(address, env)
     expect(refused.code).toBe(1)
     expect(refused.out.error).toBeDefined()
+    // The port serves TLS only: plain ws:// to it fails, trusted certificate or not.
+    const plain = await dial(address.replace('/tls/ws/', '/ws/'), {
+      ...process.env,
+      NODE_EXTRA_CA_CERTS: cert.certFile,
+    })
+    expect(plain.code).toBe(1)
   }, 60_000)
 })
 

@@ -207,6 +207,8 @@ describe('setban, listbanned, clearbanned', () => {
       code: -23,
       data: { code: 'RPC_ALREADY_BANNED' },
     })
+    // An address inside a banned subnet is banned already too (bitcoind's IsBanned(addr)).
+    expect(await error('setban', ['192.168.1.99', 'add'])).toMatchObject({ code: -23 })
     // No address, subnet or peer id; a remove of what is not banned: -30.
     expect(await error('setban', ['300.1.1.1', 'add'])).toMatchObject({
       code: -30,
