@@ -2,7 +2,8 @@
  * Public face of the JSON-RPC framework: typed parameters and the method registry, the
  * JSON-RPC 2.0 dispatcher (batches, bitcoind's error codes), the HTTP server (auth, cookie,
  * bind and allow lists, body limit), the chain and control methods over the `RpcNode` interface,
- * its engine-backed implementation, and the client.
+ * its engine-backed implementation, the ban methods over the operator's ban list (banlist.json),
+ * and the client.
  */
 export {
   authorized,
@@ -13,6 +14,19 @@ export {
   removeCookie,
   writeCookie,
 } from './auth.ts'
+export { BAN_FILE_NAME, BanFile, type BanFileLoad, type SavedBan } from './ban-file.ts'
+export {
+  BAN_CLOSE_TIMEOUT_MS,
+  type BanEntry,
+  BanList,
+  type BanListInit,
+  type BannableConnection,
+  type BanTarget,
+  type BlacklistSource,
+  DEFAULT_MAX_BANS,
+  parseBanTarget,
+} from './ban-list.ts'
+export { type BanMethodsOptions, banMethods } from './ban-methods.ts'
 export {
   chainMethods,
   DEFAULT_FINALITY_WAIT_MS,
