@@ -7,6 +7,7 @@
 //    `concurrency` senders for a fixed time; finalized transactions counted at every masternode
 //    from its Prometheus counter (`timecoin_finalized_transactions_total`), refusals by reason.
 // Invariants: every wait is bounded; nothing here starts or stops a process.
+import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { quantile } from '../../src/node/devnet/payment-demo.ts'
 import type { BenchRpc, Prepared, RpcFailure } from './wallet.ts'
@@ -174,8 +175,11 @@ export function nodeFinality(before: Buckets, after: Buckets) {
     count: b.count - (before.find((x) => x.le === b.le)?.count ?? 0),
   }))
   const total = counts.at(-1)?.count ?? 0
-  const upTo = (q: number) =>
-    total === 0 ? null : (counts.find((c) => c.count >= q * total)?.le ?? Number.NaN) * 1000
+  const upTo = (q: number): number | string | null => {
+    if (total === 0) return null
+    const le = counts.find((c) => c.count >= q * total)?.le ?? Number.NaN
+    return Number.isFinite(le) ? le * 1000 : 'above the last bucket (10 s)'
+  }
   return { transactions: total, p50AtMostMs: upTo(0.5), p99AtMostMs: upTo(0.99) }
 }
 
@@ -303,6 +307,15 @@ export async function saturation(
       secondsEach: cpu.map((c) => round(c, 2)),
       shareOfOneCoreEach: cpu.map((c) => round(c / windowS, 2)),
       cpuMsPerFinalizedTxEach: cpu.map((c) => round((1000 * c) / Math.max(atWindowEnd, 1), 2)),
+      // At that CPU cost per transaction, what every core of this machine could finalize.
+      ceilingOnAllCoresTxPerSec: round(
+        (availableParallelism() * atWindowEnd) /
+          Math.max(
+            cpu.reduce((s, c) => s + c, 0),
+            1e-9,
+          ),
+        0,
+      ),
       eventLoopLagP99MsEach: close.map((c) => round(c.eventLoopLagP99Ms, 1)),
     },
     timeline,
