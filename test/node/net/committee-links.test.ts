@@ -3,7 +3,7 @@
 // no engine — one stream per pair, coalesced writes, drops when a peer stops reading, states and
 // backoff, tags, guest links, committee changes, dead links found by ping, and peers that break
 // the protocol. Every wait is bounded; every host stops in afterEach.
-import type { PeerId, Stream } from '@libp2p/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { memory } from '@libp2p/memory'
 import { PING_PROTOCOL } from '@libp2p/ping'
 import { lpStream } from '@libp2p/utils'
@@ -333,6 +333,50 @@ describe('committee links over memory', () => {
     await until(() => downs.length >= 1, 'the link is closed')
     expect(downs[0]).toBe('LINK_BROKEN')
     await until(() => links.stats().reconnects >= 1, 'dialled again')
+  })
+
+  it('a ping refused locally because another ping stream is open is no failure', async () => {
+    const { hosts } = await committee(2, { pingIntervalMs: 200, maxPingFailures: 2 })
+    const [a, b] = hosts as [Linked, Linked]
+    const links = a.services.committeeLinks
+    const downs: string[] = []
+    links.addEventListener('link:down', (e) => downs.push(e.detail.error?.code ?? ''))
+    // a holds the one outbound ping stream libp2p allows per peer (as its connection monitor
+    // does while a ping is in flight), on each connection: every ping of the link health is
+    // refused before it is sent.
+    const hold = async (c: Connection): Promise<Stream> => {
+      for (let tries = 0; ; tries++)
+        try {
+          return await c.newStream(PING_PROTOCOL)
+        } catch (e) {
+          // A ping of the link health was in flight: its stream closes shortly.
+          if (tries > 300) throw e
+          await new Promise((r) => setTimeout(r, 10))
+        }
+    }
+    const held = await Promise.all(a.getConnections(b.peerId).map(hold))
+    const ping = a.services.ping
+    const original = ping.ping.bind(ping)
+    const outcome = { answered: 0, refused: 0 }
+    vi.spyOn(ping, 'ping').mockImplementation(async (...args) => {
+      try {
+        const rtt = await original(...args)
+        outcome.answered++
+        return rtt
+      } catch (e) {
+        outcome.refused++
+        throw e
+      }
+    })
+    await until(() => outcome.refused >= 6, 'six pings refused')
+    expect(outcome.answered).toBe(0)
+    expect(links.stats().pingFailures).toBe(0)
+    expect(downs).toEqual([])
+    expect(links.state(keys[1]!.publicKey)).toBe(LinkState.Connected)
+    // Once those streams are closed, the pings go through again.
+    await Promise.all(held.map((s) => s.close()))
+    await until(() => outcome.answered >= 1, 'a ping answered')
+    expect(downs).toEqual([])
   })
 
   it('members that leave the committee are untagged and kept as guest links; new ones are dialled', async () => {

@@ -2,7 +2,8 @@
  * The links' health: every `pingIntervalMs` each connected member is pinged (the host's ping
  * service, `pingTimeoutMs` to answer); after `maxPingFailures` failures in a row its link counts
  * as dead — the stream is reset, the link is reported lost (and so re-dialled), and the member's
- * connections are closed.
+ * connections are closed. A ping refused here because another ping stream to the member is open
+ * (libp2p's connection monitor) is no failure.
  *
  * Invariants: at most one ping in flight per member; a member's failure count is back to 0 after
  * an answer or a verdict; no verdict after the service stopped or for a member that left; the
@@ -30,6 +31,9 @@ export interface HealthContext {
   /** The link is gone: report it and re-dial. */
   lost(link: Link, error: TimeCoinError): void
 }
+
+/** libp2p's error when a ping stream to the peer is already open (the ping limit is one). */
+const BUSY_PING = 'TooManyOutboundProtocolStreamsError'
 
 export class LinkHealth {
   readonly #ctx: HealthContext
@@ -81,6 +85,9 @@ export class LinkHealth {
       })
       member.pingFailures = 0
     } catch (error) {
+      // Another ping stream to the member is open (libp2p's connection monitor pings on the same
+      // protocol, one outbound stream per peer): no sign of a dead member; the next round pings.
+      if ((error as Error | undefined)?.name === BUSY_PING) return
       this.#failures++
       member.pingFailures++
       if (
