@@ -133,6 +133,14 @@ export interface NodeMetrics {
 }
 
 export async function readMetrics(metricsPort: number, timeoutMs = 15_000): Promise<NodeMetrics> {
+  // Three tries: a kept-alive connection the server has just closed fails the first.
+  for (let attempt = 1; ; attempt++) {
+    const m = await readMetricsOnce(metricsPort, timeoutMs)
+    if (!Number.isNaN(m.finalized) || attempt === 3) return m
+  }
+}
+
+async function readMetricsOnce(metricsPort: number, timeoutMs: number): Promise<NodeMetrics> {
   const pick = (text: string, name: string) => {
     const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)
     return m === null ? Number.NaN : Number(m[1])
@@ -150,7 +158,10 @@ export async function readMetrics(metricsPort: number, timeoutMs = 15_000): Prom
       eventLoopLagP99Ms: pick(text, 'timecoin_nodejs_eventloop_lag_p99_seconds') * 1000,
       finalityBuckets: [
         ...text.matchAll(/^timecoin_finality_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm),
-      ].map((m) => ({ le: Number(m[1]), count: Number(m[2]) })),
+      ].map((m) => ({
+        le: m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]),
+        count: Number(m[2]),
+      })),
     }
   } catch {
     const nan = Number.NaN
@@ -170,6 +181,8 @@ export async function readMetrics(metricsPort: number, timeoutMs = 15_000): Prom
  * phase: the upper bounds of the buckets holding that phase's median and 99th percentile.
  */
 export function nodeFinality(before: Buckets, after: Buckets) {
+  if (before.length === 0 || after.length === 0)
+    return { transactions: null, p50AtMostMs: null, p99AtMostMs: null, error: 'metrics unread' }
   const counts = after.map((b) => ({
     le: b.le,
     count: b.count - (before.find((x) => x.le === b.le)?.count ?? 0),
