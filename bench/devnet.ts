@@ -282,6 +282,7 @@ try {
     whereTheTimeGoes: missed
       ? {
           profiled: 'masternode 0 during the saturation window (V8 sampling profiler, inspector)',
+          note: "busyMs is wall time its thread was not idle, including time the system gave to other processes; the CPU each masternode used, its share of a core and its CPU per finalized transaction are in saturation.cpu; the light-load split is lightLoad.submitOnlyP50Ms (the submit's HTTP exchange) and lightLoad.atMasternode0 (the node's own finality histogram, no HTTP)",
           profile: r.profile,
         }
       : 'every target met',

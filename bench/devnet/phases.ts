@@ -206,9 +206,12 @@ export interface SaturationOptions {
   readonly onWindow?: (edge: 'start' | 'end') => Promise<void>
 }
 
+/** The reason of a request that got no JSON-RPC answer (not counted as refused). */
+const NO_ANSWER = 'no answer'
+
 /** A refusal's reason without the txid or amounts in it, to count them by kind. */
 function reason(e: RpcFailure): string {
-  if (e.code === undefined) return `no answer: ${e.message}`
+  if (e.code === undefined) return `${NO_ANSWER}: ${e.message}`
   const text = e.message.replace(/[0-9a-f]{16,}/g, '…').replace(/\d+/g, 'N')
   return `${e.code}: ${text.slice(0, 100)}`
 }
@@ -300,7 +303,8 @@ export async function saturation(
     prepared: payments.length,
     sent,
     accepted,
-    refused: [...refused.values()].reduce((s, v) => s + v, 0),
+    refused: [...refused].reduce((s, [k, v]) => (k.startsWith(NO_ANSWER) ? s : s + v), 0),
+    unanswered: [...refused].reduce((s, [k, v]) => (k.startsWith(NO_ANSWER) ? s + v : s), 0),
     refusedByReason: Object.fromEntries(refused),
     requests,
     windowSeconds: round(windowS, 2),
