@@ -1,9 +1,13 @@
 // Vote batches on their own: what signing refuses, what a receiver checks before the signature
 // (count, root), and certificate entries taken out of a batch.
 import { describe, expect, it } from 'vitest'
+import { sha256 } from '../../src/core/crypto/sha256.ts'
+import { concatBytes } from '../../src/core/encoding/bytes.ts'
 import {
   certificateEntry,
+  leafHash,
   MAX_BATCH_LEAVES,
+  merkleRoot,
   signVoteBatch,
   type VoteBatch,
   VoteBatchCodec,
@@ -128,5 +132,31 @@ describe('vote batches', () => {
         expect.objectContaining({ code: 'INVALID_VALUE' }),
       )
     }
+  })
+
+  it('hash a leaf as H(0x00 ‖ its encoding), and refuse one with a field of the wrong size', () => {
+    const hash = txidOf('block')
+    const leaves: VoteLeaf[] = [
+      accept('a'),
+      { kind: 'txReject', txid: txidOf('b'), conflictingTxid: txidOf('c') },
+      { kind: 'prevote', height: 0xffffffff, attempt: 7, blockHash: hash },
+      { kind: 'precommit', height: 3, attempt: 0x01020304, blockHash: hash },
+    ]
+    for (const leaf of leaves) {
+      const slow = sha256(concatBytes(Uint8Array.of(0), VoteLeafCodec.encode(leaf)))
+      expect(leafHash(leaf)).toEqual(slow)
+    }
+    const short = txidOf('d').subarray(0, 31) as ReturnType<typeof txidOf>
+    expect(() => leafHash({ kind: 'txAccept', txid: short })).toThrow()
+    expect(() => leafHash({ kind: 'prevote', height: -1, attempt: 0, blockHash: hash })).toThrow()
+  })
+
+  it('keep the root they were signed over for later certificate entries', () => {
+    const leaves = [accept('x'), accept('y'), accept('z')]
+    const batch = signVoteBatch(leaves, params, voterKey(1), CONSENSUS_GENESIS)
+    expect(batch.header.root).toEqual(merkleRoot(leaves.map(leafHash)))
+    const entry = certificateEntry(batch, 2)
+    expect(entry.leafIndex).toBe(2)
+    expect(entry.path).toHaveLength(1)
   })
 })

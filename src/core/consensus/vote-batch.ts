@@ -28,7 +28,7 @@ import {
   u64Number,
 } from '../encoding/fields.ts'
 import { ConsensusError, PeerAction } from '../errors.ts'
-import { merkleLevels, merkleRoot } from './merkle.ts'
+import { merkleLevels } from './merkle.ts'
 import { leafHash, MAX_LEAF_SIZE, type VoteLeaf, voteLeafCoder } from './vote-leaf.ts'
 
 export const MAX_BATCH_LEAVES = 4096
@@ -130,15 +130,19 @@ export function signVoteBatch(
       `a batch holds 1..${MAX_BATCH_LEAVES} leaves, got ${leaves.length}`,
     )
   }
+  // The tree is kept for the batch, so the sender's own certificate entries do not rebuild it.
+  const levels = merkleLevels(leaves.map(leafHash))
   const header: VoteBatchHeader = {
     epoch: params.epoch,
     voterKey: publicKey,
     seq: params.seq,
     leafCount: leaves.length,
-    root: merkleRoot(leaves.map(leafHash)),
+    root: levels[levels.length - 1]![0]!,
     timestamp: params.timestamp,
   }
-  return { header, signature: signer.sign(batchSigningMessage(genesisHash, header)), leaves }
+  const batch = { header, signature: signer.sign(batchSigningMessage(genesisHash, header)), leaves }
+  treeOf.set(batch, levels)
+  return batch
 }
 
 /**
