@@ -4,6 +4,7 @@
 // integration test that kills a masternode: a lock written after the block that confirmed the
 // spend came back after a restart). Ops of the write in flight are left alone.
 import { describe, expect, it } from 'vitest'
+import { MAX_BATCH_LEAVES } from '../../src/core/consensus/vote-batch.ts'
 import type { VoteLeaf } from '../../src/core/consensus/vote-leaf.ts'
 import { VotePipeline } from '../../src/core/engine/vote-pipeline.ts'
 import { Bucket } from '../../src/core/storage/keys.ts'
@@ -89,5 +90,27 @@ describe('vote pipeline', () => {
     // The vote itself goes too: nothing is signed whose record is not durable.
     expect(pipeline.persisted(next.id)!.ready.leaves).toEqual([leaf(3)])
     expect(pipeline.queued).toBe(0)
+  })
+
+  it('counts the queue left behind when a write takes only the first MAX_BATCH_LEAVES', () => {
+    let id = 0
+    const pipeline = new VotePipeline(0, () => ++id)
+    const first = pipeline.enqueue(leaf(0), [put(0, 1)], 0)!
+    // Queued behind it: more leaves than one write takes; the last two write outputs 1 and 2.
+    for (let i = 0; i < MAX_BATCH_LEAVES; i++) pipeline.enqueue(leaf(3), [put(3, 1)], 0)
+    pipeline.enqueue(leaf(1), [put(1, 1)], 0)
+    pipeline.enqueue(leaf(2), [put(2, 1)], 0)
+    const second = pipeline.persisted(first.id)!.next!
+    expect(second.ops).toHaveLength(MAX_BATCH_LEAVES + 1)
+    expect(pipeline.queued).toBe(MAX_BATCH_LEAVES + 2)
+    // Output 3 went with the write in flight; output 1 is still queued and is dropped.
+    pipeline.supersede([put(1, 9), put(3, 9)])
+    expect(keys(second.ops).slice(0, 2)).toEqual(['3=1', '3=1'])
+    const third = pipeline.persisted(second.id)!.next!
+    expect(keys(third.ops).slice(0, -1)).toEqual(['2=1'])
+    // Everything left went out in that write: nothing queued to drop, nothing counted twice.
+    pipeline.supersede([put(2, 9)])
+    expect(keys(third.ops).slice(0, -1)).toEqual(['2=1'])
+    expect(pipeline.persisted(third.id)!.ready.leaves).toEqual([leaf(1), leaf(2)])
   })
 })

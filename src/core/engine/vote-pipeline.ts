@@ -144,6 +144,8 @@ export class VotePipeline {
   /** Queues a leaf; returns the write to start if the pipeline was idle. */
   enqueue(leaf: VoteLeaf, ops: readonly BatchOp[], epoch: number): PersistRequest | null {
     this.#queue.push({ leaf, epoch, ops })
+    // Idle with room: the write starts with the whole queue at once, so nothing stays to count.
+    if (this.#inFlight === null && this.#queue.length <= MAX_BATCH_LEAVES) return this.#start()
     for (const op of ops) this.#count(op, 1)
     return this.#start()
   }
@@ -167,10 +169,15 @@ export class VotePipeline {
   #start(): PersistRequest | null {
     if (this.#inFlight !== null || this.#queue.length === 0) return null
     const items = this.#queue.splice(0, MAX_BATCH_LEAVES)
-    for (const item of items) for (const op of item.ops) this.#count(op, -1)
+    // The usual case takes the whole queue: then no queued op is left to count.
+    if (this.#queue.length === 0) this.#queuedKeys.clear()
+    else for (const item of items) for (const op of item.ops) this.#count(op, -1)
     const seq = ++this.#lastSeq
     const id = this.#nextId()
     this.#inFlight = { id, seq, items }
-    return { id, ops: [...items.flatMap((i) => i.ops), lastSeqOp(seq)] }
+    const ops: BatchOp[] = []
+    for (const item of items) for (const op of item.ops) ops.push(op)
+    ops.push(lastSeqOp(seq))
+    return { id, ops }
   }
 }
