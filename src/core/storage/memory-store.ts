@@ -196,9 +196,10 @@ export class MemoryStore implements Store {
 
   #set(key: string, value: Held): void {
     const values = this.#values
-    const had = values.has(key)
+    // One hash lookup, not two (has, then set): the size tells whether the key is new.
+    const size = values.size
     values.set(key, value)
-    if (had) return
+    if (values.size === size) return
     this.#version++
     const chunks = this.#chunks
     if (chunks.length === 0) {
