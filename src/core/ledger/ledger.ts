@@ -8,13 +8,13 @@ import type { Ed25519Verifier } from '../crypto/ed25519.ts'
 import { ed25519 } from '../crypto/ed25519.ts'
 import { equalBytes } from '../encoding/bytes.ts'
 import { LedgerError, PeerAction } from '../errors.ts'
-import { addressPayloadFromPublicKey } from '../primitives/address.ts'
 import { type Amount, MIN_FEE } from '../primitives/amount.ts'
 import { type OutPoint, outPointToString } from '../primitives/outpoint.ts'
 import type { Transaction, TxOutput } from '../primitives/transaction.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import { Bucket } from '../storage/keys.ts'
 import type { BatchOp, Store } from '../storage/store.ts'
+import { KeyAddresses } from './key-addresses.ts'
 import { LTHASH_BYTES, LtHash } from './lthash.ts'
 import { txidKey } from './map-keys.ts'
 import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from './mempool.ts'
@@ -116,6 +116,8 @@ export class Ledger {
   readonly #verifier: Ed25519Verifier
   readonly #lockExpiryMs: number
   readonly #certificates = new Map<string, Uint8Array>()
+  /** Input keys' address payloads, remembered (bounded): wallets spend from the same keys. */
+  readonly #keyAddresses = new KeyAddresses()
   readonly #certificateChanges = new Map<string, { txid: Txid; certificate: Uint8Array | null }>()
   /** The last `checkSpend` answer, its txid and the UTXO set's version then (see `admit`). */
   #lastCheck: SpendCheck | null = null
@@ -192,7 +194,7 @@ export class Ledger {
         else missing.push(input.outpoint)
         continue
       }
-      if (!equalBytes(addressPayloadFromPublicKey(input.publicKey), entry.output.address)) {
+      if (!equalBytes(this.#keyAddresses.of(input.publicKey), entry.output.address)) {
         invalid(
           'LEDGER_INPUT_KEY',
           `input ${i}: public key does not match the spent output's address`,
