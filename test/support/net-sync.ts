@@ -9,8 +9,10 @@ import { afterAll, afterEach, beforeAll, expect } from 'vitest'
 import {
   blockHash,
   bytesToHex,
+  COIN,
   type KeyPair,
   loadCommittedBlocks,
+  MIN_FEE,
   type Store,
 } from '../../src/core/index.ts'
 import {
@@ -26,7 +28,8 @@ import { PeerRole } from '../../src/core/protocol/handshake.ts'
 import { protocolIdOf } from '../../src/core/protocol/protocols.ts'
 import { createVerifierPool, type VerifierPool } from '../../src/node/crypto/verifier-pool.ts'
 import { createNodeHost, type NodeHost, type NodeHostOptions } from '../../src/node/net/host.ts'
-import { GENESIS_HASH } from './ledger-fixture.ts'
+import type { engineFixture } from './engine-fixture.ts'
+import { GENESIS_HASH, spend } from './ledger-fixture.ts'
 import {
   addressesOf,
   type ClusterSetup,
@@ -35,6 +38,7 @@ import {
   memoryName,
   startCommittee,
   stopCluster,
+  until,
 } from './net-engines.ts'
 
 interface Stoppable {
@@ -226,4 +230,36 @@ export async function commitmentAt(
 ): Promise<string> {
   const [b] = await loadCommittedBlocks(reference.store, height, 1)
   return bytesToHex(b!.block.header.utxoCommitment)
+}
+
+/**
+ * Three payments (the fixture's coins 0–2 to `owners[4…6]`, each submitted at member i), each
+ * confirmed in a block at every member (rejects after 20 s).
+ */
+export async function confirmedPayments(
+  fx: ReturnType<typeof engineFixture>,
+  owners: readonly KeyPair[],
+  members: readonly Masternode[],
+): Promise<void> {
+  const coins = [0, 1, 2].map((i) => fx.coin(i))
+  for (const [i, coin] of coins.entries()) {
+    const b = spend(
+      [coin],
+      [
+        { to: owners[i + 4]!, value: 2n * COIN },
+        { to: coin.owner, value: coin.value - 2n * COIN - MIN_FEE },
+      ],
+    )
+    await members[i]!.engine.submit(b.tx)
+  }
+  await until(
+    () =>
+      coins.every((c) =>
+        members.every(
+          (m) => m.engine.runtime.engine.ledger.utxos.get(c.outpoint)?.state.kind === 'Confirmed',
+        ),
+      ),
+    'the payments confirmed',
+    20_000,
+  )
 }

@@ -9,21 +9,20 @@
 // after each test.
 import { describe, expect, it } from 'vitest'
 import {
-  COIN,
   ensureStoreVersion,
   equalBytes,
   loadChainState,
   MemoryStore,
   MetaKey,
-  MIN_FEE,
   type Store,
   type StoreEntry,
 } from '../../../src/core/index.ts'
 import type { Penalty } from '../../../src/core/net/index.ts'
 import { engineFixture } from '../../support/engine-fixture.ts'
-import { GENESIS_HASH, keyPair, spend } from '../../support/ledger-fixture.ts'
+import { GENESIS_HASH, keyPair } from '../../support/ledger-fixture.ts'
 import { addressesOf, type Masternode, startMasternode, until } from '../../support/net-engines.ts'
 import {
+  confirmedPayments,
   expectSameChain,
   type SnapshotHost,
   startSnapshotHost,
@@ -38,28 +37,8 @@ const fx = engineFixture('sync snapshot crash', 880, owners)
 
 const { setup, committee } = syncCluster(fx)
 
-async function payments(members: readonly Masternode[]): Promise<void> {
-  const coins = [0, 1, 2].map((i) => fx.coin(i))
-  for (const [i, coin] of coins.entries()) {
-    const b = spend(
-      [coin],
-      [
-        { to: owners[i + 4]!, value: 2n * COIN },
-        { to: coin.owner, value: coin.value - 2n * COIN - MIN_FEE },
-      ],
-    )
-    await members[i]!.engine.submit(b.tx)
-  }
-  await until(
-    () =>
-      coins.every((c) =>
-        members.every(
-          (m) => m.engine.runtime.engine.ledger.utxos.get(c.outpoint)?.state.kind === 'Confirmed',
-        ),
-      ),
-    'the payments confirmed',
-    20_000,
-  )
+function payments(members: readonly Masternode[]): Promise<void> {
+  return confirmedPayments(fx, owners, members)
 }
 
 /** Resolves with the installed height (rejects after `ms`). */
