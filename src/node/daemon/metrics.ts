@@ -108,6 +108,24 @@ export function nodeMetrics(node: AssembledNode, options: NodeMetricsOptions = {
     'consensus frames received from committee links',
     () => service.stats().framesIn,
   )
+  statCounter(
+    registry,
+    'votes_sent_total',
+    'vote batches sent over committee links (each addressee counts)',
+    () => service.stats().votesSent,
+  )
+  statCounter(
+    registry,
+    'votes_received_total',
+    'vote batches received on committee links',
+    () => service.stats().votesReceived,
+  )
+  statCounter(
+    registry,
+    'certificates_received_total',
+    'finality certificates received on committee links (those assembled here: finalized_transactions_total)',
+    () => service.stats().certificatesReceived,
+  )
   new Gauge({
     name: `${METRICS_PREFIX}peers`,
     help: 'handshaken peers by role',

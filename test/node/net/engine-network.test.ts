@@ -138,6 +138,12 @@ describe.each<Transport>(['memory', 'tcp', 'ws'])('four masternodes over %s', (t
       expect(n.engine.stats().decodeErrors).toBe(0)
     }
     expect(nodes[3]!.engine.stats().transactionsReceived).toBe(1)
+    // The vote counters the daemon exports: each node sent and received batches, and no batch is
+    // received that was not sent (some may still be on the wire: blocks go on).
+    const stats = nodes.map((n) => n.engine.stats())
+    expect(stats.every((s) => s.votesSent > 0 && s.votesReceived > 0)).toBe(true)
+    const sum = (k: 'votesSent' | 'votesReceived') => stats.reduce((a, s) => a + s[k], 0)
+    expect(sum('votesReceived')).toBeLessThanOrEqual(sum('votesSent'))
     console.info(
       JSON.stringify({
         transport,

@@ -118,6 +118,12 @@ export interface EngineServiceStats extends RelayStats {
   /** Sends no link or route could take. */
   readonly unroutable: number
   readonly transactionsReceived: number
+  /** Vote batches sent over committee links (each addressee counts). */
+  readonly votesSent: number
+  /** Vote batches received on committee links (decoded, before verification). */
+  readonly votesReceived: number
+  /** Finality certificates received on committee links (decoded, before verification). */
+  readonly certificatesReceived: number
   readonly penalties: number
   readonly inboundPauses: number
 }
@@ -185,6 +191,9 @@ export class EngineService implements Startable {
   #encodeErrors = 0
   #unroutable = 0
   #transactions = 0
+  #votesSent = 0
+  #votesReceived = 0
+  #certificatesReceived = 0
   #penalties = 0
   #pauses = 0
   /** Services told every notification too (the wallet protocol): a few, set by code. */
@@ -294,6 +303,9 @@ export class EngineService implements Startable {
       encodeErrors: this.#encodeErrors,
       unroutable: this.#unroutable,
       transactionsReceived: this.#transactions,
+      votesSent: this.#votesSent,
+      votesReceived: this.#votesReceived,
+      certificatesReceived: this.#certificatesReceived,
       penalties: this.#penalties,
       inboundPauses: this.#pauses,
       ...this.#relays.stats(),
@@ -311,6 +323,7 @@ export class EngineService implements Startable {
       const bytes = this.#encode(message)
       if (bytes === undefined) return
       this.#sent++
+      if (message.type === 'InstantFinalityVote') this.#votesSent++
       links.send(to, bytes, !REPEATED.has(message.type))
       return
     }
@@ -417,6 +430,8 @@ export class EngineService implements Startable {
       this.#penalize(peer, streamError(error, 'consensus'))
       return
     }
+    if (message.type === 'InstantFinalityVote') this.#votesReceived++
+    else if (message.type === 'FinalityCertificate') this.#certificatesReceived++
     this.#deliver(from, message)
   }
 
