@@ -16,12 +16,14 @@ import {
   NO_CONFLICT,
   type PeerId,
   sha256,
+  signProposal,
   signVoteBatch,
   type Txid,
   utf8ToBytes,
   type VoteBatch,
   type VoteLeaf,
 } from '../../src/core/index.ts'
+import { emptyBlock } from '../support/consensus-fixture.ts'
 import { Cluster, type ClusterNode } from '../support/engine-driver.ts'
 import { engineFixture, membershipTx, TEST_CHAIN } from '../support/engine-fixture.ts'
 import { type Coin, GENESIS_HASH, keyPair, payloadOf, spend } from '../support/ledger-fixture.ts'
@@ -263,6 +265,26 @@ describe('deciding anew in a new epoch', () => {
       ])
     }
   })
+
+  it('a Reject of the epoch before that becomes an Accept no longer counts toward the Reject bound', async () => {
+    const c = await cluster()
+    await epochOne(c)
+    const node = c.node(masternodes[1]!)
+    // Its own epoch-0 batch from an older backup: it rejected the payment then (adopted).
+    const old = batch(
+      1,
+      [{ kind: 'txReject', txid: pay.txid, conflictingTxid: rival.txid }],
+      500,
+      0,
+    )
+    await deliver(c, node, ids[0]!, { type: 'InstantFinalityVote', batch: old })
+    expect(node.engine.decisionOf(pay.txid)).toMatchObject({ kind: 'reject', epoch: 0 })
+    expect(node.engine.stateSizes()['voting.rejects']).toBe(1)
+    // In epoch 1 nothing holds its input: it is accepted, and the Reject is gone from the bound.
+    await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    expect(node.engine.decisionOf(pay.txid)).toEqual({ kind: 'accept', txid: pay.txid, epoch: 1 })
+    expect(node.engine.stateSizes()).toMatchObject({ 'voting.rejects': 0, 'voting.decisions': 1 })
+  })
 })
 
 describe('re-announcing after a restart', () => {
@@ -419,6 +441,27 @@ describe('what blocks and epochs settle', () => {
       tx: late.tx,
       certificate: certificate(late.txid, 0, [0, 2, 3]),
     })
+    // So is one a proposal carries (for a height not open here: the block itself costs nothing).
+    const tip = node.engine.tip!
+    const block = emptyBlock(
+      node.engine.committee,
+      masternodes[0]!.publicKey,
+      tip.height + 5,
+      0,
+      tip.hash,
+      {
+        timestamp: 1,
+      },
+    )
+    const proposal = signProposal(
+      { ...block, transactions: [late.tx] },
+      0,
+      -1,
+      [certificate(late.txid, 0, [0, 2, 3])],
+      masternodes[0]!,
+      GENESIS_HASH,
+    )
+    await deliver(c, node, ids[0]!, { type: 'BlockProposal', proposal })
     expect(node.engine.acceptWeight(late.txid)).toBe(0)
     expect(node.finalized.has(hex(late.txid))).toBe(false)
     expect(node.penalties).toEqual([])
