@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest'
 import { MAX_BATCH_LEAVES } from '../../src/core/consensus/vote-batch.ts'
 import type { VoteLeaf } from '../../src/core/consensus/vote-leaf.ts'
 import { VotePipeline } from '../../src/core/engine/vote-pipeline.ts'
-import { Bucket } from '../../src/core/storage/keys.ts'
 import type { BatchOp } from '../../src/core/storage/store.ts'
 
 const put = (k: number, v: number): BatchOp => ({
@@ -69,27 +68,6 @@ describe('vote pipeline', () => {
     pipeline.supersede([put(7, 9)])
     expect(keys(third.ops).slice(0, -1)).toEqual(['7=1'])
     expect(pipeline.persisted(third.id)!.ready.leaves).toEqual([leaf(4)])
-  })
-
-  it('a commit deleting a block vote drops the queued vote with its record (never written back)', () => {
-    let id = 0
-    const pipeline = new VotePipeline(0, () => ++id)
-    const first = pipeline.enqueue(leaf(1), [], 0)!
-    const vote = (type: 'put' | 'del', attempt: number): BatchOp => {
-      const key = Uint8Array.of(Bucket.blockVote, 0, 0, 0, 7, 0, 0, 0, attempt, 1)
-      return type === 'put' ? { type, key, value: new Uint8Array(32).fill(3) } : { type, key }
-    }
-    pipeline.enqueue(leaf(2), [vote('put', 0)], 0)
-    pipeline.enqueue(leaf(3), [vote('put', 1)], 0)
-    // Another put of a block-vote key supersedes nothing (only the pipeline writes them).
-    pipeline.supersede([vote('put', 1)])
-    // The commit of height 7 deletes the votes of attempt 0.
-    pipeline.supersede([vote('del', 0)])
-    const next = pipeline.persisted(first.id)!.next!
-    expect(next.ops.slice(0, -1)).toEqual([vote('put', 1)])
-    // The vote itself goes too: nothing is signed whose record is not durable.
-    expect(pipeline.persisted(next.id)!.ready.leaves).toEqual([leaf(3)])
-    expect(pipeline.queued).toBe(0)
   })
 
   it('counts the queue left behind when a write takes only the first MAX_BATCH_LEAVES', () => {

@@ -11,10 +11,11 @@
  * lands first and carries newer values of the same records. `supersede` drops the queued ledger
  * ops on those keys, so the queued write never puts back a state the ledger has moved past (writes
  * apply in call order; the later one is newer). The leaf's own record — its decision or block
- * vote — is always written with it: nothing is signed before its record is durable. A queued
- * block vote whose record a commit deletes (its height is decided; the tip moves past it in that
- * write) is dropped whole, leaf and record: it would bind no one, and writing its record back
- * after the commit would leave it in the store for good.
+ * vote — is always written with it: nothing is signed before its record is durable. (So a block
+ * vote still queued when a commit deletes the votes of its height writes its record after that
+ * commit; restore reads only votes above the tip, so the record is inert. Dropping the queued
+ * vote instead is wrong while a re-send of the same leaf, with no ops, waits behind it: the
+ * simulator's persist-before-send oracle caught that on seed 538.)
  */
 
 import { MAX_BATCH_LEAVES } from '../consensus/vote-batch.ts'
@@ -59,19 +60,9 @@ function isLedgerOp(op: BatchOp): boolean {
   return LEDGER_BUCKETS.has(op.key[0]!)
 }
 
-/** A queued op a later write of the same key makes stale: a ledger record, or a block vote. */
-function isSupersedable(op: BatchOp): boolean {
-  return isLedgerOp(op) || op.key[0] === Bucket.blockVote
-}
-
-/** A write that makes queued ops on its key stale: any ledger write; a commit's block-vote delete. */
-function supersedes(op: BatchOp): boolean {
-  return isLedgerOp(op) || (op.type === 'del' && op.key[0] === Bucket.blockVote)
-}
-
 export class VotePipeline {
   #queue: Item[] = []
-  /** How many queued (not in-flight) ops write each supersedable key: `supersede` looks here first. */
+  /** How many queued (not in-flight) ops write each ledger key: `supersede` looks here first. */
   #queuedKeys = new Map<string, number>()
   #inFlight: { readonly id: number; readonly seq: number; readonly items: readonly Item[] } | null =
     null
@@ -105,36 +96,25 @@ export class VotePipeline {
     if (this.#queue.length === 0 || ops.length === 0) return
     const keys = new Set<string>()
     for (const op of ops) {
-      if (!supersedes(op)) continue
+      if (!isLedgerOp(op)) continue
       const key = keyString(op.key)
       if (this.#queuedKeys.has(key)) keys.add(key)
     }
     if (keys.size === 0) return
-    const stale = (op: BatchOp) => isSupersedable(op) && keys.has(keyString(op.key))
-    const kept: Item[] = []
+    const stale = (op: BatchOp) => isLedgerOp(op) && keys.has(keyString(op.key))
     for (const item of this.#queue) {
-      if (!item.ops.some(stale)) {
-        kept.push(item)
-        continue
-      }
-      if (item.ops.some((op) => op.key[0] === Bucket.blockVote && stale(op))) {
-        // A commit deleted this block vote's record: its height is decided, the vote is dropped.
-        for (const op of item.ops) this.#count(op, -1)
-        continue
-      }
+      if (!item.ops.some(stale)) continue
       const ops: BatchOp[] = []
       for (const op of item.ops) {
         if (stale(op)) this.#count(op, -1)
         else ops.push(op)
       }
       item.ops = ops
-      kept.push(item)
     }
-    this.#queue = kept
   }
 
   #count(op: BatchOp, delta: 1 | -1): void {
-    if (!isSupersedable(op)) return
+    if (!isLedgerOp(op)) return
     const key = keyString(op.key)
     const n = (this.#queuedKeys.get(key) ?? 0) + delta
     if (n === 0) this.#queuedKeys.delete(key)
