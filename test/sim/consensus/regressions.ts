@@ -432,4 +432,39 @@ export const REGRESSIONS: readonly Regression[] = [
       cheapRegistrations: false,
     },
   },
+  {
+    name: 'seed 538: a block vote dropped with its record while a re-send of it waited',
+    caught:
+      'Found by the 2,000-run campaign on 6d1d105: the vote pipeline dropped a queued precommit ' +
+      'whose record the commit of its height deleted (a02d93b, d8b92a2), but a re-send of the same ' +
+      'leaf, queued behind it with no ops of its own, was still signed: a precommit sent with no ' +
+      'durable record of it (reported as a vote sent before it was durable). Backed out in 756c09c; ' +
+      'with the change back in, this scenario fails.',
+    scenario: {
+      seed: '538',
+      weights: [1000, 100, 100, 10, 1000, 10, 10],
+      byzantine: [null, null, 'wrong-epoch', 'equivocate', null, 'wrong-epoch', 'omit-carried'],
+      latency: 'regions',
+      faults: {
+        loss: 0.17043774335179476,
+        duplicate: 0,
+        reorder: 0,
+      },
+      partition: null,
+      crashes: [],
+      wallets: 3,
+      walletPeers: 4,
+      payments: 9,
+      doubleSpends: 0,
+      issueUntil: 11974,
+      settle: 240000,
+      unsafe: null,
+      blocks: {
+        intervalMs: 15918,
+      },
+      standby: 0,
+      handoffDoubleSpend: false,
+      cheapRegistrations: false,
+    },
+  },
 ]
