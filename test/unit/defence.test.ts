@@ -1,7 +1,7 @@
 // The defence layer's pure parts (src/core/net/defence) on an injected clock: peer scores (costs by
 // named action, decay in steps, bans that hold and end, the bound and its eviction), token
 // buckets (refill, burst, one charge per interval, the bound), IP keys and the blacklist (TTL,
-// sweep, bound), the relay window, the settings' checks, and the composed connection gater. Each
+// sweep, bound), the relay age limit, the settings' checks, and the composed connection gater. Each
 // module is imported on its own: none needs libp2p at run time, so this runs in Chromium too.
 import { describe, expect, it } from 'vitest'
 import { PeerAction } from '../../src/core/errors.ts'
@@ -18,7 +18,7 @@ import { ipKey, isLoopbackKey } from '../../src/core/net/defence/ip-address.ts'
 import { IpBlacklist } from '../../src/core/net/defence/ip-blacklist.ts'
 import { PeerScores } from '../../src/core/net/defence/peer-scores.ts'
 import { frameLimits, isOversizeRead } from '../../src/core/net/defence/read-limits.ts'
-import { relayable, relayTimestamp, relayWindow } from '../../src/core/net/defence/relay-window.ts'
+import { relayable, relayTimestamp, withinRelayAge } from '../../src/core/net/defence/relay-age.ts'
 import { DEFAULT_DEFENCE_SETTINGS, defenceSettings } from '../../src/core/net/defence/settings.ts'
 import { TokenBuckets } from '../../src/core/net/defence/token-buckets.ts'
 import { Relays } from '../../src/core/net/engine-service/relay.ts'
@@ -260,8 +260,8 @@ describe('IP addresses and the blacklist', () => {
   })
 })
 
-describe('the relay window', () => {
-  const genesis = sha256(utf8ToBytes('relay window'))
+describe('the relay age limit', () => {
+  const genesis = sha256(utf8ToBytes('relay age limit'))
   const secret = new Uint8Array(32).fill(7)
   const batchAt = (timestamp: number) =>
     signVoteBatch(
@@ -273,12 +273,12 @@ describe('the relay window', () => {
 
   it('passes timestamps within max age either side of now, and nothing further', () => {
     const now = 1_700_000_000_000
-    expect(relayWindow(now, now, 300)).toBe(true)
-    expect(relayWindow(now, now - 300_000, 300)).toBe(true)
-    expect(relayWindow(now, now - 300_001, 300)).toBe(false)
-    expect(relayWindow(now, now + 300_000, 300)).toBe(true)
-    expect(relayWindow(now, now + 300_001, 300)).toBe(false)
-    expect(relayWindow(now, 0, 300)).toBe(false)
+    expect(withinRelayAge(now, now, 300)).toBe(true)
+    expect(withinRelayAge(now, now - 300_000, 300)).toBe(true)
+    expect(withinRelayAge(now, now - 300_001, 300)).toBe(false)
+    expect(withinRelayAge(now, now + 300_000, 300)).toBe(true)
+    expect(withinRelayAge(now, now + 300_001, 300)).toBe(false)
+    expect(withinRelayAge(now, 0, 300)).toBe(false)
   })
 
   it('judges a vote batch by its timestamp and a certificate by its newest entry; other messages pass', () => {

@@ -6,7 +6,7 @@
  * pruned when its transaction is confirmed or its epoch is two behind.
  *
  * `DEFAULT_LIMITS` is what nodes run with; tests and the simulator may shrink a few (a short
- * long-run test cannot wait 1,000 blocks for the recent-block window to fill).
+ * long-run test cannot wait 1,000 blocks for the recent-block span to fill).
  */
 
 import { HEADER_SIZE, type VoteBatch } from '../consensus/vote-batch.ts'

@@ -167,7 +167,7 @@ export class Link {
     return queued
   }
 
-  /** Stops reading (the muxer's window then stops the peer) until `resume`. */
+  /** Stops reading (the muxer's flow-control credit then stops the peer) until `resume`. */
   pause(): void {
     this.#paused = true
     this.#stream?.pause()

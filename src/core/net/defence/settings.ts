@@ -65,7 +65,7 @@ export interface DefenceSettings {
   /**
    * `message_max_age_seconds`: a relayed consensus message (vote batch, certificate) whose
    * timestamp is further than this from now is not relayed — for relay and dedup only, never for
-   * validity (`relayWindow`). The engine service applies it as its relay filter's span
+   * validity (`withinRelayAge`). The engine service applies it as its relay filter's span
    * (`relayFilter.maxAgeMs`), which the daemon sets from this.
    */
   readonly messageMaxAgeSeconds: number

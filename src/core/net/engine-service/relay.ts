@@ -4,8 +4,8 @@
  * `tx` protocol to a masternode this node has no link to (a full node passing a wallet's
  * transaction on). A rotating Bloom filter marks what was already relayed: a vote batch sent to a
  * non-member, a transaction handed to a masternode, so the same one is not relayed there again
- * while it is remembered (DESIGN §5). A vote batch whose timestamp is outside the window the
- * filter remembers (`message_max_age_seconds`, the defence layer's `relayWindow`) is not relayed
+ * while it is remembered (DESIGN §5). A vote batch whose timestamp is outside the age limit the
+ * filter remembers (`message_max_age_seconds`, the defence layer's `withinRelayAge`) is not relayed
  * at all: the filter could not tell it was relayed before.
  *
  * Invariants: the filter only ever skips a relay, never decides validity, and forgets within
@@ -19,7 +19,7 @@ import { concatBytes, fromHex, utf8ToBytes } from '../../encoding/bytes.ts'
 import type { PeerId as EnginePeerId, Message } from '../../engine/messages.ts'
 import type { NetworkName } from '../../primitives/network.ts'
 import { computeTxid } from '../../primitives/transaction.ts'
-import { relayWindow } from '../defence/relay-window.ts'
+import { withinRelayAge } from '../defence/relay-age.ts'
 import { RotatingBloomFilter } from '../rotating-bloom.ts'
 
 /** A route another service offers: true when it took the message. */
@@ -48,7 +48,7 @@ export const DEFAULT_RELAY_FILTER: RelayFilterSettings = {
 export interface RelayStats {
   /** Relays the filter skipped (already relayed). */
   readonly relaySkips: number
-  /** Vote batches not relayed: their timestamp was outside the window. */
+  /** Vote batches not relayed: their timestamp was outside the age limit. */
   readonly relayStale: number
   readonly txRelayed: number
   readonly txRelayFailures: number
@@ -78,7 +78,7 @@ export class Relays {
   readonly #filter: RotatingBloomFilter
   readonly #clock: () => number
   readonly #maxTxRelays: number
-  /** The relay window: the filter's span (`message_max_age_seconds`). */
+  /** The relay age limit: the filter's span (`message_max_age_seconds`). */
   readonly #maxAgeSeconds: number
   #inFlight = 0
   #skips = 0
@@ -118,12 +118,12 @@ export class Relays {
 
   /**
    * Whether `message` for non-member `to` goes out: a vote batch already relayed to it, or
-   * stamped outside the relay window (by the runtime clock, which stamps batches), is skipped
+   * stamped outside the relay age limit (by the runtime clock, which stamps batches), is skipped
    * (and counted); every other message goes.
    */
   firstRelay(to: EnginePeerId, message: Message): boolean {
     if (message.type !== 'InstantFinalityVote') return true
-    if (!relayWindow(this.#clock(), message.batch.header.timestamp, this.#maxAgeSeconds)) {
+    if (!withinRelayAge(this.#clock(), message.batch.header.timestamp, this.#maxAgeSeconds)) {
       this.#stale++
       return false
     }

@@ -37,7 +37,7 @@ import { computeTxid, type Transaction } from '../../primitives/transaction.ts'
 import type { Txid } from '../../primitives/txid.ts'
 import { GOSSIP_TOPICS, type GossipTopicKey, gossipTopic } from '../../protocol/gossip-topics.ts'
 import { PeerRole } from '../../protocol/handshake.ts'
-import { relayable } from '../defence/relay-window.ts'
+import { relayable } from '../defence/relay-age.ts'
 import type { EngineService } from '../engine-service/engine-service.ts'
 import { DEFAULT_RELAY_FILTER, type RelayFilterSettings } from '../engine-service/relay.ts'
 import type { HandshakeService } from '../handshake/handshake-service.ts'
@@ -81,7 +81,7 @@ export const GOSSIP_FOLLOWER: EnginePeerId = 'gossip:blocks'
 
 /** Blocks beyond the next height kept until their turn. */
 export const DEFAULT_MAX_EARLY_BLOCKS = 32
-/** The relay window, `message_max_age_seconds` (DESIGN §5). */
+/** The relay age limit, `message_max_age_seconds` (DESIGN §5). */
 const DEFAULT_MAX_AGE_S = DEFAULT_RELAY_FILTER.maxAgeMs / 1000
 /** Blocks this node committed that it still passes on when a copy arrives by gossip. */
 export const RECENT_BLOCKS = 16
@@ -110,11 +110,11 @@ export interface GossipInit {
   readonly relayFilter?: Partial<RelayFilterSettings>
   /**
    * The engine's clock in milliseconds (default `Date.now`): the relay filter's generations, and
-   * the relay window a certificate's newest vote must be in — voters stamp their batches with
+   * the relay age limit a certificate's newest vote must be in — voters stamp their batches with
    * their engine clock, so across nodes this is wall time (the daemon's engines run on it).
    */
   readonly clock?: () => number
-  /** The relay window (`message_max_age_seconds`, default 300). */
+  /** The relay age limit (`message_max_age_seconds`, default 300). */
   readonly messageMaxAgeSeconds?: number
 }
 
@@ -126,7 +126,7 @@ export interface GossipStats {
   readonly rejected: number
   /** Messages from peers that were not (yet) handshaken, ignored. */
   readonly unverified: number
-  /** Certificates whose newest vote is outside the relay window, ignored. */
+  /** Certificates whose newest vote is outside the relay age limit, ignored. */
   readonly stale: number
   /** Blocks accepted ahead of the next height and kept for later. */
   readonly early: number

@@ -6,7 +6,7 @@
  * application. Works in both hosts (libp2p interfaces only).
  *
  * Invariants: one stream at a time; inbound frames are length-checked before they are buffered
- * and read while the client's backlog is under `maxBacklog` (the muxer's window holds the
+ * and read while the client's backlog is under `maxBacklog` (the muxer's flow-control credit holds the
  * masternode back meanwhile); every timer, verification and listener ends with the stream —
  * a verdict or a timer that outlives it reaches nothing.
  */
