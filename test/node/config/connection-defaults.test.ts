@@ -10,11 +10,9 @@ import type { MultiaddrConnection, PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, describe, expect, it } from 'vitest'
 import { generateKeyPair } from '../../../src/core/index.ts'
-import {
-  CommitteeLinks,
-  type CommitteeLinksComponents,
-} from '../../../src/core/net/committee-links/committee-links-service.ts'
+import { CommitteeLinks } from '../../../src/core/net/committee-links/committee-links-service.ts'
 import { DEFAULT_RESERVED_SHARE } from '../../../src/core/net/committee-links/constants.ts'
+import type { CommitteeLinksComponents } from '../../../src/core/net/committee-links/types.ts'
 import { Defence } from '../../../src/core/net/defence/defence-service.ts'
 import { DEFAULT_MAX_TRACKED_CONNECTIONS } from '../../../src/core/net/handshake/constants.ts'
 import { DEFAULT_MAX_WALLETS } from '../../../src/core/net/wallet-service/constants.ts'

@@ -43,18 +43,6 @@ import {
   type MemberStatus,
 } from './types.ts'
 
-export {
-  type CommitteeLinksComponents,
-  type CommitteeLinksEvents,
-  type CommitteeLinksInit,
-  type CommitteeLinksStats,
-  type FrameReceiver,
-  type LinkEvent,
-  LinkState,
-  type MemberStatus,
-  type PingService,
-} from './types.ts'
-
 export class CommitteeLinks
   extends TypedEventEmitter<CommitteeLinksEvents>
   implements Startable, CommitteeMembership

@@ -4,24 +4,10 @@
  * handshake, whose service it uses). docs/ARCHITECTURE.md §7 describes the design,
  * docs/PROTOCOL.md §21 the stream.
  */
-import {
-  CommitteeLinks,
-  type CommitteeLinksComponents,
-  type CommitteeLinksInit,
-} from './committee-links-service.ts'
+import { CommitteeLinks } from './committee-links-service.ts'
+import type { CommitteeLinksComponents, CommitteeLinksInit } from './types.ts'
 
-export {
-  CommitteeLinks,
-  type CommitteeLinksComponents,
-  type CommitteeLinksEvents,
-  type CommitteeLinksInit,
-  type CommitteeLinksStats,
-  type FrameReceiver,
-  type LinkEvent,
-  LinkState,
-  type MemberStatus,
-  type PingService,
-} from './committee-links-service.ts'
+export { CommitteeLinks } from './committee-links-service.ts'
 export * from './constants.ts'
 export { encodeFrames, FrameReader, type FrameReaderInit } from './frames.ts'
 export type { LinkCounters } from './link.ts'
@@ -33,6 +19,17 @@ export {
   type PeerBook,
 } from './peer-book.ts'
 export { committeeSlotsGater } from './slots-gater.ts'
+export {
+  type CommitteeLinksComponents,
+  type CommitteeLinksEvents,
+  type CommitteeLinksInit,
+  type CommitteeLinksStats,
+  type FrameReceiver,
+  type LinkEvent,
+  LinkState,
+  type MemberStatus,
+  type PingService,
+} from './types.ts'
 
 export function committeeLinks(
   init: CommitteeLinksInit,

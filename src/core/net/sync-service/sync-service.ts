@@ -38,7 +38,7 @@ import {
   type SyncEvent,
   type SyncProgress,
 } from '../../sync/sync-client.ts'
-import type { LinkEvent } from '../committee-links/committee-links-service.ts'
+import type { LinkEvent } from '../committee-links/types.ts'
 import { FatalBans, type PenaltySink } from '../engine-service/penalties.ts'
 import { BanList } from '../handshake/ban-list.ts'
 import type { VerifiedPeer } from '../handshake/verified-peers.ts'
