@@ -20,6 +20,7 @@ import {
   startTestDevnet,
   stopDevnets,
 } from '../support/devnet-processes.ts'
+import { listeningAddresses } from '../support/listening-addresses.ts'
 
 let devnet: Devnet
 let coin: Coin
@@ -204,28 +205,3 @@ describe('masternode processes', () => {
     expect(text).toMatch(/^timecoin_nodejs_eventloop_lag_seconds /m)
   })
 })
-
-/** The local addresses sockets listen on at `port`, from /proc/net/tcp and tcp6. */
-function listeningAddresses(port: number): string[] {
-  const out: string[] = []
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = ''
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch {
-      continue
-    }
-    for (const line of text.trim().split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/)
-      const [hex = '', portHex = ''] = (local ?? '').split(':')
-      if (state !== '0A' || Number.parseInt(portHex, 16) !== port) continue
-      out.push(hex.length === 8 ? ipv4(hex) : `ipv6:${hex}`)
-    }
-  }
-  return out
-}
-
-/** /proc/net/tcp's little-endian hex IPv4 address. */
-function ipv4(hex: string): string {
-  return [6, 4, 2, 0].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join('.')
-}

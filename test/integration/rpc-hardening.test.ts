@@ -38,6 +38,7 @@ import {
   stopDevnets,
   tempDir,
 } from '../support/devnet-processes.ts'
+import { listeningAddresses } from '../support/listening-addresses.ts'
 import { selfSignedCert } from '../support/self-signed.ts'
 
 const DIAL = join(import.meta.dirname, '../support/wss-dial.ts')
@@ -481,27 +482,3 @@ describe('wss', () => {
     expect(out.code).toBe(0)
   }, 60_000)
 })
-
-/** The local addresses sockets listen on at `port`, from /proc/net/tcp and tcp6. */
-function listeningAddresses(port: number): string[] {
-  const out: string[] = []
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = ''
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch {
-      continue
-    }
-    for (const line of text.trim().split('\n').slice(1)) {
-      const [, local, , st] = line.trim().split(/\s+/)
-      const [hex = '', portHex = ''] = (local ?? '').split(':')
-      if (st !== '0A' || Number.parseInt(portHex, 16) !== port) continue
-      out.push(
-        hex.length === 8
-          ? [6, 4, 2, 0].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join('.')
-          : `ipv6:${hex}`,
-      )
-    }
-  }
-  return out
-}
