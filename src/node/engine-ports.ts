@@ -19,10 +19,20 @@ export const monotonicClock: RuntimePorts['clock'] = () => performance.now()
 /** Unix milliseconds from a monotonic source: comparable across processes and restarts. */
 export const wallClock: RuntimePorts['clock'] = () => performance.timeOrigin + performance.now()
 
-/** Timers on `clock`: `fire` runs once `clock()` has reached `at` (at once if it has passed). */
+/**
+ * Timers on `clock`: `fire` runs once `clock()` has reached `at` (at once if it has passed).
+ * Node's `setTimeout` counts whole milliseconds of its own loop time and can wake up to a
+ * millisecond before `clock()` gets there, so an early wake-up waits again for the rest.
+ */
 export function timersOn(clock: RuntimePorts['clock']): RuntimePorts['timers'] {
   return (_id, at, fire) => {
-    const timer = setTimeout(fire, Math.max(0, at - clock()))
+    const wake = (): void => {
+      const left = at - clock()
+      if (left <= 0) return fire()
+      timer = setTimeout(wake, left)
+      timer.unref()
+    }
+    let timer = setTimeout(wake, Math.max(0, at - clock()))
     timer.unref()
     return { cancel: () => clearTimeout(timer) }
   }
