@@ -1,9 +1,11 @@
 // The Node shell's verifiers (the worker pool, and the same-thread one) must give every
 // conformance vector the ZIP215 verdict, as every other backend does, one by one and in batches;
-// the pool ends its workers on close.
+// the pool ends its workers on close, and its workers run at the lowest priority (on Linux, where
+// each thread has its own nice value).
+import { readdirSync, readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createThreadVerifier } from '../../src/node/crypto/native-verify.ts'
-import { createVerifierPool } from '../../src/node/crypto/verifier-pool.ts'
+import { createVerifierPool, VERIFY_WORKER_NICE } from '../../src/node/crypto/verifier-pool.ts'
 import { suites } from '../support/ed25519-vectors.ts'
 
 describe('createVerifierPool', () => {
@@ -23,6 +25,37 @@ describe('createVerifierPool', () => {
       { code: expect.any(String) },
     )
   })
+
+  it.runIf(process.platform === 'linux')(
+    "runs its workers at a lower priority than the process's own threads",
+    async () => {
+      // /proc/self/task/<tid>/stat: the 19th field is the thread's nice value.
+      const niceOf = (tid: string) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+      }
+      const niceCounts = () => {
+        const counts = new Map<number, number>()
+        for (const tid of readdirSync('/proc/self/task')) {
+          const n = niceOf(tid)
+          counts.set(n, (counts.get(n) ?? 0) + 1)
+        }
+        return counts
+      }
+      // Both workers have verified by now, so both have set their priority.
+      await pool.verifyMany(Array.from({ length: 64 }, () => suites.rfc8032![0]!))
+      const before = niceCounts().get(VERIFY_WORKER_NICE) ?? 0
+      expect(before).toBeGreaterThanOrEqual(2)
+      expect(niceOf(String(process.pid))).toBeLessThan(VERIFY_WORKER_NICE)
+      const plain = createVerifierPool(2, 0)
+      try {
+        await plain.verifyMany(Array.from({ length: 64 }, () => suites.rfc8032![0]!))
+        expect(niceCounts().get(VERIFY_WORKER_NICE) ?? 0).toBe(before)
+      } finally {
+        await plain.close()
+      }
+    },
+  )
 
   it('answers malformed inputs false (never a worker), and an empty batch with nothing', async () => {
     const good = suites.rfc8032![0]!

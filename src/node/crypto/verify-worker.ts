@@ -4,9 +4,23 @@
  *
  * Batch layout (little-endian): u32 count, then per check: signature 64 ‖ public key 32 ‖
  * u32 message length ‖ message.
+ *
+ * It first lowers its own thread's scheduling priority to `workerData.nice` (Linux keeps a nice
+ * value per thread; elsewhere the call may affect nothing, and a refusal is ignored): verifying
+ * is bulk work the event-loop thread queued, and that thread must not wait for a core behind it.
  */
-import { parentPort } from 'node:worker_threads'
+import { setPriority } from 'node:os'
+import { parentPort, workerData } from 'node:worker_threads'
 import { nativeVerify } from './native-verify.ts'
+
+const nice = (workerData as { nice?: number } | null)?.nice
+if (nice !== undefined && nice > 0) {
+  try {
+    setPriority(0, nice)
+  } catch {
+    // Not permitted or not supported here: verify at the process's own priority.
+  }
+}
 
 parentPort?.on('message', ({ id, batch }: { id: number; batch: ArrayBuffer }) => {
   const bytes = new Uint8Array(batch)
