@@ -6,7 +6,9 @@ import {
   type CommitteeMember,
   createBatchVerifier,
   DEFAULT_VERDICT_CACHE_ENTRIES,
+  decodeMessage,
   EngineRuntime,
+  encodeMessage,
   type KeyPair,
   MemoryStore,
   type Message,
@@ -33,7 +35,7 @@ export interface MasternodeInit {
 
 /** From the driver: a wallet's message to deliver, or the signal to report and stop. */
 export type ToMasternode =
-  | { readonly type: 'deliver'; readonly from: PeerId; readonly message: Message }
+  | { readonly type: 'deliver'; readonly from: PeerId; readonly message: Uint8Array }
   | { readonly type: 'stop' }
 
 /** To the driver. */
@@ -67,6 +69,8 @@ const engine = await openEngine(store, {
   key: init.key,
   signer: nativeSigner(init.key),
 })
+/** Wire bytes of the messages this node sends, by message (a broadcast is encoded once). */
+const encoded = new WeakMap<Message, Uint8Array>()
 /** This node's own vote batches (each sent to every peer, counted once). */
 const ownBatches = new WeakSet<object>()
 let batches = 0
@@ -102,7 +106,13 @@ const runtime = new EngineRuntime(engine, {
       batches++
       leaves += message.batch.leaves.length
     }
-    peer.postMessage(message)
+    // As on a committee link: the message's wire bytes, encoded once however many peers get it.
+    let bytes = encoded.get(message)
+    if (bytes === undefined) {
+      bytes = encodeMessage(message)
+      encoded.set(message, bytes)
+    }
+    peer.postMessage(bytes)
   },
   store: (ops, sync, done) => {
     store.write(ops, { sync }).then(
@@ -118,13 +128,14 @@ const runtime = new EngineRuntime(engine, {
 })
 
 for (const [peer, p] of Object.entries(init.peers)) {
-  p.on('message', (message: Message) => {
+  p.on('message', (bytes: Uint8Array) => {
+    const message = decodeMessage(bytes)
     delivered[message.type] = (delivered[message.type] ?? 0) + 1
     runtime.deliver(peer, message)
   })
 }
 port.on('message', (m: ToMasternode) => {
-  if (m.type === 'deliver') return runtime.deliver(m.from, m.message)
+  if (m.type === 'deliver') return runtime.deliver(m.from, decodeMessage(m.message))
   const stats = verifier.stats()
   runtime.stop()
   post({

@@ -1,5 +1,10 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads'
-import { bytesToHex, type CommitteeMember, type PeerId } from '../../src/core/index.ts'
+import {
+  bytesToHex,
+  type CommitteeMember,
+  encodeMessage,
+  type PeerId,
+} from '../../src/core/index.ts'
 import { GENESIS_HASH, GENESIS_TXID } from '../../test/support/ledger-fixture.ts'
 import type { FromMasternode, MasternodeInit, ToMasternode } from './masternode-thread.ts'
 import { masternodeKeys, PaymentWindow } from './payment-window.ts'
@@ -55,7 +60,7 @@ export async function threadedThroughput(
     send(i % workers.length, {
       type: 'deliver',
       from: `wallet-${i % 64}`,
-      message: { type: 'TransactionBroadcast', tx },
+      message: encodeMessage({ type: 'TransactionBroadcast', tx }),
     }),
   )
 
