@@ -2,10 +2,8 @@
  * Error codes of the transaction and ledger domains: a transaction's own form and rules, and the
  * ledger that locks, spends and confirms outputs.
  *
- * One part of the project's one table of error codes: ../error-codes.ts composes the parts (in
- * the order docs/ERRORS.md lists them) and does not compile if a code is in two of them, so codes
- * stay unique across the project. Each entry: the error class (domain) that throws the code, the JSON-RPC code it maps to
- * and what it means; docs/ERRORS.md shows the same rows.
+ * One part of the project's one table of error codes; ../error-codes.ts composes the parts and
+ * says what holds across them (codes unique, each entry's fields, docs/ERRORS.md in step).
  */
 import { type ErrorCodeInfo, RpcErrorCode } from './types.ts'
 

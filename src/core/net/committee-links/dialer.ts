@@ -122,8 +122,7 @@ export class MemberDialer {
   }
 
   async #dial(member: Member, controller: AbortController): Promise<void> {
-    const { components, settings, protocol } = this.#ctx
-    const ownHex = this.#ctx.self
+    const { components, settings, protocol, self: ownHex } = this.#ctx
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(settings.timeoutMs)])
     const connection = await this.#connectionTo(member, signal)
     if (member.dial === controller) member.dialConnection = connection.id

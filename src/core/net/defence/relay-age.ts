@@ -19,8 +19,9 @@ export function withinRelayAge(now: number, timestamp: number, maxAgeSeconds: nu
 }
 
 /**
- * The timestamp the age limit judges a relayed message by: a vote batch's own, a certificate's newest
- * entry's (it formed when its last vote was cast); undefined for messages the age limit leaves alone.
+ * The timestamp the age limit judges a relayed message by: a vote batch's own, a certificate's
+ * newest entry's (it formed when its last vote was cast); undefined for messages the age limit
+ * leaves alone.
  */
 export function relayTimestamp(message: Message): number | undefined {
   switch (message.type) {

@@ -6,9 +6,9 @@
  * application. Works in both hosts (libp2p interfaces only).
  *
  * Invariants: one stream at a time; inbound frames are length-checked before they are buffered
- * and read while the client's backlog is under `maxBacklog` (the muxer's flow-control credit holds the
- * masternode back meanwhile); every timer, verification and listener ends with the stream —
- * a verdict or a timer that outlives it reaches nothing.
+ * and read while the client's backlog is under `maxBacklog` (the muxer's flow-control credit
+ * holds the masternode back meanwhile); every timer, verification and listener ends with the
+ * stream — a verdict or a timer that outlives it reaches nothing.
  */
 import type { AbortOptions, Connection, Stream, StreamMessageEvent } from '@libp2p/interface'
 import { TypedEventEmitter } from '@libp2p/interface'
