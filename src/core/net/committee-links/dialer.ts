@@ -122,7 +122,9 @@ export class MemberDialer {
   }
 
   async #dial(member: Member, controller: AbortController): Promise<void> {
-    const { components, settings, protocol, self: ownHex } = this.#ctx
+    const { components, settings, protocol } = this.#ctx
+    // Not destructured: the boundary check reads a `self` binding as the browser global.
+    const ownHex = this.#ctx.self
     const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(settings.timeoutMs)])
     const connection = await this.#connectionTo(member, signal)
     if (member.dial === controller) member.dialConnection = connection.id
