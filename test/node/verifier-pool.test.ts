@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createThreadVerifier } from '../../src/node/crypto/native-verify.ts'
-import { createVerifierPool, VERIFY_WORKER_NICE } from '../../src/node/crypto/verifier-pool.ts'
+import { createVerifierPool, MAX_SHARE, VERIFY_WORKER_NICE } from '../../src/node/crypto/verifier-pool.ts'
 import { suites } from '../support/ed25519-vectors.ts'
 
 describe('createVerifierPool', () => {
@@ -61,6 +61,22 @@ describe('createVerifierPool', () => {
       }
     },
   )
+
+  it('answers a turn larger than its workers take at once, each check in its own place', async () => {
+    // One worker takes MAX_SHARE checks a message: the rest of the turn waits for its answers.
+    const single = createVerifierPool(1)
+    try {
+      const good = suites.rfc8032![0]!
+      const bad = suites.wycheproof!.find((c) => !c.expected)!
+      const batch = (n: number, badEvery: number) =>
+        Array.from({ length: n }, (_, i) => (i % badEvery === 0 ? bad : good))
+      const calls = [batch(3 * MAX_SHARE + 7, 5), batch(MAX_SHARE + 1, 3), batch(2, 2)]
+      const verdicts = await Promise.all(calls.map((c) => single.verifyMany(c)))
+      expect(verdicts).toEqual(calls.map((c) => c.map((check) => check === good)))
+    } finally {
+      await single.close()
+    }
+  })
 
   it('answers malformed inputs false (never a worker), and an empty batch with nothing', async () => {
     const good = suites.rfc8032![0]!
