@@ -5,7 +5,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createThreadVerifier } from '../../src/node/crypto/native-verify.ts'
-import { createVerifierPool, MAX_SHARE, VERIFY_WORKER_NICE } from '../../src/node/crypto/verifier-pool.ts'
+import {
+  createVerifierPool,
+  MAX_SHARE,
+  VERIFY_WORKER_NICE,
+} from '../../src/node/crypto/verifier-pool.ts'
 import { suites } from '../support/ed25519-vectors.ts'
 
 describe('createVerifierPool', () => {
