@@ -9,6 +9,7 @@ import {
   createVerifierPool,
   MAX_SHARE,
   VERIFY_WORKER_NICE,
+  WORKER_DEPTH,
 } from '../../src/node/crypto/verifier-pool.ts'
 import { suites } from '../support/ed25519-vectors.ts'
 
@@ -67,14 +68,15 @@ describe('createVerifierPool', () => {
   )
 
   it('answers a turn larger than its workers take at once, each check in its own place', async () => {
-    // One worker takes MAX_SHARE checks a message: the rest of the turn waits for its answers.
+    // One worker holds WORKER_DEPTH messages of MAX_SHARE checks: the rest waits for its answers.
     const single = createVerifierPool(1)
     try {
       const good = suites.rfc8032![0]!
       const bad = suites.wycheproof!.find((c) => !c.expected)!
       const batch = (n: number, badEvery: number) =>
         Array.from({ length: n }, (_, i) => (i % badEvery === 0 ? bad : good))
-      const calls = [batch(3 * MAX_SHARE + 7, 5), batch(MAX_SHARE + 1, 3), batch(2, 2)]
+      const turn = WORKER_DEPTH * MAX_SHARE
+      const calls = [batch(turn + MAX_SHARE + 7, 5), batch(MAX_SHARE + 1, 3), batch(2, 2)]
       const verdicts = await Promise.all(calls.map((c) => single.verifyMany(c)))
       expect(verdicts).toEqual(calls.map((c) => c.map((check) => check === good)))
     } finally {
