@@ -57,7 +57,10 @@ for (const window of WINDOWS) {
   })
   log(`window ${window}: ${r.finalizedTxPerSec} tx/s, ${r.leavesPerBatch} leaves/batch`)
 }
-const best = sweep.reduce((a, b) => (b.finalizedTxPerSec > a.finalizedTxPerSec ? b : a))
+// The main runs use the sweep's largest window, fixed rather than the sweep's fastest (a
+// 1,000-payment run is too short to rank windows 64 and 256 reliably here): more payments in
+// flight make larger vote batches, so fewer signature checks per payment.
+const best = { window: WINDOWS[WINDOWS.length - 1]! }
 /** Each masternode must verify each transaction's one input signature; votes amortize away. */
 const minimalVerifications = MASTERNODES * 1
 // The machine's speed drifts by ±15% over a minute here: each main run is read against the bound
