@@ -29,7 +29,7 @@ const log = (line: string) =>
 const MASTERNODES = 4
 const TXS = Number(process.env.BENCH_TXS ?? 5000)
 const SWEEP_TXS = 1000
-const WINDOWS = [16, 64, 256]
+const WINDOWS = [16, 64, 256, 512]
 
 log(`signing ${TXS} transactions`)
 const prepared = prepareTransactions(Math.max(TXS, SWEEP_TXS), 256)
@@ -58,8 +58,8 @@ for (const window of WINDOWS) {
   log(`window ${window}: ${r.finalizedTxPerSec} tx/s, ${r.leavesPerBatch} leaves/batch`)
 }
 // The main runs use the sweep's largest window, fixed rather than the sweep's fastest (a
-// 1,000-payment run is too short to rank windows 64 and 256 reliably here): more payments in
-// flight make larger vote batches, so fewer signature checks per payment.
+// 1,000-payment run is too short to rank the windows reliably here): more payments in flight
+// make larger vote batches, so fewer signature checks per payment (4.25 at 512, 4.4 at 256).
 const best = { window: WINDOWS[WINDOWS.length - 1]! }
 /** Each masternode must verify each transaction's one input signature; votes amortize away. */
 const minimalVerifications = MASTERNODES * 1
