@@ -4,11 +4,10 @@
  * accept, exactly the core's rule). Checks asked for during one turn of the event loop are
  * gathered and sent at its end (setImmediate) as packed messages of at most MAX_SHARE checks,
  * each worker holding at most WORKER_DEPTH of them, so the engine's thread pays a copy per check
- * instead of a WebCrypto job or a message.
- * Invariants: every check is answered exactly once, in the order of its own batch; checks left
- * over when every worker is full wait, in arrival order, for the next worker that answers. The core's
- * `createBatchVerifier` in front adds a verdict cache. Workers are unref'd (they never keep a
- * process alive) and `close()` ends them.
+ * instead of a WebCrypto job or a message. The core's `createBatchVerifier` in front adds a
+ * verdict cache. Workers are unref'd (they never keep a process alive) and `close()` ends them.
+ * Invariants: every check is answered exactly once, each batch's verdicts in its order; checks
+ * left over when every worker is full wait, in arrival order, for the next worker that answers.
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
@@ -31,8 +30,9 @@ const MIN_SHARE = 16
  * Most checks in one message to a worker (~10 ms of one core's work). Without a cap, a worker
  * that answered while the others were busy took everything gathered meanwhile, often hundreds of
  * checks: the other core then sat idle while the engine's thread waited for that one batch.
- * Measured with 4 masternodes on 2 cores (bench:throughput, window 256, 4,000 payments): the
- * machine idle 23% of the run instead of 18%, 28–31% of the verify bound instead of 32–36%.
+ * Measured with 4 masternodes on 2 cores (4,000 payments at window 256 after a warm-up run, as
+ * bench:throughput runs them): without the cap the machine was idle 21–25% of the run instead of
+ * 19–20%, and finality reached 30–35% of the verify bound instead of 34–37%.
  */
 export const MAX_SHARE = 64
 
