@@ -223,6 +223,19 @@ beforeAll(async () => {
   )
   pendingTxid = txidToHex(computeTxid(tx))
   expect(await call('sendrawtransaction', [bytesToHex(encodeTransaction(tx))])).toBe(pendingTxid)
+  // The node counts its own Accept once its lock and decision are durable, a moment after the
+  // answer: wait for it, so the state the tests compare has settled before the bad requests.
+  await eventually(
+    async () => {
+      const finality = (await call('gettransactionfinality', [pendingTxid])) as {
+        acceptweight: number
+      }
+      return finality.acceptweight > 0 ? finality : undefined
+    },
+    'the node counting its own Accept',
+    30_000,
+    50,
+  )
 }, 120_000)
 
 afterAll(async () => {
