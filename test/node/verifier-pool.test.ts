@@ -1,7 +1,8 @@
 // The Node shell's verifiers (the worker pool, and the same-thread one) must give every
 // conformance vector the ZIP215 verdict, as every other backend does, one by one and in batches;
-// the pool ends its workers on close, and its workers run at the lowest priority (on Linux, where
-// each thread has its own nice value).
+// the pool answers a turn larger than its workers hold at once, each verdict in its place, ends
+// its workers on close, and runs them at the lowest priority (on Linux, where each thread has its
+// own nice value).
 import { readdirSync, readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createThreadVerifier } from '../../src/node/crypto/native-verify.ts'

@@ -30,9 +30,10 @@ const MIN_SHARE = 16
  * Most checks in one message to a worker (~10 ms of one core's work). Without a cap, a worker
  * that answered while the others were busy took everything gathered meanwhile, often hundreds of
  * checks: the other core then sat idle while the engine's thread waited for that one batch.
- * Measured with 4 masternodes on 2 cores (4,000 payments at window 256 after a warm-up run, as
- * bench:throughput runs them): without the cap the machine was idle 21–25% of the run instead of
- * 19–20%, and finality reached 30–35% of the verify bound instead of 34–37%.
+ * Measured with 4 masternodes on 2 cores (bench:throughput's single mode, 4,000 payments at
+ * window 256 after a 1,000-payment warm-up run, three runs each): without the cap the machine was
+ * idle 21–25% of the run instead of 19–20%, and finality reached 30–35% of the verify bound
+ * instead of 34–37%.
  */
 export const MAX_SHARE = 64
 
