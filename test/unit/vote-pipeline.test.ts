@@ -91,4 +91,21 @@ describe('vote pipeline', () => {
     expect(keys(third.ops).slice(0, -1)).toEqual(['2=1'])
     expect(pipeline.persisted(third.id)!.ready.leaves).toEqual([leaf(1), leaf(2)])
   })
+  it('keys alike in their first bytes are told apart: only the one written again is dropped', () => {
+    let id = 0
+    const pipeline = new VotePipeline(0, () => ++id)
+    const first = pipeline.enqueue(leaf(0), [put(0, 1)], 0)!
+    // Two outputs of one transaction: their keys differ only in the vout at the end.
+    const output = (vout: number, v: number): BatchOp => ({
+      type: 'put',
+      key: Uint8Array.of(0x10, 7, 7, 7, 7, 0, 0, 0, vout),
+      value: Uint8Array.of(v),
+    })
+    pipeline.enqueue(leaf(1), [output(0, 1), output(1, 1)], 0)
+    pipeline.supersede([output(1, 9)])
+    const next = pipeline.persisted(first.id)!.next!
+    expect(next.ops.slice(0, -1).map((o) => [o.key[8], o.type === 'put' && o.value[0]])).toEqual([
+      [0, 1],
+    ])
+  })
 })

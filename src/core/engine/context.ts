@@ -139,6 +139,10 @@ export class EngineContext {
    * confirmed it), a final spend the spender's certificate, a confirmed spend its height.
    */
   outputsMoved(moved: readonly UtxoEntry[]): void {
+    // A transaction's spends and outputs come together and name the same txid object: look its
+    // certificate up once for all of them.
+    let lastBy: Txid | undefined
+    let lastCertificate: FinalityCertificate | undefined
     for (const { outpoint, output, state, height } of moved) {
       let change: UtxoStateChange = { outpoint, output, state }
       if (state.kind === 'Confirmed') change = { ...change, height: state.height }
@@ -150,7 +154,11 @@ export class EngineContext {
             : state.kind === 'Unspent'
               ? outpoint.txid
               : undefined
-        const certificate = by === undefined ? undefined : this.certificateOf(by)
+        if (by !== undefined && by !== lastBy) {
+          lastBy = by
+          lastCertificate = this.certificateOf(by)
+        }
+        const certificate = by === undefined ? undefined : lastCertificate
         if (certificate !== undefined) change = { ...change, certificate }
       }
       this.out.push({ type: 'utxoState', ...change })

@@ -60,10 +60,21 @@ function isLedgerOp(op: BatchOp): boolean {
   return LEDGER_BUCKETS.has(op.key[0]!)
 }
 
+/**
+ * A key's first four bytes after its bucket (a txid's, random), as a number: two keys with
+ * different prints differ, so `supersede` builds the string of a key only when its print is queued.
+ */
+function keyPrint(key: Uint8Array): number {
+  return (key[1]! | (key[2]! << 8) | (key[3]! << 16) | (key[4]! << 24)) ^ key[0]!
+}
+
 export class VotePipeline {
   #queue: Item[] = []
   /** How many queued (not in-flight) ops write each ledger key: `supersede` looks here first. */
   #queuedKeys = new Map<string, number>()
+  /** The same counts by `keyPrint`: most ops of a write are on no queued key, and this says so
+   * without building the key's string. */
+  #queuedPrints = new Map<number, number>()
   #inFlight: { readonly id: number; readonly seq: number; readonly items: readonly Item[] } | null =
     null
   #lastSeq: number
@@ -95,13 +106,19 @@ export class VotePipeline {
   supersede(ops: readonly BatchOp[]): void {
     if (this.#queue.length === 0 || ops.length === 0) return
     const keys = new Set<string>()
+    const prints = new Set<number>()
     for (const op of ops) {
       if (!isLedgerOp(op)) continue
+      const print = keyPrint(op.key)
+      if (!this.#queuedPrints.has(print)) continue
       const key = keyString(op.key)
-      if (this.#queuedKeys.has(key)) keys.add(key)
+      if (!this.#queuedKeys.has(key)) continue
+      keys.add(key)
+      prints.add(print)
     }
     if (keys.size === 0) return
-    const stale = (op: BatchOp) => isLedgerOp(op) && keys.has(keyString(op.key))
+    const stale = (op: BatchOp) =>
+      isLedgerOp(op) && prints.has(keyPrint(op.key)) && keys.has(keyString(op.key))
     for (const item of this.#queue) {
       if (!item.ops.some(stale)) continue
       const ops: BatchOp[] = []
@@ -115,10 +132,8 @@ export class VotePipeline {
 
   #count(op: BatchOp, delta: 1 | -1): void {
     if (!isLedgerOp(op)) return
-    const key = keyString(op.key)
-    const n = (this.#queuedKeys.get(key) ?? 0) + delta
-    if (n === 0) this.#queuedKeys.delete(key)
-    else this.#queuedKeys.set(key, n)
+    tally(this.#queuedKeys, keyString(op.key), delta)
+    tally(this.#queuedPrints, keyPrint(op.key), delta)
   }
 
   /** Queues a leaf; returns the write to start if the pipeline was idle. */
@@ -150,8 +165,12 @@ export class VotePipeline {
     if (this.#inFlight !== null || this.#queue.length === 0) return null
     const items = this.#queue.splice(0, MAX_BATCH_LEAVES)
     // The usual case takes the whole queue: then no queued op is left to count.
-    if (this.#queue.length === 0) this.#queuedKeys.clear()
-    else for (const item of items) for (const op of item.ops) this.#count(op, -1)
+    if (this.#queue.length === 0) {
+      this.#queuedKeys.clear()
+      this.#queuedPrints.clear()
+    } else {
+      for (const item of items) for (const op of item.ops) this.#count(op, -1)
+    }
     const seq = ++this.#lastSeq
     const id = this.#nextId()
     this.#inFlight = { id, seq, items }
@@ -160,4 +179,11 @@ export class VotePipeline {
     ops.push(lastSeqOp(seq))
     return { id, ops }
   }
+}
+
+/** Adds `delta` to `key`'s count, removing the key at zero. */
+function tally<K>(counts: Map<K, number>, key: K, delta: number): void {
+  const n = (counts.get(key) ?? 0) + delta
+  if (n === 0) counts.delete(key)
+  else counts.set(key, n)
 }

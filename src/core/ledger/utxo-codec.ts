@@ -102,8 +102,12 @@ export function utxoKey(outpoint: OutPoint): Uint8Array {
     throw new EncodingError('OUT_OF_RANGE', `not an outpoint: ${txid.length}-byte txid, ${vout}`)
   const key = new Uint8Array(UTXO_KEY_SIZE)
   key[0] = Bucket.utxo
-  key.set(outpoint.txid, 1)
-  new DataView(key.buffer).setUint32(33, outpoint.vout, false)
+  key.set(txid, 1)
+  // vout big-endian, so that byte order is numeric order.
+  key[33] = vout >>> 24
+  key[34] = vout >>> 16
+  key[35] = vout >>> 8
+  key[36] = vout
   return key
 }
 
