@@ -13,7 +13,6 @@ import { performance } from 'node:perf_hooks'
 import {
   assertVerdicts,
   type BatchVerifier,
-  bytesToHex,
   COIN,
   Committee,
   computeTxid,
@@ -35,6 +34,7 @@ import {
   type TxOutput,
   type VoteBatch,
 } from '../../src/core/index.ts'
+import { txidKey } from '../../src/core/ledger/map-keys.ts'
 import { nativeSigner } from '../../src/node/crypto/native-signer.ts'
 import { monotonicClock, nodeTimers } from '../../src/node/engine-ports.ts'
 import { openLevelStore } from '../../src/node/storage/level-store.ts'
@@ -164,8 +164,12 @@ export async function finalizedThroughput(
   const delivered: Record<string, number> = {}
   const batches = new Set<VoteBatch>()
   // One wallet peer per payment, as a light wallet talks to one masternode.
-  const payments = new PaymentWindow(txs, opts.masternodes, (i, tx) =>
-    send(`wallet-${i % 64}`, peers[i % peers.length]!, { type: 'TransactionBroadcast', tx }),
+  const payments = new PaymentWindow(
+    txs,
+    opts.masternodes,
+    (i, tx) =>
+      send(`wallet-${i % 64}`, peers[i % peers.length]!, { type: 'TransactionBroadcast', tx }),
+    txidKey,
   )
 
   /**
@@ -223,7 +227,7 @@ export async function finalizedThroughput(
         },
         verify: (message) => preverify(node, message),
         notify: (n) => {
-          if (n.type === 'finalized') payments.finalized(bytesToHex(n.txid))
+          if (n.type === 'finalized') payments.finalized(txidKey(n.txid))
           else if (n.type === 'alarm') {
             engineErrors++
             process.stderr.write(`alarm at mn${index}: ${n.code} ${n.message}\n`)
