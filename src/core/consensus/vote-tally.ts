@@ -15,7 +15,8 @@ interface TxVotes {
   readonly txid: Txid
   /** voter → the batch and leaf index of its Accept (its certificate entry, built on demand). */
   readonly accepts: Map<string, { readonly batch: VoteBatch; readonly index: number }>
-  readonly rejects: Map<string, Txid>
+  /** voter → the conflicting txid its Reject names; made on the first Reject (they are rare). */
+  rejects: Map<string, Txid> | null
   acceptWeight: number
   rejectWeight: number
 }
@@ -67,6 +68,7 @@ export class VoteTally {
         accepted.push(leaf.txid)
       } else if (leaf.kind === 'txReject') {
         const v = this.#votes(leaf.txid)
+        v.rejects ??= new Map()
         if (v.rejects.has(voter)) return
         v.rejects.set(voter, leaf.conflictingTxid)
         v.rejectWeight += weight
@@ -92,7 +94,7 @@ export class VoteTally {
   /** Voters (hex keys) whose Accept or Reject for `txid` has been counted. */
   votersOf(txid: Txid): Set<string> {
     const v = this.#byTx.get(bytes32Key(txid))
-    return new Set([...(v?.accepts.keys() ?? []), ...(v?.rejects.keys() ?? [])])
+    return new Set([...(v?.accepts.keys() ?? []), ...(v?.rejects?.keys() ?? [])])
   }
 
   /** A certificate for `txid` once Accept weight reaches the quorum, else null. */
@@ -114,7 +116,7 @@ export class VoteTally {
     const id = bytes32Key(txid)
     let v = this.#byTx.get(id)
     if (v === undefined) {
-      v = { txid, accepts: new Map(), rejects: new Map(), acceptWeight: 0, rejectWeight: 0 }
+      v = { txid, accepts: new Map(), rejects: null, acceptWeight: 0, rejectWeight: 0 }
       this.#byTx.set(id, v)
     }
     return v
