@@ -16,10 +16,11 @@ import { type Built, coinsOf } from '../../support/ledger-fixture.ts'
 import {
   addressesOf,
   type FullNode,
+  linked,
   memoryName,
   peerHandshake,
-  startCommittee,
   startFullNode,
+  startMasternode,
   stopCluster,
   until,
 } from '../../support/net-engines.ts'
@@ -63,12 +64,17 @@ const tipOf = (n: FullNode) => n.engine.runtime.engine.tip!.height
 describe('gossip validators', () => {
   it('reject what is invalid at the sender’s cost, pass nothing on, and take what is valid', async () => {
     const s = setup()
-    const nodes = await startCommittee(s, fx.masternodes, () => ({ gossip: true }))
     // One relay records what the committee gossips; the rogue, which never saw it, replays it
-    // (gossipsub does not publish again what it has seen).
+    // (gossipsub does not publish again what it has seen). It joins the first member before the
+    // others start: blocks come every interval once a quorum is up, and it must see block 1.
+    const member = await startMasternode(s, fx.masternodes[0]!, { gossip: true })
     const recorder = await rogueRelay()
-    await recorder.host.dial(addressesOf(nodes[0]!.host, 'memory'))
-    await sharing(recorder.host, nodes[0]!.host)
+    await recorder.host.dial(addressesOf(member.host, 'memory'))
+    await sharing(recorder.host, member.host)
+    const nodes = [member]
+    for (const key of fx.masternodes.slice(1))
+      nodes.push(await startMasternode(s, key, { gossip: true }))
+    await until(() => linked(nodes), 'every committee link up')
 
     // Four payments, each in its own block.
     const payments: Built[] = []
