@@ -132,8 +132,8 @@ export class VotePipeline {
 
   #count(op: BatchOp, delta: 1 | -1): void {
     if (!isLedgerOp(op)) return
-    tally(this.#queuedKeys, keyString(op.key), delta)
-    tally(this.#queuedPrints, keyPrint(op.key), delta)
+    addCount(this.#queuedKeys, keyString(op.key), delta)
+    addCount(this.#queuedPrints, keyPrint(op.key), delta)
   }
 
   /** Queues a leaf; returns the write to start if the pipeline was idle. */
@@ -182,7 +182,7 @@ export class VotePipeline {
 }
 
 /** Adds `delta` to `key`'s count, removing the key at zero. */
-function tally<K>(counts: Map<K, number>, key: K, delta: number): void {
+function addCount<K>(counts: Map<K, number>, key: K, delta: number): void {
   const n = (counts.get(key) ?? 0) + delta
   if (n === 0) counts.delete(key)
   else counts.set(key, n)
