@@ -59,3 +59,27 @@ export async function sharing(a: Subscribers, b: { readonly peerId: unknown }): 
     'the gossip topics shared',
   )
 }
+
+/** The mesh per topic: on @libp2p/gossipsub's class, not on its exported interface. */
+interface Meshes {
+  getMeshPeers(topic: string): string[]
+}
+
+/**
+ * Resolves once `a` keeps `b` in its mesh of every topic. `sharing` is enough for what `a`
+ * publishes itself; what it passes on (another member's certificate it accepted first) goes to
+ * its mesh only, which gossipsub grows at its heartbeat — late on a loaded machine.
+ */
+export async function meshed(
+  a: { readonly services: { readonly pubsub?: object } },
+  b: { readonly peerId: { toString(): string } },
+): Promise<void> {
+  const pubsub = a.services.pubsub as Partial<Meshes> | undefined
+  if (typeof pubsub?.getMeshPeers !== 'function') throw new Error('no gossipsub mesh to wait for')
+  const mesh = pubsub as Meshes
+  const id = b.peerId.toString()
+  await until(
+    () => gossipTopics('devnet').every((t) => mesh.getMeshPeers(t).includes(id)),
+    'in the gossip mesh',
+  )
+}
