@@ -424,17 +424,18 @@ export function addressesOf(
 }
 
 /**
- * Starts a masternode for each key of `setup.committee`'s fixture (`options(i)` for the i-th) and
- * resolves once every committee link is up.
+ * Starts a masternode for each key of `setup.committee`'s fixture (`options(i)` for the i-th of
+ * the committee) after the members already `started`, and resolves once every committee link is
+ * up. Starting one member first lets a test attach followers to it before a quorum makes blocks.
  */
 export async function startCommittee(
   setup: ClusterSetup,
   keys: readonly KeyPair[],
   options: (i: number) => StartOptions | Promise<StartOptions> = () => ({}),
+  started: readonly Masternode[] = [],
 ): Promise<Masternode[]> {
-  const nodes: Masternode[] = []
-  for (const [i, key] of keys.entries())
-    nodes.push(await startMasternode(setup, key, await options(i)))
+  const nodes = [...started]
+  for (const key of keys) nodes.push(await startMasternode(setup, key, await options(nodes.length)))
   await until(() => linked(nodes), 'every committee link up')
   return nodes
 }

@@ -12,8 +12,8 @@ import { type Built, coinsOf } from '../../support/ledger-fixture.ts'
 import {
   addressesOf,
   type FullNode,
-  linked,
   type Masternode,
+  startCommittee,
   startFullNode,
   startMasternode,
   stopCluster,
@@ -49,10 +49,9 @@ describe('a full node following the chain over gossip', () => {
     // passed on to no one), yet blocks bring it every payment.
     const skewed = await startFullNode(s, { gossip: { clock: () => monotonicClock() + 400_000 } })
     await follow(skewed, first)
-    const nodes = [first]
-    for (const key of fx.masternodes.slice(1))
-      nodes.push(await startMasternode(s, key, { gossip: true }))
-    await until(() => linked(nodes), 'every committee link up')
+    const nodes = await startCommittee(s, fx.masternodes.slice(1), () => ({ gossip: true }), [
+      first,
+    ])
     // A payment's certificate may reach the first member from another one before it is final
     // there: then it passes that copy on to its mesh instead of publishing its own.
     await meshed(first.host, full.host)

@@ -16,9 +16,9 @@ import { type Built, coinsOf } from '../../support/ledger-fixture.ts'
 import {
   addressesOf,
   type FullNode,
-  linked,
   memoryName,
   peerHandshake,
+  startCommittee,
   startFullNode,
   startMasternode,
   stopCluster,
@@ -71,10 +71,9 @@ describe('gossip validators', () => {
     const recorder = await rogueRelay()
     await recorder.host.dial(addressesOf(member.host, 'memory'))
     await sharing(recorder.host, member.host)
-    const nodes = [member]
-    for (const key of fx.masternodes.slice(1))
-      nodes.push(await startMasternode(s, key, { gossip: true }))
-    await until(() => linked(nodes), 'every committee link up')
+    const nodes = await startCommittee(s, fx.masternodes.slice(1), () => ({ gossip: true }), [
+      member,
+    ])
 
     // Four payments, each in its own block.
     const payments: Built[] = []
