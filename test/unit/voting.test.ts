@@ -309,6 +309,39 @@ describe('a member meeting final transactions and certificates', () => {
     expect(node.alarms).toEqual([])
   })
 
+  it('asks again while it is pending, with backoff: the members whose vote is missing, then everyone, until final', async () => {
+    const { c, node } = await setup()
+    await deliver(c, node, WALLET, { type: 'TransactionBroadcast', tx: pay.tx })
+    const accept: VoteLeaf = { kind: 'txAccept', txid: pay.txid }
+    await deliver(c, node, ids[2]!, { type: 'InstantFinalityVote', batch: batch(2, [accept]) })
+    const start = c.now
+    /** Fires the retry timer at `start + t`; the members asked for their votes, sorted. */
+    const askedAt = async (t: number) => {
+      c.now = start + t
+      const from = c.queue.length
+      await c.fireTimers((id) => id === 'retry')
+      await settled(node)
+      return c.queue
+        .slice(from)
+        .filter((q) => q.from === node.engine.id && q.message.type === 'InstantFinalityRequest')
+        .map((q) => q.to)
+        .sort()
+    }
+    const missing = [ids[0]!, ids[3]!].sort()
+    const everyone = [ids[0]!, ids[2]!, ids[3]!].sort()
+    expect(await askedAt(999)).toEqual([])
+    expect(await askedAt(1_000)).toEqual(missing)
+    expect(await askedAt(2_999)).toEqual([])
+    // A member that voted may be final by now and answers with the certificate.
+    expect(await askedAt(3_000)).toEqual(everyone)
+    expect(await askedAt(6_999)).toEqual([])
+    expect(await askedAt(7_000)).toEqual(everyone)
+    await deliver(c, node, ids[0]!, { type: 'InstantFinalityVote', batch: batch(0, [accept]) })
+    expect(node.finalized.has(hex(pay.txid))).toBe(true)
+    expect(await askedAt(600_000)).toEqual([])
+    expect(node.engine.stateSizes()['fetching.retries']).toBe(0)
+  })
+
   it('submitted locally once final, it is neither decided nor sent anywhere', async () => {
     const { c, node } = await setup()
     await deliver(c, node, ids[0]!, {

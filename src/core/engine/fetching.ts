@@ -13,28 +13,19 @@
  *  - Retries stop once the transaction is final or has left the mempool.
  */
 import type { FinalityCertificate } from '../consensus/certificate.ts'
-import { fromHex } from '../encoding/bytes.ts'
 import { PeerAction, PeerError } from '../errors.ts'
 import { txidKey } from '../ledger/map-keys.ts'
 import { type Txid, txidToHex } from '../primitives/txid.ts'
 import type { EngineContext, KnownTx } from './context.ts'
 import type { PeerId } from './messages.ts'
 import { type Orphan, OrphanPool } from './orphans.ts'
+import { RetrySchedule } from './retry-schedule.ts'
 
-const RETRY = 'retry:'
 export const EXPIRE = 'expire'
 /** The one timer of the orphan pool: its next ask for a parent, or its next expiry. */
 export const ORPHANS = 'orphans'
-
-/** The retry timer of a transaction (its id names the txid in hex: timer ids reach the host). */
-function retryTimer(txid: Txid): string {
-  return RETRY + txidToHex(txid)
-}
-
-/** Whether timer `id` is a retry timer of this part. */
-export function isRetryTimer(id: string): boolean {
-  return id.startsWith(RETRY)
-}
+/** The one timer of every retry: the earliest due in the retry schedule. */
+export const RETRY = 'retry'
 
 export class Fetching {
   readonly #ctx: EngineContext
@@ -43,7 +34,10 @@ export class Fetching {
   #orphanTimer: number | null = null
   /** txid → when we last asked peers for it; asked again at most once per retryMinMs. */
   readonly #requested = new Map<string, number>()
-  readonly #retryDelay = new Map<string, number>()
+  /** The pending transactions to re-send, each with its backoff delay. */
+  readonly #retries = new RetrySchedule()
+  /** When the retry timer is armed for (null: not armed). */
+  #retryTimer: number | null = null
 
   constructor(ctx: EngineContext) {
     this.#ctx = ctx
@@ -132,9 +126,9 @@ export class Fetching {
   /** `txid` is final: stop asking for it, and wake the transactions that waited for it. */
   onFinal(txid: Txid): void {
     const id = txidKey(txid)
-    this.#retryDelay.delete(id)
+    // Its retry is forgotten; the timer, if it was the earliest, wakes once for nothing.
+    this.#retries.cancel(id)
     this.#requested.delete(id)
-    this.#ctx.emit({ type: 'clearTimer', id: retryTimer(txid) })
     // Final by another path (a certificate in a proposal) while it waited as an orphan.
     this.#orphans.remove(id)
     for (const orphan of this.#orphans.arrived(id)) this.#wake(orphan)
@@ -168,33 +162,33 @@ export class Fetching {
   armRetry(txid: Txid): void {
     const ctx = this.#ctx
     const id = txidKey(txid)
-    if (this.#retryDelay.has(id)) return
-    this.#retryDelay.set(id, ctx.retryMinMs)
-    ctx.emit({ type: 'setTimer', id: retryTimer(txid), at: ctx.now + ctx.retryMinMs })
+    if (this.#retries.has(id)) return
+    this.#retries.add(id, txid, ctx.retryMinMs, ctx.now)
+    this.#armRetryTimer()
   }
 
   /** Transactions that left the mempool (expired locks): no more retries. */
   dropRetries(txids: readonly Txid[]): void {
-    for (const txid of txids) this.#retryDelay.delete(txidKey(txid))
+    for (const txid of txids) this.#retries.cancel(txidKey(txid))
   }
 
-  onRetryTimer(timer: string): void {
+  /** The retry timer fired: re-send every transaction whose retry is due, then re-arm. */
+  onRetryTimer(): void {
     const ctx = this.#ctx
-    const id = txidKey(fromHex(timer.slice(RETRY.length), 32))
-    const known = ctx.known(id)
-    const delay = this.#retryDelay.get(id)
-    if (delay === undefined) return
-    if (known === undefined || ctx.isFinal(known.txid)) return void this.#retryDelay.delete(id)
-    if (ctx.ledger.mempool.get(known.txid) === undefined) return void this.#retryDelay.delete(id)
-    // First ask the members whose vote is missing; from then on ask everyone, since a member
-    // that already voted may be final and answers with the certificate.
-    const voted = delay === ctx.retryMinMs ? ctx.finality.votersOf(known.txid) : new Set<string>()
-    const message = { type: 'InstantFinalityRequest' as const, tx: known.tx }
-    for (const peer of ctx.epochs.voters)
-      if (!voted.has(peer) && peer !== ctx.self) ctx.send(peer, message)
-    const next = Math.min(delay * 2, ctx.retryMaxMs)
-    this.#retryDelay.set(id, next)
-    ctx.emit({ type: 'setTimer', id: timer, at: ctx.now + next })
+    this.#retryTimer = null
+    for (const { key, delay } of this.#retries.due(ctx.now)) {
+      const known = ctx.known(key)
+      if (known === undefined || ctx.isFinal(known.txid)) continue
+      if (ctx.ledger.mempool.get(known.txid) === undefined) continue
+      // First ask the members whose vote is missing; from then on ask everyone, since a member
+      // that already voted may be final and answers with the certificate.
+      const voted = delay === ctx.retryMinMs ? ctx.finality.votersOf(known.txid) : new Set<string>()
+      const message = { type: 'InstantFinalityRequest' as const, tx: known.tx }
+      for (const peer of ctx.epochs.voters)
+        if (!voted.has(peer) && peer !== ctx.self) ctx.send(peer, message)
+      this.#retries.add(key, known.txid, Math.min(delay * 2, ctx.retryMaxMs), ctx.now)
+    }
+    this.#armRetryTimer()
   }
 
   /** Forgets requests old enough to no longer hold back a new one (they only rate-limit). */
@@ -208,7 +202,7 @@ export class Fetching {
     return {
       ...this.#orphans.sizes(),
       'fetching.requested': this.#requested.size,
-      'fetching.retries': this.#retryDelay.size,
+      'fetching.retries': this.#retries.size,
     }
   }
 
@@ -254,6 +248,17 @@ export class Fetching {
           PeerAction.MidToleranceError,
         ),
       )
+  }
+
+  /**
+   * Arms the retry timer for the earliest retry unless it is armed for one as early: a timer
+   * left armed for an earlier, cancelled retry just wakes once and is armed again then.
+   */
+  #armRetryTimer(): void {
+    const at = this.#retries.nextDue()
+    if (at === undefined || (this.#retryTimer !== null && this.#retryTimer <= at)) return
+    this.#retryTimer = at
+    this.#ctx.emit({ type: 'setTimer', id: RETRY, at })
   }
 
   #armOrphanTimer(): void {

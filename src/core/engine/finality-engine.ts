@@ -27,7 +27,7 @@ import { EngineContext, type Loopback } from './context.ts'
 import type { Decision, StoredVotingState } from './decision-store.ts'
 import { Epochs } from './epochs.ts'
 import type { Effect, EngineEvent } from './events.ts'
-import { EXPIRE, Fetching, isRetryTimer, ORPHANS } from './fetching.ts'
+import { EXPIRE, Fetching, ORPHANS, RETRY } from './fetching.ts'
 import { Finality } from './finality.ts'
 import { type EngineLimits, engineLimits } from './limits.ts'
 import type { Message, PeerId } from './messages.ts'
@@ -291,7 +291,7 @@ export class FinalityEngine {
   #onTimer(id: string): void {
     const ctx = this.#ctx
     if (isChainTimer(id)) return ctx.chain?.onTimer(id)
-    if (isRetryTimer(id)) return ctx.fetching.onRetryTimer(id)
+    if (id === RETRY) return ctx.fetching.onRetryTimer()
     if (id === ORPHANS) return ctx.fetching.onOrphanTimer()
     if (id !== EXPIRE) return
     const t = this.ledger.expireLocks(ctx.now)
