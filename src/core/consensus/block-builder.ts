@@ -58,7 +58,8 @@ function dependencyOrder<E extends FinalEntry>(entries: readonly E[]): E[] {
   const out: E[] = []
   while (pending.size > 0 && out.length < MAX_BLOCK_TRANSACTIONS) {
     let progressed = false
-    for (const [id, e] of pending) {
+    for (const id of pending.keys()) {
+      const e = pending.get(id)!
       if (e.tx.inputs.some((i) => pending.has(txidToHex(i.outpoint.txid)))) continue
       out.push(e)
       pending.delete(id)
@@ -80,7 +81,8 @@ function withinFeeLimit<E extends FinalEntry>(
 ): { entries: readonly E[]; fees: bigint } {
   const limit = maxBlockFees(bounties)
   let fees = 0n
-  for (const [i, e] of ordered.entries()) {
+  for (let i = 0; i < ordered.length; i++) {
+    const e = ordered[i]!
     if (fees + e.fee > limit) return { entries: ordered.slice(0, i), fees }
     fees += e.fee
   }

@@ -78,7 +78,8 @@ export function validateBlock(
   const spent = new Set<string>()
   const seen = new Set<string>()
   let fees = 0n
-  for (const [i, tx] of block.transactions.entries()) {
+  for (let i = 0; i < block.transactions.length; i++) {
+    const tx = block.transactions[i]!
     const txid = txids[i]!
     const id = txidToHex(txid)
     if (seen.has(id)) invalid(`transaction ${id} appears twice`)
@@ -100,8 +101,8 @@ export function validateBlock(
     const outputs = tx.outputs.reduce((a, o) => a + o.value, 0n)
     if (outputs > inputs) invalid(`transaction ${id} spends more than its inputs`)
     fees += inputs - outputs
-    for (const [vout, o] of tx.outputs.entries())
-      created.set(outPointToString({ txid, vout }), o.value)
+    for (let vout = 0; vout < tx.outputs.length; vout++)
+      created.set(outPointToString({ txid, vout }), tx.outputs[vout]!.value)
   }
   const expected = blockReward(ctx.committee, h.proposer, fees, ctx.bounties)
   if (

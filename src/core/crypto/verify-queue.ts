@@ -149,7 +149,7 @@ export function createBatchVerifier(
     }
     call.then(
       (verdicts) => {
-        for (const [i, p] of batch.entries()) p.resolve(verdicts[i] === true)
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(verdicts[i] === true)
       },
       (error: unknown) => {
         for (const p of batch) p.reject(error)

@@ -202,8 +202,9 @@ export class EngineContext {
     return this.#txs.get(id)
   }
 
-  knownTxs(): IterableIterator<[string, KnownTx]> {
-    return this.#txs.entries()
+  /** Every known transaction by map key (read-only: `forget` is how one leaves). */
+  knownTxs(): ReadonlyMap<string, KnownTx> {
+    return this.#txs
   }
 
   /** Forgets a known transaction and the wallets waiting for it. */

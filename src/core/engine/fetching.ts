@@ -194,8 +194,9 @@ export class Fetching {
   /** Forgets requests old enough to no longer hold back a new one (they only rate-limit). */
   sweep(): void {
     const ctx = this.#ctx
-    for (const [id, at] of this.#requested)
+    this.#requested.forEach((at, id) => {
       if (ctx.now - at >= ctx.retryMinMs) this.#requested.delete(id)
+    })
   }
 
   sizes(): Record<string, number> {

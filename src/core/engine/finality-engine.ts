@@ -326,18 +326,19 @@ export class FinalityEngine {
   #sweep(): void {
     const ctx = this.#ctx
     const mempool = this.ledger.mempool
-    for (const [id, known] of ctx.knownTxs()) {
+    // forEach, not for-of over entries: no [key, value] pair allocated per transaction.
+    ctx.knownTxs().forEach((known, id) => {
       if (
         mempool.get(known.txid) !== undefined ||
         ctx.voting.has(id) ||
         ctx.fetching.holds(id) ||
         ctx.epochs.holds(id)
       )
-        continue
+        return
       ctx.forget(id)
       ctx.finality.forget(id, known.txid)
       ctx.voting.forget(id)
-    }
+    })
     ctx.finality.sweep()
     ctx.fetching.sweep()
     this.#sweepAt = 2 * ctx.knownSize().count + SWEEP_SLACK

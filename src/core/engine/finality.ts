@@ -158,13 +158,13 @@ export class Finality {
    */
   sweep(): void {
     const ctx = this.#ctx
-    for (const [id, { txid, at }] of this.#unknown) {
+    this.#unknown.forEach(({ txid, at }, id) => {
       if (ctx.known(id) !== undefined) this.#unknown.delete(id)
       else if (ctx.now - at >= ctx.retryMaxMs) {
         this.#unknown.delete(id)
         this.forget(id, txid)
       }
-    }
+    })
   }
 
   sizes(): Record<string, number> {
@@ -282,7 +282,9 @@ export class Finality {
       ctx.now,
     )
     ctx.persist(applied.ops, false)
-    for (const [i, outcome] of applied.outcomes.entries()) {
+    const { outcomes } = applied
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]!
       const { known, certificate } = items[i]!
       if (outcome instanceof LedgerError) this.#notFinal(known, certificate, outcome)
       else this.#final(known, certificate, outcome)

@@ -93,15 +93,15 @@ export class Voting {
     const epoch = this.#ctx.epochs.committee.epoch
     const utxos = this.#ctx.ledger.utxos
     const ops: BatchOp[] = []
-    for (const [id, d] of this.#decisions) {
+    this.#decisions.forEach((d, id) => {
       const tx = this.#ctx.known(id)?.tx
       const settled =
         d.epoch + 2 <= epoch ||
         (tx?.inputs.some((i) => utxos.get(i.outpoint)?.state.kind === 'Confirmed') ?? false)
-      if (!settled) continue
+      if (!settled) return
       this.#drop(id)
       ops.push(decisionDeleteOp(d.txid))
-    }
+    })
     return ops
   }
 
@@ -293,9 +293,11 @@ export class Voting {
     const epoch = ctx.epochs.committee.epoch
     const { leaves, epochs } = done.ready
     const current = leaves.filter((_, i) => epochs[i] === epoch)
-    for (const [i, leaf] of leaves.entries())
+    for (let i = 0; i < leaves.length; i++) {
+      const leaf = leaves[i]!
       if (epochs[i] !== epoch && (leaf.kind === 'txAccept' || leaf.kind === 'txReject'))
         this.#resending.delete(txidKey(leaf.txid))
+    }
     if (!ctx.epochs.isVoter || current.length === 0) return this.#startWrite(done.next)
     const batch = signVoteBatch(
       current,

@@ -79,13 +79,16 @@ export function chainStateAfter(
       created.delete(key)
       after.remove(writeOutputElement(outpoint, output, element))
     }
-    for (const [vout, output] of tx.outputs.entries()) {
+    for (let vout = 0; vout < tx.outputs.length; vout++) {
+      const output = tx.outputs[vout]!
       const outpoint = { txid, vout }
       created.set(outPointToString(outpoint), output)
       after.add(writeOutputElement(outpoint, output, element))
     }
   }
-  for (const [vout, output] of changes.reward.entries())
-    after.add(writeOutputElement({ txid: changes.rewardTxid, vout }, output, element))
+  for (let vout = 0; vout < changes.reward.length; vout++)
+    after.add(
+      writeOutputElement({ txid: changes.rewardTxid, vout }, changes.reward[vout]!, element),
+    )
   return after
 }

@@ -488,8 +488,8 @@ export class Ledger {
   }
 
   #createOutputs(txid: Txid, outputs: readonly TxOutput[], height: number | null): void {
-    for (const [vout, output] of outputs.entries())
-      this.utxos.create({ txid, vout }, output, height)
+    for (let vout = 0; vout < outputs.length; vout++)
+      this.utxos.create({ txid, vout }, outputs[vout]!, height)
   }
 
   /** Mempool transactions other than `txid` spending any of `tx`'s inputs. */

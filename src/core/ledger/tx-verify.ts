@@ -20,7 +20,9 @@ export function transactionBundle(
   genesisHash: Uint8Array,
 ): SignatureBundle {
   checkTransactionStructure(tx)
-  for (const [i, out] of tx.outputs.entries()) {
+  const { outputs } = tx
+  for (let i = 0; i < outputs.length; i++) {
+    const out = outputs[i]!
     if (out.value < DUST_LIMIT) {
       throw new LedgerError(
         'LEDGER_DUST',
