@@ -56,11 +56,19 @@ const EXACT_MESSAGE_MAX = 256
 
 interface Pending {
   readonly check: SignatureCheck
-  readonly resolve: (valid: boolean) => void
-  readonly reject: (error: unknown) => void
   /** The cache key, or null when the check is not cached. */
   readonly key: string | null
+  /** The promise its callers hold, and how it is settled. */
+  readonly verdict: Promise<boolean>
+  readonly resolve: (valid: boolean) => void
+  readonly reject: (error: unknown) => void
 }
+
+/**
+ * A remembered verdict: the promise while it is being verified, the answer once it is known (a
+ * plain boolean, so that no settled promise is kept alive for the cache's lifetime).
+ */
+type Remembered = boolean | Promise<boolean>
 
 /** Scratch for building cache keys: signature ‖ public key ‖ message (or its hash), padded. */
 const keyBytes = new Uint8Array(SIGNATURE_LENGTH + PUBLIC_KEY_LENGTH + EXACT_MESSAGE_MAX + 2)
@@ -101,10 +109,8 @@ export function createBatchVerifier(
   const schedule = opts.schedule ?? ((f: () => void) => queueMicrotask(f))
   /** Each generation holds at most half the entries, so both together hold at most all. */
   const generation = Math.floor(cacheEntries / 2)
-  let young = new Map<string, Promise<boolean>>()
-  let old = new Map<string, Promise<boolean>>()
-  /** Verdict promises that have resolved (to tell a cache hit from joining one in flight). */
-  const settled = new WeakSet<Promise<boolean>>()
+  let young = new Map<string, Remembered>()
+  let old = new Map<string, Remembered>()
   let queue: Pending[] = []
   let scheduled = false
   let submitted = 0
@@ -113,7 +119,7 @@ export function createBatchVerifier(
   let verified = 0
   let batches = 0
 
-  function remember(key: string, verdict: Promise<boolean>): void {
+  function remember(key: string, verdict: Remembered): void {
     if (generation === 0) return
     if (young.size >= generation) {
       old = young
@@ -122,7 +128,7 @@ export function createBatchVerifier(
     young.set(key, verdict)
   }
 
-  function lookup(key: string): Promise<boolean> | undefined {
+  function lookup(key: string): Remembered | undefined {
     const hit = young.get(key)
     if (hit !== undefined) return hit
     const aged = old.get(key)
@@ -138,6 +144,22 @@ export function createBatchVerifier(
     if (old.get(key) === verdict) old.delete(key)
   }
 
+  /** The verifier answered `p`: the cache keeps the answer in place of the promise. */
+  function settle(p: Pending, valid: boolean): void {
+    const key = p.key
+    if (key !== null) {
+      if (young.get(key) === p.verdict) young.set(key, valid)
+      else if (old.get(key) === p.verdict) old.set(key, valid)
+    }
+    p.resolve(valid)
+  }
+
+  /** The verifier failed `p`: nothing is remembered for it. */
+  function fail(p: Pending, error: unknown): void {
+    if (p.key !== null) forget(p.key, p.verdict)
+    p.reject(error)
+  }
+
   function runBatch(batch: readonly Pending[]): void {
     batches++
     verified += batch.length
@@ -149,10 +171,10 @@ export function createBatchVerifier(
     }
     call.then(
       (verdicts) => {
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(verdicts[i] === true)
+        for (let i = 0; i < batch.length; i++) settle(batch[i]!, verdicts[i] === true)
       },
       (error: unknown) => {
-        for (const p of batch) p.reject(error)
+        for (const p of batch) fail(p, error)
       },
     )
   }
@@ -169,9 +191,12 @@ export function createBatchVerifier(
     const key = generation === 0 ? null : cacheKey(check)
     if (key !== null) {
       const known = lookup(key)
+      if (typeof known === 'boolean') {
+        cacheHits++
+        return Promise.resolve(known)
+      }
       if (known !== undefined) {
-        if (settled.has(known)) cacheHits++
-        else inFlightHits++
+        inFlightHits++
         return known
       }
     }
@@ -181,18 +206,7 @@ export function createBatchVerifier(
       resolve = res
       reject = rej
     })
-    queue.push({
-      check,
-      key,
-      resolve: (valid) => {
-        settled.add(verdict)
-        resolve(valid)
-      },
-      reject: (error) => {
-        if (key !== null) forget(key, verdict)
-        reject(error)
-      },
-    })
+    queue.push({ check, key, verdict, resolve, reject })
     if (key !== null) remember(key, verdict)
     if (!scheduled) {
       scheduled = true
