@@ -58,3 +58,37 @@ describe('MemoryStore test hooks', () => {
     expect(await typedRejectionOf(store.get(b(1)))).toBe('StorageError:STORE_CLOSED')
   })
 })
+
+describe('MemoryStore order across many keys', () => {
+  it('keeps every key in order through chunk splits and merges', async () => {
+    // A seeded shuffle: thousands of keys inserted out of order split the sorted chunks many
+    // times; deleting most of them again merges and empties chunks.
+    let seed = 7
+    const next = () => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0
+      return seed
+    }
+    const keys = Array.from({ length: 6_000 }, (_, i) =>
+      Uint8Array.of(i >>> 8, i & 0xff, next() & 0xff),
+    )
+    const hexOf = (k: Uint8Array) => Array.from(k, (x) => x.toString(16).padStart(2, '0')).join('')
+    const shuffled = [...keys].sort(() => (next() & 1) - 0.5)
+    const store = new MemoryStore()
+    for (let i = 0; i < shuffled.length; i += 100)
+      await store.write(shuffled.slice(i, i + 100).map((key) => ({ type: 'put', key, value: key })))
+    const live = new Set(keys.map(hexOf))
+    for (const key of shuffled.filter(() => next() % 5 !== 0)) {
+      await store.delete(key)
+      live.delete(hexOf(key))
+    }
+    const scanned: string[] = []
+    for await (const [key, value] of store.iterate()) {
+      expect(value).toEqual(key)
+      scanned.push(hexOf(key))
+    }
+    expect(scanned).toEqual([...live].sort())
+    const backwards: string[] = []
+    for await (const [key] of store.iterate({ reverse: true })) backwards.push(hexOf(key))
+    expect(backwards).toEqual([...live].sort().reverse())
+  })
+})

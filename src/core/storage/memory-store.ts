@@ -208,9 +208,7 @@ export class MemoryStore implements Store {
     }
     const c = this.#chunkOf(key)
     const chunk = chunks[c]!
-    const i = lowerBound(chunk, key)
-    if (i === chunk.length) chunk.push(key)
-    else chunk.splice(i, 0, key)
+    insertAt(chunk, lowerBound(chunk, key), key)
     if (chunk.length > CHUNK_MAX) chunks.splice(c + 1, 0, chunk.splice(CHUNK_MAX >>> 1))
   }
 
@@ -220,7 +218,7 @@ export class MemoryStore implements Store {
     const chunks = this.#chunks
     const c = this.#chunkOf(key)
     const chunk = chunks[c]!
-    chunk.splice(lowerBound(chunk, key), 1)
+    removeAt(chunk, lowerBound(chunk, key))
     const next = chunks[c + 1]
     if (chunk.length === 0) chunks.splice(c, 1)
     else if (next !== undefined && chunk.length + next.length <= MERGE_MAX) {
@@ -300,6 +298,24 @@ function within(key: string, lower: StringBound | undefined, upper: StringBound 
   if (lower !== undefined && (key < lower.key || (lower.open && key === lower.key))) return false
   if (upper !== undefined && (key > upper.key || (upper.open && key === upper.key))) return false
   return true
+}
+
+/**
+ * Inserts `key` at index `i` of `chunk`, shifting the rest up: what `splice(i, 0, key)` does,
+ * without the array of removed elements `splice` allocates on every call.
+ */
+function insertAt(chunk: string[], i: number, key: string): void {
+  let j = chunk.length
+  chunk.push(key)
+  for (; j > i; j--) chunk[j] = chunk[j - 1]!
+  chunk[i] = key
+}
+
+/** Removes index `i` of `chunk`, shifting the rest down (`splice(i, 1)` without its array). */
+function removeAt(chunk: string[], i: number): void {
+  const last = chunk.length - 1
+  for (let j = i; j < last; j++) chunk[j] = chunk[j + 1]!
+  chunk.pop()
 }
 
 /** Index of the first key >= `key` in a sorted chunk. */
