@@ -62,7 +62,9 @@ export function pathInLevels(
   }
   const path: Uint8Array[] = []
   let i = index
-  for (const level of levels.slice(0, -1)) {
+  // Every level but the root's (indexed: no copy of the level list per path).
+  for (let l = 0; l < levels.length - 1; l++) {
+    const level = levels[l]!
     const sibling = i ^ 1
     if (sibling < level.length) path.push(level[sibling]!)
     i = Math.floor(i / 2)
