@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest'
 import {
   bytesToHex,
   certificateEntry,
+  type Txid,
   type VoteBatch,
   type VoteLeaf,
   VoteTally,
 } from '../../src/core/index.ts'
+import { txidKey } from '../../src/core/ledger/map-keys.ts'
 import { batchBy, committeeOf, txidOf, voterKey } from '../support/consensus-fixture.ts'
 
 const pay = txidOf('tally payment')
@@ -18,6 +20,13 @@ const committee = committeeOf(5, [10, 20, 30, 40])
 const accept = (txid = pay): VoteLeaf => ({ kind: 'txAccept', txid })
 const reject = (txid = pay): VoteLeaf => ({ kind: 'txReject', txid, conflictingTxid: conflict })
 const hex = (i: number) => bytesToHex(voterKey(i).publicKey)
+
+/** What `add` reports: each accepted txid with its map key, and the rejected ones. */
+const update = (accepted: readonly Txid[], rejected: readonly Txid[]) => ({
+  accepted,
+  acceptedKeys: accepted.map(txidKey),
+  rejected,
+})
 
 /** The same signed batch under another seq (the tally checks no signature: the caller did). */
 const withSeq = (batch: VoteBatch, seq: number): VoteBatch => ({
@@ -32,18 +41,9 @@ describe('VoteTally', () => {
     expect(tally.rejectWeight(pay)).toBe(0)
     expect(tally.votersOf(pay)).toEqual(new Set())
 
-    expect(tally.add(batchBy(1, 5, [accept(), reject(other)]))).toEqual({
-      accepted: [pay],
-      rejected: [other],
-    })
-    expect(tally.add(batchBy(3, 5, [reject(), accept(other)]))).toEqual({
-      accepted: [other],
-      rejected: [pay],
-    })
-    expect(tally.add(batchBy(2, 5, [accept(), accept()]))).toEqual({
-      accepted: [pay],
-      rejected: [],
-    })
+    expect(tally.add(batchBy(1, 5, [accept(), reject(other)]))).toEqual(update([pay], [other]))
+    expect(tally.add(batchBy(3, 5, [reject(), accept(other)]))).toEqual(update([other], [pay]))
+    expect(tally.add(batchBy(2, 5, [accept(), accept()]))).toEqual(update([pay], []))
     expect(tally.acceptWeight(pay)).toBe(20 + 30)
     expect(tally.rejectWeight(pay)).toBe(40)
     expect(tally.acceptWeight(other)).toBe(40)
@@ -62,7 +62,7 @@ describe('VoteTally', () => {
     expect(tally.rejectWeight(other)).toBe(0)
     expect(tally.votersOf(pay).size).toBe(0)
     // The ignored batches left no trace: the same voter's batch of this epoch counts in full.
-    expect(tally.add(batchBy(3, 5, [accept()]))).toEqual({ accepted: [pay], rejected: [] })
+    expect(tally.add(batchBy(3, 5, [accept()]))).toEqual(update([pay], []))
   })
 
   it('skips a batch seen before, and a voter`s second vote on a transaction adds nothing', () => {
@@ -72,33 +72,27 @@ describe('VoteTally', () => {
     expect(tally.add(first)).toBeNull()
     expect(tally.add(withSeq(first, 7))).toBeNull()
     // Another seq from the same voter is a new batch, but its votes were counted already.
-    expect(tally.add(batchBy(3, 5, [accept(), reject(other)], 8))).toEqual({
-      accepted: [],
-      rejected: [],
-    })
+    expect(tally.add(batchBy(3, 5, [accept(), reject(other)], 8))).toEqual(update([], []))
     // Accepts and Rejects are counted apart: an equivocating voter shows in both weights.
-    expect(tally.add(batchBy(3, 5, [reject(), accept(other)], 9))).toEqual({
-      accepted: [other],
-      rejected: [pay],
-    })
+    expect(tally.add(batchBy(3, 5, [reject(), accept(other)], 9))).toEqual(update([other], [pay]))
     expect(tally.acceptWeight(pay)).toBe(40)
     expect(tally.rejectWeight(other)).toBe(40)
     // Another voter with the same seq is not a duplicate.
-    expect(tally.add(batchBy(2, 5, [accept()], 7))).toEqual({ accepted: [pay], rejected: [] })
+    expect(tally.add(batchBy(2, 5, [accept()], 7))).toEqual(update([pay], []))
     expect(tally.acceptWeight(pay)).toBe(70)
   })
 
   it('remembers the last 4096 seqs of a voter, and forgets older ones', () => {
     const tally = new VoteTally(committee)
     const base = batchBy(0, 5, [accept()], 1)
-    expect(tally.add(base)).toEqual({ accepted: [pay], rejected: [] })
+    expect(tally.add(base)).toEqual(update([pay], []))
     for (let seq = 2; seq <= 4096; seq++) tally.add(withSeq(base, seq))
     // 4096 seqs remembered: the first is still a duplicate.
     expect(tally.add(withSeq(base, 1))).toBeNull()
     expect(tally.add(withSeq(base, 4096))).toBeNull()
     tally.add(withSeq(base, 4097))
     // The oldest is forgotten: counted again as a batch, though its vote adds nothing.
-    expect(tally.add(withSeq(base, 1))).toEqual({ accepted: [], rejected: [] })
+    expect(tally.add(withSeq(base, 1))).toEqual(update([], []))
     expect(tally.add(withSeq(base, 4097))).toBeNull()
     expect(tally.acceptWeight(pay)).toBe(10)
   })

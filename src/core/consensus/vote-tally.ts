@@ -24,6 +24,8 @@ interface TxVotes {
 export interface TallyUpdate {
   /** Txids whose Accept weight changed. */
   readonly accepted: readonly Txid[]
+  /** Their in-memory map keys (`txidKey`), in the same order: callers need not build them again. */
+  readonly acceptedKeys: readonly string[]
   /** Txids that have a Reject from someone. */
   readonly rejected: readonly Txid[]
 }
@@ -58,16 +60,19 @@ export class VoteTally {
     // Only an optimisation (an entry per voter and txid is counted once anyway), so keep it small.
     if (seqs.size > SEEN_PER_VOTER) seqs.delete(seqs.values().next().value!)
     const accepted: Txid[] = []
+    const acceptedKeys: string[] = []
     const rejected: Txid[] = []
     batch.leaves.forEach((leaf, index) => {
       if (leaf.kind === 'txAccept') {
-        const v = this.#votes(leaf.txid)
+        const id = bytes32Key(leaf.txid)
+        const v = this.#votes(leaf.txid, id)
         if (v.accepts.has(voter)) return
         v.accepts.set(voter, { batch, index })
         v.acceptWeight += weight
         accepted.push(leaf.txid)
+        acceptedKeys.push(id)
       } else if (leaf.kind === 'txReject') {
-        const v = this.#votes(leaf.txid)
+        const v = this.#votes(leaf.txid, bytes32Key(leaf.txid))
         v.rejects ??= new Map()
         if (v.rejects.has(voter)) return
         v.rejects.set(voter, leaf.conflictingTxid)
@@ -75,7 +80,7 @@ export class VoteTally {
         rejected.push(leaf.txid)
       }
     })
-    return { accepted, rejected }
+    return { accepted, acceptedKeys, rejected }
   }
 
   /** Transactions with votes counted here. */
@@ -83,8 +88,9 @@ export class VoteTally {
     return this.#byTx.size
   }
 
-  acceptWeight(txid: Txid): number {
-    return this.#byTx.get(bytes32Key(txid))?.acceptWeight ?? 0
+  /** `id`: the txid's map key, when the caller has it already. */
+  acceptWeight(txid: Txid, id = bytes32Key(txid)): number {
+    return this.#byTx.get(id)?.acceptWeight ?? 0
   }
 
   rejectWeight(txid: Txid): number {
@@ -97,9 +103,12 @@ export class VoteTally {
     return new Set([...(v?.accepts.keys() ?? []), ...(v?.rejects?.keys() ?? [])])
   }
 
-  /** A certificate for `txid` once Accept weight reaches the quorum, else null. */
-  certificate(txid: Txid): FinalityCertificate | null {
-    const v = this.#byTx.get(bytes32Key(txid))
+  /**
+   * A certificate for `txid` once Accept weight reaches the quorum, else null. `id`: the txid's
+   * map key, when the caller has it already.
+   */
+  certificate(txid: Txid, id = bytes32Key(txid)): FinalityCertificate | null {
+    const v = this.#byTx.get(id)
     if (v === undefined || !this.committee.isQuorum(v.acceptWeight)) return null
     const entries = [...v.accepts.values()].map(({ batch, index }) =>
       certificateEntry(batch, index),
@@ -112,8 +121,7 @@ export class VoteTally {
     this.#byTx.delete(bytes32Key(txid))
   }
 
-  #votes(txid: Txid): TxVotes {
-    const id = bytes32Key(txid)
+  #votes(txid: Txid, id: string): TxVotes {
     let v = this.#byTx.get(id)
     if (v === undefined) {
       v = { txid, accepts: new Map(), rejects: null, acceptWeight: 0, rejectWeight: 0 }

@@ -117,12 +117,13 @@ export class Finality {
       const message = { type: 'InstantFinalityVote' as const, batch }
       for (const s of audience) ctx.send(s, message)
     }
-    for (const txid of update.accepted) {
-      // The voter that sent the vote has the transaction: ask it alone.
-      if (ctx.known(txidKey(txid)) === undefined) ctx.fetching.request(txid, from, false)
-    }
-    for (const list of [update.accepted, update.rejected])
-      for (const txid of list) if (ctx.known(txidKey(txid)) === undefined) this.#noteUnknown(txid)
+    const { accepted, acceptedKeys, rejected } = update
+    // The voter that sent the vote has the transaction: ask it alone.
+    for (let i = 0; i < accepted.length; i++)
+      if (ctx.known(acceptedKeys[i]!) === undefined) ctx.fetching.request(accepted[i]!, from, false)
+    for (let i = 0; i < accepted.length; i++)
+      if (ctx.known(acceptedKeys[i]!) === undefined) this.#noteUnknown(accepted[i]!)
+    for (const txid of rejected) if (ctx.known(txidKey(txid)) === undefined) this.#noteUnknown(txid)
   }
 
   /**
@@ -190,22 +191,26 @@ export class Finality {
     const update = tally.add(batch)
     if (update === null) return null
     const other = ctx.key === undefined || !equalBytes(batch.header.voterKey, ctx.key.publicKey)
-    const pending: Txid[] = []
+    const pending: { txid: Txid; votes: number }[] = []
     const final: { known: KnownTx; certificate: FinalityCertificate }[] = []
-    for (const txid of update.accepted) {
+    const { accepted, acceptedKeys } = update
+    for (let i = 0; i < accepted.length; i++) {
+      const txid = accepted[i]!
+      const id = acceptedKeys[i]!
       // Quorum first: it is the cheap question, and most votes do not complete one.
-      const certificate = tally.certificate(txid)
+      const certificate = tally.certificate(txid, id)
       if (certificate === null) {
-        if (other && this.#lockedHere(txid)) pending.push(txid)
+        if (other && this.#lockedHere(txid))
+          pending.push({ txid, votes: tally.acceptWeight(txid, id) })
         continue
       }
       if (ctx.isFinal(txid)) continue
-      const known = ctx.known(txidKey(txid))
+      const known = ctx.known(id)
       if (known !== undefined) final.push({ known, certificate })
     }
     // Every transaction this batch made final, in one ledger transition and one write.
     if (final.length > 0) this.finalizeAll(final)
-    if (pending.length > 0) this.#spentPending(pending, tally)
+    if (pending.length > 0) this.#spentPending(pending)
     return update
   }
 
@@ -223,12 +228,12 @@ export class Finality {
    * weight seen then (the tally keeps counting; the stored state is not rewritten per vote), in
    * one write for the whole batch.
    */
-  #spentPending(txids: readonly Txid[], tally: VoteTally): void {
+  #spentPending(items: readonly { txid: Txid; votes: number }[]): void {
     const ctx = this.#ctx
     const ops: BatchOp[] = []
     const moved: UtxoEntry[] = []
-    for (const txid of txids) {
-      const t = ctx.ledger.recordVotes(txid, tally.acceptWeight(txid))
+    for (const { txid, votes } of items) {
+      const t = ctx.ledger.recordVotes(txid, votes)
       ops.push(...t.ops)
       moved.push(...t.moved)
     }
