@@ -25,7 +25,7 @@ import type { BatchOp } from '../storage/store.ts'
 import type { ChainCommit } from './chain-io.ts'
 import type { ChainLink } from './chain-link.ts'
 import type { Epochs } from './epochs.ts'
-import type { Effect, UtxoStateChange } from './events.ts'
+import type { Effect } from './events.ts'
 import type { Fetching } from './fetching.ts'
 import type { Finality } from './finality.ts'
 import type { EngineLimits } from './limits.ts'
@@ -143,25 +143,32 @@ export class EngineContext {
     // certificate up once for all of them.
     let lastBy: Txid | undefined
     let lastCertificate: FinalityCertificate | undefined
+    // Each effect is built once, in its final shape (no spread copies per output).
     for (const { outpoint, output, state, height } of moved) {
-      let change: UtxoStateChange = { outpoint, output, state }
-      if (state.kind === 'Confirmed') change = { ...change, height: state.height }
-      else if (state.kind === 'Unspent' && height !== null) change = { ...change, height }
-      else {
-        const by =
-          state.kind === 'SpentFinalized'
-            ? state.txid
-            : state.kind === 'Unspent'
-              ? outpoint.txid
-              : undefined
-        if (by !== undefined && by !== lastBy) {
-          lastBy = by
-          lastCertificate = this.certificateOf(by)
-        }
-        const certificate = by === undefined ? undefined : lastCertificate
-        if (certificate !== undefined) change = { ...change, certificate }
+      if (state.kind === 'Confirmed') {
+        this.out.push({ type: 'utxoState', outpoint, output, state, height: state.height })
+        continue
       }
-      this.out.push({ type: 'utxoState', ...change })
+      if (state.kind === 'Unspent' && height !== null) {
+        this.out.push({ type: 'utxoState', outpoint, output, state, height })
+        continue
+      }
+      const by =
+        state.kind === 'SpentFinalized'
+          ? state.txid
+          : state.kind === 'Unspent'
+            ? outpoint.txid
+            : undefined
+      if (by !== undefined && by !== lastBy) {
+        lastBy = by
+        lastCertificate = this.certificateOf(by)
+      }
+      const certificate = by === undefined ? undefined : lastCertificate
+      this.out.push(
+        certificate === undefined
+          ? { type: 'utxoState', outpoint, output, state }
+          : { type: 'utxoState', outpoint, output, state, certificate },
+      )
     }
   }
 
