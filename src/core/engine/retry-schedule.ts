@@ -3,7 +3,8 @@
  * timer per transaction: a transaction's retry is an entry in the queue of its backoff delay.
  * Every entry of a queue was added `delay` before it is due, and engine time never goes back,
  * so each queue is already in due order: adding is an append, the earliest due is at a head,
- * and a cancelled entry is only forgotten (skipped when it reaches a head).
+ * and a cancelled entry is only forgotten (skipped when it reaches a head). (Were a shell's clock
+ * to step back, an entry queued after the step would only come due late, never early or twice.)
  * Invariants:
  *  - A key has at most one live entry; `has`, `cancel` and `due` see only live entries.
  *  - `due(now)` returns every live entry due at or before `now`, each once, and removes it.
