@@ -118,11 +118,14 @@ export class Finality {
       for (const s of audience) ctx.send(s, message)
     }
     const { accepted, acceptedKeys, rejected } = update
-    // The voter that sent the vote has the transaction: ask it alone.
+    let unknown: Txid[] | undefined
     for (let i = 0; i < accepted.length; i++)
-      if (ctx.known(acceptedKeys[i]!) === undefined) ctx.fetching.request(accepted[i]!, from, false)
-    for (let i = 0; i < accepted.length; i++)
-      if (ctx.known(acceptedKeys[i]!) === undefined) this.#noteUnknown(accepted[i]!)
+      if (ctx.known(acceptedKeys[i]!) === undefined) (unknown ??= []).push(accepted[i]!)
+    if (unknown !== undefined) {
+      // The voter that sent the vote has the transaction: ask it alone.
+      for (const txid of unknown) ctx.fetching.request(txid, from, false)
+      for (const txid of unknown) this.#noteUnknown(txid)
+    }
     for (const txid of rejected) if (ctx.known(txidKey(txid)) === undefined) this.#noteUnknown(txid)
   }
 
