@@ -118,10 +118,10 @@ export class Finality {
       for (const s of audience) ctx.send(s, message)
     }
     const { accepted, acceptedKeys, rejected } = update
-    let unknown: Txid[] | undefined
+    const unknown: Txid[] = []
     for (let i = 0; i < accepted.length; i++)
-      if (ctx.known(acceptedKeys[i]!) === undefined) (unknown ??= []).push(accepted[i]!)
-    if (unknown !== undefined) {
+      if (ctx.known(acceptedKeys[i]!) === undefined) unknown.push(accepted[i]!)
+    if (unknown.length > 0) {
       // The voter that sent the vote has the transaction: ask it alone.
       for (const txid of unknown) ctx.fetching.request(txid, from, false)
       for (const txid of unknown) this.#noteUnknown(txid)
